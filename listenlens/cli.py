@@ -1,0 +1,38 @@
+"""The ``listenlens`` command.
+
+Each command is a thin shell over a library function: options are parsed here, work
+is done in ``listenlens.pipeline`` / ``listenlens.service``. A ``ListenlensError`` becomes
+one line on stderr and a non-zero exit; nothing else is caught, so a bug keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="listenlens",
+    help="Listening-skills analyzer for recorded sales calls.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register_subcommands() -> None:
+    # Each area owns its commands; importing these modules is cheap (heavy imports
+    # happen inside the commands).
+    from listenlens.pipeline import commands as pipeline_commands
+    from listenlens.service import commands as service_commands
+    from listenlens.pipeline import eval_commands
+
+    pipeline_commands.register(app)
+    eval_commands.register(app)
+    service_commands.register(app)
+
+
+_register_subcommands()
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
