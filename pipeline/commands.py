@@ -1,7 +1,196 @@
-"""CLI commands of this area; ``register`` adds them to the ``listenlens`` app."""
+"""``listenlens transcribe`` and ``listenlens analyze``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Iterator, Optional
 
 import typer
 
+from listenlens.errors import ListenlensError
+
+
+class DiarizerChoice(str, Enum):
+    auto = "auto"
+    channels = "channels"
+    embedded = "embedded"
+    pyannote = "pyannote"
+
+
+class ProfileChoice(str, Enum):
+    cpu = "cpu"
+    gpu = "gpu"
+
+
+CallArg = typer.Argument(..., help="the call recording (WAV, MP3, M4A, OGG, FLAC, WebM, ...)", show_default=False)
+OutOpt = typer.Option(Path("listenlens-out"), "--out", "-o", help="folder the outputs are written to")
+DiarizerOpt = typer.Option(None, "--diarizer", help="who-spoke-when backend [env LISTENLENS_DIARIZER; default auto]")
+SpeakersOpt = typer.Option(None, "--num-speakers", min=1, max=6, help="how many speakers, if known (default: found automatically)")
+RepOpt = typer.Option(None, "--rep", help="the rep: a speaker label (SPEAKER_01, CH0) or the name they introduce themselves with")
+ChannelsOpt = typer.Option(None, "--channels", help="what each channel holds, e.g. rep,customer (dual-channel recordings)")
+ModelOpt = typer.Option(None, "--model", help="faster-whisper model name or local CTranslate2 folder [env LISTENLENS_MODEL; default tiny.en, bundled]")
+DeviceOpt = typer.Option(None, "--device", help="cpu, cuda or auto [env LISTENLENS_DEVICE]")
+ComputeOpt = typer.Option(None, "--compute-type", help="int8, float16, ... [env LISTENLENS_COMPUTE_TYPE]")
+ProfileOpt = typer.Option(None, "--profile", help="gpu: large-v3 on CUDA in float16; cpu: tiny.en int8 [env LISTENLENS_PROFILE]")
+PyannoteOpt = typer.Option(None, "--pyannote-pipeline", help="folder (or hub id) of a pyannote.audio pipeline, for --diarizer pyannote")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="no progress display")
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("transcribe")(transcribe)
+    app.command("analyze")(analyze)
+
+
+def transcribe(
+    call: Path = CallArg,
+    out: Path = OutOpt,
+    diarizer: Optional[DiarizerChoice] = DiarizerOpt,
+    num_speakers: Optional[int] = SpeakersOpt,
+    rep: Optional[str] = RepOpt,
+    channels: Optional[str] = ChannelsOpt,
+    model: Optional[str] = ModelOpt,
+    device: Optional[str] = DeviceOpt,
+    compute_type: Optional[str] = ComputeOpt,
+    profile: Optional[ProfileChoice] = ProfileOpt,
+    pyannote_pipeline: Optional[str] = PyannoteOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """Who said what, when: write the timeline as JSON, RTTM and WebVTT, and print the transcript."""
+    from rich.console import Console
+
+    from listenlens.pipeline.export import write_outputs
+    from listenlens.pipeline.transcribe import transcribe_call
+
+    settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
+    console = Console()
+    with _user_errors(), _progress(quiet) as progress:
+        timeline = transcribe_call(call, settings, rep=rep, channels=channels, progress=progress)
+        paths = write_outputs(timeline, out, call.stem)
+    _print_transcript(timeline, console)
+    for kind, path in paths.items():
+        console.print(f"[dim]{kind}:[/dim] {path}")
+
+
+def analyze(
+    call: Path = CallArg,
+    out: Path = OutOpt,
+    as_json: bool = typer.Option(False, "--json", help="print the whole result as JSON on stdout (nothing else)"),
+    diarizer: Optional[DiarizerChoice] = DiarizerOpt,
+    num_speakers: Optional[int] = SpeakersOpt,
+    rep: Optional[str] = RepOpt,
+    channels: Optional[str] = ChannelsOpt,
+    model: Optional[str] = ModelOpt,
+    device: Optional[str] = DeviceOpt,
+    compute_type: Optional[str] = ComputeOpt,
+    profile: Optional[ProfileChoice] = ProfileOpt,
+    pyannote_pipeline: Optional[str] = PyannoteOpt,
+    quiet: bool = QuietOpt,
+) -> None:
+    """The listening scorecard of a call: print it, and write the full result as JSON."""
+    from rich.console import Console
+
+    from listenlens.pipeline.analyze import analyze_call
+    from listenlens.pipeline.export import output_paths, to_rttm, to_vtt, write_files_atomically
+    from listenlens.pipeline.report import render_scorecard
+
+    settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
+    with _user_errors(), _progress(quiet or as_json) as progress:
+        result = analyze_call(call, settings, rep=rep, channels=channels, progress=progress)
+        payload = result.to_dict()
+        text = json.dumps(payload, indent=2, ensure_ascii=False)
+        out.mkdir(parents=True, exist_ok=True)
+        analysis_path = out / f"{call.stem}.analysis.json"
+        paths = output_paths(out, call.stem)
+        write_files_atomically(
+            {
+                analysis_path: text,
+                paths["json"]: json.dumps(result.timeline.to_dict(), indent=2, ensure_ascii=False),
+                paths["rttm"]: to_rttm(result.timeline, call.stem),
+                paths["vtt"]: to_vtt(result.timeline),
+            }
+        )
+    if as_json:
+        sys.stdout.write(text + "\n")
+        return
+    console = Console()
+    render_scorecard(payload, console)
+    console.print(f"[dim]full result:[/dim] {analysis_path}")
+
+
+def _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline):
+    from listenlens.config import PipelineSettings
+
+    given = {
+        "diarizer": diarizer.value if diarizer else None,
+        "num_speakers": num_speakers,
+        "model": model,
+        "device": device,
+        "compute_type": compute_type,
+        "profile": profile.value if profile else None,
+        "pyannote_pipeline": pyannote_pipeline,
+    }
+    # Flags override the environment; unset flags leave LISTENLENS_* in force.
+    return PipelineSettings(**{k: v for k, v in given.items() if v is not None})
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except ListenlensError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was written", err=True)
+        raise typer.Exit(130)
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool):
+    """A progress display on stderr; one line per stage when stderr is not a terminal."""
+    if quiet:
+        yield lambda stage, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        seen: set[str] = set()
+
+        def report(stage: str, done: float, total: float | None) -> None:
+            if stage not in seen:
+                seen.add(stage)
+                console.print(f"[{stage}] ...", highlight=False)
+
+        yield report
+        return
+    with Progress(
+        TextColumn("{task.description:<12}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=console, transient=True
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: float, total: float | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield report
+
+
+def _print_transcript(timeline, console) -> None:
+    from listenlens.pipeline.attribute import utterances
+
+    colours = ["cyan", "magenta", "green", "yellow", "blue", "red"]
+    labels = timeline.labels()
+    for u in utterances(timeline.words):
+        role = timeline.role_of(u.speaker).value
+        colour = colours[labels.index(u.speaker) % len(colours)] if u.speaker in labels else "white"
+        m, s = divmod(u.start, 60)
+        console.print(f"[dim]{int(m):02d}:{s:04.1f}[/dim] [{colour}]{u.speaker} ({role})[/{colour}]: {u.text}", highlight=False)
+    r = timeline.roles
+    console.print(f"[dim]roles: {r.source.value}, confidence {r.confidence:.2f}; {'; '.join(r.evidence)}[/dim]")

@@ -1,0 +1,45 @@
+# Fresh machine: `make demo` analyzes the bundled demo call; `make test` runs the tests.
+# Both create .venv and install everything they need first (CPU torch from the local
+# wheel, so no CUDA packages are pulled).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install deps demo test test-fast bench eval demo-call
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip>=24" "setuptools<81" wheel
+	# Pinned CPU build first: an unpinned torch would pull several GB of CUDA packages.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+# System packages the tests use: espeak-ng speaks the test calls, chromium runs the
+# browser tests.
+deps:
+	@if ! command -v espeak-ng >/dev/null || ! command -v chromium >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng chromium >/dev/null; \
+	fi
+
+demo: install
+	$(BIN)/listenlens analyze demo/demo_call.wav -o listenlens-out
+
+test: install deps
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not scaleout and not browser"
+
+bench: install
+	$(BIN)/python bench/run_bench.py
+
+eval: install
+	$(BIN)/listenlens eval ../shared/data/pyannote-sample
+
+# Regenerates demo/demo_call.wav (committed) from its script.
+demo-call: install deps
+	$(BIN)/python scripts/make_demo_call.py

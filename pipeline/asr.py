@@ -1,0 +1,132 @@
+"""Transcription: faster-whisper with word timestamps.
+
+The recogniser only hears the speech the diarizer found: those regions are cut out,
+joined and transcribed in one pass, and the word times are mapped back to the call
+(faster-whisper's own ``vad_filter`` does the same with its own VAD; here speech is
+detected once and shared with diarization). On a dual-channel call each channel is
+transcribed over its own party's speech only, so the other party's voice leaking into
+it is never transcribed a second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterable
+
+import numpy as np
+
+from listenlens.config import PipelineSettings
+from listenlens.errors import ModelError
+from listenlens.models.registry import asr_model_path
+
+SR = 16000
+# Context kept around each speech region: Whisper clips word onsets without it.
+REGION_PAD_S = 0.2
+# Regions closer than this are joined, so a sentence is not cut at a breath.
+REGION_JOIN_S = 0.3
+
+Progress = Callable[[str, float, "float | None"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AsrWord:
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass(slots=True)
+class AsrSegment:
+    start: float
+    end: float
+    text: str
+    words: list[AsrWord]
+    channel: int | None = None
+
+
+@lru_cache(maxsize=2)
+def _load(model: str, device: str, compute_type: str, cpu_threads: int):
+    from faster_whisper import WhisperModel
+
+    try:
+        return WhisperModel(model, device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+    except (RuntimeError, ValueError, OSError) as exc:
+        # faster-whisper raises these for unknown names (no hub here), missing CUDA, or
+        # a compute type the device lacks.
+        raise ModelError(
+            f"cannot load ASR model {model!r} on {device}/{compute_type}: {str(exc).splitlines()[0]}; "
+            "check --model/--device/--compute-type (offline, only the bundled tiny.en or a local CTranslate2 folder works)"
+        ) from exc
+
+
+class Transcriber:
+    def __init__(self, settings: PipelineSettings):
+        s = settings.resolved()
+        self.settings = s
+        self.model_path = asr_model_path(s.model)
+        self.model = _load(self.model_path, s.device, s.compute_type, s.cpu_threads)
+
+    @property
+    def description(self) -> dict:
+        s = self.settings
+        return {"model": s.model, "path": self.model_path, "device": s.device, "compute_type": s.compute_type}
+
+    def transcribe(
+        self,
+        samples: np.ndarray,
+        regions: Iterable[tuple[float, float]],
+        *,
+        channel: int | None = None,
+        progress: Progress | None = None,
+        stage: str = "asr",
+    ) -> list[AsrSegment]:
+        """Transcribe the speech ``regions`` (seconds) of 1-D 16 kHz ``samples``."""
+        from faster_whisper.transcribe import restore_speech_timestamps
+
+        chunks = speech_chunks(regions, len(samples))
+        if not chunks:
+            return []
+        joined = np.concatenate([samples[c["start"] : c["end"]] for c in chunks])
+        total = len(joined) / SR
+        s = self.settings
+        segments, _info = self.model.transcribe(
+            joined,
+            language=s.language,
+            beam_size=s.beam_size,
+            word_timestamps=True,
+            vad_filter=False,
+            # A long call must not drift into a repetition loop carried by its own prompt.
+            condition_on_previous_text=False,
+        )
+        out: list[AsrSegment] = []
+        for seg in restore_speech_timestamps(_with_progress(segments, total, progress, stage), chunks, SR):
+            words = [AsrWord(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in seg.words or []]
+            words = [w for w in words if w.text]
+            if words:
+                out.append(AsrSegment(words[0].start, words[-1].end, seg.text.strip(), words, channel))
+        if progress:
+            progress(stage, total, total)
+        return out
+
+
+def speech_chunks(regions: Iterable[tuple[float, float]], n_samples: int) -> list[dict]:
+    """Padded, merged regions as faster-whisper's sample-index chunk dicts."""
+    merged: list[list[float]] = []
+    for start, end in sorted(regions):
+        start, end = max(0.0, start - REGION_PAD_S), min(n_samples / SR, end + REGION_PAD_S)
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1] + REGION_JOIN_S:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [{"start": int(a * SR), "end": int(b * SR)} for a, b in merged if int(b * SR) > int(a * SR)]
+
+
+def _with_progress(segments, total: float, progress: Progress | None, stage: str):
+    for seg in segments:
+        if progress:
+            progress(stage, min(seg.end, total), total)
+        yield seg

@@ -1,0 +1,172 @@
+"""Roles: which speaker is the rep, which the customer, and how we know.
+
+In order of trust:
+1. a channel map (``rep,customer``: what each channel of the recording holds);
+2. a hint: the rep's speaker label (``SPEAKER_01``, ``CH0``) or the rep's first name
+   as they introduce themselves ("this is Sam from Acme");
+3. inference from the call itself: who introduces themselves with a company, who says
+   "thanks for calling" or "how can I help", who asks the questions, who opens.
+
+The source, a confidence in [0, 1] and the evidence are kept on the timeline, so a
+coach can see why a speaker was taken for the rep.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+
+from listenlens.errors import ConfigError
+from listenlens.pipeline.timeline import CallTimeline, Role, RoleAssignment, RoleSource
+
+# Phrases a rep says and a customer rarely does, with how much each one counts.
+REP_PHRASES: list[tuple[re.Pattern[str], float, str]] = [
+    (re.compile(r"\b(this is|my name is|i'm|i am)\s+\w+\s*,?\s+(from|with|at|calling from)\s+\w+"), 3.0, "introduces self with a company"),
+    (re.compile(r"\bthanks? (you )?for (calling|taking (the|my) call|your time|joining)"), 2.5, "thanks the other side for the call"),
+    (re.compile(r"\bhow (can|may) i help\b"), 2.5, "offers help"),
+    (re.compile(r"\b(i'm|i am) (calling|reaching out) (from|about|because|to)\b"), 2.5, "says why they are calling"),
+    (re.compile(r"\b(our|my) (team|company|product|platform|solution)\b"), 1.0, "speaks for a company"),
+    (re.compile(r"\b(demo|pricing|proposal|contract|trial|onboarding)\b"), 0.5, "talks about the deal"),
+]
+# Each question the speaker asks adds this much: reps run discovery.
+QUESTION_WEIGHT = 0.4
+QUESTION_CAP = 4.0
+# Opening the call is weak evidence (outbound calls: the rep speaks first after hello).
+OPENER_WEIGHT = 0.3
+_QUESTION_START = re.compile(
+    r"^(what|why|how|when|where|who|which|do|does|did|are|is|can|could|would|will|have|has|should)\b"
+)
+
+
+def assign_roles(timeline: CallTimeline, *, rep: str | None = None, channels: str | None = None) -> RoleAssignment:
+    """Set each speaker's role on ``timeline`` and return how it was decided."""
+    if channels:
+        result = _from_channel_map(timeline, channels)
+    elif rep:
+        result = _from_hint(timeline, rep)
+    else:
+        result = _infer(timeline)
+    timeline.roles = result
+    return result
+
+
+def parse_channel_map(channels: str) -> list[Role]:
+    roles = [c.strip().lower() for c in channels.split(",") if c.strip()]
+    bad = [r for r in roles if r not in (Role.REP.value, Role.CUSTOMER.value)]
+    if not roles or bad:
+        raise ConfigError(f"--channels {channels!r}: give one role per channel, rep or customer, e.g. --channels rep,customer")
+    if Role.REP.value not in roles:
+        raise ConfigError(f"--channels {channels!r} names no rep channel: e.g. --channels rep,customer")
+    return [Role(r) for r in roles]
+
+
+def _from_channel_map(timeline: CallTimeline, channels: str) -> RoleAssignment:
+    roles = parse_channel_map(channels)
+    with_channel = [s for s in timeline.speakers if s.channel is not None]
+    if not with_channel:
+        raise ConfigError(
+            "--channels needs a recording with one party per channel, but this call was diarized as mono "
+            "(one channel, or both channels carry the same audio): use --rep LABEL instead"
+        )
+    for s in timeline.speakers:
+        if s.channel is None or s.channel >= len(roles):
+            raise ConfigError(
+                f"--channels {channels!r} names {len(roles)} channels but the recording has more: give a role for each channel"
+            )
+        s.role = roles[s.channel]
+    return RoleAssignment(RoleSource.CHANNEL_MAP, 1.0, [f"channel map {channels}"])
+
+
+def _from_hint(timeline: CallTimeline, rep: str) -> RoleAssignment:
+    labels = timeline.labels()
+    if rep in labels:
+        _set_rep(timeline, {rep})
+        return RoleAssignment(RoleSource.HINT, 1.0, [f"rep given as speaker {rep}"])
+    # Not a label: take it for the rep's name and find who introduces themselves so.
+    name = re.escape(rep.strip().lower())
+    pattern = re.compile(rf"\b(this is|my name is|i'm|i am|it's)\s+{name}\b")
+    for label, text in _text_by_speaker(timeline).items():
+        m = pattern.search(text)
+        if m:
+            _set_rep(timeline, {label})
+            return RoleAssignment(RoleSource.HINT, 0.9, [f"{label} introduces themselves as {rep!r}: {m.group(0)!r}"])
+    raise ConfigError(
+        f"--rep {rep!r} is neither a speaker label ({', '.join(labels) or 'none found'}) nor a name anyone introduces "
+        "themselves with: pass one of the labels"
+    )
+
+
+def _infer(timeline: CallTimeline) -> RoleAssignment:
+    labels = timeline.labels()
+    if len(labels) < 2:
+        for s in timeline.speakers:
+            s.role = Role.REP
+        return RoleAssignment(RoleSource.NONE, 0.0, ["one speaker: taken for the rep, nothing to compare"])
+    texts = _text_by_speaker(timeline)
+    scores: dict[str, float] = defaultdict(float)
+    evidence: dict[str, list[str]] = defaultdict(list)
+    for label, text in texts.items():
+        for pattern, weight, why in REP_PHRASES:
+            hits = pattern.findall(text)
+            if hits:
+                scores[label] += weight * min(len(hits), 2)
+                evidence[label].append(f"{label} {why}")
+        q = _question_count(timeline, label)
+        if q:
+            scores[label] += min(q * QUESTION_WEIGHT, QUESTION_CAP)
+            evidence[label].append(f"{label} asks {q} question(s)")
+    first = _first_substantive_speaker(timeline)
+    if first:
+        scores[first] += OPENER_WEIGHT
+        evidence[first].append(f"{first} opens the call")
+    ranked = sorted(labels, key=lambda lbl: scores[lbl], reverse=True)
+    rep, runner_up = ranked[0], ranked[1]
+    margin = scores[rep] - scores[runner_up]
+    # Logistic in the score margin: a single introduction (3.0) gives ~0.9.
+    confidence = 1.0 / (1.0 + math.exp(-margin)) if margin > 0 else 0.5
+    _set_rep(timeline, {rep})
+    ev = evidence[rep] or [f"{rep}: no clear evidence; roles are a guess"]
+    if margin <= 0:
+        ev = ev + ["speakers tied: pass --rep LABEL or --channels to be sure"]
+    return RoleAssignment(RoleSource.INFERRED, round(confidence, 3), ev)
+
+
+def _set_rep(timeline: CallTimeline, reps: set[str]) -> None:
+    for s in timeline.speakers:
+        s.role = Role.REP if s.label in reps else Role.CUSTOMER
+
+
+def _text_by_speaker(timeline: CallTimeline) -> dict[str, str]:
+    parts: dict[str, list[str]] = defaultdict(list)
+    for w in timeline.words:
+        parts[w.speaker].append(w.text)
+    return {k: " ".join(v).lower() for k, v in parts.items()}
+
+
+def _question_count(timeline: CallTimeline, label: str) -> int:
+    sentences: list[list[str]] = [[]]
+    for w in timeline.words:
+        if w.speaker != label:
+            if sentences[-1]:
+                sentences.append([])
+            continue
+        sentences[-1].append(w.text)
+        if w.text.endswith((".", "?", "!")):
+            sentences.append([])
+    count = 0
+    for words in sentences:
+        text = " ".join(words).strip().lower()
+        if text and (text.endswith("?") or _QUESTION_START.match(text)):
+            count += 1
+    return count
+
+
+def _first_substantive_speaker(timeline: CallTimeline) -> str | None:
+    # Skip the "hello?"s: the first speaker to say more than three words.
+    run: dict[str, int] = defaultdict(int)
+    for w in timeline.words:
+        run[w.speaker] += 1
+        if run[w.speaker] > 3:
+            return w.speaker
+    return None

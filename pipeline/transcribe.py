@@ -1,0 +1,116 @@
+"""Recording -> CallTimeline: the first half of the pipeline, in one readable function.
+
+    decode (audio.py) -> diarize (diarize/) -> transcribe the speech found (asr.py)
+      -> give every word its speaker (attribute.py) -> decide roles (roles.py)
+
+Speech is detected once, by the diarizer, and the recogniser hears only those regions.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from listenlens import __version__
+from listenlens.config import PipelineSettings
+from listenlens.errors import AudioError
+from listenlens.pipeline.asr import Transcriber
+from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates
+from listenlens.pipeline.audio import Audio, is_silent, load_audio
+from listenlens.pipeline.diarize import get_diarizer, select_backend
+from listenlens.pipeline.diarize.base import Progress, no_progress
+from listenlens.pipeline.roles import assign_roles, parse_channel_map
+from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Speaker, Turn
+
+
+def transcribe_call(
+    path: str | Path,
+    settings: PipelineSettings | None = None,
+    *,
+    rep: str | None = None,
+    channels: str | None = None,
+    progress: Progress = no_progress,
+) -> CallTimeline:
+    settings = (settings or PipelineSettings()).resolved()
+    if channels:
+        parse_channel_map(channels)  # a bad map fails before minutes of work
+    path = Path(path)
+    timings: dict[str, float] = {}
+
+    t0 = time.perf_counter()
+    progress("decode", 0, None)
+    audio = load_audio(path, max_duration_s=settings.max_duration_s)
+    timings["decode"] = time.perf_counter() - t0
+    if is_silent(audio):
+        raise AudioError(f"{path.name} is silent: no sound above the noise floor; check the recording level or the file")
+
+    return transcribe_audio(audio, settings, name=path.stem, rep=rep, channels=channels, progress=progress, timings=timings)
+
+
+def transcribe_audio(
+    audio: Audio,
+    settings: PipelineSettings,
+    *,
+    name: str,
+    rep: str | None = None,
+    channels: str | None = None,
+    progress: Progress = no_progress,
+    timings: dict[str, float] | None = None,
+) -> CallTimeline:
+    timings = timings if timings is not None else {}
+    backend = select_backend(settings.diarizer, audio)
+
+    t0 = time.perf_counter()
+    diarizer = get_diarizer(backend, settings)
+    dia = diarizer.diarize(
+        audio,
+        num_speakers=settings.num_speakers,
+        min_speakers=settings.min_speakers,
+        max_speakers=settings.max_speakers,
+        progress=progress,
+    )
+    timings["diarize"] = time.perf_counter() - t0
+    labels = sorted({t.speaker for t in dia.turns})
+    if not labels:
+        raise AudioError(f"{name}: no speech was found; check that the recording holds a conversation")
+    if len(labels) == 1 and settings.num_speakers != 1:
+        raise AudioError(
+            f"{name}: only one speaker was heard; a listening scorecard needs both sides of the call "
+            "(give the full recording, or --num-speakers 2 if two people do speak)"
+        )
+
+    t0 = time.perf_counter()
+    transcriber = Transcriber(settings)
+    if dia.channel_of:
+        per_channel = []
+        for ch in sorted(set(dia.channel_of.values())):
+            own = [t for t in dia.turns if dia.channel_of.get(t.speaker) == ch]
+            per_channel.append(
+                transcriber.transcribe(
+                    audio.channel(ch), [(t.start, t.end) for t in own], channel=ch, progress=progress, stage=f"asr ch{ch}"
+                )
+            )
+        segments = drop_crosstalk_duplicates(per_channel, audio.samples)
+    else:
+        segments = transcriber.transcribe(audio.mono(), [(t.start, t.end) for t in dia.turns], progress=progress)
+    timings["asr"] = time.perf_counter() - t0
+
+    words = attribute_words(segments, dia.turns, dia.channel_of or None)
+    speakers = [Speaker(label, channel=dia.channel_of.get(label)) for label in labels]
+    timeline = CallTimeline(
+        duration=audio.duration,
+        speech=[Turn(t.start, t.end, t.speaker) for t in dia.turns],
+        words=words,
+        speakers=speakers,
+        source={
+            "name": name,
+            "audio": audio.source,
+            "diarizer": {"backend": dia.backend, **dia.info},
+            "asr": transcriber.description,
+            "listenlens": __version__,
+            "timeline_schema": SCHEMA,
+        },
+    )
+    assign_roles(timeline, rep=rep, channels=channels)
+    timeline.source["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
+    return timeline

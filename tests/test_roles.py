@@ -1,0 +1,81 @@
+import pytest
+
+from listenlens.errors import ConfigError
+from listenlens.pipeline.roles import assign_roles
+from listenlens.pipeline.timeline import CallTimeline, Role, RoleSource, Speaker, Turn, Word
+
+
+def call(lines, channels=None):
+    words, turns, t = [], [], 0.0
+    for speaker, text in lines:
+        start = t
+        for token in text.split():
+            words.append(Word(t, t + 0.3, token, speaker))
+            t += 0.35
+        turns.append(Turn(start, t, speaker))
+        t += 0.5
+    labels = sorted({s for s, _ in lines})
+    speakers = [Speaker(lbl, channel=(channels or {}).get(lbl)) for lbl in labels]
+    return CallTimeline(duration=t, speech=turns, words=words, speakers=speakers)
+
+
+SALES = [
+    ("S1", "Hello?"),
+    ("S0", "Hi, this is Sam from Acme. Thanks for taking my call."),
+    ("S1", "Sure."),
+    ("S0", "What tools do you use today? How big is the team?"),
+    ("S1", "We use spreadsheets and we are five people."),
+]
+
+
+def test_inferred_from_introduction_and_questions():
+    tl = call(SALES)
+    result = assign_roles(tl)
+    assert tl.role_of("S0") is Role.REP and tl.role_of("S1") is Role.CUSTOMER
+    assert result.source is RoleSource.INFERRED
+    assert result.confidence > 0.9
+    assert any("introduces self" in e for e in result.evidence)
+
+
+def test_customer_who_asks_more_is_still_not_the_rep_after_an_introduction():
+    lines = SALES + [("S1", "What does it cost? Is there a trial? Do you integrate with Salesforce?")]
+    tl = call(lines)
+    assign_roles(tl)
+    assert tl.role_of("S0") is Role.REP
+
+
+def test_tie_gives_low_confidence_and_says_so():
+    tl = call([("A", "ok sure"), ("B", "fine thanks")])
+    result = assign_roles(tl)
+    assert result.confidence == 0.5
+    assert any("--rep" in e for e in result.evidence)
+
+
+def test_hint_by_label_and_by_name():
+    tl = call(SALES)
+    assert assign_roles(tl, rep="S1").source is RoleSource.HINT
+    assert tl.role_of("S1") is Role.REP
+    result = assign_roles(tl, rep="Sam")
+    assert tl.role_of("S0") is Role.REP and result.confidence == 0.9
+
+
+def test_unknown_hint_is_a_clear_error():
+    with pytest.raises(ConfigError, match="neither a speaker label"):
+        assign_roles(call(SALES), rep="Alex")
+
+
+def test_channel_map():
+    tl = call(SALES, channels={"S0": 1, "S1": 0})
+    result = assign_roles(tl, channels="customer,rep")
+    assert tl.role_of("S0") is Role.REP and result.source is RoleSource.CHANNEL_MAP and result.confidence == 1.0
+
+
+@pytest.mark.parametrize("bad", ["rep,boss", "customer,customer", ""])
+def test_bad_channel_map(bad):
+    with pytest.raises(ConfigError, match="--channels"):
+        assign_roles(call(SALES, channels={"S0": 0, "S1": 1}), channels=bad or ",")
+
+
+def test_channel_map_on_a_mono_diarization_is_refused():
+    with pytest.raises(ConfigError, match="--rep LABEL instead"):
+        assign_roles(call(SALES), channels="rep,customer")

@@ -1,0 +1,42 @@
+import json
+
+import pytest
+
+from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Role, build_timeline
+
+
+def sample() -> CallTimeline:
+    return build_timeline(
+        turns=[(0.0, 2.0, "A"), (1.5, 3.0, "B"), (2.5, 4.0, "A")],
+        words=[(0.1, 0.5, "Hello", "A"), (1.6, 2.0, "Hi", "B")],
+        roles={"A": "rep", "B": "customer"},
+    )
+
+
+def test_json_round_trip_keeps_everything():
+    tl = sample()
+    data = json.loads(json.dumps(tl.to_dict()))
+    assert data["schema"] == SCHEMA
+    back = CallTimeline.from_dict(data)
+    assert back.to_dict() == tl.to_dict()
+    assert back.role_of("A") is Role.REP and back.labels(Role.CUSTOMER) == ["B"]
+
+
+def test_unknown_schema_is_refused():
+    data = sample().to_dict()
+    data["schema"] = "listenlens.timeline/99"
+    with pytest.raises(ValueError, match="unsupported timeline schema"):
+        CallTimeline.from_dict(data)
+
+
+def test_support_merges_own_overlaps_once():
+    tl = sample()
+    assert tl.support(["A"]).duration() == pytest.approx(3.5)  # [0,2] U [2.5,4]
+    assert tl.support().duration() == pytest.approx(4.0)
+
+
+def test_annotation_keeps_overlapping_turns_of_one_speaker():
+    tl = build_timeline([(0, 2, "A"), (1, 3, "A")])
+    ann = tl.annotation()
+    assert len(list(ann.itertracks())) == 2
+    assert ann.label_duration("A") == pytest.approx(3.0)  # pyannote's own union
