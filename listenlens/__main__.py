@@ -1,0 +1,3 @@
+from listenlens.cli import app
+
+app(prog_name="listenlens")
