@@ -165,7 +165,7 @@ def _progress(quiet: bool):
         def report(stage: str, done: float, total: float | None) -> None:
             if stage not in seen:
                 seen.add(stage)
-                console.print(f"[{stage}] ...", highlight=False)
+                console.print(f"{stage} ...", markup=False, highlight=False)
 
         yield report
         return

@@ -20,14 +20,20 @@ from collections import defaultdict
 from listenlens.errors import ConfigError
 from listenlens.pipeline.timeline import CallTimeline, Role, RoleAssignment, RoleSource
 
-# Phrases a rep says and a customer rarely does, with how much each one counts.
+# Phrases a rep says and a customer rarely does, with how much each one counts. They
+# are matched on the recogniser's cased text: a name is capitalised, which tells
+# "I'm Sam from Acme" from "I'm originally from Chicago".
 REP_PHRASES: list[tuple[re.Pattern[str], float, str]] = [
-    (re.compile(r"\b(this is|my name is|i'm|i am)\s+\w+\s*,?\s+(from|with|at|calling from)\s+\w+"), 3.0, "introduces self with a company"),
-    (re.compile(r"\bthanks? (you )?for (calling|taking (the|my) call|your time|joining)"), 2.5, "thanks the other side for the call"),
-    (re.compile(r"\bhow (can|may) i help\b"), 2.5, "offers help"),
-    (re.compile(r"\b(i'm|i am) (calling|reaching out) (from|about|because|to)\b"), 2.5, "says why they are calling"),
-    (re.compile(r"\b(our|my) (team|company|product|platform|solution)\b"), 1.0, "speaks for a company"),
-    (re.compile(r"\b(demo|pricing|proposal|contract|trial|onboarding)\b"), 0.5, "talks about the deal"),
+    (
+        re.compile(r"\b(?i:this is|my name is|i'm|i am)\s+[A-Z][\w'-]*\s*,?\s+(?i:from|with|at|calling from)\s+[A-Z]\w+"),
+        3.0,
+        "introduces self with a company",
+    ),
+    (re.compile(r"(?i)\bthank(s| you) for (calling|taking (the|my) call|your time|joining)"), 2.5, "thanks the other side for the call"),
+    (re.compile(r"(?i)\bhow (can|may) i help\b"), 2.5, "offers help"),
+    (re.compile(r"(?i)\b(i'm|i am) (calling|reaching out) (from|about|because|to)\b"), 2.5, "says why they are calling"),
+    (re.compile(r"(?i)\b(our|my) (team|company|product|platform|solution)\b"), 1.0, "speaks for a company"),
+    (re.compile(r"(?i)\b(demo|pricing|proposal|contract|trial|onboarding)\b"), 0.5, "talks about the deal"),
 ]
 # Each question the speaker asks adds this much: reps run discovery.
 QUESTION_WEIGHT = 0.4
@@ -84,8 +90,8 @@ def _from_hint(timeline: CallTimeline, rep: str) -> RoleAssignment:
         _set_rep(timeline, {rep})
         return RoleAssignment(RoleSource.HINT, 1.0, [f"rep given as speaker {rep}"])
     # Not a label: take it for the rep's name and find who introduces themselves so.
-    name = re.escape(rep.strip().lower())
-    pattern = re.compile(rf"\b(this is|my name is|i'm|i am|it's)\s+{name}\b")
+    name = re.escape(rep.strip())
+    pattern = re.compile(rf"(?i)\b(this is|my name is|i'm|i am|it's)\s+{name}\b")
     for label, text in _text_by_speaker(timeline).items():
         m = pattern.search(text)
         if m:
@@ -141,7 +147,7 @@ def _text_by_speaker(timeline: CallTimeline) -> dict[str, str]:
     parts: dict[str, list[str]] = defaultdict(list)
     for w in timeline.words:
         parts[w.speaker].append(w.text)
-    return {k: " ".join(v).lower() for k, v in parts.items()}
+    return {k: " ".join(v) for k, v in parts.items()}
 
 
 def _question_count(timeline: CallTimeline, label: str) -> int:

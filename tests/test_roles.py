@@ -79,3 +79,9 @@ def test_bad_channel_map(bad):
 def test_channel_map_on_a_mono_diarization_is_refused():
     with pytest.raises(ConfigError, match="--rep LABEL instead"):
         assign_roles(call(SALES), channels="rep,customer")
+
+
+def test_saying_where_you_are_from_is_not_an_introduction():
+    tl = call([("A", "Oh, I'm originally from Chicago also."), ("B", "Hi, this is Diane in New Jersey.")])
+    result = assign_roles(tl)
+    assert not any("introduces self" in e for e in result.evidence)
