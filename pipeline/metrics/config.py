@@ -1,0 +1,104 @@
+"""Every threshold the listening metrics use, as named, documented settings.
+
+The defaults follow ``docs/metrics.md``; change one by passing
+``MetricsConfig(pause_s=1.5)`` (or through ``ScorecardConfig.metrics``). Nothing in
+the metric modules hard-codes a number that is a judgement call.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_BACKCHANNELS = [
+    "mm-hmm", "mhm", "mm", "hmm", "uh-huh", "uh huh", "mm hmm", "yeah", "yep", "yup", "yes",
+    "right", "okay", "ok", "sure", "i see", "got it", "gotcha", "true", "exactly", "totally",
+    "absolutely", "cool", "great", "wow", "oh", "ah", "uh", "um", "really", "nice",
+    "makes sense", "fair enough", "of course", "alright", "all right", "good",
+]
+
+DEFAULT_OPENERS = [
+    "so what you're saying is", "so what you are saying is", "what you're saying is",
+    "what i'm hearing is", "what i am hearing is", "so what i'm hearing", "let me make sure i understand",
+    "let me make sure i've got this", "let me make sure i got this", "just to make sure i understand",
+    "if i heard you right", "if i heard you correctly", "if i understand you correctly",
+    "if i understand correctly", "if i'm understanding you", "it sounds like", "sounds like",
+    "in other words", "so you're saying", "you're saying that", "you mean", "so you mean",
+    "let me play that back", "to play that back", "let me repeat that back", "to recap",
+    "to summarize", "to sum up", "so to summarize", "correct me if i'm wrong",
+    "if i'm hearing you right", "what i heard was", "so if i understand",
+]
+
+# Words that may precede a question or a reflective opener without changing it:
+# "So, what ...", "Okay, and do you ...".
+DEFAULT_LEAD_INS = [
+    "so", "and", "but", "well", "okay", "ok", "now", "also", "then", "oh", "um", "uh", "er",
+    "right", "alright", "great", "yeah", "yes", "sure", "hmm", "mm", "cool", "perfect", "got it",
+    "i see", "and so", "just", "actually", "anyway", "good", "thanks", "thank you",
+]
+
+
+class MetricsConfig(BaseModel):
+    """Thresholds of the listening metrics (seconds unless the name says otherwise)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Utterances and turns
+    join_gap_s: float = Field(
+        0.25, ge=0, description="own silences shorter than this do not split one utterance (diarizer gaps)"
+    )
+    pause_s: float = Field(
+        2.0, gt=0, description="a speaker keeps the floor through own pauses shorter than this"
+    )
+
+    # Backchannels
+    backchannel_max_words: int = Field(3, ge=1, description="a backchannel has at most this many words")
+    backchannel_words: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_BACKCHANNELS),
+        description="listener tokens; an utterance made only of these (and within the word limit) is a backchannel",
+    )
+    backchannel_max_s: float = Field(
+        1.0, gt=0, description="within the word limit, speech shorter than this is a backchannel whatever its words"
+    )
+
+    # Interruptions
+    interruption_grace_s: float = Field(
+        0.5, ge=0, description="overlap up to this long is not an interruption (a reply starting a beat early)"
+    )
+
+    # Questions and the four-second rule
+    sentence_pause_s: float = Field(
+        1.0, gt=0, description="a silence this long between two words of one speaker ends a sentence"
+    )
+    four_second_rule_s: float = Field(
+        4.0, gt=0, description="after a question, the rep's own next speech should not start sooner than this"
+    )
+    question_rate_per_s: float = Field(
+        600.0, gt=0, description="question rate is reported per this many seconds (600: per 10 minutes)"
+    )
+
+    # Paraphrase-backs
+    paraphrase_openers: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_OPENERS),
+        description="reflective phrases; a rep turn opening with one restates the customer",
+    )
+    lead_ins: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_LEAD_INS),
+        description="fillers skipped at the start of a clause before looking for a question form or an opener",
+    )
+    paraphrase_semantic: bool = Field(True, description="also detect restatements by sentence-embedding similarity")
+    paraphrase_similarity: float = Field(
+        0.45, ge=-1, le=1, description="cosine similarity (all-MiniLM-L6-v2) at or above which a rep turn restates"
+    )
+    paraphrase_window_words: int = Field(
+        40, ge=1, description="how many opening words of the rep turn are compared with the customer turn"
+    )
+    paraphrase_min_words: int = Field(
+        4, ge=1, description="shorter rep openings and customer turns are not compared (too little to restate)"
+    )
+    story_min_s: float = Field(
+        15.0, gt=0, description="a customer turn this long is a 'story' the rep should play back"
+    )
+
+    # Coaching moments
+    context_s: float = Field(3.0, ge=0, description="transcript shown before and after a moment")
+    context_max_s: float = Field(30.0, gt=0, description="longest transcript excerpt shown for one moment")

@@ -1,0 +1,200 @@
+"""Rep questions, their wait times and the four-second rule.
+
+Speech recognisers often drop the "?", so a sentence is a question by its form as
+well as its punctuation (``question_form``). Sentences are split from the rep's
+words at final punctuation or at a pause of ``sentence_pause_s``.
+
+Wait time runs from the end of the question to the start of the next speech by
+anyone: another speaker's utterance that starts after the question started and
+is still going when it ends (so a "mm-hmm" in the middle of the question does not
+count), or the rep's own next word. A question followed by no speech at all (the
+end of the call) waits until the end of the recording; it is marked
+``end_of_call``, honours the rule (the rep did not talk over it) and is left out of
+the median wait, which would otherwise depend on where the recording was cut.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from listenlens.pipeline.metrics.config import MetricsConfig
+from listenlens.pipeline.metrics.text import Sentence, clauses, split_sentences, strip_lead_ins, phrase_tokens
+from listenlens.pipeline.metrics.utterances import build_utterances, speech_span
+from listenlens.pipeline.timeline import CallTimeline, Role
+
+WH_WORDS = {"what", "why", "how", "when", "where", "who", "whom", "whose", "which", "what's", "how's",
+            "where's", "who's", "when's", "why's", "what're", "how're", "who're", "where're"}
+# A wh-word with the verb contracted onto it is already "wh + auxiliary".
+WH_CONTRACTED = {w for w in WH_WORDS if "'" in w}
+AUXILIARIES = {
+    "do", "does", "did", "is", "are", "was", "were", "am", "can", "could", "will", "would", "shall",
+    "should", "may", "might", "must", "have", "has", "had",
+    "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "can't", "couldn't", "won't",
+    "wouldn't", "shouldn't", "haven't", "hasn't", "hadn't", "mightn't", "mustn't",
+}
+SUBJECTS = {
+    "i", "you", "we", "they", "he", "she", "it", "there", "this", "that", "these", "those", "your",
+    "my", "our", "their", "his", "her", "its", "the", "a", "an", "anyone", "anybody", "anything",
+    "someone", "somebody", "something", "everyone", "everybody", "everything", "any", "some",
+    "y'all", "u", "ya",
+}
+HOW_QUANTIFIERS = {"many", "much", "long", "often", "far", "soon", "big", "about", "come", "so"}
+WHAT_FOLLOWERS = {"about", "if", "else", "kind", "sort", "type", "types", "time", "happens", "happened"}
+TAG_WORDS = {"right", "correct"}
+NEGATIVE_AUX = {a for a in AUXILIARIES if a.endswith("n't")}
+INDIRECT = [("i", "was", "wondering"), ("i'm", "wondering"), ("i", "wonder", "if"), ("i", "wonder", "whether"),
+            ("i'm", "curious", "if"), ("i'm", "curious", "whether"), ("any", "chance")]
+
+
+def question_form(text: str, lead_ins: list[str] | None = None) -> str | None:
+    """How a sentence asks, or None: "mark", "wh", "inversion", "tag" or "indirect".
+
+    Structure wins over the bare "?" so callers can tell a request for new
+    information ("wh", "inversion") from a check ("So that's ten users?").
+    """
+    leads = phrase_tokens(lead_ins if lead_ins is not None else MetricsConfig().lead_ins)
+    parts = clauses(text)
+    for clause in parts:
+        for toks in strip_lead_ins(clause, leads):
+            form = _clause_form(toks)
+            if form:
+                return form
+    if parts and _is_tag(parts, leads):
+        return "tag"
+    if text.strip().rstrip("\"')]").endswith("?"):
+        return "mark"
+    return None
+
+
+def _clause_form(toks: list[str]) -> str | None:
+    if not toks:
+        return None
+    first, rest = toks[0], toks[1:]
+    if first in WH_WORDS:
+        if first in WH_CONTRACTED or not rest:
+            return "wh"
+        nxt = rest[0]
+        if nxt in AUXILIARIES:
+            return "wh"
+        if first == "how" and nxt in HOW_QUANTIFIERS:
+            return "wh"
+        if first == "what" and nxt in WHAT_FOLLOWERS:
+            return "wh"
+        # "which plan do you ...", "what time does it ..."
+        if first in {"which", "what", "whose"} and len(rest) >= 3 and rest[1] in AUXILIARIES and rest[2] in SUBJECTS:
+            return "wh"
+        return None
+    if first in AUXILIARIES and rest and rest[0] in SUBJECTS:
+        if first in {"have", "do"} and rest[0] in {"a", "an", "the"}:
+            return None  # imperative: "have a great day", "do the math"
+        return "inversion"
+    for phrase in INDIRECT:
+        if tuple(toks[: len(phrase)]) == phrase:
+            return "indirect"
+    return None
+
+
+def _is_tag(parts: list[list[str]], leads) -> bool:
+    """", right", ", isn't it", ", don't you", ", correct" after a statement."""
+    if len(parts) < 2 or not any(strip_lead_ins(p, leads)[-1] for p in parts[:-1]):
+        return False  # "Okay, right." is two listener tokens, not a tag question
+    last = parts[-1]
+    if len(last) == 1 and last[0] in TAG_WORDS:
+        return True
+    return len(last) == 2 and last[0] in NEGATIVE_AUX and last[1] in SUBJECTS | {"that"}
+
+
+@dataclass(frozen=True)
+class Question:
+    speaker: str
+    start: float
+    end: float
+    text: str
+    form: str
+    wait_s: float
+    next_by: str | None  # label of whoever spoke next; None at the end of the call
+    next_role: Role | None
+    outcome: str  # answered | waited | self_answered | stacked | end_of_call
+    honoured: bool
+
+
+@dataclass(frozen=True)
+class FourSecondRule:
+    asked: int
+    honoured: int
+    share_honoured: float | None  # None when no question was asked
+    median_wait_s: float | None
+    self_answered: int
+    stacked: int
+    violations: list[Question]
+
+
+def rep_sentences(timeline: CallTimeline, config: MetricsConfig) -> list[Sentence]:
+    out: list[Sentence] = []
+    for label in timeline.labels(Role.REP):
+        words = [w for w in timeline.words if w.speaker == label]
+        out.extend(split_sentences(words, config.sentence_pause_s))
+    return sorted(out, key=lambda s: (s.start, s.end))
+
+
+def find_questions(timeline: CallTimeline, config: MetricsConfig | None = None) -> list[Question]:
+    config = config or MetricsConfig()
+    utts = build_utterances(timeline, config)
+    sentences = rep_sentences(timeline, config)
+    forms = [question_form(s.text, config.lead_ins) for s in sentences]
+    reps = set(timeline.labels(Role.REP))
+    out: list[Question] = []
+    for i, (q, form) in enumerate(zip(sentences, forms)):
+        if form is None:
+            continue
+        # (start, label, is_question) of every candidate "next speech"
+        nxt: list[tuple[float, str, bool]] = []
+        for j, s in enumerate(sentences):
+            if j != i and s.start >= q.end:
+                nxt.append((s.start, s.speaker, forms[j] is not None))
+        for u in utts:
+            if u.speaker != q.speaker and u.start > q.start and u.end > q.end:
+                nxt.append((u.start, u.speaker, False))
+            elif u.speaker in reps and u.start >= q.end and not u.words:
+                nxt.append((u.start, u.speaker, False))
+        nxt.sort()
+        if not nxt:
+            wait = max(0.0, timeline.duration - q.end)
+            out.append(Question(q.speaker, q.start, q.end, q.text, form, wait, None, None, "end_of_call", True))
+            continue
+        first_start, first_by, _ = nxt[0]
+        first_role = timeline.role_of(first_by)
+        rep_next = next(((t, isq) for t, lbl, isq in nxt if lbl in reps), None)
+        if first_role == Role.CUSTOMER:
+            outcome, honoured = "answered", True
+        elif rep_next is not None and rep_next[0] - q.end < config.four_second_rule_s:
+            outcome, honoured = ("stacked" if rep_next[1] else "self_answered"), False
+        else:
+            outcome, honoured = "waited", True
+        out.append(
+            Question(q.speaker, q.start, q.end, q.text, form, first_start - q.end, first_by, first_role, outcome, honoured)
+        )
+    return out
+
+
+def four_second_rule(questions: list[Question]) -> FourSecondRule:
+    honoured = [q for q in questions if q.honoured]
+    waits = [q.wait_s for q in questions if q.outcome != "end_of_call"]
+    return FourSecondRule(
+        asked=len(questions),
+        honoured=len(honoured),
+        share_honoured=len(honoured) / len(questions) if questions else None,
+        median_wait_s=statistics.median(waits) if waits else None,
+        self_answered=sum(1 for q in questions if q.outcome == "self_answered"),
+        stacked=sum(1 for q in questions if q.outcome == "stacked"),
+        violations=[q for q in questions if not q.honoured],
+    )
+
+
+def question_rate(questions: list[Question], timeline: CallTimeline, config: MetricsConfig) -> float | None:
+    """Rep questions per ``question_rate_per_s`` seconds (default: per 10 minutes) of speech span."""
+    span = speech_span(build_utterances(timeline, config))
+    if span is None or span[1] <= span[0]:
+        return None
+    return len(questions) / (span[1] - span[0]) * config.question_rate_per_s

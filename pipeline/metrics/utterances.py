@@ -1,0 +1,103 @@
+"""Utterances: one speaker's continuous speech, with the words spoken in it.
+
+Diarizers cut speech into pieces separated by tiny gaps; an utterance joins a
+speaker's pieces when the silence between them is shorter than ``join_gap_s``. Every
+floor-taking decision (turns, backchannels, interruptions) is made per utterance.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from pyannote.core import Segment
+from pyannote.core import Timeline as PTimeline
+
+from listenlens.pipeline.metrics.config import MetricsConfig
+from listenlens.pipeline.metrics.text import covered_by, join_words, phrase_tokens, tokens
+from listenlens.pipeline.timeline import CallTimeline, Role, Word
+
+
+@dataclass
+class Utterance:
+    speaker: str
+    role: Role
+    start: float
+    end: float
+    segments: list[Segment]  # the speaker's actual speech inside [start, end)
+    words: list[Word] = field(default_factory=list)
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    @property
+    def text(self) -> str:
+        return join_words(self.words)
+
+    def overlap_with(self, start: float, end: float) -> float:
+        """Seconds of this utterance's actual speech inside ``[start, end)``."""
+        return sum(max(0.0, min(end, s.end) - max(start, s.start)) for s in self.segments)
+
+
+def speaker_support(timeline: CallTimeline, label: str) -> PTimeline:
+    """The speaker's speech as a union of intervals.
+
+    Speech turns are the timing truth; words are used only for a speaker that has
+    words but no speech turns (a hand-made or words-only timeline).
+    """
+    support = timeline.support([label])
+    if len(support) == 0:
+        segs = [Segment(w.start, w.end) for w in timeline.words if w.speaker == label and w.end > w.start]
+        support = PTimeline(segs).support()
+    return support
+
+
+def build_utterances(timeline: CallTimeline, config: MetricsConfig) -> list[Utterance]:
+    """All utterances of the call, sorted by start (longer first on ties)."""
+    out: list[Utterance] = []
+    for label in timeline.labels():
+        role = timeline.role_of(label)
+        mine: list[Utterance] = []
+        for seg in speaker_support(timeline, label):
+            if mine and seg.start - mine[-1].end < config.join_gap_s:
+                mine[-1].end = max(mine[-1].end, seg.end)
+                mine[-1].segments.append(seg)
+            else:
+                mine.append(Utterance(label, role, seg.start, seg.end, [seg]))
+        if mine:
+            starts = [u.start for u in mine]
+            for w in timeline.words:
+                if w.speaker == label:
+                    mine[_nearest(mine, starts, w.mid)].words.append(w)
+        out.extend(mine)
+    out.sort(key=lambda u: (u.start, -u.end, u.speaker))
+    return out
+
+
+def _nearest(utts: list[Utterance], starts: list[float], t: float) -> int:
+    """Index of the utterance containing ``t``, else the closest one."""
+    i = bisect.bisect_right(starts, t) - 1
+    candidates = [j for j in (i, i + 1) if 0 <= j < len(utts)]
+    return min(candidates, key=lambda j: max(utts[j].start - t, t - utts[j].end, 0.0))
+
+
+def is_backchannel_form(utt: Utterance, config: MetricsConfig) -> bool:
+    """At most ``backchannel_max_words`` words, all listener tokens or under ``backchannel_max_s``.
+
+    Without a transcript only the duration can tell.
+    """
+    toks = tokens(utt.text)
+    short = utt.duration < config.backchannel_max_s
+    if not toks:
+        return short
+    if len(toks) > config.backchannel_max_words:
+        return False
+    return short or covered_by(toks, phrase_tokens(config.backchannel_words))
+
+
+def speech_span(utterances: list[Utterance]) -> tuple[float, float] | None:
+    """First speech start and last speech end, or None for a silent call."""
+    if not utterances:
+        return None
+    return min(u.start for u in utterances), max(u.end for u in utterances)
