@@ -25,6 +25,9 @@ SR = 16000
 REGION_PAD_S = 0.2
 # Regions closer than this are joined, so a sentence is not cut at a breath.
 REGION_JOIN_S = 0.3
+# Speech is transcribed in pieces of at most this much joined audio: Whisper's features
+# for a whole hour would hold gigabytes at once.
+GROUP_MAX_S = 600.0
 
 Progress = Callable[[str, float, "float | None"], None]
 
@@ -83,13 +86,21 @@ class Transcriber:
         stage: str = "asr",
     ) -> list[AsrSegment]:
         """Transcribe the speech ``regions`` (seconds) of 1-D 16 kHz ``samples``."""
+        chunks = speech_chunks(regions, len(samples))
+        total = sum(c["end"] - c["start"] for c in chunks) / SR
+        out: list[AsrSegment] = []
+        done = 0.0
+        for group in _groups(chunks, GROUP_MAX_S * SR):
+            joined = np.concatenate([samples[c["start"] : c["end"]] for c in group])
+            out.extend(self._transcribe_joined(joined, group, channel, _offset(progress, done, total), stage))
+            done += len(joined) / SR
+        if progress:
+            progress(stage, total, total)
+        return out
+
+    def _transcribe_joined(self, joined, chunks, channel, progress, stage) -> list[AsrSegment]:
         from faster_whisper.transcribe import restore_speech_timestamps
 
-        chunks = speech_chunks(regions, len(samples))
-        if not chunks:
-            return []
-        joined = np.concatenate([samples[c["start"] : c["end"]] for c in chunks])
-        total = len(joined) / SR
         s = self.settings
         segments, _info = self.model.transcribe(
             joined,
@@ -101,14 +112,33 @@ class Transcriber:
             condition_on_previous_text=False,
         )
         out: list[AsrSegment] = []
-        for seg in restore_speech_timestamps(_with_progress(segments, total, progress, stage), chunks, SR):
+        for seg in restore_speech_timestamps(_with_progress(segments, progress, stage), chunks, SR):
             words = [AsrWord(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in seg.words or []]
             words = [w for w in words if w.text]
             if words:
                 out.append(AsrSegment(words[0].start, words[-1].end, seg.text.strip(), words, channel))
-        if progress:
-            progress(stage, total, total)
         return out
+
+
+def _groups(chunks: list[dict], max_samples: float) -> list[list[dict]]:
+    """Split chunks into groups of at most ``max_samples`` joined audio (a chunk longer
+    than that stands alone), so memory stays bounded on long calls."""
+    groups: list[list[dict]] = []
+    size = 0
+    for c in chunks:
+        n = c["end"] - c["start"]
+        if not groups or size + n > max_samples:
+            groups.append([])
+            size = 0
+        groups[-1].append(c)
+        size += n
+    return groups
+
+
+def _offset(progress: Progress | None, done: float, total: float) -> Progress | None:
+    if progress is None:
+        return None
+    return lambda stage, d, _t: progress(stage, done + d, total)
 
 
 def speech_chunks(regions: Iterable[tuple[float, float]], n_samples: int) -> list[dict]:
@@ -125,8 +155,8 @@ def speech_chunks(regions: Iterable[tuple[float, float]], n_samples: int) -> lis
     return [{"start": int(a * SR), "end": int(b * SR)} for a, b in merged if int(b * SR) > int(a * SR)]
 
 
-def _with_progress(segments, total: float, progress: Progress | None, stage: str):
+def _with_progress(segments, progress: Progress | None, stage: str):
     for seg in segments:
         if progress:
-            progress(stage, min(seg.end, total), total)
+            progress(stage, seg.end, None)
         yield seg

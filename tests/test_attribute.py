@@ -57,3 +57,13 @@ def test_speech_chunks_pad_and_join_close_regions():
         pytest.approx((0.8, 3.2)),
         pytest.approx((4.8, 6.2)),
     ]
+
+
+def test_long_speech_is_transcribed_in_bounded_groups():
+    from listenlens.pipeline.asr import _groups
+
+    chunks = speech_chunks([(i * 10.0, i * 10.0 + 5.0) for i in range(10)], 200 * 16000)
+    groups = _groups(chunks, 12 * 16000)
+    assert [len(g) for g in groups] == [2] * 5
+    assert [c for g in groups for c in g] == chunks  # nothing lost, order kept
+    assert all(sum(c["end"] - c["start"] for c in g) <= 12 * 16000 for g in groups)
