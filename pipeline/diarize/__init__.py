@@ -1,0 +1,69 @@
+"""Diarization backends and how one is chosen.
+
+``select_backend(requested, audio)`` turns the ``--diarizer`` setting into a backend
+name for this recording (``auto``: ``channels`` for a true dual-channel call, else
+``embedded``); ``get_diarizer(name, settings)`` builds it. Backends are imported
+lazily: ``embedded`` loads a voice encoder and ``pyannote`` an optional package.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from listenlens.errors import ConfigError
+
+if TYPE_CHECKING:
+    from listenlens.config import PipelineSettings
+    from listenlens.pipeline.audio import Audio
+    from listenlens.pipeline.diarize.base import Diarizer
+
+BACKENDS = ("channels", "embedded", "pyannote")
+CHOICES = ("auto", *BACKENDS)
+
+
+def select_backend(requested: str, audio: "Audio") -> str:
+    """The backend to run on ``audio`` for the ``--diarizer`` value ``requested``."""
+    from listenlens.pipeline.diarize.channels import is_effectively_mono
+
+    name = _known(requested)
+    if name == "auto":
+        return "channels" if audio.channels >= 2 and not is_effectively_mono(audio) else "embedded"
+    if name == "channels":
+        if audio.channels < 2:
+            raise ConfigError(
+                "--diarizer channels needs one party per channel, but this recording is mono: "
+                "use --diarizer auto or embedded"
+            )
+        if is_effectively_mono(audio):
+            raise ConfigError(
+                f"--diarizer channels needs one party per channel, but the {audio.channels} channels of this "
+                "recording carry the same audio (or all but one are silent): use --diarizer auto or embedded"
+            )
+    return name
+
+
+def get_diarizer(name: str, settings: "PipelineSettings") -> "Diarizer":
+    """Build the backend ``name`` (not ``auto``: resolve it with ``select_backend``)."""
+    name = _known(name)
+    if name == "channels":
+        from listenlens.pipeline.diarize.channels import ChannelDiarizer
+
+        return ChannelDiarizer(settings)
+    if name == "embedded":
+        from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer
+
+        return EmbeddedDiarizer()
+    if name == "pyannote":
+        from listenlens.pipeline.diarize.pyannote_backend import PyannoteDiarizer
+
+        return PyannoteDiarizer(settings)
+    raise ConfigError(
+        "diarizer 'auto' depends on the recording: call select_backend(requested, audio) first"
+    )
+
+
+def _known(name: str) -> str:
+    key = str(name).strip().lower()
+    if key not in CHOICES:
+        raise ConfigError(f"unknown diarizer {name!r}: choose one of {', '.join(CHOICES)}")
+    return key
