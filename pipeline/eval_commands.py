@@ -1,7 +1,194 @@
-"""CLI commands of this area; ``register`` adds them to the ``listenlens`` app."""
+"""``listenlens eval``: accuracy and speed of the pipeline against RTTM truth."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Iterator, List, Optional
 
 import typer
 
+from listenlens.errors import ListenlensError
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("eval")(evaluate)
+
+
+def evaluate(
+    folder: Path = typer.Argument(..., help="folder of recordings with RTTM truth (one RTTM per recording, or several keyed by file id)", show_default=False),
+    uem: Optional[List[Path]] = typer.Option(None, "--uem", help="UEM file(s) of the scored regions [default: every *.uem in the folder]"),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the full report as JSON to this file"),
+    diarizer: Optional[str] = typer.Option(None, "--diarizer", help="auto, channels, embedded or pyannote [default: auto]"),
+    collar: Optional[List[float]] = typer.Option(None, "--collar", help="forgiveness collar in seconds on each side of a boundary; repeatable [default: 0 and 0.25]"),
+    num_speakers: Optional[int] = typer.Option(None, "--num-speakers", min=1, max=6, help="tell the diarizer how many speakers there are"),
+    hyp: Optional[Path] = typer.Option(None, "--hyp", help="score RTTM hypotheses from this folder instead of running the pipeline"),
+    targets: str = typer.Option("auto", "--targets", help="which targets of issue 4 to check: auto, phone, meeting, dual-channel, none"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
+) -> None:
+    """Diarization error (DER, JER) and timing-metric error against RTTM truth, per file and overall."""
+    from rich.console import Console
+
+    from listenlens.pipeline import evaluate as ev
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 120))  # logs and pipes: no wrapped columns
+    with _user_errors(), _progress(quiet) as progress:
+        settings = _settings(diarizer, num_speakers)
+        report = ev.run_eval(
+            folder,
+            hypothesize=ev.rttm_hypothesis(hyp) if hyp else None,
+            uem_paths=uem or (),
+            collars=tuple(collar) if collar else ev.DEFAULT_COLLARS,
+            kind=targets,
+            memory_mb=ev.bench_memory_mb(),
+            progress=progress,
+            settings=settings,
+        )
+        if json_out:
+            _write_atomically(json_out, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    render(report, console)
+    if json_out:
+        console.print(f"[dim]report:[/dim] {json_out}")
+
+
+def _settings(diarizer: str | None, num_speakers: int | None):
+    from pydantic import ValidationError
+
+    from listenlens.config import PipelineSettings
+    from listenlens.errors import ConfigError
+
+    given = {"diarizer": diarizer, "num_speakers": num_speakers}
+    try:
+        return PipelineSettings(**{k: v for k, v in given.items() if v is not None})
+    except ValidationError:
+        raise ConfigError(f"--diarizer {diarizer!r}: choose auto, channels, embedded or pyannote") from None
+
+
+def render(report: dict, console) -> None:
+    from rich.table import Table
+
+    collars = [f"{c:g}" for c in report["collars"]]
+    groups = [(f"[bold]{name}[/bold] ({g['files']})", g) for name, g in report["overall"].items()]
+
+    dia = Table(title=f"diarization error: {report['folder']}")
+    for col in ("file", "split", "dur s"):
+        dia.add_column(col, justify="right" if col == "dur s" else "left")
+    for c in collars:
+        dia.add_column(f"DER @{c} s\n(miss/FA/conf)", justify="right")
+        dia.add_column(f"JER @{c} s", justify="right")
+    rows = [(f["file_id"], f["split"] or "", f["duration_s"], f["diarization"]) for f in report["files"]]
+    for i, (name, split, dur, d) in enumerate(rows + [(n, "", g["duration_s"], g["diarization"]) for n, g in groups]):
+        if i == len(rows):
+            dia.add_section()
+        dia.add_row(name, split, f"{dur:.0f}", *[x for c in collars for x in (_der(d[c]), _pct(d[c]["jer"]))])
+    console.print(dia)
+
+    tim = Table(title="timing metrics: hypothesis minus truth")
+    for col in ("file", "talk ratio pp", "monologue s", "interruptions\ntruth/found/hit", "patience s", "wait |err| s", "speed x rt"):
+        tim.add_column(col, justify="left" if col == "file" else "right")
+    for f in report["files"]:
+        t, i = f["timing"], f["timing"]["interruptions"]
+        tim.add_row(
+            f["file_id"], _num(t["talk_ratio_error_pp"], "+.1f"), _num(t["longest_monologue_error_s"], "+.1f"),
+            f"{i['truth']}/{i['found']}/{i['matched']}", _num(t["patience_error_s"], "+.2f"),
+            _num(t["wait"]["mean_abs_error_s"], ".2f"), _num(f.get("speed", {}).get("x_real_time"), ".1f"),
+        )
+    tim.add_section()
+    for name, g in groups:
+        t = g["timing"]
+        tim.add_row(
+            name, _num(t["talk_ratio_mean_abs_error_pp"], ".1f", "|mean| "),
+            _num(t["longest_monologue_mean_abs_error_s"], ".1f", "|mean| "),
+            f"{t['interruptions_truth']}/{t['interruptions_found']}/{t['interruptions_matched']}",
+            _num(t["patience_mean_abs_error_s"], ".2f", "|mean| "), _num(t["wait_mean_abs_error_s"], ".2f"),
+            _num(g.get("speed", {}).get("x_real_time"), ".1f"),
+        )
+    console.print(tim)
+
+    if report["targets"]:
+        tt = Table(title=f"targets of issue 4 ({report['kind']})")
+        for col in ("target", "value", "limit", "met", "note"):
+            tt.add_column(col)
+        for t in report["targets"]:
+            sign = "<=" if t["at_most"] else ">="
+            met = "[dim]n/a[/dim]" if t["met"] is None else ("[green]met[/green]" if t["met"] else "[red]MISSED[/red]")
+            tt.add_row(t["target"], _num(t["value"], ".1f") + f" {t['unit']}", f"{sign} {t['limit']:g} {t['unit']}", met, t["note"])
+        console.print(tt)
+    for text in report["conventions"].values():
+        console.print(f"[dim]{text}[/dim]")
+
+
+def _der(d: dict) -> str:
+    if d["der"] is None:
+        return "-"
+    return f"{100 * d['der']:.1f}% ({100 * d['missed']:.1f}/{100 * d['false_alarm']:.1f}/{100 * d['confusion']:.1f})"
+
+
+def _pct(x) -> str:
+    return "-" if x is None else f"{100 * x:.1f}%"
+
+
+def _num(x, fmt: str, prefix: str = "") -> str:
+    return "-" if x is None else prefix + format(x, fmt)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    from listenlens.errors import ConfigError
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ConfigError(f"--json {path}: cannot write it ({exc.strerror}); choose a writable path") from None
+
+
+@contextlib.contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except ListenlensError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted: nothing was written", err=True)
+        raise typer.Exit(130)
+
+
+@contextlib.contextmanager
+def _progress(quiet: bool):
+    """Which file and which stage, on stderr; plain lines when stderr is not a terminal."""
+    if quiet:
+        yield lambda stage, done, total: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        def report(stage: str, done: float, total: float | None) -> None:
+            if stage == "files" and total and done < total:
+                console.print(f"[eval] file {int(done) + 1} of {int(total)}", highlight=False)
+
+        yield report
+        return
+    with Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console, transient=True) as bar:
+        files = bar.add_task("files", total=None)
+        stage_task = bar.add_task("", total=None)
+
+        def report(stage: str, done: float, total: float | None) -> None:
+            if stage == "files":
+                bar.update(files, completed=done, total=total)
+            else:
+                bar.update(stage_task, description=stage, completed=done, total=total)
+
+        yield report
