@@ -1,7 +1,114 @@
-"""CLI commands of this area; ``register`` adds them to the ``listenlens`` app."""
+"""CLI commands of the service: ``serve``, ``keys create/revoke/list``, ``retention``.
+
+Imports stay inside the commands so ``listenlens --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
 
 import typer
 
+keys_app = typer.Typer(help="API keys: each belongs to a tenant and sees only that tenant's calls.",
+                       no_args_is_help=True)
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("serve")(serve)
+    app.command("retention")(retention)
+    app.add_typer(keys_app, name="keys")
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on (0.0.0.0: all)"),
+    port: int = typer.Option(8000, "--port", help="TCP port"),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
+) -> None:
+    """Run the API (and, without LISTENLENS_BROKER_URL, the in-process worker)."""
+    import logging
+
+    import uvicorn
+
+    from listenlens.service.app import create_app
+
+    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One process: the in-process worker and its loaded models live here, and a second
+    # uvicorn worker would only duplicate them. Scale out with Celery workers instead.
+    uvicorn.run(create_app(), host=host, port=port, log_level=log_level, workers=1)
+
+
+def _runtime_db():
+    from listenlens.service.db import Database
+    from listenlens.service.settings import ServiceSettings
+
+    settings = ServiceSettings()
+    settings.resolved_home().mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url())
+    db.migrate()
+    return db
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: str = typer.Argument(..., help="tenant name (created if new)"),
+    name: Optional[str] = typer.Option(None, "--name", help="a note saying who or what uses the key"),
+) -> None:
+    """Create an API key for TENANT and print it (it is shown only this once)."""
+    from listenlens.service.auth import create_key
+
+    db = _runtime_db()
+    with db.session() as s:
+        key = create_key(s, tenant, name)
+    typer.echo(key)
+    typer.echo(f"API key for tenant {tenant!r}: send it as `Authorization: Bearer KEY`. It is not stored in clear "
+               "and cannot be shown again.", err=True)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: str = typer.Argument(..., help="the key, or its prefix as `keys list` shows it")) -> None:
+    """Revoke a key: requests with it answer 401 from now on."""
+    from listenlens.errors import ListenlensError
+    from listenlens.service.auth import revoke_key
+
+    db = _runtime_db()
+    with db.session() as s:
+        if not revoke_key(s, key):
+            raise ListenlensError(f"no active key matches {key!r}: see `listenlens keys list`")
+    typer.echo("revoked")
+
+
+@keys_app.command("list")
+def keys_list(tenant: Optional[str] = typer.Argument(None, help="only this tenant's keys")) -> None:
+    """List keys (prefix, tenant, created, last used, revoked); never the keys themselves."""
+    from listenlens.service.auth import list_keys
+
+    db = _runtime_db()
+    with db.session() as s:
+        rows = list_keys(s, tenant)
+    if not rows:
+        typer.echo("no keys", err=True)
+        return
+    typer.echo("prefix\ttenant\tname\tcreated\tlast_used\trevoked")
+    for k in rows:
+        typer.echo("\t".join([k.prefix, k.tenant, k.name or "-", _t(k.created_at), _t(k.last_used_at),
+                              _t(k.revoked_at)]))
+
+
+def retention(
+    days: Optional[float] = typer.Option(None, "--days", help="override LISTENLENS_RETENTION_DAYS"),
+) -> None:
+    """Delete recordings older than the retention period now (scorecards and metrics stay)."""
+    from listenlens.errors import ConfigError
+    from listenlens.service.housekeeping import apply_retention
+    from listenlens.service.runtime import Runtime
+
+    rt = Runtime()
+    if days is None and rt.settings.retention_days is None:
+        raise ConfigError("no retention period: set LISTENLENS_RETENTION_DAYS or pass --days N")
+    n = apply_retention(rt, days)
+    typer.echo(f"deleted {n} recording(s)")
+
+
+def _t(dt) -> str:
+    return "-" if dt is None else dt.strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,62 @@
+"""Request plumbing shared by the routes: errors as JSON, the runtime, the caller's tenant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from listenlens.service.auth import authenticate
+from listenlens.service.runtime import Runtime
+
+
+class ApiError(Exception):
+    """Answered as ``{"error": {"code", "message"}}`` with ``status``."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def not_found(what: str = "call") -> ApiError:
+    return ApiError(404, "not_found", f"no such {what} for this API key")
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant_id: str
+    tenant_name: str
+
+
+_bearer = HTTPBearer(auto_error=False, description="an API key from `listenlens keys create TENANT`")
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def current_caller(
+    request: Request,
+    creds: HTTPAuthorizationCredentials | None = Depends(_bearer),
+) -> Caller:
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise ApiError(401, "unauthorized",
+                       "send an API key as `Authorization: Bearer KEY` (create one with `listenlens keys create TENANT`)")
+    rt = get_runtime(request)
+    with rt.db.session() as s:
+        tenant = authenticate(s, creds.credentials.strip())
+        if tenant is None:
+            raise ApiError(401, "unauthorized", "the API key is unknown or revoked: create one with `listenlens keys create TENANT`")
+        return Caller(tenant.id, tenant.name)
+
+
+def parse_time(text: str, field: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(400, "invalid_request", f"{field}={text!r} is not an ISO 8601 date or time, e.g. 2026-11-18T14:05:00Z")
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when

@@ -1,0 +1,244 @@
+"""A week's results as CSV or Parquet: one row per done call, the columns of ``trends``.
+
+    since, until = week_bounds("2026-W47")
+    rows = week_rows(session, tenant_id, ["2026-W46", "2026-W47"])
+    write_export(rows, Path("w47.parquet"), "parquet")
+
+The rows are exactly what ``listenlens.service.trends.load_metric_rows`` returns, so a
+notebook reading an export and the API reading the database see the same table. The
+CLI (``listenlens export``) and the API (``GET /v1/exports/weeks/{week}``) both come here.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from datetime import datetime, timedelta
+from enum import Enum
+from pathlib import Path
+from typing import Iterable, List, Optional
+
+import pandas as pd
+import typer
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from listenlens.errors import ListenlensError
+from listenlens.service.deps import ApiError, Caller, current_caller, get_runtime
+from listenlens.service.schemas import ErrorResponse
+
+FORMATS = ("csv", "parquet")
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+
+
+def week_bounds(week: str) -> tuple[datetime, datetime]:
+    """``[monday 00:00, next monday 00:00)`` of an ISO week such as ``2026-W47`` (naive UTC)."""
+    m = _WEEK.match((week or "").strip())
+    if not m:
+        raise ListenlensError(f"{week!r} is not an ISO week: write it as YYYY-Www, e.g. 2026-W47")
+    year, num = int(m.group(1)), int(m.group(2))
+    try:
+        start = datetime.fromisocalendar(year, num, 1)
+    except ValueError:
+        raise ListenlensError(f"{week!r} is not an ISO week: {year} has weeks W01 to W{_weeks_in(year):02d}") from None
+    return start, start + timedelta(days=7)
+
+
+def normalise_week(week: str) -> str:
+    start, _ = week_bounds(week)
+    year, num, _ = start.isocalendar()
+    return f"{year}-W{num:02d}"
+
+
+def _weeks_in(year: int) -> int:
+    # 28 December always falls in the last ISO week of its year.
+    return datetime(year, 12, 28).isocalendar()[1]
+
+
+def week_rows(session, tenant_id: str, weeks: Iterable[str]) -> pd.DataFrame:
+    """The tenant's done calls of the given ISO weeks, oldest first."""
+    from listenlens.service.trends import load_metric_rows, rows_from_scorecards
+
+    frames = []
+    for week in dict.fromkeys(normalise_week(w) for w in weeks):
+        since, until = week_bounds(week)
+        frames.append(load_metric_rows(session, tenant_id, since=since, until=until))
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return rows_from_scorecards([])
+    rows = pd.concat(frames, ignore_index=True)
+    return rows.sort_values(["call_time", "call_id"], kind="stable").reset_index(drop=True)
+
+
+def to_bytes(rows: pd.DataFrame, fmt: str) -> bytes:
+    fmt = _check_format(fmt)
+    if fmt == "csv":
+        return rows.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
+    buf = io.BytesIO()
+    _parquet_ready(rows).to_parquet(buf, index=False, engine="pyarrow")
+    return buf.getvalue()
+
+
+def write_export(rows: pd.DataFrame, path: Path, fmt: str) -> Path:
+    """Write ``rows`` to ``path`` through a temp file and a rename: never half a file."""
+    data = to_bytes(rows, fmt)
+    path = Path(path)
+    if path.is_dir():
+        raise ListenlensError(f"{path} is a folder: give a file name such as {path / 'week.' + fmt}")
+    if not path.parent.exists():
+        raise ListenlensError(f"folder {path.parent} does not exist: create it or choose another -o")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_export(path: Path) -> pd.DataFrame:
+    """Rows back from a CSV or Parquet export (call_time as datetimes)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ListenlensError(f"{path} is not a file: give a CSV or Parquet export from `listenlens export`")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        rows = pd.read_parquet(path)
+    elif suffix == ".csv":
+        rows = pd.read_csv(path, dtype={"call_id": str, "external_id": str, "rep": str, "team": str,
+                                        "iso_week": str})
+    else:
+        raise ListenlensError(f"{path.name}: unknown export type {suffix or '(none)'}: give a .csv or .parquet file")
+    if "call_time" in rows.columns:
+        rows["call_time"] = pd.to_datetime(rows["call_time"])
+    return rows
+
+
+def _check_format(fmt: str) -> str:
+    fmt = (fmt or "").lower()
+    if fmt not in FORMATS:
+        raise ListenlensError(f"unknown export format {fmt!r}: choose csv or parquet")
+    return fmt
+
+
+def _parquet_ready(rows: pd.DataFrame) -> pd.DataFrame:
+    # An all-empty text column (no external ids this week) has no type pyarrow can
+    # infer the same way every week; give the id columns a stable string type.
+    out = rows.copy()
+    for col in ("call_id", "external_id", "rep", "team", "iso_week"):
+        if col in out.columns:
+            out[col] = out[col].astype("string")
+    if "call_time" in out.columns:
+        out["call_time"] = pd.to_datetime(out["call_time"])
+    return out
+
+
+# -- API -----------------------------------------------------------------------
+
+router = APIRouter(prefix="/v1/exports", tags=["exports"])
+
+
+@router.get(
+    "/weeks/{week}",
+    summary="A week's results, one row per done call (CSV or Parquet)",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/csv": {"example": "call_id,external_id,rep,team,call_time,iso_week,duration_s,score,"
+                                                  "talk_ratio,...\ncall_5f0c...,zoom-88213,rep-17,emea-smb,"
+                                                  "2026-11-18T14:05:00,2026-W47,612.4,71.0,0.58,...\n"},
+                          MEDIA_TYPES["parquet"]: {}}},
+        400: {"model": ErrorResponse, "description": "not an ISO week (write 2026-W47) or an unknown format"},
+        401: {"model": ErrorResponse, "description": "missing, unknown or revoked API key"},
+    },
+)
+def export_week(
+    week: str,
+    format: str = Query("csv", description="csv or parquet"),
+    caller: Caller = Depends(current_caller),
+    rt=Depends(get_runtime),
+):
+    return week_response(rt, caller.tenant_id, week, format)
+
+
+def week_response(rt, tenant_id: str, week: str, fmt: str) -> Response:
+    """The export as a download; shared by the API and the coaching pages."""
+    try:
+        fmt = _check_format(fmt)
+        week = normalise_week(week)
+    except ListenlensError as exc:
+        raise ApiError(400, "invalid_request", exc.message) from None
+    with rt.db.session() as s:
+        rows = week_rows(s, tenant_id, [week])
+    return Response(to_bytes(rows, fmt), media_type=MEDIA_TYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="listenlens-{week}.{fmt}"',
+                             "X-Row-Count": str(len(rows))})
+
+
+# -- CLI -----------------------------------------------------------------------
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)
+
+
+def export(
+    week: List[str] = typer.Option(..., "--week", help="ISO week such as 2026-W47; repeat for several weeks"),
+    tenant: Optional[str] = typer.Option(None, "--tenant", help="tenant name (needed when there are several)"),
+    fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", help="csv or parquet"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="file to write (default: listenlens-WEEK.FORMAT in this folder)"),
+) -> None:
+    """Export a week's results (one row per done call, every metric) as CSV or Parquet."""
+    try:
+        _export(week, tenant, fmt.value, out)
+    except ListenlensError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _export(week: list[str], tenant: str | None, fmt: str, out: Path | None) -> None:
+    from sqlalchemy import select
+
+    from listenlens.service.db import Database
+    from listenlens.service.models import Tenant
+    from listenlens.service.settings import ServiceSettings
+
+    weeks = [normalise_week(w) for w in week]  # bad weeks fail before the database is touched
+    settings = ServiceSettings()
+    url = settings.resolved_database_url()
+    if url.startswith("sqlite") and not (settings.resolved_home() / "listenlens.db").exists() and not settings.database_url:
+        raise ListenlensError(f"no listenlens database under {settings.resolved_home()}: set LISTENLENS_HOME to the "
+                              "folder `listenlens serve` uses")
+    db = Database(url)
+    db.migrate()
+    try:
+        with db.session() as s:
+            tenants = list(s.scalars(select(Tenant).order_by(Tenant.name)).all())
+            if tenant is not None:
+                chosen = next((t for t in tenants if t.name == tenant), None)
+                if chosen is None:
+                    known = ", ".join(t.name for t in tenants) or "none"
+                    raise ListenlensError(f"no tenant named {tenant!r} (tenants: {known})")
+            elif len(tenants) == 1:
+                chosen = tenants[0]
+            elif not tenants:
+                raise ListenlensError("the database has no tenants yet: create one with `listenlens keys create TENANT`")
+            else:
+                raise ListenlensError(f"{len(tenants)} tenants in the database: name one with --tenant "
+                                      f"({', '.join(t.name for t in tenants)})")
+            rows = week_rows(s, chosen.id, weeks)
+    finally:
+        db.dispose()
+    label = weeks[0] if len(weeks) == 1 else f"{weeks[0]}_{weeks[-1]}"
+    path = write_export(rows, out or Path(f"listenlens-{label}.{fmt}"), fmt)
+    typer.echo(str(path))
+    typer.echo(f"{len(rows)} call(s) of tenant {chosen.name!r} in {', '.join(weeks)}", err=True)

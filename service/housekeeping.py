@@ -1,0 +1,98 @@
+"""Periodic upkeep, run by the in-process worker and by every Celery worker.
+
+- take back jobs whose worker died (lease expired) and fail those interrupted too often;
+- in the scale-out setup, send queued jobs that are due to the broker (webhook retries,
+  jobs whose dispatch was lost);
+- apply the retention setting: recordings older than ``retention_days`` are deleted,
+  their scorecards and metrics stay;
+- prune finished job rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from listenlens.service import jobs
+from listenlens.service.models import Call, utcnow
+
+log = logging.getLogger("listenlens.service")
+
+# A queued job sent to the broker this long ago and still not claimed is sent again.
+# Duplicates are harmless (claims are atomic); this only bounds the wait after a lost message.
+_REDISPATCH_AFTER_S = 600.0
+
+
+def reap(runtime) -> list[int]:
+    """Requeue jobs of dead workers; fail calls whose job was interrupted too often."""
+    from listenlens.service.runner import fail_call
+
+    requeued, given_up = runtime.queue.reap_expired()
+    if requeued:
+        with runtime.db.session() as s:
+            for call_id in s.scalars(select(jobs.Job.call_id).where(jobs.Job.id.in_(requeued),
+                                                                       jobs.Job.kind == jobs.ANALYZE)).all():
+                call = s.get(Call, call_id)
+                if call is not None and call.status == "processing":
+                    call.status, call.progress_stage, call.progress = "queued", "requeued", None
+        log.info("requeued %d interrupted job(s)", len(requeued))
+    for job in given_up:
+        if job.kind == jobs.ANALYZE and job.call_id:
+            fail_call(runtime, job.call_id, "worker_lost",
+                      f"processing was interrupted {job.attempts} times (the worker stopped or ran out of memory); "
+                      "upload the call again, or split a very long recording")
+    return requeued
+
+
+def apply_retention(runtime, days: float | None = None, *, now=None) -> int:
+    """Delete recordings of finished calls uploaded more than ``days`` ago; return how many."""
+    days = runtime.settings.retention_days if days is None else days
+    if days is None:
+        return 0
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    removed = 0
+    with runtime.db.session() as s:
+        rows = s.execute(
+            select(Call.id, Call.recording_key)
+            .where(Call.recording_key.is_not(None), Call.status.in_(("done", "failed")), Call.created_at < cutoff)
+        ).all()
+    for call_id, key in rows:
+        runtime.storage.delete(key)
+        with runtime.db.session() as s:
+            call = s.get(Call, call_id)
+            if call is not None and call.recording_key == key:
+                call.recording_key = None
+                call.recording_deleted_at = utcnow()
+        removed += 1
+    if removed:
+        log.info("retention: deleted %d recording(s) older than %s days", removed, days)
+    return removed
+
+
+class Housekeeper:
+    """Runs ``tick`` every ``housekeeping_interval_s``; retention at most hourly."""
+
+    RETENTION_EVERY_S = 3600.0
+
+    def __init__(self, runtime, *, dispatch_due: bool):
+        self.runtime = runtime
+        self.dispatch_due = dispatch_due
+        self._last_retention = float("-inf")
+
+    def tick(self) -> None:
+        rt = self.runtime
+        requeued = reap(rt)
+        if self.dispatch_due:
+            due = rt.queue.due_undispatched(_REDISPATCH_AFTER_S)
+            if due:
+                rt.dispatch(due)
+        elif requeued:
+            rt.wake.set()
+        now = time.monotonic()
+        if now - self._last_retention >= min(self.RETENTION_EVERY_S, rt.settings.housekeeping_interval_s * 10):
+            self._last_retention = now
+            apply_retention(rt)
+            rt.queue.prune()

@@ -1,0 +1,138 @@
+"""The weekly coaching review: load a week (and the one before), compare reps, flag movers.
+
+Used by ``notebooks/weekly_coaching_review.ipynb``; every number goes through
+``listenlens.service.trends`` (``load_metric_rows`` / ``weekly_trends``), the code the
+API and the trend pages use, so the notebook and the pages never disagree.
+
+    rows = load_rows("~/.listenlens", weeks=["2026-W46", "2026-W47"])   # or a DB URL, or exports
+    moves = week_over_week(rows, "2026-W47")
+    flagged = flag_movers(moves)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from listenlens.errors import ListenlensError
+from listenlens.service.exports import normalise_week, read_export, week_bounds, week_rows
+from listenlens.service.trends import iso_week, weekly_trends
+
+# What a coach reviews each week, in display order (columns of the metric rows).
+REVIEW_METRICS = ["score", "talk_ratio", "four_second_rule_share", "longest_monologue_s", "questions",
+                  "interruptions_rep", "patience_median_s", "paraphrases"]
+# A move at least this large (absolute, week over week) is worth a conversation:
+# 10 points of talk ratio, 25 points of questions given room to answer.
+DEFAULT_THRESHOLDS = {"talk_ratio": 0.10, "four_second_rule_share": 0.25}
+
+
+def previous_week(week: str) -> str:
+    start, _ = week_bounds(week)
+    return iso_week(start - pd.Timedelta(days=7))
+
+
+def load_rows(source: str | Path, weeks: Iterable[str], tenant: str | None = None) -> pd.DataFrame:
+    """Metric rows of ``weeks`` from a data source.
+
+    ``source``: a CSV/Parquet export (or a folder of them), a ``LISTENLENS_HOME`` folder
+    (its ``listenlens.db``) or a SQLAlchemy database URL. ``tenant`` names the tenant
+    when the database holds several.
+    """
+    weeks = [normalise_week(w) for w in weeks]
+    text = str(source)
+    if "://" in text:
+        return _from_database(text, weeks, tenant)
+    path = Path(text).expanduser()
+    if path.is_dir() and (path / "listenlens.db").is_file():
+        return _from_database(f"sqlite:///{path.resolve() / 'listenlens.db'}", weeks, tenant)
+    if path.is_dir():
+        files = sorted([*path.glob("*.parquet"), *path.glob("*.csv")])
+        if not files:
+            raise ListenlensError(f"{path} holds neither listenlens.db nor .csv/.parquet exports")
+        rows = pd.concat([read_export(f) for f in files], ignore_index=True).drop_duplicates("call_id")
+    elif path.is_file():
+        rows = read_export(path)
+    else:
+        raise ListenlensError(f"{path} does not exist: give an export file, a LISTENLENS_HOME folder or a database URL")
+    return rows[rows["iso_week"].isin(weeks)].reset_index(drop=True)
+
+
+def _from_database(url: str, weeks: list[str], tenant: str | None) -> pd.DataFrame:
+    from sqlalchemy import select
+
+    from listenlens.service.db import Database
+    from listenlens.service.models import Tenant
+
+    db = Database(url)
+    try:
+        with db.session() as s:
+            tenants = list(s.scalars(select(Tenant).order_by(Tenant.name)).all())
+            if tenant is not None:
+                tenants = [t for t in tenants if t.name == tenant]
+                if not tenants:
+                    raise ListenlensError(f"no tenant named {tenant!r} in {url}")
+            if len(tenants) != 1:
+                raise ListenlensError(f"{len(tenants)} tenants in {url}: set the tenant to review")
+            return week_rows(s, tenants[0].id, weeks)
+    finally:
+        db.dispose()
+
+
+def rep_weekly(rows: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
+    """Per rep and ISO week: ``rep, week, metric, calls, count, mean, median``."""
+    metrics = [m for m in (metrics or REVIEW_METRICS) if m in rows.columns]
+    frames = []
+    for rep, group in rows.groupby("rep", sort=True):
+        weekly = weekly_trends(group, metrics)
+        weekly.insert(0, "rep", rep)
+        frames.append(weekly)
+    if not frames:
+        return pd.DataFrame(columns=["rep", "week", "metric", "calls", "count", "mean", "median"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def rep_table(rows: pd.DataFrame, week: str, metrics: list[str] | None = None) -> pd.DataFrame:
+    """One row per rep for ``week``: calls and each metric's weekly mean."""
+    weekly = rep_weekly(rows, metrics)
+    weekly = weekly[weekly["week"] == normalise_week(week)]
+    if weekly.empty:
+        return pd.DataFrame()
+    table = weekly.pivot(index="rep", columns="metric", values="mean")
+    table.insert(0, "calls", weekly.groupby("rep")["calls"].first())
+    ordered = [m for m in (metrics or REVIEW_METRICS) if m in table.columns]
+    return table[["calls", *ordered]]
+
+
+def week_over_week(rows: pd.DataFrame, week: str, metrics: Iterable[str] = tuple(DEFAULT_THRESHOLDS)) -> pd.DataFrame:
+    """Per rep: each metric's weekly mean last week and this week, and the change.
+
+    Columns ``rep, metric, previous, current, change``; reps missing from either week
+    (or without a value, e.g. no questions asked) get NaN and are never flagged.
+    """
+    week = normalise_week(week)
+    prev = previous_week(week)
+    metrics = list(metrics)
+    weekly = rep_weekly(rows, metrics)
+    means = weekly[weekly["week"].isin([prev, week])].pivot_table(
+        index=["rep", "metric"], columns="week", values="mean", dropna=False)
+    out = pd.DataFrame({
+        "previous": means[prev] if prev in means.columns else float("nan"),
+        "current": means[week] if week in means.columns else float("nan"),
+    }, index=means.index).reset_index()
+    out["change"] = out["current"] - out["previous"]
+    return out[["rep", "metric", "previous", "current", "change"]].sort_values(["metric", "rep"]).reset_index(drop=True)
+
+
+def flag_movers(moves: pd.DataFrame, thresholds: dict[str, float] | None = None) -> pd.DataFrame:
+    """The reps whose move on any metric reaches its threshold, largest relative move first.
+
+    Columns ``rep, metric, previous, current, change, size`` (``size``: the move in
+    thresholds, so moves of different metrics rank together).
+    """
+    thresholds = thresholds or DEFAULT_THRESHOLDS
+    moves = moves[moves["metric"].isin(thresholds)].copy()
+    moves["size"] = moves["change"].abs() / moves["metric"].map(thresholds)
+    hit = moves[moves["size"] >= 1.0].sort_values("size", ascending=False)
+    return hit.reset_index(drop=True)

@@ -1,0 +1,178 @@
+"""Run one claimed job: analyze a call, or attempt a webhook delivery.
+
+The same code runs in the in-process worker thread and in a Celery task. The pipeline
+keeps its loaded models in process-wide caches, so a worker process loads them once
+and reuses them for every call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from listenlens.errors import ListenlensError
+from listenlens.service import calls, jobs, webhooks
+from listenlens.service.models import Call, utcnow
+
+log = logging.getLogger("listenlens.service")
+
+_PROGRESS_EVERY_S = 0.5
+
+
+class Cancelled(Exception):
+    """The worker is stopping or lost its lease: abandon the job, it is someone else's now."""
+
+
+def execute(runtime, job: jobs.Claimed, worker: str, stop: threading.Event | None = None) -> None:
+    with _heartbeat(runtime, job, worker) as lost:
+        if job.kind == jobs.ANALYZE:
+            run_analysis(runtime, job, worker, stop=stop, lost=lost)
+        elif job.kind == jobs.WEBHOOK:
+            webhooks.deliver(runtime, job, worker)
+        else:
+            runtime.queue.finish(job.id, worker, failed=True, error=f"unknown job kind {job.kind!r}")
+
+
+def run_analysis(runtime, job: jobs.Claimed, worker: str, *, stop: threading.Event | None = None,
+                 lost: threading.Event | None = None) -> None:
+    from listenlens.pipeline.analyze import analyze_call
+
+    with runtime.db.session() as s:
+        call = s.get(Call, job.call_id)
+        if call is None or call.status in ("done", "failed"):
+            # Deleted while queued, or finished by an earlier attempt whose job update was lost.
+            runtime.queue.finish(job.id, worker, session=s)
+            return
+        call.status = "processing"
+        call.started_at = call.started_at or utcnow()
+        call.progress_stage, call.progress = "starting", 0.0
+        key, options, filename = call.recording_key, dict(call.options or {}), call.filename or ""
+    if key is None:
+        _fail(runtime, job, worker, "recording_missing", "the recording was deleted before it was analyzed; upload it again")
+        return
+
+    settings = runtime.pipeline_settings.model_copy(
+        update={k: options[k] for k in ("diarizer", "num_speakers") if options.get(k) is not None}
+    )
+    progress = _ProgressWriter(runtime, job.call_id, stop, lost)
+    try:
+        with runtime.storage.local_path(key, suffix=Path(filename).suffix) as path:
+            analysis = analyze_call(path, settings, rep=options.get("rep_hint"), channels=options.get("channels"),
+                                    progress=progress)
+            full = calls.jsonable(analysis.to_dict())
+            scorecard = calls.jsonable(analysis.scorecard)
+    except Cancelled:
+        log.info("job %s abandoned: worker stopping or lease lost", job.id)
+        return
+    except ListenlensError as exc:
+        _fail(runtime, job, worker, exc.code, exc.message)
+        return
+    except FileNotFoundError:
+        _fail(runtime, job, worker, "recording_missing", "the recording is no longer in storage; upload it again")
+        return
+    except Exception as exc:  # a bug: keep the traceback in the log, give the user a reason
+        log.error("analysis of call %s failed:\n%s", job.call_id, traceback.format_exc())
+        _fail(runtime, job, worker, "internal_error",
+              f"processing failed because of an internal error ({exc.__class__.__name__}); it has been logged")
+        return
+
+    with runtime.db.session() as s:
+        if not runtime.queue.owns(s, job.id, worker):
+            return  # our lease ran out and another worker took over: its result wins
+        call = s.get(Call, job.call_id)
+        if call is not None:
+            calls.mark_done(s, call, full, scorecard)
+        runtime.queue.finish(job.id, worker, session=s)
+        new_jobs = _pending_webhook_jobs(s, job.call_id)
+    runtime.dispatch(new_jobs)
+
+
+def fail_call(runtime, call_id: str, code: str, message: str) -> None:
+    """Fail a call outside any job (the job was given up on); notify its webhook."""
+    with runtime.db.session() as s:
+        call = s.get(Call, call_id)
+        if call is None or call.status in ("done", "failed"):
+            return
+        calls.mark_failed(s, call, code, message)
+        new_jobs = _pending_webhook_jobs(s, call_id)
+    runtime.dispatch(new_jobs)
+
+
+def _fail(runtime, job: jobs.Claimed, worker: str, code: str, message: str) -> None:
+    with runtime.db.session() as s:
+        if not runtime.queue.owns(s, job.id, worker):
+            return
+        call = s.get(Call, job.call_id)
+        if call is not None:
+            calls.mark_failed(s, call, code, message)
+        runtime.queue.finish(job.id, worker, failed=True, error=f"{code}: {message}", session=s)
+        new_jobs = _pending_webhook_jobs(s, job.call_id)
+    runtime.dispatch(new_jobs)
+
+
+def _pending_webhook_jobs(session, call_id: str) -> list[int]:
+    from sqlalchemy import select
+
+    from listenlens.service.models import Job
+
+    return list(session.scalars(
+        select(Job.id).where(Job.call_id == call_id, Job.kind == jobs.WEBHOOK, Job.status == "queued",
+                             Job.dispatched_at.is_(None))
+    ).all())
+
+
+class _ProgressWriter:
+    """The pipeline's progress callback: writes the stage to the call row, throttled."""
+
+    def __init__(self, runtime, call_id: str, stop: threading.Event | None, lost: threading.Event | None):
+        self.runtime, self.call_id, self.stop, self.lost = runtime, call_id, stop, lost
+        self.last_write = 0.0
+        self.last_stage: str | None = None
+
+    def __call__(self, stage: str, done: float, total: float | None) -> None:
+        if (self.stop is not None and self.stop.is_set()) or (self.lost is not None and self.lost.is_set()):
+            raise Cancelled()
+        now = time.monotonic()
+        if stage == self.last_stage and now - self.last_write < _PROGRESS_EVERY_S:
+            return
+        self.last_stage, self.last_write = stage, now
+        fraction = None
+        if total:
+            fraction = max(0.0, min(1.0, float(done) / float(total)))
+        try:
+            with self.runtime.db.session() as s:
+                call = s.get(Call, self.call_id)
+                if call is not None and call.status == "processing":
+                    call.progress_stage, call.progress = stage[:64], fraction
+        except Exception as exc:  # progress is best effort; never fail a call over it
+            log.warning("progress update for %s failed: %s", self.call_id, exc)
+
+
+@contextmanager
+def _heartbeat(runtime, job: jobs.Claimed, worker: str) -> Iterator[threading.Event]:
+    """Renew the job's lease in the background; set the yielded event if it is lost."""
+    done = threading.Event()
+    lost = threading.Event()
+    interval = max(0.2, runtime.settings.job_lease_s / 3)
+
+    def beat() -> None:
+        while not done.wait(interval):
+            try:
+                if not runtime.queue.heartbeat(job.id, worker):
+                    lost.set()
+                    return
+            except Exception as exc:  # a DB hiccup: try again next beat
+                log.warning("heartbeat for job %s failed: %s", job.id, exc)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job.id}", daemon=True)
+    thread.start()
+    try:
+        yield lost
+    finally:
+        done.set()
+        thread.join(timeout=5)

@@ -1,0 +1,64 @@
+"""What the API, the in-process worker and Celery workers share: settings, DB, storage, queue.
+
+``Runtime.dispatch`` is how a freshly committed job reaches a worker: the embedded
+setup wakes its threads; the scale-out setup sends the job id to Celery. Dispatch is
+only a nudge: if it is lost (broker down, process killed) the housekeeper finds the
+queued job in the table and dispatches it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from listenlens.config import PipelineSettings
+from listenlens.service.db import Database
+from listenlens.service.jobs import JobQueue
+from listenlens.service.settings import ServiceSettings
+from listenlens.service.storage import Storage
+
+log = logging.getLogger("listenlens.service")
+
+RUN_JOB_TASK = "listenlens.run_job"
+
+
+class Runtime:
+    def __init__(self, settings: ServiceSettings | None = None, pipeline_settings: PipelineSettings | None = None,
+                 *, migrate: bool = True):
+        self.settings = settings or ServiceSettings()
+        self.pipeline_settings = pipeline_settings or PipelineSettings()
+        self.home = self.settings.resolved_home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.tmp_dir = self.home / "tmp"
+        self.tmp_dir.mkdir(exist_ok=True)
+        self.db = Database(self.settings.resolved_database_url())
+        if migrate:
+            self.db.migrate()
+        self.storage = Storage(self.settings.resolved_storage_url())
+        self.queue = JobQueue(self.db, self.settings.job_lease_s, self.settings.job_max_attempts)
+        self.wake = threading.Event()
+        self._celery = None
+
+    def dispatch(self, job_ids: list[int]) -> None:
+        if not job_ids:
+            return
+        if self.settings.embedded:
+            self.wake.set()
+            return
+        for job_id in job_ids:
+            try:
+                self.celery.send_task(RUN_JOB_TASK, args=[job_id], queue=self.settings.celery_queue)
+                self.queue.mark_dispatched(job_id)
+            except Exception as exc:  # broker down: the housekeeper retries from the table
+                log.warning("could not send job %s to the broker (%s); it stays queued", job_id, exc)
+
+    @property
+    def celery(self):
+        if self._celery is None:
+            from listenlens.service.celery_app import make_celery
+
+            self._celery = make_celery(self.settings)
+        return self._celery
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,157 @@
+"""Response and request shapes, for the OpenAPI document (with examples)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+CALL_EXAMPLE = {
+    "id": "call_5f0c2a9e8b7d4c1fa3e6b2d9",
+    "external_id": "zoom-88213",
+    "status": "done",
+    "rep": "rep-17",
+    "team": "emea-smb",
+    "call_time": "2026-11-18T14:05:00Z",
+    "created_at": "2026-11-18T14:40:12Z",
+    "started_at": "2026-11-18T14:40:13Z",
+    "finished_at": "2026-11-18T14:41:02Z",
+    "progress": None,
+    "error": None,
+    "score": 71.5,
+    "options": {"channels": "rep,customer"},
+    "recording": {"filename": "call.wav", "size_bytes": 1920044, "duration_s": 60.0, "channels": 2,
+                  "available": True, "deleted_at": None},
+    "scorecard": {"score": 71.5, "metrics": {"talk_ratio": 0.58, "longest_monologue_s": 41.2, "questions": 7},
+                  "components": [], "moments": [], "speakers": []},
+}
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["bad_audio"])
+    message: str = Field(examples=["call.wav is not a recording FFmpeg can read: give WAV, MP3, M4A, OGG, FLAC or WebM"])
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class Progress(BaseModel):
+    stage: str | None = Field(None, description="pipeline stage: decode, vad, diarize, transcribe, metrics, ...")
+    fraction: float | None = Field(None, description="0..1 within the stage when known")
+
+
+class Recording(BaseModel):
+    filename: str | None
+    size_bytes: int | None
+    duration_s: float | None
+    channels: int | None
+    available: bool = Field(description="false once deleted by retention")
+    deleted_at: str | None
+
+
+class CallOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [CALL_EXAMPLE]})
+
+    id: str
+    external_id: str | None
+    status: Literal["queued", "processing", "done", "failed"]
+    rep: str | None
+    team: str | None
+    call_time: str
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    progress: Progress | None = Field(description="while queued or processing")
+    error: ErrorBody | None = Field(description="why the call failed")
+    score: float | None
+    options: dict[str, Any]
+    recording: Recording
+    scorecard: dict[str, Any] | None = Field(
+        None, description="when done: score, speakers, metrics, components, moments (see docs/scorecard)")
+
+
+class CallList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"items": [{k: v for k, v in CALL_EXAMPLE.items() if k != "scorecard"}], "total": 1, "limit": 20,
+         "offset": 0, "next_offset": None}]})
+
+    items: list[CallOut]
+    total: int
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://crm.example.com/hooks/listenlens"}]})
+
+    url: str = Field(description="http(s) URL that receives POSTs for call.done and call.failed")
+
+
+class WebhookOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "url": "https://crm.example.com/hooks/listenlens",
+        "secret": "whsec_4c9b0d...",
+        "created_at": "2026-11-18T09:00:00Z"}]})
+
+    url: str
+    secret: str | None = Field(None, description="shown only in the answer to PUT; store it to verify signatures")
+    created_at: str
+
+
+class DeliveryAttemptOut(BaseModel):
+    at: str
+    status_code: int | None
+    error: str | None
+    duration_ms: int | None
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    call_id: str | None
+    event: str
+    url: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: str | None
+    created_at: str
+    delivered_at: str | None
+    attempt_log: list[DeliveryAttemptOut]
+
+
+class MetricStats(BaseModel):
+    count: int
+    mean: float | None
+    median: float | None
+
+
+class WeekOut(BaseModel):
+    week: str = Field(examples=["2026-W47"])
+    calls: int
+    metrics: dict[str, MetricStats]
+
+
+class TrendsOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "rep": "rep-17", "team": None, "from": None, "to": None,
+        "metrics": ["score", "talk_ratio"],
+        "weeks": [{"week": "2026-W47", "calls": 4,
+                   "metrics": {"score": {"count": 4, "mean": 68.2, "median": 70.0},
+                               "talk_ratio": {"count": 4, "mean": 0.61, "median": 0.6}}}]}]})
+
+    rep: str | None = None
+    team: str | None = None
+    from_: str | None = Field(None, alias="from")
+    to: str | None = None
+    metrics: list[str]
+    weeks: list[WeekOut]
+
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+    database: str
+    mode: Literal["embedded", "celery"]
+    version: str

@@ -1,0 +1,61 @@
+"""Service settings, each also a ``LISTENLENS_*`` environment variable.
+
+The defaults are the embedded setup: SQLite, recordings and temp files under
+``LISTENLENS_HOME`` and an in-process worker. Setting ``LISTENLENS_DATABASE_URL`` (to
+PostgreSQL) and ``LISTENLENS_BROKER_URL`` (to Redis) switches to the scale-out setup
+with Celery workers; ``LISTENLENS_STORAGE_URL`` may name any fsspec location
+(``s3://bucket/recordings``, ``gcs://...``) reachable by the API and every worker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LISTENLENS_", extra="ignore")
+
+    home: Path = Field(Path("~/.listenlens"), description="folder holding everything the embedded setup stores")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite under home")
+    broker_url: str | None = Field(None, description="Celery broker (redis://...); unset: in-process worker")
+    storage_url: str | None = Field(None, description="folder or fsspec URL for recordings; default home/recordings")
+    celery_queue: str = Field("listenlens", description="Celery queue the API sends jobs to")
+
+    max_upload_mb: float = Field(500.0, description="larger uploads answer 413")
+    # The duration limit is PipelineSettings.max_duration_s (LISTENLENS_MAX_DURATION_S),
+    # shared with the CLI so both refuse the same recordings.
+
+    retention_days: float | None = Field(None, description="delete recordings this many days after upload; metrics stay")
+    housekeeping_interval_s: float = Field(30.0, description="how often expired leases, due jobs and retention are checked")
+
+    worker_threads: int = Field(1, ge=0, description="in-process analysis threads (0: API only, no analysis)")
+    job_lease_s: float = Field(60.0, gt=0, description="a job whose worker stops heartbeating this long is taken over")
+    job_max_attempts: int = Field(3, ge=1, description="a job interrupted this many times is failed")
+    poll_interval_s: float = Field(1.0, gt=0)
+
+    webhook_max_attempts: int = Field(6, ge=1)
+    webhook_backoff_s: float = Field(10.0, gt=0, description="first retry delay; doubles each attempt")
+    webhook_timeout_s: float = Field(10.0, gt=0)
+
+    def resolved_home(self) -> Path:
+        return Path(self.home).expanduser().resolve()
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_home() / 'listenlens.db'}"
+
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or str(self.resolved_home() / "recordings")
+
+    @property
+    def embedded(self) -> bool:
+        """True when jobs run in the API process (no broker configured)."""
+        return not self.broker_url
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)

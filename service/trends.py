@@ -1,0 +1,178 @@
+"""Per-call metric rows and weekly trends, with pandas. Shared by the API, the UI and notebooks.
+
+    rows = load_metric_rows(session, tenant_id, rep="rep-17")   # one row per done call
+    weekly = weekly_trends(rows)                                # week x metric: count, mean, median
+    trends_json(weekly) / weekly.to_csv(index=False)
+
+``metric_row`` reads the per-call numbers of one scorecard (``CORE_METRICS``), so the
+rows can also be built without a database (``rows_from_scorecards``), e.g. in a
+notebook or a test.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any, Iterable
+
+import pandas as pd
+
+# Per-call metric columns, in display order, and where each is read in a scorecard's
+# "metrics" block (a list counts its items). A column a scorecard lacks is NaN.
+METRIC_PATHS: dict[str, tuple[str, ...]] = {
+    "talk_ratio": ("talk_ratio",),
+    "rep_talk_s": ("talk_time_s", "rep"),
+    "customer_talk_s": ("talk_time_s", "customer"),
+    "non_talk_s": ("non_talk_s",),
+    "longest_monologue_s": ("longest_monologue_s",),
+    "longest_customer_story_s": ("longest_customer_story_s",),
+    "interruptions_rep": ("interruption_counts", "rep_on_customer"),
+    "interruptions_customer": ("interruption_counts", "customer_on_rep"),
+    "interruptions_rep_per_10min": ("interruption_counts", "rep_on_customer_per_10min"),
+    "questions": ("four_second_rule", "asked"),
+    "questions_per_10min": ("question_rate", "value"),
+    "four_second_rule_share": ("four_second_rule", "share_honoured"),
+    "wait_time_median_s": ("four_second_rule", "median_wait_s"),
+    "self_answered": ("four_second_rule", "self_answered"),
+    "patience_median_s": ("patience", "median_s"),
+    "paraphrases": ("paraphrases",),
+    "customer_stories": ("customer_stories", "count"),
+    "customer_stories_played_back_share": ("customer_stories", "share_played_back"),
+    "interactivity": ("interactivity", "per_minute"),
+    "backchannels_rep": ("backchannel_count", "rep"),
+    "backchannels_customer": ("backchannel_count", "customer"),
+}
+ID_COLUMNS = ["call_id", "external_id", "rep", "team", "call_time", "iso_week", "duration_s"]
+CORE_METRICS = ["score", *METRIC_PATHS]
+
+
+def iso_week(when: datetime) -> str:
+    year, week, _ = when.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def metric_row(scorecard: dict[str, Any]) -> dict[str, float]:
+    """The numeric per-call metrics of one scorecard (``CORE_METRICS``; NaN when absent)."""
+    metrics = scorecard.get("metrics") or {}
+    out = {"score": _as_float(scorecard.get("score"))}
+    for column, path in METRIC_PATHS.items():
+        value: Any = metrics
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, list):
+            value = len(value)
+        out[column] = _as_float(value)
+    return out
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    return float(value) if math.isfinite(float(value)) else math.nan
+
+
+def rows_from_scorecards(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+    """Rows from dicts with the ID columns (``call_time`` a datetime) and a ``scorecard``."""
+    rows = []
+    for rec in records:
+        row = {k: rec.get(k) for k in ID_COLUMNS if k != "iso_week"}
+        when = rec.get("call_time")
+        if isinstance(when, str):
+            when = pd.Timestamp(when).to_pydatetime()
+        row["call_time"] = when
+        row["iso_week"] = iso_week(when) if when is not None else None
+        row.update(metric_row(rec.get("scorecard") or {}))
+        rows.append(row)
+    return _frame(rows)
+
+
+def load_metric_rows(
+    session,
+    tenant_id: str,
+    *,
+    rep: str | None = None,
+    team: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> pd.DataFrame:
+    """One row per done call of the tenant (optionally of one rep/team, in a time range).
+
+    ``since`` is inclusive and ``until`` exclusive, both naive UTC.
+    """
+    from sqlalchemy import select
+
+    from listenlens.service.models import Call, CallResult
+
+    q = (
+        select(Call, CallResult.scorecard)
+        .join(CallResult, CallResult.call_id == Call.id)
+        .where(Call.tenant_id == tenant_id, Call.status == "done")
+        .order_by(Call.call_time, Call.id)
+    )
+    if rep is not None:
+        q = q.where(Call.rep == rep)
+    if team is not None:
+        q = q.where(Call.team == team)
+    if since is not None:
+        q = q.where(Call.call_time >= since)
+    if until is not None:
+        q = q.where(Call.call_time < until)
+    return rows_from_scorecards(
+        {"call_id": c.id, "external_id": c.external_id, "rep": c.rep, "team": c.team, "call_time": c.call_time,
+         "duration_s": c.duration_s, "scorecard": sc}
+        for c, sc in session.execute(q).all()
+    )
+
+
+def metric_columns(rows: pd.DataFrame) -> list[str]:
+    """The numeric metric columns of ``rows``, in display order."""
+    return [c for c in CORE_METRICS if c in rows.columns]
+
+
+def weekly_trends(rows: pd.DataFrame, metrics: list[str] | None = None) -> pd.DataFrame:
+    """Each metric per ISO week: ``week, metric, calls, count, mean, median`` (long form).
+
+    ``calls`` is the number of calls that week; ``count`` those with a value for the
+    metric (a call without questions has no four-second-rule share).
+    """
+    columns = ["week", "metric", "calls", "count", "mean", "median"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    metrics = metrics or metric_columns(rows)
+    calls = rows.groupby("iso_week").size().rename("calls")
+    long = rows.melt(id_vars=["iso_week"], value_vars=metrics, var_name="metric").dropna(subset=["value"])
+    long["value"] = long["value"].astype(float)
+    stats = long.groupby(["iso_week", "metric"])["value"].agg(["count", "mean", "median"]).reset_index()
+    full = pd.MultiIndex.from_product([sorted(calls.index), metrics], names=["iso_week", "metric"]).to_frame(index=False)
+    out = full.merge(stats, on=["iso_week", "metric"], how="left").merge(calls.reset_index(), on="iso_week")
+    out["count"] = out["count"].fillna(0).astype(int)
+    out["metric"] = pd.Categorical(out["metric"], categories=metrics, ordered=True)
+    out = out.sort_values(["iso_week", "metric"]).rename(columns={"iso_week": "week"})
+    out["metric"] = out["metric"].astype(str)
+    return out[columns].reset_index(drop=True)
+
+
+def trends_json(weekly: pd.DataFrame) -> dict[str, Any]:
+    """``{"metrics": [...], "weeks": [{"week", "calls", "metrics": {name: {count, mean, median}}}]}``."""
+    weeks: list[dict[str, Any]] = []
+    for week, group in weekly.groupby("week", sort=True):
+        weeks.append({
+            "week": week,
+            "calls": int(group["calls"].iloc[0]),
+            "metrics": {
+                r["metric"]: {"count": int(r["count"]), "mean": _num(r["mean"]), "median": _num(r["median"])}
+                for r in group.to_dict("records")
+            },
+        })
+    return {"metrics": list(dict.fromkeys(weekly["metric"])), "weeks": weeks}
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=ID_COLUMNS + CORE_METRICS)
+    for col in CORE_METRICS + ["duration_s"]:
+        df[col] = df[col].astype("float64")
+    return df
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(float(x), 4)

@@ -1,0 +1,88 @@
+"""The in-process worker of the embedded setup: threads that poll the jobs table.
+
+Analysis threads (``worker_threads``) take analyze jobs; one delivery thread sends
+webhooks, so a notification never waits behind a long call; one housekeeping thread
+takes back jobs of dead workers and applies retention. On a graceful stop the running
+jobs are handed back to the queue at once; after a crash they come back when their
+lease expires. Either way a restart finishes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+
+from listenlens.service import jobs
+from listenlens.service.housekeeping import Housekeeper
+from listenlens.service.runner import execute
+
+log = logging.getLogger("listenlens.service")
+
+
+def worker_name(role: str) -> str:
+    return f"{socket.gethostname()}/{os.getpid()}/{role}-{uuid.uuid4().hex[:6]}"
+
+
+class EmbeddedWorker:
+    def __init__(self, runtime):
+        self.runtime = runtime
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.names: list[str] = []
+        self.housekeeper = Housekeeper(runtime, dispatch_due=False)
+
+    def start(self) -> None:
+        n = self.runtime.settings.worker_threads
+        loops = [(f"analyze{i}", [jobs.ANALYZE]) for i in range(n)]
+        loops.append(("deliver", [jobs.WEBHOOK]))
+        for role, kinds in loops:
+            name = worker_name(role)
+            self.names.append(name)
+            self.threads.append(threading.Thread(target=self._loop, args=(name, kinds), name=f"listenlens-{role}",
+                                                 daemon=True))
+        self.threads.append(threading.Thread(target=self._housekeeping, name="listenlens-housekeeping", daemon=True))
+        for t in self.threads:
+            t.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self.runtime.wake.set()
+        for t in self.threads:
+            t.join(timeout=timeout)
+        for name in self.names:
+            try:
+                self.runtime.queue.release(name)
+            except Exception as exc:  # the DB may be gone at shutdown; leases expire anyway
+                log.warning("could not hand back jobs of %s: %s", name, exc)
+
+    def _loop(self, name: str, kinds: list[str]) -> None:
+        rt = self.runtime
+        while not self.stop_event.is_set():
+            try:
+                job = rt.queue.claim_next(name, kinds)
+            except Exception as exc:
+                log.warning("claiming a job failed: %s", exc)
+                job = None
+            if job is None:
+                rt.wake.wait(rt.settings.poll_interval_s)
+                rt.wake.clear()
+                continue
+            try:
+                execute(rt, job, name, self.stop_event)
+            except Exception:
+                # execute() turns pipeline errors into failed calls; reaching here is a
+                # bug in the service itself. The lease expiry retries the job.
+                log.exception("job %s crashed the worker loop", job.id)
+
+    def _housekeeping(self) -> None:
+        interval = self.runtime.settings.housekeeping_interval_s
+        while True:
+            try:
+                self.housekeeper.tick()
+            except Exception:
+                log.exception("housekeeping failed")
+            if self.stop_event.wait(interval):
+                return
