@@ -55,13 +55,13 @@ def question_form(text: str, lead_ins: list[str] | None = None) -> str | None:
     """
     leads = phrase_tokens(lead_ins if lead_ins is not None else MetricsConfig().lead_ins)
     parts = clauses(text)
+    if parts and _is_tag(parts, leads):
+        return "tag"
     for clause in parts:
         for toks in strip_lead_ins(clause, leads):
             form = _clause_form(toks)
             if form:
                 return form
-    if parts and _is_tag(parts, leads):
-        return "tag"
     if text.strip().rstrip("\"')]").endswith("?"):
         return "mark"
     return None

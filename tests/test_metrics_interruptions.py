@@ -1,0 +1,82 @@
+"""Interruptions: who, whom, when, how long, and whether the interrupted speaker yielded."""
+
+import pytest
+
+from listenlens.pipeline.metrics import MetricsConfig, find_interruptions
+from listenlens.pipeline.metrics.interruptions import count
+from listenlens.pipeline.timeline import Role, build_timeline
+
+ROLES = {"R": "rep", "C": "customer"}
+
+
+def words(spk, t0, text, step=0.5):
+    return [(t0 + i * step, t0 + (i + 1) * step, w, spk) for i, w in enumerate(text.split())]
+
+
+def summary(found):
+    return [(i.start, i.by, i.of, round(i.overlap_s, 6), i.yielded, i.kind) for i in found]
+
+
+def test_rep_interrupts_customer_who_yields():
+    tl = build_timeline([(0, 10, "C"), (6, 12, "R")], roles=ROLES)
+    found = find_interruptions(tl)
+    assert summary(found) == [(6, "R", "C", 4.0, True, "rep_on_customer")]
+    assert found[0].by_role == Role.REP and found[0].of_role == Role.CUSTOMER
+    assert count(found, Role.REP, Role.CUSTOMER) == 1 and count(found, Role.CUSTOMER, Role.REP) == 0
+
+
+def test_customer_interrupts_rep_who_keeps_talking():
+    tl = build_timeline([(0, 10, "R"), (3, 5, "C")], words("C", 3, "but we already have one"), roles=ROLES)
+    found = find_interruptions(tl)
+    assert summary(found) == [(3, "C", "R", 2.0, False, "customer_on_rep")]
+    assert found[0].text == "but we already have one"
+
+
+def test_grace_period_is_exclusive():
+    assert find_interruptions(build_timeline([(0, 10, "C"), (9.5, 12, "R")], roles=ROLES)) == []
+    found = find_interruptions(build_timeline([(0, 10, "C"), (9.25, 12, "R")], roles=ROLES))
+    assert summary(found) == [(9.25, "R", "C", 0.75, True, "rep_on_customer")]
+    assert find_interruptions(build_timeline([(0, 10, "C"), (9.25, 12, "R")], roles=ROLES),
+                              MetricsConfig(interruption_grace_s=1.0)) == []
+
+
+def test_backchannels_never_interrupt_even_when_long():
+    tl = build_timeline([(0, 10, "R"), (4, 5.5, "C")], [(4, 5.5, "yeah right sure", "C")], roles=ROLES)
+    assert find_interruptions(tl) == []
+
+
+def test_starting_together_is_not_an_interruption():
+    tl = build_timeline([(0, 5, "R"), (0, 3, "C")], roles=ROLES)
+    assert find_interruptions(tl) == []
+
+
+def test_speaker_who_stops_and_comes_back_did_not_yield():
+    tl = build_timeline([(0, 8, "C"), (6, 12, "R"), (9, 10, "C")], words("C", 9, "but wait a second"), roles=ROLES)
+    found = find_interruptions(tl)
+    assert summary(found) == [
+        (6, "R", "C", 2.0, False, "rep_on_customer"),
+        (9, "C", "R", 1.0, False, "customer_on_rep"),
+    ]
+
+
+def test_three_speakers_the_floor_holder_is_the_one_interrupted():
+    tl = build_timeline([(0, 10, "R"), (2, 12, "C1"), (4, 14, "C2")],
+                        roles={"R": "rep", "C1": "customer", "C2": "customer"})
+    found = find_interruptions(tl)
+    assert summary(found) == [
+        (2, "C1", "R", 8.0, True, "customer_on_rep"),
+        (4, "C2", "R", 6.0, True, "customer_on_rep"),
+    ]
+
+
+def test_unknown_roles_are_reported_but_count_for_no_side():
+    found = find_interruptions(build_timeline([(0, 10, "A"), (5, 12, "B")]))
+    assert summary(found) == [(5, "B", "A", 5.0, True, "unknown_on_unknown")]
+    assert count(found, Role.REP, Role.CUSTOMER) == 0
+
+
+def test_overlap_counts_only_actual_speech_of_the_interrupted():
+    # C pauses 0.2 s (inside one utterance, join gap 0.25 s) while R comes in.
+    tl = build_timeline([(0, 5, "C"), (5.2, 6, "C"), (4.5, 9, "R")], roles=ROLES)
+    found = find_interruptions(tl)
+    assert [round(i.overlap_s, 6) for i in found] == [pytest.approx(1.3)]

@@ -1,0 +1,152 @@
+"""Questions by form, their wait times, and the four-second rule."""
+
+import pytest
+
+from listenlens.pipeline.metrics import MetricsConfig, find_questions, four_second_rule, question_form, question_rate
+from listenlens.pipeline.timeline import Role, build_timeline
+
+ROLES = {"R": "rep", "C": "customer"}
+
+
+def words(spk, t0, text, step=0.5):
+    return [(t0 + i * step, t0 + (i + 1) * step, w, spk) for i, w in enumerate(text.split())]
+
+
+def call(*lines, duration=None, roles=ROLES):
+    """lines: (speaker, start, text); speech turns cover each line's words."""
+    ws, turns = [], []
+    for spk, t0, text in lines:
+        w = words(spk, t0, text)
+        ws += w
+        turns.append((w[0][0], w[-1][1], spk))
+    return build_timeline(turns, ws, roles=roles, duration=duration)
+
+
+@pytest.mark.parametrize(
+    "text, form",
+    [
+        ("What are your goals", "wh"),
+        ("So what's the budget", "wh"),
+        ("How many users do you have", "wh"),
+        ("Which plan do you prefer", "wh"),
+        ("Okay, and what about timing", "wh"),
+        ("Do you use Salesforce", "inversion"),
+        ("Could you walk me through it", "inversion"),
+        ("Okay, and is there a deadline", "inversion"),
+        ("Have you considered an upgrade", "inversion"),
+        ("I know it's early, don't you think it's worth a look", "inversion"),
+        ("That works for you, right", "tag"),
+        ("It's expensive, isn't it", "tag"),
+        ("You're the decision maker?", "mark"),
+        ("I was wondering if you had time next week", "indirect"),
+    ],
+)
+def test_questions_by_form_not_only_by_question_mark(text, form):
+    assert question_form(text) == form
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What I mean is we can help.",
+        "How we do it is simple.",
+        "When you're ready we can start.",
+        "Have a great day.",
+        "That's right.",
+        "Okay, right.",
+        "We have three plans.",
+        "Thanks so much for your time.",
+        "I know what you need.",
+        "",
+    ],
+)
+def test_statements_are_not_questions(text):
+    assert question_form(text) is None
+
+
+def one(tl, **kw):
+    (q,) = find_questions(tl, MetricsConfig(**kw))
+    return q
+
+
+def test_customer_answers():
+    q = one(call(("R", 0, "What is your budget?"), ("C", 3, "About ten thousand dollars.")))
+    assert (q.start, q.end, q.text, q.wait_s, q.next_by, q.outcome, q.honoured) == (
+        0, 2.0, "What is your budget?", 1.0, "C", "answered", True)
+
+
+def test_rep_answers_own_question():
+    q = find_questions(call(("R", 0, "What is your budget?"), ("R", 2.5, "We usually see ten thousand.")))
+    assert [(x.wait_s, x.outcome, x.honoured) for x in q] == [(0.5, "self_answered", False)]
+
+
+def test_stacked_questions():
+    qs = find_questions(call(("R", 0, "What is your budget?"), ("R", 2, "Is it over ten thousand?"),
+                             ("C", 6, "Yes it is.")))
+    assert [(q.text, q.wait_s, q.outcome, q.honoured) for q in qs] == [
+        ("What is your budget?", 0.0, "stacked", False),
+        ("Is it over ten thousand?", 1.5, "answered", True),
+    ]
+
+
+def test_rep_who_waits_four_seconds_honours_the_rule():
+    q = one(call(("R", 0, "What is your budget?"), ("R", 6, "No rush at all.")))
+    assert (q.wait_s, q.outcome, q.honoured) == (4.0, "waited", True)
+    q = one(call(("R", 0, "What is your budget?"), ("R", 5.5, "No rush at all.")))
+    assert (q.wait_s, q.outcome, q.honoured) == (3.5, "self_answered", False)
+    q = one(call(("R", 0, "What is your budget?"), ("R", 5.5, "No rush at all.")), four_second_rule_s=3.0)
+    assert q.honoured
+
+
+def test_question_at_the_end_of_the_call_waits_until_the_end():
+    q = one(call(("C", 0, "I think that covers it."), ("R", 3, "Any other questions?"), duration=10))
+    assert (q.end, q.wait_s, q.next_by, q.outcome, q.honoured) == (4.5, 5.5, None, "end_of_call", True)
+
+
+def test_backchannel_during_the_question_is_not_the_next_speech():
+    q = one(call(("R", 0, "What is your budget?"), ("C", 1, "mm-hmm"), ("C", 3, "About ten thousand.")))
+    assert (q.wait_s, q.next_by, q.outcome) == (1.0, "C", "answered")
+
+
+def test_customer_talking_over_the_end_gives_negative_wait():
+    q = one(call(("R", 0, "What is your budget for this?"), ("C", 2.5, "About ten thousand.")))
+    assert (q.end, q.wait_s, q.outcome) == (3.0, -0.5, "answered")
+
+
+def test_unknown_speaker_next_then_rep_too_soon():
+    q = one(call(("R", 0, "What is your budget?"), ("U", 2.5, "hello"), ("R", 3, "As I was saying.")))
+    assert (q.wait_s, q.next_by, q.next_role, q.outcome, q.honoured) == (0.5, "U", Role.UNKNOWN, "self_answered", False)
+
+
+def test_sentences_split_at_pauses_when_punctuation_is_missing():
+    qs = find_questions(call(("R", 0, "what is your budget"), ("R", 3.5, "we have plans for every size")))
+    assert [(q.text, q.wait_s, q.outcome) for q in qs] == [("what is your budget", 1.5, "self_answered")]
+
+
+def test_only_rep_questions_count():
+    assert find_questions(call(("C", 0, "What does it cost?"), ("R", 3, "It depends on seats."))) == []
+
+
+def test_four_second_rule_summary():
+    tl = call(
+        ("R", 0, "What is your budget?"), ("C", 3, "About ten thousand dollars."),
+        ("R", 6, "Do you have a deadline?"), ("R", 9, "We can move fast."),
+        ("R", 12, "Shall we book a call?"), duration=20,
+    )
+    qs = find_questions(tl)
+    assert [(q.outcome, q.wait_s) for q in qs] == [("answered", 1.0), ("self_answered", 0.5), ("end_of_call", 5.5)]
+    rule = four_second_rule(qs)
+    assert (rule.asked, rule.honoured, rule.self_answered, rule.stacked) == (3, 2, 1, 0)
+    assert rule.share_honoured == pytest.approx(2 / 3)
+    assert rule.median_wait_s == pytest.approx(0.75)  # end-of-call wait left out
+    assert [v.start for v in rule.violations] == [6]
+    # 3 questions over 14.5 s of speech, per 10 minutes
+    assert question_rate(qs, tl, MetricsConfig()) == pytest.approx(3 / 14.5 * 600)
+
+
+def test_no_questions_is_not_applicable_not_zero():
+    tl = call(("R", 0, "Thanks for joining."), ("C", 3, "Happy to be here."))
+    rule = four_second_rule(find_questions(tl))
+    assert (rule.asked, rule.share_honoured, rule.median_wait_s, rule.violations) == (0, None, None, [])
+    assert question_rate([], tl, MetricsConfig()) == 0.0
+    assert question_rate([], build_timeline([]), MetricsConfig()) is None

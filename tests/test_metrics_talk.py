@@ -1,0 +1,133 @@
+"""Talk time, talk ratio, non-talk time and turns on hand-built timelines."""
+
+import pytest
+
+from listenlens.pipeline.metrics import (
+    MetricsConfig,
+    analyze_floor,
+    longest_turn,
+    non_talk_time,
+    side_talk_time,
+    speaker_switches,
+    switches_per_minute,
+    talk_ratio,
+    talk_times,
+)
+from listenlens.pipeline.timeline import Role, build_timeline
+
+ROLES = {"R": "rep", "C": "customer"}
+
+
+def words(spk, t0, text, step=0.5):
+    return [(t0 + i * step, t0 + (i + 1) * step, w, spk) for i, w in enumerate(text.split())]
+
+
+def spans(floor):
+    return [(t.speaker, t.start, t.end) for t in floor.turns]
+
+
+def test_own_overlaps_are_counted_once():
+    tl = build_timeline([(0, 10, "R"), (5, 12, "R"), (14, 20, "C")], roles=ROLES)
+    by = {s.label: s.talk_time_s for s in talk_times(tl)}
+    assert by == {"C": 6.0, "R": 12.0}
+    assert talk_ratio(tl) == pytest.approx(12 / 18)
+    assert non_talk_time(tl) == pytest.approx(2.0)  # 12-14
+
+
+def test_three_speakers_and_an_unknown_one():
+    tl = build_timeline(
+        [(0, 4, "R1"), (3, 6, "R2"), (8, 10, "C"), (10, 13, "U")],
+        roles={"R1": "rep", "R2": "rep", "C": "customer"},
+    )
+    assert side_talk_time(tl, Role.REP) == pytest.approx(6.0)  # 0-6: the two reps' overlap once
+    assert side_talk_time(tl, Role.UNKNOWN) == pytest.approx(3.0)
+    assert talk_ratio(tl) == pytest.approx(6 / 8)  # the unknown speaker is on neither side
+    assert non_talk_time(tl) == pytest.approx(2.0)
+
+
+def test_empty_timeline():
+    tl = build_timeline([])
+    assert talk_times(tl) == []
+    assert talk_ratio(tl) is None
+    assert non_talk_time(tl) == 0.0
+    floor = analyze_floor(tl)
+    assert floor.turns == [] and floor.backchannels == []
+    assert switches_per_minute(floor) is None
+
+
+def test_words_stand_in_for_a_speaker_without_speech_turns():
+    tl = build_timeline([(0, 4, "R")], words("C", 5, "we need more leads"), roles=ROLES)
+    assert {s.label: s.talk_time_s for s in talk_times(tl)}["C"] == pytest.approx(2.0)
+
+
+def test_turn_holds_through_pauses_shorter_than_pause_s():
+    tl = build_timeline([(0, 5, "R"), (6.9, 10, "R"), (12, 15, "R")], roles=ROLES)
+    assert spans(analyze_floor(tl)) == [("R", 0, 10), ("R", 12, 15)]  # 1.9 s joins, 2.0 s splits
+    assert spans(analyze_floor(tl, MetricsConfig(pause_s=2.5))) == [("R", 0, 15)]
+
+
+def test_backchannel_inside_a_monologue():
+    tl = build_timeline(
+        [(0, 30, "R"), (30.5, 60, "R"), (20, 21.2, "C"), (40, 40.8, "C")],
+        [(20, 20.4, "Yeah,", "C"), (20.4, 21.2, "I see.", "C"), (40, 40.8, "no way really", "C")],
+        roles=ROLES,
+    )
+    floor = analyze_floor(tl)
+    assert spans(floor) == [("R", 0, 60)]
+    # 1.2 s but only listener tokens; 3 other words in under 1.0 s
+    assert [(b.utterance.start, b.holder) for b in floor.backchannels] == [(20, "R"), (40, "R")]
+    assert longest_turn(floor.turns, Role.REP).duration == 60
+    assert longest_turn(floor.turns, Role.CUSTOMER) is None
+    assert speaker_switches(floor.turns) == 0
+
+
+def test_longer_speech_inside_the_holders_takes_no_floor():
+    tl = build_timeline([(0, 30, "R"), (10, 12, "C")], words("C", 10, "that is not true"), roles=ROLES)
+    floor = analyze_floor(tl)
+    assert spans(floor) == [("R", 0, 30)]
+    assert [u.speaker for u in floor.talk_over] == ["C"] and floor.backchannels == []
+
+
+def test_a_backchannel_that_leads_into_a_turn_starts_that_turn():
+    tl = build_timeline(
+        [(0, 5, "R"), (5.5, 5.8, "C"), (6.2, 12, "C")],
+        [(5.5, 5.8, "Yeah.", "C")] + words("C", 6.2, "so the issue is we need more leads"),
+        roles=ROLES,
+    )
+    floor = analyze_floor(tl)
+    assert spans(floor) == [("R", 0, 5), ("C", 5.5, 12)]
+    assert floor.backchannels == []
+
+
+def test_short_reply_after_the_floor_is_free_is_a_turn():
+    tl = build_timeline([(0, 5, "R"), (8, 8.3, "C"), (9, 12, "R")], [(8, 8.3, "okay", "C")], roles=ROLES)
+    floor = analyze_floor(tl)
+    assert spans(floor) == [("R", 0, 5), ("C", 8, 8.3), ("R", 9, 12)]
+    assert speaker_switches(floor.turns) == 2
+    assert switches_per_minute(floor) == pytest.approx(2 / (12 / 60))
+
+
+def test_floor_taken_in_the_holders_pause():
+    tl = build_timeline([(0, 5, "R"), (6, 10, "R"), (5.2, 5.9, "C")],
+                        [(5.2, 5.9, "no that is wrong", "C")], roles=ROLES)
+    assert spans(analyze_floor(tl)) == [("R", 0, 5), ("C", 5.2, 5.9), ("R", 6, 10)]
+
+
+def test_overlap_at_the_very_start():
+    tl = build_timeline([(0, 5, "A"), (0, 3, "B")], words("B", 0, "we were just talking about it"),
+                        roles={"A": "rep", "B": "customer"})
+    floor = analyze_floor(tl)
+    assert spans(floor) == [("A", 0, 5)]  # the longer one holds the floor; nobody interrupted
+    assert [u.speaker for u in floor.talk_over] == ["B"]
+    assert talk_ratio(tl) == pytest.approx(5 / 8)
+    assert non_talk_time(tl) == 0.0
+
+
+def test_several_speakers_per_side_take_turns_by_speaker():
+    tl = build_timeline([(0, 4, "R1"), (4.5, 8, "R2"), (9, 15, "C1"), (15.2, 20, "C2"), (21, 22, "U")],
+                        roles={"R1": "rep", "R2": "rep", "C1": "customer", "C2": "customer"})
+    floor = analyze_floor(tl)
+    assert [t.speaker for t in floor.turns] == ["R1", "R2", "C1", "C2", "U"]
+    assert [t.role for t in floor.turns][-1] == Role.UNKNOWN
+    assert longest_turn(floor.turns, Role.CUSTOMER).speaker == "C1"
+    assert speaker_switches(floor.turns) == 4
