@@ -1,0 +1,132 @@
+"""Paraphrase-backs: reflective openers, and semantic restatement with the real embedder.
+
+The fake embedder below only checks the wiring (which pairs are compared, how a
+score becomes a finding); whether a restatement is recognised is tested with the
+real all-MiniLM-L6-v2 on real sentences (``slow``).
+"""
+
+import numpy as np
+import pytest
+
+from listenlens.pipeline.metrics import MetricsConfig, analyze_floor, default_embedder, find_paraphrases
+from listenlens.pipeline.timeline import build_timeline
+
+ROLES = {"R": "rep", "C": "customer"}
+
+STORY = ("Honestly our biggest problem is that the reporting takes my team two full days every month "
+         "because we export everything to spreadsheets by hand.")
+
+
+def words(spk, t0, text, step=0.5):
+    return [(t0 + i * step, t0 + (i + 1) * step, w, spk) for i, w in enumerate(text.split())]
+
+
+def exchange(customer: str, rep: str):
+    c, r = words("C", 0, customer), None
+    r = words("R", c[-1][1] + 0.8, rep)
+    turns = [(c[0][0], c[-1][1], "C"), (r[0][0], r[-1][1], "R")]
+    return analyze_floor(build_timeline(turns, c + r, roles=ROLES)).turns
+
+
+class FakeEmbedder:
+    """Texts mentioning 'reporting' point one way, everything else the other."""
+
+    def __init__(self):
+        self.calls = []
+
+    def encode(self, sentences, **kwargs):
+        self.calls.append(list(sentences))
+        return np.array([[1.0, 0.0] if "reporting" in s.lower() else [0.0, 1.0] for s in sentences])
+
+
+class NoEmbedder:
+    def encode(self, sentences, **kwargs):
+        raise AssertionError("the embedder must not be called")
+
+
+def test_reflective_opener_after_lead_ins():
+    turns = exchange(STORY, "Okay, so if I heard you right, month end eats two days.")
+    (p,) = find_paraphrases(turns, embedder=NoEmbedder())
+    assert (p.method, p.opener, p.similarity) == ("opener", "if i heard you right", None)
+    assert p.restates == STORY and p.customer == "C" and p.speaker == "R"
+    assert (p.restates_start, p.restates_end) == (0.0, 12.0)  # 24 words of 0.5 s
+    assert p.start == 12.8 and p.text.startswith("Okay, so if I heard")
+
+
+def test_opener_list_is_a_setting():
+    turns = exchange(STORY, "Playing it back, month end eats two days.")
+    cfg = MetricsConfig(paraphrase_semantic=False)
+    assert find_paraphrases(turns, cfg) == []
+    cfg = MetricsConfig(paraphrase_semantic=False, paraphrase_openers=["playing it back"])
+    assert [p.opener for p in find_paraphrases(turns, cfg)] == ["playing it back"]
+
+
+def test_semantic_wiring_batches_pairs_and_applies_the_threshold():
+    fake = FakeEmbedder()
+    turns = exchange(STORY, "So month end reporting is eating two days for your team.")
+    (p,) = find_paraphrases(turns, embedder=fake)
+    assert (p.method, p.similarity) == ("semantic", pytest.approx(1.0))
+    assert fake.calls == [[STORY, "So month end reporting is eating two days for your team."]]
+    assert find_paraphrases(turns, MetricsConfig(paraphrase_similarity=1.0), embedder=fake)  # >= threshold
+    assert find_paraphrases(exchange(STORY, "Great, thanks for telling me all that."), embedder=FakeEmbedder()) == []
+
+
+@pytest.mark.parametrize(
+    "rep",
+    [
+        "What tool do you use for reporting today?",  # asks for new information
+        "Do you also export reporting data for finance?",
+        "Our reporting module builds those in minutes.",  # a pitch: we/our, no you
+        "Sure.",  # too short to restate anything
+    ],
+)
+def test_questions_pitches_and_short_replies_are_not_compared(rep):
+    assert find_paraphrases(exchange(STORY, rep), embedder=NoEmbedder()) == []
+
+
+def test_semantic_detection_can_be_switched_off():
+    turns = exchange(STORY, "So month end reporting is eating two days for your team.")
+    assert find_paraphrases(turns, MetricsConfig(paraphrase_semantic=False), embedder=NoEmbedder()) == []
+
+
+def test_only_rep_turns_right_after_a_customer_turn_are_candidates():
+    r = words("R", 0, "It sounds like you have a lot going on.")
+    tl = build_timeline([(0, r[-1][1], "R")], r, roles=ROLES)
+    assert find_paraphrases(analyze_floor(tl).turns, embedder=NoEmbedder()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "customer, rep",
+    [
+        (STORY, "So month-end reporting eats two days of your team's time because it's all manual spreadsheet work."),
+        ("I'm worried the migration will disrupt our sales team during the busiest season.",
+         "You're concerned that switching systems could slow your salespeople down at peak time."),
+        ("We tried another vendor last year but they kept missing deadlines and support never answered our tickets.",
+         "Got it, the last vendor was late and their support didn't respond to you."),
+    ],
+)
+def test_real_model_recognises_a_restatement(customer, rep):
+    (p,) = find_paraphrases(exchange(customer, rep))
+    assert p.method == "semantic" and p.similarity >= MetricsConfig().paraphrase_similarity
+    assert p.restates == customer
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "customer, rep",
+    [
+        (STORY, "Great, let me tell you about our new pricing tiers and the enterprise plan."),
+        ("I'm worried the migration will disrupt our sales team during the busiest season.",
+         "Okay, thanks for sharing that with me today."),
+        ("The budget is tight this quarter, we can't spend more than ten thousand until July.",
+         "Our platform integrates with Salesforce, HubSpot and most other tools you might use."),
+    ],
+)
+def test_real_model_rejects_an_unrelated_reply(customer, rep):
+    assert find_paraphrases(exchange(customer, rep)) == []
+
+
+@pytest.mark.slow
+def test_default_embedder_is_loaded_once():
+    assert default_embedder() is default_embedder()
