@@ -102,7 +102,7 @@ def write_audio(
         raise ValueError(f"{spec.codec} cannot encode at {rate} Hz; use one of {spec.rates}")
     samples = np.atleast_2d(np.asarray(samples, dtype=np.float32))
     channels = samples.shape[0]
-    layout = {1: "mono", 2: "stereo"}.get(channels) or av.AudioLayout(channels).name
+    layout = {1: "mono", 2: "stereo"}.get(channels) or av.AudioLayout(f"{channels}c").name
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as raw, av.open(raw if seekable else _Pipe(raw), "w", format=spec.container) as out:
         stream = out.add_stream(spec.codec, rate=rate, layout=layout)
