@@ -11,7 +11,9 @@ one channel hears that leak as speech. So each channel is judged in three layers
 3. own, not leak: louder than what the other channels' leak into it predicts. The leak
    path from channel d into channel c is measured on the call itself: its delay is the
    lag that best aligns c's level with d's while d talks (the leak follows d's level
-   exactly, c's own speech does not), its gain is the median level difference then.
+   exactly, c's own speech does not), its gain is the upper quartile of the level
+   difference then (an upper value, so a leak that wanders with AGC or codec is still
+   covered).
 
 A frame is the channel's own speech when all three hold. Genuine overlaps survive,
 because a party who really talks over the other is far louder in their own channel than
@@ -72,7 +74,7 @@ class LeakPath:
     src: int
     dst: int
     delay_s: float
-    gain_db: float  # level in dst relative to src while only src speaks
+    gain_db: float  # level in dst relative to src while only src speaks (upper quartile)
     frames: int  # frames the estimate rests on (0: src never spoke clearly)
 
 
@@ -183,7 +185,7 @@ def is_effectively_mono(audio: Audio, *, max_lag_s: float = 0.03) -> bool:
     return True
 
 
-def _max_correlation(a: np.ndarray, b: np.ndarray, *, max_lag: int, block: int = 32768, blocks: int = 24) -> float:
+def _max_correlation(a: np.ndarray, b: np.ndarray, *, max_lag: int, block: int = 8192, blocks: int = 40) -> float:
     """Largest |normalized cross-correlation| within ``max_lag`` samples.
 
     Summed over up to ``blocks`` evenly spread blocks, so a long call costs the same as
@@ -256,12 +258,12 @@ def estimate_leak(
     """Measure the leak of ``src`` into ``dst`` from frames where ``src`` speaks clearly.
 
     While only src speaks, dst's level is src's level (delayed) plus a constant gain, so
-    the lag at which their difference is steadiest is the delay and the median
-    difference is the gain. Frames where dst is as loud as src (genuine overlap) are
-    left out of the gain.
+    the lag at which dst's level best follows src's (Pearson, in dB) is the delay and
+    the upper quartile of their difference is the gain. Frames where dst is as loud as
+    src (genuine overlap) are left out of the gain.
     """
     # Frames where src clearly speaks and is the louder channel: dst hears only leak
-    # there (or its own speech, which the quartiles and the gain filter below shrug off).
+    # there, or now and then its own speech, which does not follow src's level.
     loud = speaking[src] & (levels[src] > floors[src] + 20) & (levels[src] > levels[dst] + 3)
     idx = np.flatnonzero(loud)
     n = levels.shape[1]
@@ -286,7 +288,7 @@ def estimate_leak(
         # and then (dst's own replies): no leak path worth modelling. A false leak path
         # would erase dst's genuine overlapping speech.
         return LeakPath(src, dst, 0.0, -120.0, int(diff.size))
-    return LeakPath(src, dst, best_lag * FRAME_S, float(np.median(diff)), int(diff.size))
+    return LeakPath(src, dst, best_lag * FRAME_S, float(np.percentile(diff, 75)), int(diff.size))
 
 
 def predicted_leak_db(levels: np.ndarray, paths: list[LeakPath]) -> np.ndarray:
