@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from listenlens.errors import ListenlensError
 from listenlens.pipeline.metrics import (
@@ -108,6 +108,12 @@ class ScorecardConfig(BaseModel):
     rate_min_span_s: float = Field(
         120.0, ge=0, description="rates per 10 minutes are not scored on calls with less speech span than this"
     )
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        # Changing one target keeps the others; weight 0 drops a component from the score.
+        return {**_default_targets(), **value} if isinstance(value, dict) else value
 
     @model_validator(mode="after")
     def _known_targets(self) -> "ScorecardConfig":
