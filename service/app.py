@@ -104,7 +104,9 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Pipel
         return JSONResponse(body, status_code=200 if db == "ok" else 503)
 
     if importlib.util.find_spec("listenlens.service.ui") is not None:
-        importlib.import_module("listenlens.service.ui").register(app)
+        register_ui = getattr(importlib.import_module("listenlens.service.ui"), "register", None)
+        if callable(register_ui):
+            register_ui(app)
     return app
 
 

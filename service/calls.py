@@ -18,7 +18,7 @@ def iso(dt: datetime | None) -> str | None:
 
 
 def call_view(call: Call, result: CallResult | None = None) -> dict[str, Any]:
-    """The call as ``GET /v1/calls/{id}`` shows it (scorecard only when ``result`` is given)."""
+    """The call as ``GET /v1/calls/{id}`` shows it; ``scorecard`` is None unless ``result`` is given."""
     view: dict[str, Any] = {
         "id": call.id,
         "external_id": call.external_id,
@@ -43,8 +43,7 @@ def call_view(call: Call, result: CallResult | None = None) -> dict[str, Any]:
             "deleted_at": iso(call.recording_deleted_at),
         },
     }
-    if result is not None:
-        view["scorecard"] = result.scorecard
+    view["scorecard"] = result.scorecard if result is not None else None
     return view
 
 

@@ -65,7 +65,7 @@ def create_call(
     caller: Caller = Depends(current_caller),
     rt: Runtime = Depends(get_runtime),
 ):
-    when = parse_time(call_time, "call_time") if call_time else utcnow()
+    when = parse_time(call_time, "call_time") if call_time else None
     if channels:
         from listenlens.pipeline.roles import parse_channel_map
 
@@ -100,7 +100,7 @@ def create_call(
     try:
         with rt.db.session() as s:
             call = Call(
-                id=call_id, tenant_id=caller.tenant_id, external_id=external_id, rep=rep, team=team, call_time=when,
+                id=call_id, tenant_id=caller.tenant_id, external_id=external_id, rep=rep, team=team, call_time=when or utcnow(),
                 options=options, filename=(file.filename or "")[:300] or None, size_bytes=size,
                 duration_s=info.get("duration"), channels=n_channels, recording_key=key, status="queued",
             )
