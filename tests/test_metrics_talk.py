@@ -131,3 +131,32 @@ def test_several_speakers_per_side_take_turns_by_speaker():
     assert [t.role for t in floor.turns][-1] == Role.UNKNOWN
     assert longest_turn(floor.turns, Role.CUSTOMER).speaker == "C1"
     assert speaker_switches(floor.turns) == 4
+
+
+def _rttm(path):
+    files = {}
+    for line in open(path, encoding="utf-8"):
+        p = line.split()
+        files.setdefault(p[1], []).append((float(p[3]), float(p[3]) + float(p[4]), p[7]))
+    return files
+
+
+def test_talk_and_non_talk_time_agree_with_an_independent_implementation_on_real_turns():
+    """Human-made RTTM turns (pyannote sample call, AMI excerpts) against call-ai-metrics."""
+    from pathlib import Path
+
+    cam_segments = pytest.importorskip("call_ai_metrics._segments")
+    cam_metrics = pytest.importorskip("call_ai_metrics._metrics")
+    data = Path("/work/shared/data")
+    if not data.exists():
+        pytest.skip("shared reference data not present")
+    files = _rttm(data / "pyannote-sample/sample.rttm")
+    for split in ("train", "development", "test"):
+        files.update(_rttm(data / f"ami-debug/debug.{split}.rttm"))
+    assert len(files) == 15
+    for name, turns in files.items():
+        tl = build_timeline(turns)
+        theirs = cam_metrics.measure(cam_segments.build_timeline(turns, None), grace_s=0.5, max_turn_pause_s=2.0)
+        ours = {s.label: s.talk_time_s for s in talk_times(tl)}
+        assert ours == pytest.approx({k: v.talk_time for k, v in theirs.parties.items() if k in ours}, abs=1e-6), name
+        assert non_talk_time(tl) == pytest.approx(theirs.silence, abs=1e-6), name
