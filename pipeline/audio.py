@@ -32,6 +32,7 @@ _TRUNCATED_BELOW = 0.9
 # Decode errors tolerated (one bad packet in an hour-long call should not lose the call)
 # as a share of packets read; above it the file is reported corrupt.
 _BAD_PACKET_SHARE = 0.02
+_GIVE_UP_AFTER = 50  # bad packets, when they are also most of what was read
 
 
 @dataclass
@@ -65,29 +66,8 @@ def load_audio(path: str | Path, *, max_duration_s: float | None = None) -> Audi
     before any decoding, or as soon as decoding passes the limit when the container
     does not declare one.
     """
-    path = _check_path(path)
-    with _open(path) as container:
-        stream = _audio_stream(container, path)
-        declared = _check_declared(container, stream, path, max_duration_s)
-        capacity = _initial_capacity(declared, max_duration_s)
-        decoder = _Decoder(container, stream, path, max_duration_s=max_duration_s)
-        buffer = None
-        for planes in decoder.blocks():
-            if buffer is None:
-                buffer = _SampleBuffer(len(planes), capacity)
-            buffer.append(planes)
-        info = _describe(container, stream, path, declared)
-    if buffer is not None and declared is not None and info["container"] and "mp4" in info["container"]:
-        # The MP4 edit list gives the exact length; AAC pads its last frame past it.
-        exact = int(round(declared * SAMPLE_RATE))
-        if exact < buffer.n <= exact + SAMPLE_RATE // 2:
-            buffer.n = exact
-    samples = buffer.finish() if buffer is not None else None
-    decoder.check_complete(samples, declared)
-    np.clip(samples, -1.0, 1.0, out=samples)  # resampling overshoots full-scale peaks slightly
-    got = samples.shape[1] / SAMPLE_RATE
-    _check_not_garbage(samples, path)
-    info.update(channels=int(samples.shape[0]), duration=round(got, 3), decode_errors=decoder.bad_packets)
+    samples, info = _read(path, max_duration_s=max_duration_s)
+    info["duration"] = round(samples.shape[1] / SAMPLE_RATE, 3)
     return Audio(samples=samples, source=info)
 
 
@@ -98,30 +78,43 @@ def probe_audio(path: str | Path, *, max_duration_s: float | None = None, probe_
     within ``max_duration_s``, and decodes the first ``probe_s`` seconds to prove the
     codec data is readable. Meant for refusing a bad upload before queueing a job: a
     file damaged only further in still passes here and fails in ``load_audio``.
-    Returns what ``Audio.source`` holds, with ``duration`` the declared one (or None).
+    Returns what ``Audio.source`` holds, with ``duration`` the declared one (None if
+    the container does not say) and ``probed_s`` how much was decoded.
     """
+    samples, info = _read(path, max_duration_s=max_duration_s, stop_after_s=probe_s)
+    info["duration"] = info["declared_duration"]
+    info["probed_s"] = round(samples.shape[1] / SAMPLE_RATE, 3)
+    return info
+
+
+def _read(path: str | Path, *, max_duration_s: float | None, stop_after_s: float | None = None):
+    """(samples, source info) of the whole file, or of its first ``stop_after_s`` seconds."""
     path = _check_path(path)
     with _open(path) as container:
         stream = _audio_stream(container, path)
         declared = _check_declared(container, stream, path, max_duration_s)
-        decoder = _Decoder(container, stream, path, max_duration_s=max_duration_s, stop_after_s=probe_s)
+        if stop_after_s is None:
+            capacity = _initial_capacity(declared, max_duration_s)
+        else:
+            capacity = int((stop_after_s + 1.0) * SAMPLE_RATE)
+        decoder = _Decoder(container, stream, path, max_duration_s=max_duration_s, stop_after_s=stop_after_s)
         buffer = None
         for planes in decoder.blocks():
             if buffer is None:
-                buffer = _SampleBuffer(len(planes), int(probe_s * SAMPLE_RATE) + SAMPLE_RATE)
+                buffer = _SampleBuffer(len(planes), capacity)
             buffer.append(planes)
         info = _describe(container, stream, path, declared)
+    if buffer is not None and decoder.finished and declared is not None and "mp4" in (info["container"] or ""):
+        # The MP4 edit list gives the exact length; AAC pads its last frame past it.
+        exact = int(round(declared * SAMPLE_RATE))
+        if exact < buffer.n <= exact + SAMPLE_RATE // 2:
+            buffer.n = exact
     samples = buffer.finish() if buffer is not None else None
     decoder.check_complete(samples, declared if decoder.finished else None)
-    np.clip(samples, -1.0, 1.0, out=samples)
+    np.clip(samples, -1.0, 1.0, out=samples)  # resampling overshoots full-scale peaks slightly
     _check_not_garbage(samples, path)
-    info.update(
-        channels=int(samples.shape[0]),
-        duration=None if declared is None else round(declared, 3),
-        probed_s=round(samples.shape[1] / SAMPLE_RATE, 3),
-        decode_errors=decoder.bad_packets,
-    )
-    return info
+    info.update(channels=int(samples.shape[0]), decode_errors=decoder.bad_packets)
+    return samples, info
 
 
 def level_dbfs(x: np.ndarray) -> float:
@@ -159,6 +152,8 @@ def _check_path(path: str | Path) -> Path:
         raise AudioError(f"{path}: no such file; check the path")
     if path.is_dir():
         raise AudioError(f"{path} is a folder: give a recording file")
+    if not path.is_file():  # a FIFO or device would block or never end
+        raise AudioError(f"{path} is not a regular file: give a recording file")
     try:
         size = path.stat().st_size
         with open(path, "rb"):
@@ -185,7 +180,12 @@ def _open(path: Path):
 
 def _audio_stream(container, path: Path):
     if container.streams.audio:
-        return container.streams.audio[0]
+        stream = container.streams.audio[0]
+        if stream.codec_context is None:
+            raise AudioError(
+                f"{path.name} uses an audio codec this FFmpeg cannot decode: convert it to {FORMATS_HINT}"
+            )
+        return stream
     fmt = container.format.name if container.format else "unknown"
     if container.streams.video and not fmt.endswith("_pipe") and fmt != "image2":
         what = "a video with no audio track"
@@ -315,6 +315,12 @@ class _Decoder:
             except (av.error.FFmpegError, ValueError) as exc:
                 self.bad_packets += 1
                 self._note(exc)
+                if self.bad_packets >= _GIVE_UP_AFTER and self.bad_packets * 2 > self.packets:
+                    # Mostly undecodable: stop now rather than grind through a large junk file.
+                    raise AudioError(
+                        f"{self.path.name} is corrupt: {self.bad_packets} of the first {self.packets} audio packets"
+                        f" could not be decoded ({self.first_error}); re-export or re-upload it"
+                    ) from exc
                 continue
             for frame in frames:
                 # Let the resampler count samples: broken timestamps must not shift audio.

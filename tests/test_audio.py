@@ -252,9 +252,11 @@ def _bad(kind: str, tmp: Path, good: dict[str, Path]) -> Path:
         "folder": lambda p: p.mkdir() or p,
         "missing": lambda p: p,
         "video without audio": lambda p: video_without_audio(p),
+        "3 MB of random bytes named .mp3": lambda p: _write(p, np.random.default_rng(4).bytes(3_000_000)),
+        "device, not a file": lambda p: Path("/dev/zero"),
     }
     suffix = {"json named .mp3": ".mp3", "mp3 cut in half": ".mp3", "mp3 random after header": ".mp3",
-              "mp3 garbage in middle": ".mp3", "flac cut in half": ".flac", "video without audio": ".mp4",
+              "mp3 garbage in middle": ".mp3", "3 MB of random bytes named .mp3": ".mp3", "flac cut in half": ".flac", "video without audio": ".mp4",
               "folder": ""}.get(kind, ".wav")
     return makers[kind](tmp / f"upload{suffix}")
 
@@ -277,6 +279,8 @@ BAD = {
     "folder": ["folder", "give a recording file"],
     "missing": ["no such file", "check the path"],
     "video without audio": ["video", "no audio", "give"],
+    "3 MB of random bytes named .mp3": ["corrupt", "could not be decoded", "re-upload"],
+    "device, not a file": ["not a regular file", "give a recording file"],
 }
 
 
