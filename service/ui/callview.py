@@ -1,0 +1,267 @@
+"""What the call page shows, computed from the stored scorecard and timeline.
+
+Everything is geometry and text ready for the template: the page draws the timeline
+as SVG on the server, so it is there without JavaScript and a test can read it. The
+numbers come from the scorecard as stored (the page never re-scores a call): what a
+coach sees is what the API returned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from listenlens.service.ui.fmt import COMPONENTS, clock, label_of, score_class, unit_of, value_text
+
+# Timeline SVG layout, in viewBox units (the SVG scales to the page width).
+WIDTH = 1000
+GUTTER = 120  # speaker names
+PAD_RIGHT = 16
+MARK_ROW = 40  # questions and their wait times, above the lanes
+LANE_H = 30
+LANE_GAP = 8
+AXIS_H = 26
+ROLE_ORDER = {"rep": 0, "customer": 1, "unknown": 2}
+MOMENT_KINDS = {
+    "interruption": "Interruption",
+    "four_second_rule": "Four-second rule",
+    "question": "Question",
+    "monologue": "Monologue",
+    "paraphrase": "Played back",
+    "missed_playback": "Story not played back",
+    "switch": "Reply",
+    "rep_turn": "Rep turn",
+}
+
+
+def call_page(view: dict[str, Any], scorecard: dict[str, Any] | None, timeline: dict[str, Any] | None) -> dict[str, Any]:
+    """The template context for ``call.html`` (``view`` as ``calls.call_view`` returns it)."""
+    page: dict[str, Any] = {"call": view, "done": view["status"] == "done", "duration": clock(_duration(view, scorecard, timeline))}
+    if scorecard is None:
+        return page
+    score = scorecard.get("score")
+    page["score"] = {"value": score, "text": "–" if score is None else f"{score:.0f}", "cls": score_class(score),
+                     "note": scorecard.get("score_note"), "dash": _gauge_dash(score)}
+    page["components"] = [component_row(c) for c in _ordered_components(scorecard.get("components") or [])]
+    page["speakers"] = scorecard.get("speakers") or []
+    page["roles"] = scorecard.get("roles") or {}
+    page["moments"] = [moment_row(m) for m in scorecard.get("moments") or []]
+    metrics = scorecard.get("metrics") or {}
+    page["facts"] = _facts(metrics)
+    if timeline:
+        page["timeline"] = timeline_svg(timeline, metrics)
+        page["transcript"] = transcript_lines(timeline)
+    return page
+
+
+def _duration(view, scorecard, timeline) -> float | None:
+    for src in ((timeline or {}).get("duration"), (scorecard or {}).get("duration_s"), (view.get("recording") or {}).get("duration_s")):
+        if src:
+            return float(src)
+    return None
+
+
+def _gauge_dash(score: float | None) -> str:
+    # Circumference of r=52 is 326.7; the arc's visible length is the score's share of it.
+    full = 326.7
+    part = 0.0 if score is None else max(0.0, min(100.0, float(score))) / 100 * full
+    return f"{part:.1f} {full:.1f}"
+
+
+def _ordered_components(components: list[dict]) -> list[dict]:
+    order = {name: i for i, name in enumerate(COMPONENTS)}
+    return sorted(components, key=lambda c: (not c.get("applicable", True), order.get(c.get("name"), 99)))
+
+
+def component_row(c: dict[str, Any]) -> dict[str, Any]:
+    """One metric against its target, with a bullet chart: the scale, the good band, the value."""
+    name = c.get("name", "")
+    unit = unit_of(name)
+    rng = c.get("target_range") or {}
+    value = c.get("value")
+    # The scale runs from the zero points (or 0) to past the value, so the good band and
+    # the value always show; shares always span 0-100%.
+    lo = min([0.0] + [v for v in (rng.get("zero_below"), rng.get("good_min"), value) if v is not None])
+    hi = max([v for v in (rng.get("zero_above"), rng.get("good_max"), value) if v is not None]
+             + [1.0 if unit == "share" else lo + 1.0])
+
+    def pct(x: float) -> float:
+        return round(100.0 * (x - lo) / (hi - lo), 2) if hi > lo else 0.0
+
+    band_lo = rng.get("good_min") if rng.get("good_min") is not None else lo
+    band_hi = rng.get("good_max") if rng.get("good_max") is not None else hi
+    return {
+        "name": name,
+        "label": label_of(name),
+        "help": COMPONENTS.get(name, ("", "", ""))[2],
+        "value": value_text(value, unit),
+        "target": c.get("target") or "",
+        "applicable": c.get("applicable", value is not None),
+        "met": c.get("met"),
+        "score": c.get("score"),
+        "score_text": "–" if c.get("score") is None else f"{c['score']:.0f}",
+        "cls": "na" if c.get("score") is None else ("good" if c.get("met") else score_class(c.get("score"))),
+        "weight": c.get("weight"),
+        "band": {"x": pct(band_lo), "w": max(0.0, pct(band_hi) - pct(band_lo))},
+        "marker": None if value is None else pct(max(lo, min(hi, value))),
+        "moments": [moment_row(m) for m in c.get("moments") or []],
+    }
+
+
+def moment_row(m: dict[str, Any]) -> dict[str, Any]:
+    start = float(m.get("start") or 0.0)
+    return {
+        "kind": m.get("kind", ""),
+        "kind_label": MOMENT_KINDS.get(m.get("kind", ""), m.get("kind", "").replace("_", " ").capitalize()),
+        "start": start,
+        "end": m.get("end"),
+        "at": clock(start),
+        "title": m.get("title", ""),
+        "good": bool(m.get("good")),
+        "transcript": [
+            {**line, "at": clock(line.get("start"))} for line in m.get("transcript") or []
+        ],
+    }
+
+
+def _facts(metrics: dict[str, Any]) -> list[tuple[str, str]]:
+    talk = metrics.get("talk_time_s") or {}
+    rule = metrics.get("four_second_rule") or {}
+    counts = metrics.get("interruption_counts") or {}
+    facts = [
+        ("Rep talk time", value_text(talk.get("rep"), "seconds")),
+        ("Customer talk time", value_text(talk.get("customer"), "seconds")),
+        ("Silence", value_text(metrics.get("non_talk_s"), "seconds")),
+        ("Questions asked", str(rule.get("asked", len(metrics.get("questions") or [])))),
+        ("Median wait after a question", value_text(rule.get("median_wait_s"), "seconds")),
+        ("Rep interrupted customer", str(counts.get("rep_on_customer", "–"))),
+        ("Customer interrupted rep", str(counts.get("customer_on_rep", "–"))),
+        ("Paraphrases", str(len(metrics.get("paraphrases") or []))),
+    ]
+    return facts
+
+
+# -- timeline ------------------------------------------------------------------
+
+def timeline_svg(timeline: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+    """Lanes of speech per speaker, overlaps, and markers for questions, interruptions, paraphrases."""
+    duration = float(timeline.get("duration") or 0.0)
+    speech = timeline.get("speech") or []
+    if speech:
+        duration = max(duration, max(float(t["end"]) for t in speech))
+    duration = max(duration, 1.0)
+    plot_w = WIDTH - GUTTER - PAD_RIGHT
+
+    def x(t: float) -> float:
+        return round(GUTTER + plot_w * max(0.0, min(float(t), duration)) / duration, 2)
+
+    speakers = sorted(timeline.get("speakers") or [], key=lambda s: (ROLE_ORDER.get(s.get("role"), 3), s["label"]))
+    lane_y: dict[str, float] = {}
+    lanes = []
+    for i, spk in enumerate(speakers):
+        y = MARK_ROW + i * (LANE_H + LANE_GAP)
+        lane_y[spk["label"]] = y
+        turns = [t for t in speech if t["speaker"] == spk["label"]]
+        lanes.append({
+            "label": spk["label"], "role": spk.get("role", "unknown"), "y": y, "h": LANE_H, "ty": y + LANE_H / 2 + 4,
+            "rects": [{"x": x(t["start"]), "w": max(0.6, round(x(t["end"]) - x(t["start"]), 2)),
+                       "start": t["start"], "end": t["end"]} for t in turns],
+        })
+    lanes_bottom = MARK_ROW + max(1, len(lanes)) * (LANE_H + LANE_GAP) - LANE_GAP
+    height = lanes_bottom + AXIS_H
+
+    overlaps = [{"x": x(s), "w": max(0.8, round(x(e) - x(s), 2)), "start": s, "end": e,
+                 "title": f"overlap {clock(s)}, {e - s:.1f} s"} for s, e in overlap_spans(speech)]
+
+    questions = []
+    for q in metrics.get("questions") or []:
+        end = float(q.get("end") or q.get("start") or 0.0)
+        wait = q.get("wait_s")
+        honoured = q.get("honoured")
+        wait_end = end + max(0.0, float(wait)) if wait is not None else end
+        outcome = (q.get("outcome") or "").replace("_", " ")
+        questions.append({
+            "t": float(q.get("start") or end), "x": x(end), "wx": x(end), "ww": max(0.0, round(x(wait_end) - x(end), 2)),
+            "cls": "ok" if honoured else "bad",
+            "label": "" if wait is None else f"{float(wait):.1f}s",
+            "title": f"{clock(q.get('start'))} question: “{q.get('text', '')}” — wait {'' if wait is None else f'{float(wait):.1f} s'}"
+                     f"{', ' + outcome if outcome else ''}",
+        })
+    interruptions = []
+    for it in metrics.get("interruptions") or []:
+        y = lane_y.get(it.get("by_label"), MARK_ROW)
+        by_rep = it.get("by") == "rep"
+        interruptions.append({
+            "t": float(it["start"]), "x": x(it["start"]), "y": y, "cls": "rep" if by_rep else "other",
+            "title": f"{clock(it['start'])} {it.get('by_label')} ({it.get('by')}) interrupted {it.get('of_label')} "
+                     f"({it.get('of')}) — overlap {float(it.get('overlap_s') or 0):.1f} s: “{it.get('text', '')}”",
+        })
+    paraphrases = []
+    for p in metrics.get("paraphrases") or []:
+        y = lane_y.get(p.get("speaker"), MARK_ROW)
+        paraphrases.append({
+            "t": float(p["start"]), "x": x(p["start"]), "y": y + LANE_H / 2,
+            "title": f"{clock(p['start'])} played back: “{p.get('text', '')}” (restates “{p.get('restates', '')}”)",
+        })
+
+    return {
+        "width": WIDTH, "height": height, "gutter": GUTTER, "plot_w": plot_w, "duration": duration,
+        "mark_row": MARK_ROW, "lanes_top": MARK_ROW - 2, "lanes_bottom": lanes_bottom,
+        "lanes": lanes, "overlaps": overlaps, "questions": questions, "interruptions": interruptions,
+        "paraphrases": paraphrases, "ticks": _ticks(duration, x, lanes_bottom),
+    }
+
+
+def overlap_spans(speech: list[dict[str, Any]]) -> list[tuple[float, float]]:
+    """Stretches where two or more different speakers talk at once (a sweep over turn edges)."""
+    events = []
+    for t in speech:
+        if float(t["end"]) > float(t["start"]):
+            events.append((float(t["start"]), 1, t["speaker"]))
+            events.append((float(t["end"]), -1, t["speaker"]))
+    # Ends before starts at the same instant: touching turns do not overlap.
+    events.sort(key=lambda e: (e[0], e[1]))
+    active: dict[str, int] = {}
+    spans: list[tuple[float, float]] = []
+    start = None
+    for t, delta, spk in events:
+        active[spk] = active.get(spk, 0) + delta
+        talking = sum(1 for n in active.values() if n > 0)
+        if talking >= 2 and start is None:
+            start = t
+        elif talking < 2 and start is not None:
+            if t > start:
+                spans.append((round(start, 3), round(t, 3)))
+            start = None
+    return spans
+
+
+def _ticks(duration: float, x, y: float) -> list[dict[str, Any]]:
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800) if duration / s <= 12), 3600)
+    ticks = []
+    t = 0.0
+    while t <= duration + 1e-6:
+        ticks.append({"x": x(t), "y": y, "label": clock(t)})
+        t += step
+    return ticks
+
+
+# -- transcript ----------------------------------------------------------------
+
+def transcript_lines(timeline: dict[str, Any], pause_s: float = 2.0) -> list[dict[str, Any]]:
+    """Words grouped into lines: a new line when the speaker changes or pauses ``pause_s``."""
+    roles = {s["label"]: s.get("role", "unknown") for s in timeline.get("speakers") or []}
+    lines: list[dict[str, Any]] = []
+    for w in timeline.get("words") or []:
+        text = (w.get("text") or "").strip()
+        if not text:
+            continue
+        last = lines[-1] if lines else None
+        if last and last["speaker"] == w["speaker"] and float(w["start"]) - last["end"] < pause_s:
+            last["text"] += " " + text
+            last["end"] = float(w["end"])
+        else:
+            lines.append({"speaker": w["speaker"], "role": roles.get(w["speaker"], "unknown"),
+                          "start": float(w["start"]), "end": float(w["end"]), "text": text})
+    for line in lines:
+        line["at"] = clock(line["start"])
+    return lines
