@@ -78,6 +78,25 @@ def test_leak_alone_is_not_speech(tmp_path):
     assert len(_spans(dia.turns, "CH0")) == 2
 
 
+def test_backchannel_in_a_pause_splits_the_speech_but_a_plain_pause_does_not(tmp_path):
+    script = [
+        Line("rep", "We can start next month.", at=0.4),
+        Line("customer", "Yeah.", gap=0.08),
+        Line("rep", "Or the week after, if that suits you better.", gap=0.08),
+        Line("rep", "Let me know.", gap=0.4),  # the rep's own pause, nobody else speaks
+    ]
+    audio, truth = _call(tmp_path, -25.0, script)
+    rep_pause = truth[2].start - truth[0].end
+    assert rep_pause < ChannelDiarizer().tuning.pause_s  # short enough to be bridged if empty
+    dia = ChannelDiarizer().diarize(audio)
+    rep = _spans(dia.turns, "CH0")
+    want = [(truth[0].start, truth[0].end), (truth[2].start, truth[3].end)]
+    assert len(rep) == 2, rep
+    for (gs, ge), (ws, we) in zip(rep, want):
+        assert abs(gs - ws) <= TOLERANCE_S and abs(ge - we) <= TOLERANCE_S
+    assert len(_spans(dia.turns, "CH1")) == 1
+
+
 def test_leak_path_is_measured(tmp_path):
     audio, _ = _call(tmp_path, -25.0)
     dia = ChannelDiarizer().diarize(audio)

@@ -55,8 +55,10 @@ class ChannelTuning:
     # Leak delays searched (the brief's few ms to ~50 ms, with room for line echo).
     max_leak_delay_s: float = 0.25
     # Pauses of the speaker's own shorter than this do not split their speech, unless
-    # another party speaks in the pause.
-    pause_s: float = 0.5
+    # the other party fills the pause with a short reply. Pauses between sentences run
+    # 0.3 to 0.7 s, and how long a pause measures depends on the line noise (a noisier
+    # line ends the trailing sounds sooner), so the threshold sits above that range.
+    pause_s: float = 0.7
     # Gaps shorter than this always close: stop closures inside overlapped speech.
     closure_s: float = 0.12
     # Shorter speech is dropped: clicks, coughs at the edge of audibility.
@@ -75,7 +77,12 @@ class LeakPath:
     dst: int
     delay_s: float
     gain_db: float  # level in dst relative to src while only src speaks (upper quartile)
-    frames: int  # frames the estimate rests on (0: src never spoke clearly)
+    frames: int  # frames the estimate rests on
+    basis: str = "measured"  # or "none" (no leak found), "too little speech", "reverse path"
+
+    @property
+    def known(self) -> bool:
+        return self.basis in ("measured", "reverse path")
 
 
 class ChannelDiarizer:
@@ -121,6 +128,7 @@ class ChannelDiarizer:
             for src in range(n_ch)
             if src != dst
         ]
+        paths = _borrow_reverse_paths(paths)
         leak = predicted_leak_db(levels, paths)
         dominant = audible & (levels > leak + tuning.leak_margin_db)
         own = vad & dominant
@@ -269,7 +277,7 @@ def estimate_leak(
     n = levels.shape[1]
     max_lag = int(round(max_delay_s / FRAME_S))
     if idx.size < min_frames:
-        return LeakPath(src, dst, 0.0, -120.0, int(idx.size))
+        return LeakPath(src, dst, 0.0, -120.0, int(idx.size), "too little speech")
     corr = np.full(max_lag + 1, -1.0)
     for lag in range(0, max_lag + 1):
         j = idx[idx + lag < n]
@@ -287,8 +295,21 @@ def estimate_leak(
         # dst's level does not follow src's, or is audible under src's speech only now
         # and then (dst's own replies): no leak path worth modelling. A false leak path
         # would erase dst's genuine overlapping speech.
-        return LeakPath(src, dst, 0.0, -120.0, int(diff.size))
+        return LeakPath(src, dst, 0.0, -120.0, int(diff.size), "none")
     return LeakPath(src, dst, best_lag * FRAME_S, float(np.percentile(diff, 75)), int(diff.size))
+
+
+def _borrow_reverse_paths(paths: list[LeakPath]) -> list[LeakPath]:
+    """A party who barely speaks (a few "yeah"s) gives too little to measure their leak
+    on; the path the other way is the same line and recorder, so it stands in."""
+    by_pair = {(p.src, p.dst): p for p in paths}
+    out = []
+    for p in paths:
+        reverse = by_pair.get((p.dst, p.src))
+        if p.basis == "too little speech" and reverse is not None and reverse.basis == "measured":
+            p = LeakPath(p.src, p.dst, reverse.delay_s, reverse.gain_db, 0, "reverse path")
+        out.append(p)
+    return out
 
 
 def predicted_leak_db(levels: np.ndarray, paths: list[LeakPath]) -> np.ndarray:
@@ -296,6 +317,8 @@ def predicted_leak_db(levels: np.ndarray, paths: list[LeakPath]) -> np.ndarray:
     n_ch, n = levels.shape
     out = np.full((n_ch, n), -200.0)
     for p in paths:
+        if not p.known:
+            continue
         lag = int(round(p.delay_s / FRAME_S))
         src = levels[p.src]
         # The delay is known to a frame; take the loudest of the neighbouring frames so
