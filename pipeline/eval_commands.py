@@ -107,6 +107,8 @@ def render(report: dict, console) -> None:
             _num(g.get("speed", {}).get("x_real_time"), ".1f"),
         )
     console.print(tim)
+    for f in report.get("failed", []):
+        console.print(f"[red]failed[/red] {f['file_id']}: {f['error']}", highlight=False)
 
     if report["targets"]:
         tt = Table(title=f"targets of issue 4 ({report['kind']})")

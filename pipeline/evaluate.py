@@ -164,6 +164,10 @@ def diarization_error(reference, hypothesis, uem, collar: float) -> dict[str, fl
 
 
 def _rates(*, total_s, missed_s, false_alarm_s, confusion_s, jer_speaker_error, jer_speaker_count) -> dict[str, float]:
+    # pyannote gives numpy scalars; plain floats keep the report JSON-ready.
+    total_s, missed_s, false_alarm_s, confusion_s = map(float, (total_s, missed_s, false_alarm_s, confusion_s))
+    jer_speaker_error, jer_speaker_count = float(jer_speaker_error), float(jer_speaker_count)
+
     def rate(x: float) -> float | None:
         return x / total_s if total_s > 0 else None
 
@@ -264,7 +268,7 @@ def timing_metrics(timeline: CallTimeline) -> TimingMetrics:
         if a.role == Role.CUSTOMER and b.role == Role.REP
     ]
     return TimingMetrics(
-        talk_ratio=talk_ratio(timeline),
+        talk_ratio=None if (ratio := talk_ratio(timeline)) is None else float(ratio),
         longest_monologue_s=longest.duration if longest else 0.0,
         interruptions=[(i.start, i.by, i.of) for i in find_interruptions(timeline)],
         customer_to_rep_gaps=gaps,
@@ -447,7 +451,7 @@ def check_targets(kind: str, overall: dict[str, Any], memory_mb: float | None = 
     targets: list[dict[str, Any]] = []
 
     def add(name: str, value: float | None, limit: float, *, at_most: bool, unit: str, note: str = "") -> None:
-        met = None if value is None else (value <= limit if at_most else value >= limit)
+        met = None if value is None else bool(value <= limit if at_most else value >= limit)
         targets.append({"target": name, "value": value, "limit": limit, "at_most": at_most, "unit": unit, "met": met, "note": note})
 
     a = overall["all"]
@@ -546,16 +550,30 @@ def run_eval(
     cases = discover(folder, uem_paths)
     ran_pipeline = hypothesize is None
     hypothesize = hypothesize or pipeline_hypothesis(settings, progress)
-    files = []
+    files, failed = [], []
     for i, case in enumerate(cases):
         progress("files", i, len(cases))
-        hyp = hypothesize(case)
+        try:
+            hyp = hypothesize(case)
+        except EvalError:
+            raise
+        except ListenlensError as exc:
+            # The pipeline refusing a recording (e.g. "only one speaker was heard") is a
+            # result for that file, not the end of the evaluation.
+            failed.append({"file_id": case.file_id, "audio": case.audio.name, "split": case.split, "error": exc.message})
+            continue
         result = evaluate_case(case, hyp, collars)
         result["diarizer"] = (hyp.timeline.source.get("diarizer") or {}).get("backend")
         files.append(result)
     progress("files", len(cases), len(cases))
     overall = summarize(files, collars)
     chosen = detect_kind(cases, files) if kind == "auto" else kind
+    targets = check_targets(chosen, overall, memory_mb)
+    if failed:
+        for t in targets:
+            if not t["target"].startswith(("speed", "peak memory")):
+                t["met"] = False
+                t["note"] = (t["note"] + "; " if t["note"] else "") + f"{len(failed)} file(s) failed"
     return {
         "schema": SCHEMA,
         "folder": str(folder),
@@ -566,8 +584,9 @@ def run_eval(
         "collars": [float(c) for c in collars],
         "kind": chosen,
         "files": files,
+        "failed": failed,
         "overall": overall,
-        "targets": check_targets(chosen, overall, memory_mb),
+        "targets": targets,
     }
 
 

@@ -1,0 +1,263 @@
+"""Build long calls (30 or 60 minutes) by concatenating the real recordings in ../shared/data.
+
+The pieces (the pyannote phone-call sample and the AMI excerpts) are laid end to end,
+cycling in a fixed order, with a short silence between them, and the RTTM truth of
+every piece is shifted to its new place, so the long call can be evaluated as well as
+timed:
+
+    python bench/make_long_call.py --minutes 30            # -> /tmp/listenlens-bench/long30.wav + .rttm
+    listenlens eval /tmp/listenlens-bench/long30            # (the folder holds one call)
+
+The output goes to a temporary folder; recordings are never committed. A piece of the
+same recording appears several times in a long call: that is fine for speed and memory
+(what these calls are for), and the truth stays exact.
+
+Also builds *dual-channel* calls (``--dual-channel``), one party per channel as a
+call-recording platform stores an agent and a customer: real voices (each speaker's solo
+speech from the two-speaker recordings) and synthetic calls with interruptions; see
+``build_dual_channel``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+SR = 16000
+DATA = Path(os.environ.get("LISTENLENS_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+OUT = Path(tempfile.gettempdir()) / "listenlens-bench"
+GAP_S = 0.7  # silence between pieces: a pause, not a new call
+
+
+def pieces(data: Path = DATA) -> list[tuple[Path, str, list[tuple[float, float, str]]]]:
+    """(audio, file id, turns) for every recording with truth, phone sample first."""
+    from listenlens.pipeline.evaluate import discover
+
+    out = []
+    for folder in (data / "pyannote-sample", data / "ami-debug"):
+        for case in discover(folder):
+            out.append((case.audio, case.file_id, [(t.start, t.end, t.speaker) for t in case.reference]))
+    return out
+
+
+def read_mono(path: Path) -> np.ndarray:
+    from listenlens.pipeline.audio import load_audio
+
+    return load_audio(path).mono().astype(np.float32)
+
+
+def build_long_call(minutes: float, out_dir: Path = OUT, data: Path = DATA) -> Path:
+    """Write ``long{minutes}/long{minutes}.wav`` and ``.rttm``; return the wav path."""
+    name = f"long{minutes:g}"
+    folder = out_dir / name
+    wav, rttm = folder / f"{name}.wav", folder / f"{name}.rttm"
+    if wav.exists() and rttm.exists():
+        return wav
+    target = int(minutes * 60 * SR)
+    gap = np.zeros(int(GAP_S * SR), dtype=np.float32)
+    src = pieces(data)
+    audio_cache = {p: read_mono(p) for p, _, _ in src}
+    folder.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    written = 0
+    # Written piece by piece, so building an hour-long call never holds it twice.
+    with _atomic_wav(wav) as w:
+        i = 0
+        while written < target:
+            path, file_id, turns = src[i % len(src)]
+            x = audio_cache[path][: target - written]
+            offset = written / SR
+            for s, e, spk in turns:
+                if s < len(x) / SR:
+                    e = min(e, len(x) / SR)
+                    lines.append(f"SPEAKER {name} 1 {offset + s:.3f} {e - s:.3f} <NA> <NA> {spk} <NA> <NA>")
+            w.writeframes(_pcm16(x))
+            written += len(x)
+            if written < target:
+                g = gap[: target - written]
+                w.writeframes(_pcm16(g))
+                written += len(g)
+            i += 1
+    _atomic_text(rttm, "\n".join(lines) + "\n")
+    return wav
+
+
+LEAK_DB = -30.0  # each channel hears the other party this far down (handset crosstalk)
+LEAK_DELAY_S = 0.012
+NOISE_DBFS = -65.0  # line noise, so silence is not digital zero
+
+
+def build_dual_channel(out_dir: Path = OUT, data: Path = DATA) -> Path:
+    """Dual-channel calls with exact truth; returns the folder (``<id>.wav`` + ``<id>.rttm``).
+
+    * From every two-speaker real recording: each speaker's speech where they speak
+      *alone* goes onto their own channel (a mono recording cannot separate two voices
+      talking at once, so overlapped stretches are left out of both the audio and the
+      truth). These test talk time on real voices.
+    * Synthetic calls (espeak-ng, ``tests/callsynth.py``) with interruptions,
+      backchannels and a quick reply, each voice on its own channel: these test that
+      every interruption is found, which needs real overlap.
+
+    Every channel then gets the other one's leak (``LEAK_DB``, ``LEAK_DELAY_S``) and a
+    little noise, as real dual-channel recordings have.
+    """
+    folder = out_dir / "dual-channel"
+    done = folder / ".complete"
+    if done.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, file_id, turns in pieces(data):
+        speakers = sorted({s for _, _, s in turns}, key=lambda s: min(t[0] for t in turns if t[2] == s))
+        if len(speakers) != 2:
+            continue
+        x = read_mono(path)
+        solo = _solo_turns(turns, len(x) / SR)
+        stereo = np.zeros((2, len(x)), dtype=np.float32)
+        for s, e, spk in solo:
+            a, b = int(round(s * SR)), int(round(e * SR))
+            stereo[speakers.index(spk), a:b] = x[a:b]
+        _write_call(folder, f"{file_id}-solo", _leak_and_noise(stereo), solo)
+    for name, script in _synthetic_scripts().items():
+        _write_synthetic(folder, name, script)
+    done.write_text("")
+    return folder
+
+
+def _solo_turns(turns: list[tuple[float, float, str]], duration: float) -> list[tuple[float, float, str]]:
+    """Each speaker's turns minus every stretch where someone else speaks too."""
+    from pyannote.core import Segment, Timeline
+
+    out = []
+    for spk in sorted({t[2] for t in turns}):
+        mine = Timeline([Segment(s, e) for s, e, k in turns if k == spk]).support()
+        others = Timeline([Segment(s, e) for s, e, k in turns if k != spk]).support()
+        for seg in mine.extrude(others):
+            if seg.duration >= 0.05:
+                out.append((seg.start, min(seg.end, duration), spk))
+    return sorted(out)
+
+
+def _leak_and_noise(stereo: np.ndarray, seed: int = 0) -> np.ndarray:
+    gain, delay = 10 ** (LEAK_DB / 20), int(LEAK_DELAY_S * SR)
+    out = stereo.copy()
+    out[0, delay:] += gain * stereo[1, :-delay]
+    out[1, delay:] += gain * stereo[0, :-delay]
+    rng = np.random.default_rng(seed)
+    out += rng.normal(0, 10 ** (NOISE_DBFS / 20), out.shape).astype(np.float32)
+    return out
+
+
+def _write_call(folder: Path, file_id: str, stereo: np.ndarray, truth: list[tuple[float, float, str]]) -> None:
+    with _atomic_wav(folder / f"{file_id}.wav", channels=2) as w:
+        w.writeframes(_pcm16(stereo))
+    lines = [f"SPEAKER {file_id} 1 {s:.3f} {e - s:.3f} <NA> <NA> {spk} <NA> <NA>" for s, e, spk in truth]
+    _atomic_text(folder / f"{file_id}.rttm", "\n".join(lines) + "\n")
+
+
+def _synthetic_scripts():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from callsynth import Line
+
+    return {
+        "synth-interrupt-a": [
+            Line("rep", "Hi, this is Sam from Acme. Thanks for taking my call today.", at=0.5),
+            Line("customer", "Sure, happy to talk. We have about ten minutes.", gap=0.6),
+            Line("rep", "Great. I wanted to walk you through the new reporting features we launched last month, "
+                        "starting with the dashboard and then the exports.", gap=0.5),
+            Line("customer", "Sorry, before you go on, can I ask about pricing for the larger team?", gap=-2.0),
+            Line("rep", "Of course. It depends on how many seats you need.", gap=0.4),
+            Line("customer", "Mm-hmm.", gap=0.2),
+            Line("rep", "For twenty seats we would be looking at the business plan.", gap=0.3),
+            Line("customer", "And does that include the onboarding sessions for the whole team?", gap=0.7),
+            Line("rep", "Yes, it includes three onboarding sessions and a dedicated success manager.", gap=1.2),
+            Line("customer", "Two sessions would be fine, but I need the pricing in writing by Friday.", gap=-1.4),
+        ],
+        "synth-interrupt-b": [
+            Line("customer", "Hello, this is Dana speaking.", at=0.4),
+            Line("rep", "Hi Dana, this is Alex calling from Northwind about your renewal.", gap=0.5),
+            Line("customer", "Right, I got your email. To be honest we have been unhappy with the support "
+                             "response times over the last quarter.", gap=0.6),
+            Line("rep", "I understand, what happened exactly?", gap=-1.8),
+            Line("customer", "Tickets sat for three or four days before anyone answered them, "
+                             "and our team had to find workarounds on their own.", gap=0.5),
+            Line("rep", "Yeah.", gap=-2.5),
+            Line("rep", "That is not the level of service we want to give you.", gap=0.8),
+            Line("customer", "Exactly, and that is why we are looking at other vendors right now.", gap=-1.2),
+            Line("rep", "What would you need to see from us to stay?", gap=1.0),
+            Line("customer", "A named support contact and a response within one business day.", gap=2.5),
+        ],
+    }
+
+
+def _write_synthetic(folder: Path, name: str, script) -> None:
+    import tempfile as _tf
+
+    from callsynth import make_call, write_wav  # noqa: F401  (path set by _synthetic_scripts)
+
+    with _tf.TemporaryDirectory() as tmp:
+        tmp_wav = Path(tmp) / "call.wav"
+        spoken = make_call(script, tmp_wav, stereo=True, crosstalk_db=LEAK_DB, noise_db=NOISE_DBFS)
+        stereo = _read_pcm16(tmp_wav)
+    truth = [(sp.start, sp.end, sp.speaker) for sp in spoken]
+    _write_call(folder, name, stereo, truth)
+
+
+def _read_pcm16(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        n_ch = w.getnchannels()
+        data = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768
+    return data.reshape(-1, n_ch).T
+
+
+def _pcm16(x: np.ndarray) -> bytes:
+    x = np.atleast_2d(x)
+    return (np.clip(x, -1, 1) * 32767).astype("<i2").T.copy().tobytes()
+
+
+class _atomic_wav:
+    def __init__(self, path: Path, channels: int = 1):
+        self.path, self.channels = path, channels
+
+    def __enter__(self):
+        self.tmp = self.path.with_suffix(".part.wav")
+        self.w = wave.open(str(self.tmp), "wb")
+        self.w.setnchannels(self.channels)
+        self.w.setsampwidth(2)
+        self.w.setframerate(SR)
+        return self.w
+
+    def __exit__(self, exc_type, exc, tb):
+        self.w.close()
+        if exc_type is None:
+            self.tmp.replace(self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".part")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--minutes", type=float, action="append", help="length of a long call; repeatable (default 30 and 60)")
+    ap.add_argument("--dual-channel", action="store_true", help="also build the dual-channel calls")
+    ap.add_argument("--out", type=Path, default=OUT, help=f"output folder (default {OUT})")
+    args = ap.parse_args(argv)
+    for minutes in args.minutes or [30, 60]:
+        print(build_long_call(minutes, args.out))
+    if args.dual_channel:
+        print(build_dual_channel(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
