@@ -36,6 +36,9 @@ def transcribe_call(
         parse_channel_map(channels)  # a bad map fails before minutes of work
     path = Path(path)
     timings: dict[str, float] = {}
+    # A wrong model setting fails here, in a second, not after the audio is diarized.
+    progress("load models", 0, None)
+    transcriber = Transcriber(settings)
 
     t0 = time.perf_counter()
     progress("decode", 0, None)
@@ -44,7 +47,9 @@ def transcribe_call(
     if is_silent(audio):
         raise AudioError(f"{path.name} is silent: no sound above the noise floor; check the recording level or the file")
 
-    return transcribe_audio(audio, settings, name=path.stem, rep=rep, channels=channels, progress=progress, timings=timings)
+    return transcribe_audio(
+        audio, settings, name=path.stem, rep=rep, channels=channels, progress=progress, timings=timings, transcriber=transcriber
+    )
 
 
 def transcribe_audio(
@@ -56,8 +61,10 @@ def transcribe_audio(
     channels: str | None = None,
     progress: Progress = no_progress,
     timings: dict[str, float] | None = None,
+    transcriber: Transcriber | None = None,
 ) -> CallTimeline:
     timings = timings if timings is not None else {}
+    transcriber = transcriber or Transcriber(settings)
     backend = select_backend(settings.diarizer, audio)
 
     t0 = time.perf_counter()
@@ -80,7 +87,6 @@ def transcribe_audio(
         )
 
     t0 = time.perf_counter()
-    transcriber = Transcriber(settings)
     if dia.channel_of:
         per_channel = []
         for ch in sorted(set(dia.channel_of.values())):

@@ -149,8 +149,9 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, make_bad, message):
     proc = run_cli("analyze", str(bad), "-o", str(out))
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0].lower(), proc.stderr
+    # Progress lines may precede it; the error itself is one line.
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0].lower(), proc.stderr
     assert not out.exists() or not any(out.iterdir())
 
 
