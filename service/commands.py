@@ -17,6 +17,9 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("retention")(retention)
     app.add_typer(keys_app, name="keys")
+    from listenlens.service.exports import register as register_exports  # issue 6: week exports
+
+    register_exports(app)
 
 
 def serve(

@@ -6,7 +6,8 @@
 
 The rows are exactly what ``listenlens.service.trends.load_metric_rows`` returns, so a
 notebook reading an export and the API reading the database see the same table. The
-CLI (``listenlens export``) and the API (``GET /v1/exports/weeks/{week}``) both come here.
+CLI (``listenlens export``) and the API (``GET /v1/exports/weeks/{week}``, in
+``listenlens.service.ui.exports_api``) both come here.
 """
 
 from __future__ import annotations
@@ -18,16 +19,14 @@ import tempfile
 from datetime import datetime, timedelta
 from enum import Enum
 from pathlib import Path
-from typing import Iterable, List, Optional
+from typing import TYPE_CHECKING, Iterable, List, Optional
 
-import pandas as pd
 import typer
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
 
 from listenlens.errors import ListenlensError
-from listenlens.service.deps import ApiError, Caller, current_caller, get_runtime
-from listenlens.service.schemas import ErrorResponse
+
+if TYPE_CHECKING:  # pandas loads only when an export runs: `listenlens --help` stays fast
+    import pandas as pd
 
 FORMATS = ("csv", "parquet")
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
@@ -60,6 +59,8 @@ def _weeks_in(year: int) -> int:
 
 def week_rows(session, tenant_id: str, weeks: Iterable[str]) -> pd.DataFrame:
     """The tenant's done calls of the given ISO weeks, oldest first."""
+    import pandas as pd
+
     from listenlens.service.trends import load_metric_rows, rows_from_scorecards
 
     frames = []
@@ -74,7 +75,7 @@ def week_rows(session, tenant_id: str, weeks: Iterable[str]) -> pd.DataFrame:
 
 
 def to_bytes(rows: pd.DataFrame, fmt: str) -> bytes:
-    fmt = _check_format(fmt)
+    fmt = check_format(fmt)
     if fmt == "csv":
         return rows.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S").encode()
     buf = io.BytesIO()
@@ -103,6 +104,8 @@ def write_export(rows: pd.DataFrame, path: Path, fmt: str) -> Path:
 
 def read_export(path: Path) -> pd.DataFrame:
     """Rows back from a CSV or Parquet export (call_time as datetimes)."""
+    import pandas as pd
+
     path = Path(path)
     if not path.is_file():
         raise ListenlensError(f"{path} is not a file: give a CSV or Parquet export from `listenlens export`")
@@ -119,7 +122,7 @@ def read_export(path: Path) -> pd.DataFrame:
     return rows
 
 
-def _check_format(fmt: str) -> str:
+def check_format(fmt: str) -> str:
     fmt = (fmt or "").lower()
     if fmt not in FORMATS:
         raise ListenlensError(f"unknown export format {fmt!r}: choose csv or parquet")
@@ -127,6 +130,8 @@ def _check_format(fmt: str) -> str:
 
 
 def _parquet_ready(rows: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     # An all-empty text column (no external ids this week) has no type pyarrow can
     # infer the same way every week; give the id columns a stable string type.
     out = rows.copy()
@@ -136,47 +141,6 @@ def _parquet_ready(rows: pd.DataFrame) -> pd.DataFrame:
     if "call_time" in out.columns:
         out["call_time"] = pd.to_datetime(out["call_time"])
     return out
-
-
-# -- API -----------------------------------------------------------------------
-
-router = APIRouter(prefix="/v1/exports", tags=["exports"])
-
-
-@router.get(
-    "/weeks/{week}",
-    summary="A week's results, one row per done call (CSV or Parquet)",
-    response_class=Response,
-    responses={
-        200: {"content": {"text/csv": {"example": "call_id,external_id,rep,team,call_time,iso_week,duration_s,score,"
-                                                  "talk_ratio,...\ncall_5f0c...,zoom-88213,rep-17,emea-smb,"
-                                                  "2026-11-18T14:05:00,2026-W47,612.4,71.0,0.58,...\n"},
-                          MEDIA_TYPES["parquet"]: {}}},
-        400: {"model": ErrorResponse, "description": "not an ISO week (write 2026-W47) or an unknown format"},
-        401: {"model": ErrorResponse, "description": "missing, unknown or revoked API key"},
-    },
-)
-def export_week(
-    week: str,
-    format: str = Query("csv", description="csv or parquet"),
-    caller: Caller = Depends(current_caller),
-    rt=Depends(get_runtime),
-):
-    return week_response(rt, caller.tenant_id, week, format)
-
-
-def week_response(rt, tenant_id: str, week: str, fmt: str) -> Response:
-    """The export as a download; shared by the API and the coaching pages."""
-    try:
-        fmt = _check_format(fmt)
-        week = normalise_week(week)
-    except ListenlensError as exc:
-        raise ApiError(400, "invalid_request", exc.message) from None
-    with rt.db.session() as s:
-        rows = week_rows(s, tenant_id, [week])
-    return Response(to_bytes(rows, fmt), media_type=MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="listenlens-{week}.{fmt}"',
-                             "X-Row-Count": str(len(rows))})
 
 
 # -- CLI -----------------------------------------------------------------------

@@ -13,9 +13,9 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 def register(app) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from listenlens.service import exports
+    from listenlens.service.ui import exports_api
     from listenlens.service.ui.routes import router
 
     app.include_router(router)
-    app.include_router(exports.router)
+    app.include_router(exports_api.router)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="ui-static")

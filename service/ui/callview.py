@@ -117,9 +117,7 @@ def moment_row(m: dict[str, Any]) -> dict[str, Any]:
         "at": clock(start),
         "title": m.get("title", ""),
         "good": bool(m.get("good")),
-        "transcript": [
-            {**line, "at": clock(line.get("start"))} for line in m.get("transcript") or []
-        ],
+        "transcript": merge_lines(m.get("transcript") or []),
     }
 
 
@@ -248,20 +246,33 @@ def _ticks(duration: float, x, y: float) -> list[dict[str, Any]]:
 # -- transcript ----------------------------------------------------------------
 
 def transcript_lines(timeline: dict[str, Any], pause_s: float = 2.0) -> list[dict[str, Any]]:
-    """Words grouped into lines: a new line when the speaker changes or pauses ``pause_s``."""
+    """Words as lines: one speaker's words until they pause ``pause_s``, in order of start.
+
+    Lines are built per speaker first, so when two people talk over each other each
+    keeps a readable line instead of the words interleaving one by one.
+    """
     roles = {s["label"]: s.get("role", "unknown") for s in timeline.get("speakers") or []}
-    lines: list[dict[str, Any]] = []
-    for w in timeline.get("words") or []:
-        text = (w.get("text") or "").strip()
+    pieces = [{"speaker": w["speaker"], "role": roles.get(w["speaker"], "unknown"), "start": float(w["start"]),
+               "end": float(w["end"]), "text": (w.get("text") or "").strip()} for w in timeline.get("words") or []]
+    return merge_lines(pieces, pause_s)
+
+
+def merge_lines(pieces: list[dict[str, Any]], pause_s: float = 2.0) -> list[dict[str, Any]]:
+    """Join each speaker's consecutive pieces (words or excerpt lines) closer than ``pause_s``."""
+    by_speaker: dict[str, list[dict[str, Any]]] = {}
+    for p in sorted(pieces, key=lambda p: float(p.get("start") or 0.0)):
+        text = (p.get("text") or "").strip()
         if not text:
             continue
-        last = lines[-1] if lines else None
-        if last and last["speaker"] == w["speaker"] and float(w["start"]) - last["end"] < pause_s:
-            last["text"] += " " + text
-            last["end"] = float(w["end"])
+        runs = by_speaker.setdefault(p["speaker"], [])
+        start, end = float(p.get("start") or 0.0), float(p.get("end") or p.get("start") or 0.0)
+        if runs and start - runs[-1]["end"] < pause_s:
+            runs[-1]["text"] += " " + text
+            runs[-1]["end"] = max(runs[-1]["end"], end)
         else:
-            lines.append({"speaker": w["speaker"], "role": roles.get(w["speaker"], "unknown"),
-                          "start": float(w["start"]), "end": float(w["end"]), "text": text})
+            runs.append({"speaker": p["speaker"], "role": p.get("role", "unknown"), "start": start, "end": end,
+                         "text": text})
+    lines = sorted((r for runs in by_speaker.values() for r in runs), key=lambda r: (r["start"], r["speaker"]))
     for line in lines:
         line["at"] = clock(line["start"])
     return lines

@@ -225,7 +225,8 @@ def _trend_context(request: Request, caller: Caller, *, rep: str | None, team: s
                           .where(Call.tenant_id == caller.tenant_id, Call.status == "done")
                           .order_by(Call.finished_at.desc()).limit(1))
     page = trend_page(rows, compare, targets_of(latest), max_weeks=weeks,
-                      compare_label=f"team {my_team} median" if my_team else "team median")
+                      compare_label=f"team {my_team} median" if my_team else "team median",
+                      own_stat="mean" if rep is not None else "median")
     members = []
     if team is not None and not rows.empty:
         members = sorted(rows["rep"].dropna().unique())
@@ -265,7 +266,7 @@ def team_page(request: Request, team: str):
 @router.get("/exports/weeks/{week}")
 def export_week(request: Request, week: str, format: str = "csv"):
     """The week export for a signed-in coach (the API's is ``/v1/exports/weeks/{week}``)."""
-    from listenlens.service.exports import week_response
+    from listenlens.service.ui.exports_api import week_response
 
     caller = _api_caller(request)
     return week_response(request.app.state.runtime, caller.tenant_id, week, format)

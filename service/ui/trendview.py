@@ -17,7 +17,8 @@ from listenlens.service.ui.fmt import TREND_METRICS, clock, label_of, unit_of, v
 
 CHART_W, CHART_H = 460, 200
 M_LEFT, M_RIGHT, M_TOP, M_BOTTOM = 56, 14, 14, 30
-REP_PALETTE = ["#4f46e5", "#0d9488", "#d97706", "#db2777", "#2563eb", "#65a30d", "#7c3aed", "#dc2626"]
+# Call dots per rep; none is the indigo of the main line.
+REP_PALETTE = ["#0d9488", "#d97706", "#db2777", "#0284c7", "#65a30d", "#9333ea", "#dc2626", "#78716c"]
 
 
 def targets_of(scorecard: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -29,8 +30,11 @@ def targets_of(scorecard: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
 
 
 def trend_page(rows: pd.DataFrame, compare: pd.DataFrame | None, targets: dict[str, dict[str, Any]],
-               *, max_weeks: int = 12, compare_label: str = "team median") -> dict[str, Any]:
-    """Charts for ``rows`` (a rep's or a team's calls) with ``compare`` (the team) as a median line."""
+               *, max_weeks: int = 12, compare_label: str = "team median", own_stat: str = "mean") -> dict[str, Any]:
+    """Charts for ``rows`` (a rep's or a team's calls) with ``compare`` (the team) as a median line.
+
+    ``own_stat``: which weekly statistic of ``rows`` is the main line (a rep's mean, a team's median).
+    """
     present = [(col, comp) for col, comp in TREND_METRICS if col in rows.columns and rows[col].notna().any()]
     metrics = [col for col, _ in present]
     weeks = sorted(rows["iso_week"].dropna().unique())[-max_weeks:] if not rows.empty else []
@@ -44,7 +48,7 @@ def trend_page(rows: pd.DataFrame, compare: pd.DataFrame | None, targets: dict[s
             other = weekly_trends(cmp_rows, cmp_metrics)
     reps = sorted(r for r in rows["rep"].dropna().unique()) if "rep" in rows else []
     colour = {rep: REP_PALETTE[i % len(REP_PALETTE)] for i, rep in enumerate(reps)}
-    charts = [chart(col, comp, weeks, own, other, rows, targets.get(comp or ""), colour, compare_label)
+    charts = [chart(col, comp, weeks, own, other, rows, targets.get(comp or ""), colour, compare_label, own_stat)
               for col, comp in present]
     return {
         "weeks": weeks,
@@ -56,9 +60,10 @@ def trend_page(rows: pd.DataFrame, compare: pd.DataFrame | None, targets: dict[s
 
 
 def chart(col: str, component: str | None, weeks: list[str], own: pd.DataFrame, other: pd.DataFrame,
-          rows: pd.DataFrame, target: dict[str, Any] | None, colour: dict[str, str], compare_label: str) -> dict[str, Any]:
+          rows: pd.DataFrame, target: dict[str, Any] | None, colour: dict[str, str], compare_label: str,
+          own_stat: str = "mean") -> dict[str, Any]:
     unit = unit_of(component)
-    mine = _series(own, col, "mean")
+    mine = _series(own, col, own_stat)
     theirs = _series(other, col, "median")
     calls = rows[["call_id", "rep", "iso_week", "call_time", col]].dropna(subset=[col])
     rng = (target or {}).get("range") or {}
@@ -104,9 +109,17 @@ def chart(col: str, component: str | None, weeks: list[str], own: pd.DataFrame, 
         "band": band, "own": line(mine), "other": line(theirs), "compare_label": compare_label,
         "dots": dots,
         "xticks": [{"x": x(w), "label": w.split("-")[-1], "week": w} for w in weeks],
-        "yticks": [{"y": y(v), "label": value_text(v, unit if unit != "seconds" else "secs")} for v in ticks],
+        "yticks": [{"y": y(v), "label": _tick_text(v, unit)} for v in ticks],
         "latest": value_text(next((v for v in reversed(list(mine.values())) if v is not None), None), unit),
     }
+
+
+def _tick_text(v: float, unit: str) -> str:
+    if unit == "seconds":
+        return value_text(v, "secs")
+    if unit in ("share", "score"):
+        return value_text(v, unit)
+    return f"{v:g}"
 
 
 def _series(weekly: pd.DataFrame, col: str, stat: str) -> dict[str, float | None]:
