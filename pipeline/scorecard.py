@@ -305,7 +305,7 @@ def _components(
     out = []
     for name, target in targets.items():
         value = values.get(name)
-        score = None if value is None else round(curve(value, target), 1)
+        score = None if value is None else round(float(curve(value, target)), 1)
         out.append({
             "name": name,
             "value": _r(value),

@@ -42,6 +42,11 @@ class Turn:
     end: float
     speaker: str
 
+    def __post_init__(self) -> None:
+        # Backends hand over numpy scalars; the timeline holds plain floats (JSON-ready).
+        object.__setattr__(self, "start", float(self.start))
+        object.__setattr__(self, "end", float(self.end))
+
     @property
     def duration(self) -> float:
         return self.end - self.start
@@ -58,6 +63,11 @@ class Word:
     text: str
     speaker: str
     probability: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", float(self.start))
+        object.__setattr__(self, "end", float(self.end))
+        object.__setattr__(self, "probability", float(self.probability))
 
     @property
     def mid(self) -> float:

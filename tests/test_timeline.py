@@ -40,3 +40,14 @@ def test_annotation_keeps_overlapping_turns_of_one_speaker():
     ann = tl.annotation()
     assert len(list(ann.itertracks())) == 2
     assert ann.label_duration("A") == pytest.approx(3.0)  # pyannote's own union
+
+
+def test_numpy_times_become_plain_floats():
+    import numpy as np
+
+    from listenlens.pipeline.timeline import Turn, Word
+
+    t = Turn(np.float64(1.5), np.float32(2.0), "A")
+    w = Word(np.float64(1.5), np.float64(1.7), "hi", "A", np.float32(0.9))
+    assert type(t.start) is float and type(t.end) is float and type(w.probability) is float
+    json.dumps(build_timeline([(np.float64(0), np.float64(1), "A")]).to_dict())
