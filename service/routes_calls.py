@@ -116,6 +116,9 @@ def create_call(
         if existing is None:
             raise
         return JSONResponse(existing, status_code=200)
+    except BaseException:
+        rt.storage.delete(key)  # no row points at it: do not keep an orphan recording
+        raise
     rt.dispatch([job_id])
     return JSONResponse(view, status_code=202, headers={"Location": f"/v1/calls/{call_id}"})
 
