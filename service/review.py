@@ -18,7 +18,7 @@ import pandas as pd
 
 from listenlens.errors import ListenlensError
 from listenlens.service.exports import normalise_week, read_export, week_bounds, week_rows
-from listenlens.service.trends import iso_week, weekly_trends
+from listenlens.service.trends import iso_week, load_metric_rows, weekly_trends
 
 # What a coach reviews each week, in display order (columns of the metric rows).
 REVIEW_METRICS = ["score", "talk_ratio", "four_second_rule_share", "longest_monologue_s", "questions",
@@ -33,16 +33,18 @@ def previous_week(week: str) -> str:
     return iso_week(start - pd.Timedelta(days=7))
 
 
-def load_rows(source: str | Path, weeks: Iterable[str], tenant: str | None = None) -> pd.DataFrame:
-    """Metric rows of ``weeks`` from a data source.
+def load_rows(source: str | Path, weeks: Iterable[str] | None = None, tenant: str | None = None) -> pd.DataFrame:
+    """Metric rows of ``weeks`` (all weeks if None) from a data source.
 
     ``source``: a CSV/Parquet export (or a folder of them), a ``LISTENLENS_HOME`` folder
     (its ``listenlens.db``) or a SQLAlchemy database URL. ``tenant`` names the tenant
     when the database holds several.
     """
-    weeks = [normalise_week(w) for w in weeks]
+    weeks = None if weeks is None else [normalise_week(w) for w in weeks]
     text = str(source)
     if "://" in text:
+        if not text.startswith(("sqlite", "postgresql", "mysql")):
+            raise ListenlensError(f"{text!r} is not a database URL this review reads (sqlite:///..., postgresql://...)")
         return _from_database(text, weeks, tenant)
     path = Path(text).expanduser()
     if path.is_dir() and (path / "listenlens.db").is_file():
@@ -56,10 +58,12 @@ def load_rows(source: str | Path, weeks: Iterable[str], tenant: str | None = Non
         rows = read_export(path)
     else:
         raise ListenlensError(f"{path} does not exist: give an export file, a LISTENLENS_HOME folder or a database URL")
-    return rows[rows["iso_week"].isin(weeks)].reset_index(drop=True)
+    if weeks is not None:
+        rows = rows[rows["iso_week"].isin(weeks)]
+    return rows.sort_values("call_time", kind="stable").reset_index(drop=True)
 
 
-def _from_database(url: str, weeks: list[str], tenant: str | None) -> pd.DataFrame:
+def _from_database(url: str, weeks: list[str] | None, tenant: str | None) -> pd.DataFrame:
     from sqlalchemy import select
 
     from listenlens.service.db import Database
@@ -75,6 +79,8 @@ def _from_database(url: str, weeks: list[str], tenant: str | None) -> pd.DataFra
                     raise ListenlensError(f"no tenant named {tenant!r} in {url}")
             if len(tenants) != 1:
                 raise ListenlensError(f"{len(tenants)} tenants in {url}: set the tenant to review")
+            if weeks is None:
+                return load_metric_rows(s, tenants[0].id)
             return week_rows(s, tenants[0].id, weeks)
     finally:
         db.dispose()
