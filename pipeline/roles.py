@@ -40,9 +40,6 @@ QUESTION_WEIGHT = 0.4
 QUESTION_CAP = 4.0
 # Opening the call is weak evidence (outbound calls: the rep speaks first after hello).
 OPENER_WEIGHT = 0.3
-_QUESTION_START = re.compile(
-    r"^(what|why|how|when|where|who|which|do|does|did|are|is|can|could|would|will|have|has|should)\b"
-)
 
 
 def assign_roles(timeline: CallTimeline, *, rep: str | None = None, channels: str | None = None) -> RoleAssignment:
@@ -151,21 +148,14 @@ def _text_by_speaker(timeline: CallTimeline) -> dict[str, str]:
 
 
 def _question_count(timeline: CallTimeline, label: str) -> int:
-    sentences: list[list[str]] = [[]]
-    for w in timeline.words:
-        if w.speaker != label:
-            if sentences[-1]:
-                sentences.append([])
-            continue
-        sentences[-1].append(w.text)
-        if w.text.endswith((".", "?", "!")):
-            sentences.append([])
-    count = 0
-    for words in sentences:
-        text = " ".join(words).strip().lower()
-        if text and (text.endswith("?") or _QUESTION_START.match(text)):
-            count += 1
-    return count
+    # The same question detector the scorecard uses, so "who asks" means one thing.
+    from listenlens.pipeline.metrics.config import MetricsConfig
+    from listenlens.pipeline.metrics.questions import question_form
+    from listenlens.pipeline.metrics.text import split_sentences
+
+    config = MetricsConfig()
+    own = [w for w in timeline.words if w.speaker == label]
+    return sum(1 for s in split_sentences(own, config.sentence_pause_s) if question_form(s.text, config.lead_ins))
 
 
 def _first_substantive_speaker(timeline: CallTimeline) -> str | None:
