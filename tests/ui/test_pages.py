@@ -1,0 +1,186 @@
+"""The coaching pages without a browser: sign-in, tenant scoping, what each page draws."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pytest
+from coaching_seed import CallSpec, seed
+from fastapi.testclient import TestClient
+
+from listenlens.service.ui.callview import merge_lines, overlap_spans, timeline_svg
+from listenlens.service.ui.session import make_cookie, read_cookie
+
+W46, W47 = datetime(2026, 11, 10, 9), datetime(2026, 11, 17, 9)
+
+
+@pytest.fixture
+def site(tmp_path):
+    from listenlens.service.app import create_app
+    from listenlens.service.auth import create_key
+    from listenlens.service.settings import ServiceSettings
+
+    app = create_app(ServiceSettings(home=tmp_path, worker_threads=0), start_worker=False)
+    with TestClient(app) as client:
+        db = app.state.runtime.db
+        with db.session() as s:
+            keys = {"acme": create_key(s, "acme"), "globex": create_key(s, "globex")}
+        calls = seed(db, "acme", [
+            CallSpec("rep-a", "east", W46, 0.40, 4), CallSpec("rep-a", "east", W47, 0.70, 2),
+            CallSpec("rep-b", "east", W46, 0.50, 4), CallSpec("rep-b", "east", W47, 0.50, 4),
+        ])
+        other = seed(db, "globex", [CallSpec("rep-z", "west", W47, 0.6, 1)])
+        yield client, app, keys, calls, other
+
+
+def _sign_in(client, key):
+    res = client.post("/ui/login", data={"key": key, "next": "/ui"}, follow_redirects=False)
+    assert res.status_code == 303
+    return res
+
+
+def test_pages_need_a_sign_in(site):
+    client, _, keys, calls, _ = site
+    for path in ("/ui", "/ui/upload", f"/ui/calls/{calls[0]}", "/ui/reps/rep-a", "/ui/teams/east"):
+        res = client.get(path, follow_redirects=False)
+        assert res.status_code == 303 and res.headers["location"].startswith("/ui/login?next=")
+    for path in (f"/ui/calls/{calls[0]}/status", f"/ui/calls/{calls[0]}/audio", "/ui/exports/weeks/2026-W47"):
+        assert client.get(path).status_code == 401
+    res = client.post("/ui/login", data={"key": "ll_nope_nope"})
+    assert res.status_code == 401 and "unknown or revoked" in res.text
+
+
+def test_key_once_in_the_address_signs_in_and_is_dropped(site):
+    client, _, keys, calls, _ = site
+    res = client.get(f"/ui/reps/rep-a?weeks=4&key={keys['acme']}", follow_redirects=False)
+    assert res.status_code == 303 and res.headers["location"] == "/ui/reps/rep-a?weeks=4"
+    assert keys["acme"] not in res.headers["set-cookie"], "the key never goes into the cookie"
+    assert client.get("/ui/reps/rep-a?weeks=4").status_code == 200
+
+
+def test_login_never_redirects_off_site(site):
+    client, _, keys, _, _ = site
+    for nxt in ("https://evil.example/", "//evil.example/ui", "/v1/calls"):
+        res = client.post("/ui/login", data={"key": keys["acme"], "next": nxt}, follow_redirects=False)
+        assert res.headers["location"] == "/ui"
+
+
+def test_another_tenants_call_is_not_found(site):
+    client, _, keys, calls, other = site
+    _sign_in(client, keys["acme"])
+    assert client.get(f"/ui/calls/{calls[0]}").status_code == 200
+    res = client.get(f"/ui/calls/{other[0]}")
+    assert res.status_code == 404 and "No such call" in res.text
+    assert client.get(f"/ui/calls/{other[0]}/status").status_code == 404
+    assert client.get(f"/ui/calls/{other[0]}/audio").status_code == 404
+    assert client.get("/ui/reps/rep-z").status_code == 404
+    assert client.get("/ui/teams/west").status_code == 404
+
+
+def test_revoking_the_key_ends_its_sessions(site):
+    from listenlens.service.auth import revoke_key
+
+    client, app, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+    assert client.get("/ui").status_code == 200
+    with app.state.runtime.db.session() as s:
+        assert revoke_key(s, keys["acme"])
+    assert client.get("/ui", follow_redirects=False).status_code == 303
+
+
+def test_session_cookie_is_signed_and_expires():
+    secret = b"s" * 32
+    cookie = make_cookie(secret, "tenant1", "abc", now=1000.0)
+    assert read_cookie(secret, cookie, now=1001.0).tenant_id == "tenant1"
+    assert read_cookie(secret, cookie, now=1000.0 + 13 * 3600) is None
+    assert read_cookie(b"x" * 32, cookie, now=1001.0) is None
+    forged = cookie.replace("tenant1", "tenant2")
+    assert read_cookie(secret, forged, now=1001.0) is None
+
+
+def test_call_page_shows_score_components_timeline_and_moments(site):
+    client, app, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+    html = client.get(f"/ui/calls/{calls[1]}").text  # rep-a, W47: 70% talk, 2 of 4 questions rushed
+    from listenlens.service.models import Call
+
+    with app.state.runtime.db.session() as s:
+        score = s.get(Call, calls[1]).score
+    assert re.search(rf'id="score-value">{score:.0f}<', html)
+    assert ">70%<" in html and "35-50%" in html  # talk ratio against its target
+    assert html.count('class="mark question ok seek"') == 2 and html.count('class="mark question bad seek"') == 2
+    assert html.count("class=\"seek moment-seek\"") == 2  # the two rushed questions
+    assert html.count('<g class="lane role-') == 2
+    # Seeded calls have no recording: the page says so instead of showing a dead player.
+    assert 'id="player"' not in html and "No recording is stored" in html
+
+
+def test_processing_and_failed_calls(site):
+    from listenlens.service.models import Call
+
+    client, app, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+    with app.state.runtime.db.session() as s:
+        call = s.get(Call, calls[0])
+        call.status, call.progress_stage, call.progress = "processing", "transcribe", 0.4
+    html = client.get(f"/ui/calls/{calls[0]}").text
+    assert 'id="processing"' in html and "score-value" not in html
+    status = client.get(f"/ui/calls/{calls[0]}/status").json()
+    assert status == {"id": calls[0], "status": "processing", "stage": "transcribe", "fraction": 0.4,
+                      "error": None, "score": status["score"]}
+    with app.state.runtime.db.session() as s:
+        call = s.get(Call, calls[0])
+        call.status, call.error_code, call.error_message = "failed", "bad_audio", "call.wav is silent: nobody speaks"
+    html = client.get(f"/ui/calls/{calls[0]}").text
+    assert "call.wav is silent: nobody speaks" in html and 'id="failure"' in html
+
+
+def test_rep_page_plots_weekly_means_against_the_team_median(site):
+    client, _, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+    html = client.get("/ui/reps/rep-a").text
+    talk = html[html.index('data-metric="talk_ratio"'):]
+    talk = talk[:talk.index("</section>")]
+    # One rep point per week, the team median per week, a target band, a dot per call.
+    assert talk.count('class="own-pt"') == 2 and talk.count('class="other-pt"') == 2
+    assert talk.count('class="band"') == 1
+    assert talk.count('class="call-dot"') == 2
+    assert "W47: 70%" in talk and "W46: 40%" in talk
+    assert "W47: 60%" in talk and "W46: 45%" in talk  # team medians: (70+50)/2, (40+50)/2
+    for call_id in calls[:2]:
+        assert f'href="/ui/calls/{call_id}"' in html
+    team = client.get("/ui/teams/east").text
+    assert all(f'href="/ui/calls/{c}"' in team for c in calls)
+    assert 'href="/ui/reps/rep-a"' in team and 'href="/ui/reps/rep-b"' in team
+
+
+def test_overlap_spans_and_transcript_lines():
+    speech = [{"start": 0, "end": 5, "speaker": "A"}, {"start": 4, "end": 8, "speaker": "B"},
+              {"start": 4.5, "end": 4.8, "speaker": "A"}, {"start": 8, "end": 9, "speaker": "A"},
+              {"start": 10, "end": 12, "speaker": "B"}, {"start": 11, "end": 13, "speaker": "B"}]
+    # A's own overlapping turns and touching turns are not overlaps; B's own overlap is not either.
+    assert overlap_spans(speech) == [(4.0, 5.0)]
+
+    words = [("A", 0.0, "so"), ("B", 0.2, "mm"), ("A", 0.4, "what"), ("B", 0.6, "we"), ("A", 0.8, "now"),
+             ("A", 5.0, "later")]
+    pieces = [{"speaker": s, "start": t, "end": t + 0.2, "text": w} for s, t, w in words]
+    lines = merge_lines(pieces)
+    assert [(line["speaker"], line["text"]) for line in lines] == [("A", "so what now"), ("B", "mm we"), ("A", "later")]
+
+
+def test_timeline_markers_sit_at_their_times():
+    timeline = {"duration": 100.0, "speakers": [{"label": "C", "role": "customer"}, {"label": "R", "role": "rep"}],
+                "speech": [{"start": 0, "end": 50, "speaker": "R"}, {"start": 50, "end": 100, "speaker": "C"}],
+                "words": []}
+    metrics = {"questions": [{"start": 40, "end": 50, "wait_s": 2.0, "honoured": False, "text": "why?"}],
+               "interruptions": [{"start": 75, "by": "rep", "by_label": "R", "of": "customer", "of_label": "C",
+                                  "overlap_s": 1.0, "text": "but"}],
+               "paraphrases": []}
+    svg = timeline_svg(timeline, metrics)
+    x0, w = svg["gutter"], svg["plot_w"]
+    assert [lane["label"] for lane in svg["lanes"]] == ["R", "C"], "the rep's lane comes first"
+    q = svg["questions"][0]
+    assert q["x"] == pytest.approx(x0 + w * 0.5) and q["ww"] == pytest.approx(w * 0.02) and q["cls"] == "bad"
+    assert svg["interruptions"][0]["x"] == pytest.approx(x0 + w * 0.75)
+    assert svg["interruptions"][0]["y"] == svg["lanes"][0]["y"]
