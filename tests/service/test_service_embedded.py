@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from callsynth import write_wav
 from service_helpers import WebhookReceiver, bearer, make_settings, new_key, wait_for, wait_status
@@ -196,6 +197,7 @@ def test_pipeline_failure_marks_the_call_failed_and_notifies(svc, tmp_path):
 
 
 def test_retention_deletes_recordings_and_keeps_metrics(svc):
+    from listenlens.cli import app as cli
     from listenlens.service.housekeeping import apply_retention
     from listenlens.service.runtime import Runtime
 
@@ -205,9 +207,12 @@ def test_retention_deletes_recordings_and_keeps_metrics(svc):
     rt = Runtime(svc.settings)
     try:
         assert apply_retention(rt, days=1) == 0  # uploaded minutes ago: kept
-        assert apply_retention(rt, days=0) == 1
     finally:
         rt.close()
+    env = {"LISTENLENS_HOME": str(svc.home), "LISTENLENS_DATABASE_URL": "", "LISTENLENS_STORAGE_URL": ""}
+    ran = CliRunner().invoke(cli, ["retention", "--days", "0"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert "deleted 1 recording" in ran.stdout
     assert not any(recordings.rglob("recording.wav"))
     call = svc.client.get(f"/v1/calls/{cid}", headers=svc.a).json()
     assert call["recording"]["available"] is False and call["recording"]["deleted_at"]

@@ -156,3 +156,33 @@ def test_weekly_trends_count_mean_median_per_iso_week():
         "four_second_rule_share": {"count": 1, "mean": 0.0, "median": 0.0}}}
     assert weekly_trends(rows.iloc[0:0]).empty
     assert isinstance(weekly, pd.DataFrame)
+
+
+def test_housekeeper_applies_retention_to_old_finished_calls(tmp_path):
+    from listenlens.service.housekeeping import Housekeeper
+    from listenlens.service.models import Call, Tenant, utcnow
+    from listenlens.service.runtime import Runtime
+
+    runtime = Runtime(make_settings(tmp_path / "home", retention_days=5))
+    try:
+        src = tmp_path / "a.wav"
+        src.write_bytes(b"RIFF....")
+        rows = {"old-done": ("done", 10), "old-queued": ("queued", 10), "new-done": ("done", 1)}
+        with runtime.db.session() as s:
+            s.add(Tenant(id="t1", name="acme"))
+            s.flush()
+            for cid, (status, age_days) in rows.items():
+                runtime.storage.put(src, f"t1/{cid}/recording.wav")
+                s.add(Call(id=cid, tenant_id="t1", call_time=utcnow(), status=status, options={},
+                           recording_key=f"t1/{cid}/recording.wav", created_at=utcnow() - timedelta(days=age_days)))
+        Housekeeper(runtime, dispatch_due=False).tick()
+        kept = {cid for cid in rows if runtime.storage.exists(f"t1/{cid}/recording.wav")}
+        # Only the finished call past the retention period loses its recording; a queued one
+        # is still needed for its analysis.
+        assert kept == {"old-queued", "new-done"}
+        with runtime.db.session() as s:
+            old = s.get(Call, "old-done")
+            assert old.recording_key is None and old.recording_deleted_at is not None
+            assert s.get(Call, "new-done").recording_key is not None
+    finally:
+        runtime.close()
