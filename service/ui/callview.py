@@ -96,6 +96,7 @@ def component_row(c: dict[str, Any]) -> dict[str, Any]:
         "value": value_text(value, unit),
         "target": c.get("target") or "",
         "applicable": c.get("applicable", value is not None),
+        "reason": c.get("reason") or "does not apply to this call",
         "met": c.get("met"),
         "score": c.get("score"),
         "score_text": "–" if c.get("score") is None else f"{c['score']:.0f}",

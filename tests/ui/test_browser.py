@@ -50,6 +50,8 @@ def uploaded(server, browser, recording):
     page.click("#upload-button")
     page.wait_for_url(re.compile(r".*/ui/calls/call_[0-9a-f]+$"), timeout=60_000)
     call_id = page.url.rsplit("/", 1)[-1]
+    if page.query_selector("#processing"):
+        shot(page, "call-processing")
     # The page polls while the call is processed and reloads itself when it is done.
     page.wait_for_selector("#score-value, #failure-reason", timeout=300_000)
     failure = page.query_selector("#failure-reason")
@@ -132,7 +134,12 @@ def test_rep_and_team_pages(server, page, uploaded):
     assert team_links >= {f"/ui/calls/{c}" for c in seeded}
     shot(page, "team")
 
+    page.goto(f"{server.url}/ui")
+    assert page.locator(f"a[href='/ui/calls/{uploaded}']").count() == 1
+    shot(page, "home")
+
     # A dot on a chart opens its call.
+    page.goto(f"{server.url}/ui/teams/{TEAM}")
     page.locator(".chart-card[data-metric=score] a.call-dot").first.click()
     page.wait_for_url(re.compile(r".*/ui/calls/call_[0-9a-f]+$"))
     assert page.locator("#score-value").count() == 1
