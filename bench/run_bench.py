@@ -221,6 +221,7 @@ def run_accuracy(work: Path, timeout: float) -> dict:
             "files": [
                 {k: f[k] for k in ("file_id", "split", "duration_s", "diarization", "timing", "diarizer")} for f in data["files"]
             ],
+            "failed": data.get("failed", []),
         }
     return out
 
@@ -269,22 +270,23 @@ def targets_from(results: dict) -> dict:
     if "x_real_time" in e2e30:
         v = e2e30["x_real_time"]
         t["speed_30min_x"] = {"value": v, "limit": SPEED_TARGET_X, "unit": "x real time", "met": v >= SPEED_TARGET_X,
-                              "what": "30-minute call, whole pipeline from a cold process"}
+                              "at_most": False, "what": "30-minute call, whole pipeline from a cold process"}
     e2e60 = speed.get("60min", {}).get("end_to_end", {})
     if "peak_rss_mb" in e2e60:
         v = e2e60["peak_rss_mb"]
         t["memory_60min_peak_mb"] = {"value": v, "limit": MEMORY_TARGET_MB, "unit": "MB", "met": v <= MEMORY_TARGET_MB,
-                                     "what": "60-minute call, peak RSS of the whole pipeline"}
+                                     "at_most": True, "what": "60-minute call, peak RSS of the whole pipeline"}
     if "x_real_time" in e2e60:
         v = e2e60["x_real_time"]
         t["speed_60min_x"] = {"value": v, "limit": SPEED_TARGET_X, "unit": "x real time", "met": v >= SPEED_TARGET_X,
-                              "what": "60-minute call, whole pipeline from a cold process"}
+                              "at_most": False, "what": "60-minute call, whole pipeline from a cold process"}
     for name, acc in results.get("accuracy", {}).items():
         for tg in acc.get("targets", []):
             if tg["target"].startswith(("speed", "peak memory")):
                 continue  # the speed/memory targets are judged on the long calls above
             key = f"{name}: {tg['target']}"
-            t[key] = {"value": tg["value"], "limit": tg["limit"], "unit": tg["unit"], "met": tg["met"], "what": tg["note"]}
+            t[key] = {"value": tg["value"], "limit": tg["limit"], "unit": tg["unit"], "met": tg["met"],
+                      "at_most": tg["at_most"], "what": tg["note"]}
     return t
 
 
