@@ -303,7 +303,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3 * 3600, help="seconds allowed for one stage run")
     ap.add_argument("--note", default="", help="a note on the conditions, kept in the results")
     ap.add_argument("--merge", action="store_true", help="keep figures of cases/stages not rerun from the existing results.json")
+    ap.add_argument("--rerender", action="store_true", help="measure nothing: recompute the verdicts and rewrite results.md from results.json")
     args = ap.parse_args(argv)
+
+    if args.rerender:
+        results = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
+        results["targets"] = targets_from(results)
+        save(results)
+        print_table(results)
+        return 0
 
     if args.worker:
         print(json.dumps(worker(args.worker, args.audio, args.cache)))
