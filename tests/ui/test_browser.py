@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 import pytest
 from callsynth import Line, make_call
 from coaching_seed import CallSpec, seed
-from conftest import shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,7 +34,7 @@ def recording(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def uploaded(server, browser, recording):
+def uploaded(server, browser, recording, shot):
     """Upload through the page and wait for the analysed call page; return its id."""
     context = browser.new_context(viewport={"width": 1360, "height": 900})
     page = context.new_page()
@@ -60,7 +59,7 @@ def uploaded(server, browser, recording):
     return call_id
 
 
-def test_call_page_draws_score_timeline_and_seeks(server, page, uploaded):
+def test_call_page_draws_score_timeline_and_seeks(server, page, uploaded, shot):
     page.goto(f"{server.url}/ui/calls/{uploaded}?key={server.key}")
     score = page.text_content("#score-value").strip()
     assert score.isdigit() and 0 <= int(score) <= 100
@@ -102,7 +101,7 @@ def test_call_page_draws_score_timeline_and_seeks(server, page, uploaded):
     shot(page, "call")
 
 
-def test_rep_and_team_pages(server, page, uploaded):
+def test_rep_and_team_pages(server, page, uploaded, shot):
     # Three more weeks of hand-built calls around the real one, for a trend to show.
     now = datetime.utcnow()
     specs = []
