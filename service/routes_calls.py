@@ -90,7 +90,8 @@ def create_call(
                            f"channels={channels!r} needs a recording with one party per channel, but this one has "
                            f"{n_channels} channel: leave channels out (or give rep_hint)")
         call_id = "call_" + secrets.token_hex(12)
-        key = f"{caller.tenant_id}/{call_id}/recording{suffix}"
+        # The stored name is the client's (made safe): the pipeline names the call after it.
+        key = f"{caller.tenant_id}/{call_id}/{tmp.name}"
         rt.storage.put(tmp, key)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)

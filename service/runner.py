@@ -12,7 +12,6 @@ import threading
 import time
 import traceback
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
 from listenlens.errors import ListenlensError
@@ -51,7 +50,7 @@ def run_analysis(runtime, job: jobs.Claimed, worker: str, *, stop: threading.Eve
         call.status = "processing"
         call.started_at = call.started_at or utcnow()
         call.progress_stage, call.progress = "starting", 0.0
-        key, options, filename = call.recording_key, dict(call.options or {}), call.filename or ""
+        key, options = call.recording_key, dict(call.options or {})
     if key is None:
         _fail(runtime, job, worker, "recording_missing", "the recording was deleted before it was analyzed; upload it again")
         return
@@ -61,7 +60,7 @@ def run_analysis(runtime, job: jobs.Claimed, worker: str, *, stop: threading.Eve
     )
     progress = _ProgressWriter(runtime, job.call_id, stop, lost)
     try:
-        with runtime.storage.local_path(key, suffix=Path(filename).suffix) as path:
+        with runtime.storage.local_path(key) as path:
             analysis = analyze_call(path, settings, rep=options.get("rep_hint"), channels=options.get("channels"),
                                     progress=progress)
             full = calls.jsonable(analysis.to_dict())

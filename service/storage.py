@@ -1,6 +1,6 @@
 """Where recordings live: a local folder by default, or any fsspec location.
 
-Keys are ``<tenant>/<call>/recording<ext>``. Writes land under a temporary name and are
+Keys are ``<tenant>/<call>/<file name>`` (the uploaded name, made safe). Writes land under a temporary name and are
 renamed, so a crash never leaves a half-written recording that looks whole.
 """
 
@@ -39,13 +39,13 @@ class Storage:
         self.fs.mv(part, dest)
 
     @contextmanager
-    def local_path(self, key: str, suffix: str = "") -> Iterator[Path]:
+    def local_path(self, key: str) -> Iterator[Path]:
         """A local file holding the recording (downloaded first for remote stores)."""
         if self.local:
             yield Path(self._path(key))
             return
         with tempfile.TemporaryDirectory(prefix="listenlens-") as tmp:
-            target = Path(tmp) / f"recording{suffix}"
+            target = Path(tmp) / Path(key).name
             self.fs.get_file(self._path(key), str(target))
             yield target
 

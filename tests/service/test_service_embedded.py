@@ -7,8 +7,6 @@ that destroy it (retention, delete) come last.
 from __future__ import annotations
 
 import json
-import math
-import time
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -203,7 +201,10 @@ def test_retention_deletes_recordings_and_keeps_metrics(svc):
 
     cid = svc.call["id"]
     recordings = svc.home / "recordings"
-    assert any(recordings.rglob("recording.wav"))
+    def stored():
+        return [p for p in recordings.rglob("*") if p.is_file() and cid in str(p)]
+
+    assert [p.name for p in stored()] == ["sales call.wav"]
     rt = Runtime(svc.settings)
     try:
         assert apply_retention(rt, days=1) == 0  # uploaded minutes ago: kept
@@ -213,7 +214,7 @@ def test_retention_deletes_recordings_and_keeps_metrics(svc):
     ran = CliRunner().invoke(cli, ["retention", "--days", "0"], env=env)
     assert ran.exit_code == 0, ran.output
     assert "deleted 1 recording" in ran.stdout
-    assert not any(recordings.rglob("recording.wav"))
+    assert stored() == []
     call = svc.client.get(f"/v1/calls/{cid}", headers=svc.a).json()
     assert call["recording"]["available"] is False and call["recording"]["deleted_at"]
     assert call["scorecard"]["score"] == svc.call["score"]

@@ -186,3 +186,23 @@ def test_housekeeper_applies_retention_to_old_finished_calls(tmp_path):
             assert s.get(Call, "new-done").recording_key is not None
     finally:
         runtime.close()
+
+
+def test_object_store_path_round_trip(tmp_path):
+    """A non-local fsspec store (memory://, in-process) takes the download path of workers."""
+    from listenlens.service.storage import Storage
+
+    store = Storage(f"memory://listenlens-{tmp_path.name}/recordings")
+    assert not store.local
+    src = tmp_path / "call.wav"
+    src.write_bytes(b"RIFF-bytes")
+    store.put(src, "t1/c1/call.wav")
+    assert store.exists("t1/c1/call.wav") and not store.exists("t1/c1/call.wav.part")
+    with store.local_path("t1/c1/call.wav") as local:
+        assert local.name == "call.wav" and local.read_bytes() == b"RIFF-bytes"
+    assert not local.exists()  # the temporary copy is gone afterwards
+    with store.open("t1/c1/call.wav") as f:
+        assert f.read() == b"RIFF-bytes"
+    store.delete("t1/c1/call.wav")
+    store.delete("t1/c1/call.wav")  # deleting twice is fine
+    assert not store.exists("t1/c1/call.wav")
