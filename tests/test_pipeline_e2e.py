@@ -99,7 +99,9 @@ def test_the_paraphrase(stereo_call, stereo_result):
     ps = stereo_result["metrics"]["paraphrases"]
     assert len(ps) == 1, ps
     assert abs(ps[0]["start"] - truth[11].start) <= TOL
-    assert "two days" in ps[0]["restates"].lower()
+    # It restates the customer's line just before it (its words depend on the recogniser).
+    assert abs(ps[0]["restates_start"] - truth[10].start) <= TOL, ps[0]
+    assert "report" in ps[0]["restates"].lower()
 
 
 def test_mono_mix_finds_the_same_questions(tmp_path):
@@ -129,9 +131,15 @@ def test_transcribe_writes_the_contract_files(stereo_call, tmp_path):
     tl = json.loads((tmp_path / "stereo_call.timeline.json").read_text())
     assert tl["schema"] == "listenlens.timeline/1"
     assert tl["roles"]["source"] == "channel_map"
-    text = " ".join(w["text"] for w in tl["words"]).lower()
-    # Each line is heard once: crosstalk at -28 dB must not double any words.
-    assert text.count("salesforce") == 2
+    # Each line is heard once: crosstalk at -28 dB must not double the words (doubling
+    # would give about twice the script's words; recognition errors move it a little).
+    script_words = sum(len(line.text.split()) for line in SCRIPT)
+    assert 0.8 * script_words <= len(tl["words"]) <= 1.15 * script_words, len(tl["words"])
+    # And no word of the customer's leak lands on the rep's channel, or the reverse.
+    for label, role in (("CH0", "rep"), ("CH1", "customer")):
+        spans = [(t.start - TOL, t.end + TOL) for t in truth if t.speaker == role]
+        stray = [w for w in tl["words"] if w["speaker"] == label and not any(a <= w["start"] <= b for a, b in spans)]
+        assert not stray, stray
     assert "rep" in proc.stdout and "customer" in proc.stdout  # the readable transcript
 
 
