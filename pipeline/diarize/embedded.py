@@ -1,0 +1,264 @@
+"""The ``embedded`` diarizer: who spoke when in a mono recording, on CPU, offline.
+
+1. Speech detection (``pipeline.vad``, Silero) keeps only the speech.
+2. The speech frames are joined into one stream and cut into windows of ``window_s``
+   every ``step_s``; resemblyzer's voice encoder embeds each window (batched).
+3. The window embeddings are clustered (``cluster.cluster_speakers``); the number of
+   speakers is found from a cosine-distance threshold unless the caller gives it.
+4. Each 10 ms frame is scored against every speaker: the mean similarity of the
+   windows that cover it. So a change of speaker shows where the windows covering the
+   frame start to agree on the new voice, not at a window edge.
+5. Speaker changes are refined at frame resolution (``embedded_refine``): a small
+   per-speaker Gaussian model of the mel frames, trained on the frames the embeddings
+   are sure of, moves each change point to where the voices really switch.
+6. Overlap: where the frame score of a second speaker is nearly as high as the first's
+   for long enough, the frame is given to both (``overlap_margin``; off when None).
+
+Long calls stay in bounded memory: the mel spectrogram is computed a minute at a time,
+windows are embedded in batches, and clustering looks at a bounded sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+
+from listenlens.errors import AudioError
+from listenlens.pipeline.audio import Audio
+from listenlens.pipeline.diarize.base import Diarization, Progress, no_progress
+from listenlens.pipeline.diarize.cluster import cluster_speakers
+from listenlens.pipeline.diarize.embedded_encoder import (
+    FRAME_S,
+    embed_windows,
+    mel_frames,
+    shared_encoder,
+    window_starts,
+)
+from listenlens.pipeline.timeline import Turn
+from listenlens.pipeline.vad import speech_regions
+
+
+@dataclass(frozen=True)
+class EmbeddedSettings:
+    """Every knob of the embedded diarizer; see docs/diarization.md for how they were chosen."""
+
+    vad_threshold: float = 0.5
+    vad_min_silence_s: float = 0.25
+    vad_min_speech_s: float = 0.15
+    vad_pad_s: float = 0.1
+    window_s: float = 1.6  # the encoder was trained on 1.6 s partials
+    step_s: float = 0.25
+    threshold: float = 0.3  # cosine distance between two voices' clusters
+    min_share: float = 0.05  # smaller clusters are noise, not a speaker
+    min_turn_s: float = 0.3  # shorter label runs inside speech are absorbed
+    bridge_s: float = 0.0  # same-speaker pauses shorter than this are bridged
+    level_norm: bool = True  # each window at the encoder's training level
+    refine: bool = False
+    overlap_margin: float | None = None
+
+    def with_(self, **changes) -> "EmbeddedSettings":
+        return replace(self, **changes)
+
+
+class EmbeddedDiarizer:
+    """Diarizer protocol implementation. Reuse one instance (or share the encoder)."""
+
+    name = "embedded"
+
+    def __init__(self, settings: EmbeddedSettings | None = None, *, encoder=None):
+        self.settings = settings or EmbeddedSettings()
+        self._encoder = encoder
+
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            self._encoder = shared_encoder()
+        return self._encoder
+
+    def diarize(
+        self,
+        audio: Audio,
+        *,
+        num_speakers: int | None = None,
+        min_speakers: int = 1,
+        max_speakers: int = 6,
+        progress: Progress = no_progress,
+    ) -> Diarization:
+        _check_counts(num_speakers, min_speakers, max_speakers)
+        s = self.settings
+        x = audio.mono()
+        duration = len(x) / audio.sample_rate
+        if audio.sample_rate != 16000:
+            raise AudioError(f"the embedded diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: load it with load_audio")
+        info = {"settings": asdict(s), "speech_s": 0.0}
+        progress("diarize", 0, 1)
+        regions = speech_regions(
+            x,
+            threshold=s.vad_threshold,
+            min_silence_s=s.vad_min_silence_s,
+            min_speech_s=s.vad_min_speech_s,
+            pad_s=s.vad_pad_s,
+        )
+        n_frames = int(np.ceil(len(x) / (audio.sample_rate * FRAME_S)))
+        speech = _frame_mask(regions, n_frames)
+        idx = np.flatnonzero(speech)
+        info["speech_s"] = round(len(idx) * FRAME_S, 2)
+        if len(idx) == 0:
+            progress("diarize", 1, 1)
+            return Diarization(turns=[], backend=self.name, info=info)
+
+        mel = mel_frames(x)[: n_frames][idx[idx < n_frames]]
+        idx = idx[: len(mel)]
+        win = int(round(s.window_s / FRAME_S))
+        step = max(1, int(round(s.step_s / FRAME_S)))
+        starts = window_starts(len(mel), win, step)
+        total = len(starts)
+        emb = embed_windows(
+            self.encoder,
+            mel,
+            starts,
+            win,
+            progress=lambda done, _: progress("diarize", done, total + 1),
+            level_norm=s.level_norm,
+        )
+        win = min(win, len(mel))
+
+        if num_speakers is None and len(idx) * FRAME_S < 2 * s.window_s:
+            # Too little speech to tell voices apart: one speaker is the honest answer.
+            num_speakers = max(1, min_speakers)
+        clustering = cluster_speakers(
+            emb,
+            threshold=s.threshold,
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            min_share=s.min_share,
+        )
+        scores = _frame_scores(emb @ clustering.centroids.T, starts, win, len(mel))
+        labels = np.argmax(scores, axis=1)
+        labels = _absorb_short_runs(labels, scores, int(round(s.min_turn_s / FRAME_S)))
+        if s.refine and clustering.centroids.shape[0] > 1:
+            from listenlens.pipeline.diarize.embedded_refine import refine_labels
+
+            labels = refine_labels(mel, labels, scores)
+        second = None
+        if s.overlap_margin is not None and clustering.centroids.shape[0] > 1:
+            second = _second_speaker(scores, labels, s.overlap_margin, int(round(s.min_turn_s / FRAME_S)))
+
+        names = _names_by_first_turn(labels)
+        turns = _turns(idx, labels, names, s.bridge_s, duration)
+        if second is not None:
+            turns += _turns(idx[second >= 0], second[second >= 0], names, 0.0, duration, join_gap=1)
+            turns.sort(key=lambda t: (t.start, t.end, t.speaker))
+        info.update(
+            speakers=len(set(names.values())),
+            windows=total,
+            centroid_similarity=np.round(clustering.centroids @ clustering.centroids.T, 3).tolist(),
+        )
+        progress("diarize", total + 1, total + 1)
+        return Diarization(turns=turns, backend=self.name, info=info)
+
+
+def _check_counts(num_speakers, min_speakers, max_speakers) -> None:
+    from listenlens.errors import ConfigError
+
+    if num_speakers is not None and num_speakers < 1:
+        raise ConfigError(f"num_speakers={num_speakers}: give at least 1, or leave it unset to find the count")
+    if min_speakers < 1 or max_speakers < min_speakers:
+        raise ConfigError(
+            f"min_speakers={min_speakers}, max_speakers={max_speakers}: need 1 <= min_speakers <= max_speakers"
+        )
+
+
+def _frame_mask(regions: list[tuple[float, float]], n_frames: int) -> np.ndarray:
+    mask = np.zeros(n_frames, dtype=bool)
+    for start, end in regions:
+        mask[int(round(start / FRAME_S)) : int(round(end / FRAME_S))] = True
+    return mask
+
+
+def _frame_scores(window_sims: np.ndarray, starts: np.ndarray, win: int, n: int) -> np.ndarray:
+    """Per frame, the mean similarity to each speaker of the windows covering it."""
+    k = window_sims.shape[1]
+    acc = np.zeros((n + 1, k), dtype=np.float64)
+    count = np.zeros(n + 1, dtype=np.float64)
+    ends = np.minimum(starts + win, n)
+    np.add.at(acc, starts, window_sims)
+    np.add.at(acc, ends, -window_sims)
+    np.add.at(count, starts, 1.0)
+    np.add.at(count, ends, -1.0)
+    acc, count = np.cumsum(acc, axis=0)[:n], np.cumsum(count)[:n]
+    return (acc / np.maximum(count, 1.0)[:, None]).astype(np.float32)
+
+
+def _runs(labels: np.ndarray) -> list[tuple[int, int, int]]:
+    """(start, end, label) of each run of equal labels."""
+    if len(labels) == 0:
+        return []
+    cut = np.flatnonzero(np.diff(labels)) + 1
+    bounds = np.concatenate([[0], cut, [len(labels)]])
+    return [(int(a), int(b), int(labels[a])) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _absorb_short_runs(labels: np.ndarray, scores: np.ndarray, min_len: int) -> np.ndarray:
+    """Give runs shorter than ``min_len`` frames to the better-scoring neighbour."""
+    labels = labels.copy()
+    for _ in range(10):
+        runs = _runs(labels)
+        short = [r for r in runs if r[1] - r[0] < min_len]
+        if not short or len(runs) == 1:
+            break
+        # Shortest first, so a flicker of two short runs becomes one decision.
+        a, b, _ = min(short, key=lambda r: r[1] - r[0])
+        i = runs.index((a, b, labels[a]))
+        options = [runs[j][2] for j in (i - 1, i + 1) if 0 <= j < len(runs)]
+        labels[a:b] = max(options, key=lambda lab: scores[a:b, lab].mean())
+    return labels
+
+
+def _second_speaker(scores: np.ndarray, labels: np.ndarray, margin: float, min_len: int) -> np.ndarray:
+    """Frames where another speaker scores within ``margin`` of the chosen one."""
+    masked = scores.copy()
+    masked[np.arange(len(labels)), labels] = -np.inf
+    other = np.argmax(masked, axis=1)
+    close = scores[np.arange(len(labels)), labels] - masked[np.arange(len(labels)), other] < margin
+    second = np.where(close, other, -1)
+    for a, b, lab in _runs(second):
+        if lab >= 0 and b - a < min_len:
+            second[a:b] = -1
+    return second
+
+
+def _names_by_first_turn(labels: np.ndarray) -> dict[int, str]:
+    order = list(dict.fromkeys(int(v) for v in labels))
+    return {lab: f"SPEAKER_{i:02d}" for i, lab in enumerate(order)}
+
+
+def _turns(idx, labels, names, bridge_s, duration, join_gap: int = 1) -> list[Turn]:
+    """Turns in recording time from per-speech-frame labels (``idx``: frame numbers)."""
+    if len(idx) == 0:
+        return []
+    # A new turn starts where the label changes or the speech has a gap.
+    brk = np.flatnonzero((np.diff(labels) != 0) | (np.diff(idx) > join_gap)) + 1
+    bounds = np.concatenate([[0], brk, [len(idx)]])
+    spans: dict[str, list[list[float]]] = {}
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        name = names[int(labels[a])]
+        start, end = idx[a] * FRAME_S, min(duration, (idx[b - 1] + 1) * FRAME_S)
+        spans.setdefault(name, []).append([start, end])
+    turns: list[Turn] = []
+    for name, items in spans.items():
+        merged: list[list[float]] = []
+        for start, end in items:
+            if merged and start - merged[-1][1] <= bridge_s and not _other_speaks(spans, name, merged[-1][1], start):
+                merged[-1][1] = end
+            else:
+                merged.append([start, end])
+        turns += [Turn(round(a, 3), round(b, 3), name) for a, b in merged]
+    turns.sort(key=lambda t: (t.start, t.end, t.speaker))
+    return turns
+
+
+def _other_speaks(spans, name, start, end) -> bool:
+    return any(a < end and b > start for other, items in spans.items() if other != name for a, b in items)
