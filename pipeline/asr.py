@@ -10,6 +10,7 @@ it is never transcribed a second time.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable
@@ -69,7 +70,9 @@ class Transcriber:
         s = settings.resolved()
         self.settings = s
         self.model_path = asr_model_path(s.model)
-        self.model = _load(self.model_path, s.device, s.compute_type, s.cpu_threads)
+        # CTranslate2's own default is 4 threads; on a 2-core machine that oversubscribes.
+        threads = s.cpu_threads or (os.cpu_count() or 1)
+        self.model = _load(self.model_path, s.device, s.compute_type, threads)
 
     @property
     def description(self) -> dict:
