@@ -1,19 +1,25 @@
 """Group speaker embeddings into speakers, finding how many there are.
 
-Agglomerative clustering (scipy, average linkage on cosine distance) builds the merge
-tree once; a cut of the tree is a candidate partition. Not every cluster of a cut is a
-speaker: windows that straddle a change of speaker, overlap, laughter or line noise
-land far from every voice and form small clusters of their own. So only *large*
-clusters (at least ``min_share`` of the windows) count as speakers, and the windows of
-small ones are given to the nearest large cluster afterwards, as pyannote does.
+Short-window voice embeddings are noisy: windows that straddle a change of speaker,
+overlap, laughter or line noise land between voices, and a plain cut of a clustering
+tree turns them into "speakers" of their own while merging two real voices. So the
+clustering works in two levels:
 
-- Count unknown: cut where the closest clusters are ``threshold`` apart (a distance
-  between two voices, so it answers 1 as readily as 4), then clamp the number of large
-  clusters to ``[min_speakers, max_speakers]`` by moving the cut.
-- Count given: the coarsest cut with exactly that many large clusters.
+1. Over-cluster: agglomerative clustering (scipy, average linkage, cosine distance)
+   cut into more groups than there can be speakers, then k-means-style refinement
+   (each window to its nearest centroid, centroids recomputed), which pulls stray
+   windows to the voice they are closest to.
+2. Merge down: groups holding less than ``min_share`` of the windows are folded into
+   their nearest neighbour (noise, not a speaker); then the two most similar centroids
+   are merged, with refinement after each step, while they are more similar than
+   ``merge_similarity`` (count unknown) or until the given count is reached. The
+   result is clamped to ``[min_speakers, max_speakers]``.
 
-Memory stays bounded on long calls: at most ``max_points`` evenly spaced embeddings are
-clustered; every embedding is then given to its nearest centroid.
+Comparing refined *centroids* (averages of many windows) rather than single windows is
+what makes the merge threshold meaningful.
+
+Memory stays bounded on long calls: at most ``max_points`` evenly spaced embeddings
+build the tree; refinement and assignment are linear in the number of windows.
 """
 
 from __future__ import annotations
@@ -32,70 +38,121 @@ class Clustering:
 def cluster_speakers(
     embeddings: np.ndarray,
     *,
-    threshold: float,
+    merge_similarity: float,
     num_speakers: int | None = None,
     min_speakers: int = 1,
     max_speakers: int = 6,
     min_share: float = 0.05,
     max_points: int = 2000,
+    positions: np.ndarray | None = None,
+    min_gap: float = 0.0,
+    outlier_share: float = 0.0,
 ) -> Clustering:
     from scipy.cluster.hierarchy import fcluster, linkage
 
     x = _unit(embeddings)
     n = len(x)
-    if n < 2:
-        return Clustering(np.zeros(n, dtype=int), x[:1].copy())
-    pick = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int))
-    sub = x[pick]
-    tree = linkage(sub, method="average", metric="cosine")
-    min_size = max(2, int(np.ceil(min_share * len(pick))))
-    # Cut levels, coarsest first: cutting just below merge i leaves n - i clusters.
-    heights = tree[:, 2]
-
-    def large_at(height: float) -> tuple[np.ndarray, int]:
-        lab = fcluster(tree, t=height, criterion="distance")
-        sizes = np.bincount(lab)
-        return lab, int(np.sum(sizes >= min_size))
-
+    lo = max(1, min_speakers)
+    hi = max(lo, max_speakers)
     if num_speakers is not None:
-        want = int(num_speakers)
-    else:
-        lab, k = large_at(threshold)
-        want = int(np.clip(max(k, 1), max(1, min_speakers), max(min_speakers, max_speakers)))
-        if want == k:
-            return _finish(x, pick, lab, min_size)
-    if want <= 1:
-        return _finish(x, pick, np.ones(len(pick), dtype=int), min_size)
-    # Walk down from the root and take the first cut with ``want`` large clusters.
-    for h in np.sort(np.unique(heights))[::-1]:
-        lab, k = large_at(float(np.nextafter(h, 0)))
-        if k >= want:
-            if k == want:
-                return _finish(x, pick, lab, min_size)
+        lo = hi = int(num_speakers)
+    if n < 2 or hi == 1:
+        return Clustering(np.zeros(n, dtype=int), _unit(x.mean(axis=0, keepdims=True)))
+    pick = np.unique(np.linspace(0, n - 1, min(n, max_points)).round().astype(int))
+    if outlier_share > 0 and len(pick) >= 10:
+        pick = pick[_typical(x[pick], None if positions is None else positions[pick], min_gap, outlier_share)]
+    fit = x[pick]  # typical windows only: the rest join a speaker at the end
+    pair_sim = _pair_similarity(fit, None if positions is None else positions[pick], min_gap)
+    tree = linkage(fit, method="average", metric="cosine")
+    start_k = min(len(pick), hi + 3)
+    sub = fcluster(tree, t=start_k, criterion="maxclust") - 1
+    centroids, labels = _refine(fit, _centroids(fit, sub, int(sub.max()) + 1))
+
+    while len(centroids) > lo:
+        share = np.bincount(labels, minlength=len(centroids)) / len(fit)
+        smallest = int(np.argmin(share))
+        if share[smallest] < min_share:
+            centroids, labels = _refine(fit, np.delete(centroids, smallest, axis=0))
+            continue
+        sim = _linkage_ratio(pair_sim, labels, len(centroids))
+        np.fill_diagonal(sim, -np.inf)
+        i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
+        if len(centroids) <= hi and sim[i, j] < merge_similarity:
             break
-    lab = fcluster(tree, t=min(want, len(pick)), criterion="maxclust")
-    return _finish(x, pick, lab, 1)
-
-
-def _finish(x: np.ndarray, pick: np.ndarray, sub_labels: np.ndarray, min_size: int) -> Clustering:
-    """Centroids of the large clusters; every embedding to its nearest one, refined."""
-    sizes = np.bincount(sub_labels)
-    large = [c for c in np.unique(sub_labels) if sizes[c] >= min_size]
-    if not large:
-        large = [int(np.argmax(sizes))]
-    sub = x[pick]
-    centroids = _unit(np.stack([sub[sub_labels == c].mean(axis=0) for c in large]))
+        merged = _unit((centroids[i] * share[i] + centroids[j] * share[j])[None])
+        rest = np.delete(centroids, [i, j], axis=0)
+        centroids, labels = _refine(fit, np.vstack([rest, merged]))
     labels = _assign(x, centroids)
-    # Two passes of nearest-centroid refinement: average linkage leaves a window in the
-    # group it joined early even when another centroid is now closer.
-    for _ in range(2):
-        centroids = _centroids(x, labels, len(centroids))
-        labels = _assign(x, centroids)
-    keep = np.bincount(labels, minlength=len(centroids)) > 0
-    if not keep.all():
-        remap = np.cumsum(keep) - 1
-        labels, centroids = remap[labels], centroids[keep]
-    return Clustering(labels.astype(int), centroids)
+    used = np.bincount(labels, minlength=len(centroids)) > 0
+    labels = (np.cumsum(used) - 1)[labels]
+    return Clustering(labels.astype(int), centroids[used])
+
+
+def _typical(x: np.ndarray, positions, min_gap: float, drop: float) -> np.ndarray:
+    """Indices of the windows most like others elsewhere in the call.
+
+    A window's typicality is its mean similarity to its 5 closest windows that do not
+    overlap it in time (overlapping windows share audio, so they always agree). Windows
+    that straddle speakers, overlap or noise are atypical; the ``drop`` share of least
+    typical windows is left out of the clustering and assigned to a speaker afterwards.
+    """
+    sim = x @ x.T
+    if positions is not None:
+        near = np.abs(positions[:, None] - positions[None, :]) < min_gap
+        sim[near] = -1.0
+    else:
+        np.fill_diagonal(sim, -1.0)
+    top = min(5, len(x) - 1)
+    typicality = np.sort(sim, axis=1)[:, -top:].mean(axis=1)
+    return np.flatnonzero(typicality >= np.quantile(typicality, drop))
+
+
+def _pair_similarity(x: np.ndarray, positions, min_gap: float) -> np.ndarray:
+    """Window-pair cosine similarity, NaN where two windows share audio (or i == j)."""
+    sim = (x @ x.T).astype(np.float32)
+    if positions is not None:
+        sim[np.abs(positions[:, None] - positions[None, :]) < min_gap] = np.nan
+    np.fill_diagonal(sim, np.nan)
+    return sim
+
+
+def _linkage_ratio(pair_sim: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """How alike two groups are relative to how alike each is inside: ratio (k, k).
+
+    Average linkage between groups a and b (mean similarity of their window pairs)
+    divided by the geometric mean of each group's own average linkage. A recording's
+    level, channel and room raise or lower all similarities together; the ratio cancels
+    that, so one threshold holds across recordings. Near 1: one voice split in two.
+    """
+    onehot = np.eye(k, dtype=np.float32)[labels]
+    valid = ~np.isnan(pair_sim)
+    sums = onehot.T @ np.where(valid, pair_sim, 0.0) @ onehot
+    counts = onehot.T @ valid.astype(np.float32) @ onehot
+    mean = sums / np.maximum(counts, 1.0)
+    inner = np.diag(mean).copy()
+    # A group with no pair of its own (one stretch of speech) gives no evidence that it
+    # is a different voice: treat it as alike.
+    inner[np.diag(counts) == 0] = np.inf
+    ratio = mean / np.sqrt(np.maximum(np.outer(inner, inner), 1e-6))
+    ratio[np.isinf(np.outer(inner, inner))] = 1.0
+    return ratio
+
+
+def _refine(x: np.ndarray, centroids: np.ndarray, rounds: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest-centroid refinement (spherical k-means); empty groups are dropped."""
+    labels = _assign(x, centroids)
+    for _ in range(rounds):
+        used = np.bincount(labels, minlength=len(centroids)) > 0
+        if not used.all():
+            centroids = centroids[used]
+            labels = _assign(x, centroids)
+        new = _centroids(x, labels, len(centroids))
+        new_labels = _assign(x, new)
+        centroids = new
+        if np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+    return centroids, labels
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -43,19 +43,23 @@ from listenlens.pipeline.vad import speech_regions
 class EmbeddedSettings:
     """Every knob of the embedded diarizer; see docs/diarization.md for how they were chosen."""
 
-    vad_threshold: float = 0.5
+    # Lower than vad.py's phone default: a soft far-field voice is speech too.
+    vad_threshold: float = 0.35
     vad_min_silence_s: float = 0.25
     vad_min_speech_s: float = 0.15
     vad_pad_s: float = 0.1
     window_s: float = 1.6  # the encoder was trained on 1.6 s partials
     step_s: float = 0.25
-    threshold: float = 0.3  # cosine distance between two voices' clusters
+    merge_similarity: float = 0.92  # linkage ratio above which two groups are one voice
     min_share: float = 0.05  # smaller clusters are noise, not a speaker
+    outlier_share: float = 0.4  # least typical windows left out of clustering
     min_turn_s: float = 0.3  # shorter label runs inside speech are absorbed
-    bridge_s: float = 0.0  # same-speaker pauses shorter than this are bridged
+    bridge_s: float = 0.5  # same-speaker pauses shorter than this are bridged
+    calibrate: bool = True  # per-speaker z-scores, so no voice leans the changes
+    snap_s: float = 1.0  # a speaker change this close to a pause moves into the pause
     level_norm: bool = True  # each window at the encoder's training level
-    refine: bool = False
-    overlap_margin: float | None = None
+    refine: bool = False  # Gaussian change-point refinement: measured no gain, off
+    overlap_margin: float | None = None  # second speaker by score margin: measured no gain, off
 
     def with_(self, **changes) -> "EmbeddedSettings":
         return replace(self, **changes)
@@ -129,19 +133,27 @@ class EmbeddedDiarizer:
             num_speakers = max(1, min_speakers)
         clustering = cluster_speakers(
             emb,
-            threshold=s.threshold,
+            merge_similarity=s.merge_similarity,
             num_speakers=num_speakers,
             min_speakers=min_speakers,
             max_speakers=max_speakers,
             min_share=s.min_share,
+            positions=starts,
+            min_gap=win,
+            outlier_share=s.outlier_share,
         )
-        scores = _frame_scores(emb @ clustering.centroids.T, starts, win, len(mel))
+        sims = emb @ clustering.centroids.T
+        if s.calibrate and sims.shape[1] > 1:
+            sims = _calibrated(sims)
+        scores = _frame_scores(sims, starts, win, len(mel))
         labels = np.argmax(scores, axis=1)
         labels = _absorb_short_runs(labels, scores, int(round(s.min_turn_s / FRAME_S)))
+        if s.snap_s > 0:
+            labels = _snap_to_pauses(labels, idx, int(round(s.snap_s / FRAME_S)))
         if s.refine and clustering.centroids.shape[0] > 1:
             from listenlens.pipeline.diarize.embedded_refine import refine_labels
 
-            labels = refine_labels(mel, labels, scores)
+            labels = refine_labels(mel, labels)
         second = None
         if s.overlap_margin is not None and clustering.centroids.shape[0] > 1:
             second = _second_speaker(scores, labels, s.overlap_margin, int(round(s.min_turn_s / FRAME_S)))
@@ -178,11 +190,23 @@ def _frame_mask(regions: list[tuple[float, float]], n_frames: int) -> np.ndarray
     return mask
 
 
+def _calibrated(sims: np.ndarray) -> np.ndarray:
+    """Each speaker's similarities as z-scores over all windows of the call.
+
+    A steady voice has higher similarities all round, so windows that mix two voices
+    at a change lean to it and the other speaker's turns shrink at both ends (by up to
+    a second on synthesized calls). Standardizing each speaker's column removes that
+    lean.
+    """
+    return (sims - sims.mean(axis=0)) / np.maximum(sims.std(axis=0), 1e-3)
+
+
 def _frame_scores(window_sims: np.ndarray, starts: np.ndarray, win: int, n: int) -> np.ndarray:
     """Per frame, the mean similarity to each speaker of the windows covering it."""
     k = window_sims.shape[1]
     acc = np.zeros((n + 1, k), dtype=np.float64)
     count = np.zeros(n + 1, dtype=np.float64)
+    starts = np.minimum(starts, n - 1)
     ends = np.minimum(starts + win, n)
     np.add.at(acc, starts, window_sims)
     np.add.at(acc, ends, -window_sims)
@@ -215,6 +239,36 @@ def _absorb_short_runs(labels: np.ndarray, scores: np.ndarray, min_len: int) -> 
         options = [runs[j][2] for j in (i - 1, i + 1) if 0 <= j < len(runs)]
         labels[a:b] = max(options, key=lambda lab: scores[a:b, lab].mean())
     return labels
+
+
+def _snap_to_pauses(labels: np.ndarray, idx: np.ndarray, reach: int) -> np.ndarray:
+    """Move each speaker change to the nearest pause within ``reach`` frames.
+
+    Speakers mostly hand over in a pause, and a window that straddles the pause sees
+    both voices, so the change found from window scores lands late or early by up to
+    half a window. The pause (a gap in the speech frames) is where it belongs.
+    """
+    pauses = np.flatnonzero(np.diff(idx) > 1) + 1  # stream positions just after a gap
+    if len(pauses) == 0:
+        return labels
+    out = labels.copy()
+    changes = np.flatnonzero(np.diff(labels)) + 1
+    for n, c in enumerate(changes):
+        near = pauses[np.abs(pauses - c) <= reach]
+        if len(near) == 0:
+            continue
+        p = int(near[np.argmin(np.abs(near - c))])
+        # Never jump over a neighbouring change: the turn in between would vanish.
+        lo = changes[n - 1] if n > 0 else 0
+        hi = changes[n + 1] if n + 1 < len(changes) else len(labels)
+        if not lo < p < hi:
+            continue
+        before, after = labels[c - 1], labels[c]
+        if p < c:
+            out[p:c] = after
+        else:
+            out[c:p] = before
+    return out
 
 
 def _second_speaker(scores: np.ndarray, labels: np.ndarray, margin: float, min_len: int) -> np.ndarray:
