@@ -41,7 +41,7 @@ def render_markdown(r: dict) -> str:
         " (peer comparison) from `bench/results.json`; do not edit by hand. How to run them and"
         " what each figure means: `docs/benchmarks.md`.",
         "",
-        f"- **Date**: {r['date']} (accuracy figures: {r.get('accuracy_date', '–')})",
+        f"- **Date**: {r['date']} (speed figures: {r.get('speed_date', r['date'])}; accuracy figures: {r.get('accuracy_date', '–')})",
         f"- **Machine**: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}; Python {m['python']}",
         "- **Versions**: " + ", ".join(f"{k} {val}" for k, val in v.items() if val),
         f"- **Load average** (1, 5, 15 min) at start {r.get('load_avg_at_start')}, at end {r.get('load_avg_at_end')}."
@@ -53,7 +53,7 @@ def render_markdown(r: dict) -> str:
     for name, t in r.get("targets", {}).items():
         sign = "≤" if t.get("at_most", True) else "≥"
         out.append(
-            f"| {name} | {_f(t['value'])} {t['unit']} | {sign} {t['limit']:g} {t['unit']} | {_verdict(t['met'])}{_gap(t)} | {t.get('what', '')} |"
+            f"| {t.get('label', name)} | {_f(t['value'])} {t['unit']} | {sign} {t['limit']:g} {t['unit']} | {_verdict(t['met'])}{_gap(t)} | {t.get('what', '')} |"
         )
 
     out += _speed(r)
@@ -136,6 +136,8 @@ def _accuracy(r: dict) -> list[str]:
                 f"| {name} | {f['file_id']} | {f['split'] or ''} | {_pct(f['diarization'].get('0.25', {}).get('der'))} |"
                 f" {_f(f['timing']['talk_ratio_error_pp'], '+.1f')} | {i['truth']}/{i['found']}/{i['matched']} |"
             )
+        for f in a.get("refused", []):
+            out.append(f"| {name} | {f['file_id']} | | pipeline refused: {f['error']} (scored on its diarization alone) | | |")
         for f in a.get("failed", []):
             out.append(f"| {name} | {f['file_id']} | {f.get('split') or ''} | failed: {f['error']} | | |")
     return out

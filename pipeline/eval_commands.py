@@ -107,6 +107,9 @@ def render(report: dict, console) -> None:
             _num(g.get("speed", {}).get("x_real_time"), ".1f"),
         )
     console.print(tim)
+    for f in report["files"]:
+        if f.get("pipeline_refused"):
+            console.print(f"[yellow]refused[/yellow] {f['file_id']}: {f['pipeline_refused']} (scored on its diarization alone)", highlight=False)
     for f in report.get("failed", []):
         console.print(f"[red]failed[/red] {f['file_id']}: {f['error']}", highlight=False)
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from listenlens.errors import ListenlensError
+from listenlens.errors import AudioError, ListenlensError
 from listenlens.pipeline.rttm import TruthError, normalize_id, read_rttm, read_uem, split_of
 from listenlens.pipeline.timeline import CallTimeline, Role, RoleAssignment, RoleSource, Speaker, Turn
 
@@ -336,6 +336,7 @@ class Hypothesis:
     timeline: CallTimeline
     wall_s: float | None = None  # pipeline wall-clock time, None when read from files
     timings_s: dict[str, float] = field(default_factory=dict)
+    refused: str | None = None  # the pipeline's refusal, when only its diarization is scored
 
 
 def evaluate_case(case: EvalCase, hyp: Hypothesis, collars: Sequence[float] = DEFAULT_COLLARS) -> dict[str, Any]:
@@ -364,6 +365,8 @@ def evaluate_case(case: EvalCase, hyp: Hypothesis, collars: Sequence[float] = DE
         "diarization": {_ckey(c): diarization_error(reference, hypothesis, uem, c) for c in collars},
         "timing": compare_timing(timing_metrics(truth_tl), timing_metrics(hyp_tl), mapping),
     }
+    if hyp.refused:
+        result["pipeline_refused"] = hyp.refused
     if hyp.wall_s is not None:
         result["speed"] = {
             "wall_s": hyp.wall_s,
@@ -491,6 +494,10 @@ def _no_progress(stage: str, done: float, total: float | None) -> None:
     return None
 
 
+# transcribe_audio's refusals after diarization (its messages; no dedicated error type).
+_NOT_A_CONVERSATION = ("no speech was found", "only one speaker was heard")
+
+
 def pipeline_hypothesis(settings=None, progress: Progress = _no_progress) -> Callable[[EvalCase], Hypothesis]:
     """Run the real pipeline (decode, diarize, ASR, metrics) on each case."""
     from listenlens.pipeline.analyze import analyze_timeline
@@ -498,12 +505,36 @@ def pipeline_hypothesis(settings=None, progress: Progress = _no_progress) -> Cal
 
     def run(case: EvalCase) -> Hypothesis:
         t0 = time.perf_counter()
-        timeline = transcribe_call(case.audio, settings, progress=progress)
+        try:
+            timeline = transcribe_call(case.audio, settings, progress=progress)
+        except AudioError as exc:
+            if not any(phrase in exc.message for phrase in _NOT_A_CONVERSATION):
+                raise  # the recording itself is unusable: a failed file
+            # The pipeline heard no speech, or one speaker, and refused to score the call.
+            # Dropping the file would flatter the DER: score what the diarizer found.
+            return Hypothesis(_diarization_only(case, settings, progress), refused=exc.message)
         analyze_timeline(timeline)  # the scorecard's cost belongs in the speed figure
         wall = time.perf_counter() - t0
         return Hypothesis(timeline, wall, dict(timeline.source.get("timings_s", {})))
 
     return run
+
+
+def _diarization_only(case: EvalCase, settings, progress: Progress) -> CallTimeline:
+    from listenlens.config import PipelineSettings
+    from listenlens.pipeline.audio import load_audio
+    from listenlens.pipeline.diarize import get_diarizer, select_backend
+
+    s = (settings or PipelineSettings()).resolved()
+    audio = load_audio(case.audio, max_duration_s=s.max_duration_s)
+    backend = select_backend(s.diarizer, audio)
+    dia = get_diarizer(backend, s).diarize(
+        audio, num_speakers=s.num_speakers, min_speakers=s.min_speakers, max_speakers=s.max_speakers, progress=progress
+    )
+    return CallTimeline(
+        duration=audio.duration, speech=list(dia.turns), words=[], speakers=[],
+        source={"name": case.file_id, "diarizer": {"backend": dia.backend}},
+    )
 
 
 def rttm_hypothesis(folder: str | Path) -> Callable[[EvalCase], Hypothesis]:

@@ -286,3 +286,29 @@ def test_eval_on_the_pyannote_sample_end_to_end(tmp_path, shared_data):
     assert f["speed"]["wall_s"] > 0 and set(f["speed"]["stages_s"]) >= {"decode", "diarize", "asr"}
     assert {t["target"] for t in report["targets"]} >= {"DER at 0.25 s collar", "talk ratio error (worst file)"}
     assert "DER @0.25" in proc.stdout
+
+
+def test_a_refused_call_is_scored_on_its_diarization_and_a_broken_one_fails(tmp_path, monkeypatch):
+    import listenlens.pipeline.transcribe as transcribe
+    from listenlens.errors import AudioError
+
+    write_silence(tmp_path / "one.wav", 20.0)
+    write_silence(tmp_path / "two.wav", 20.0)
+    (tmp_path / "t.rttm").write_text(
+        "".join(rttm_line("one", *t) for t in TRUTH) + "".join(rttm_line("two", *t) for t in TRUTH), encoding="utf-8"
+    )
+
+    def refuse(path, settings=None, **kw):
+        if Path(path).stem == "one":
+            raise AudioError("one: only one speaker was heard; a listening scorecard needs both sides of the call")
+        raise AudioError("two.wav is corrupt: re-export it")
+
+    monkeypatch.setattr(transcribe, "transcribe_call", refuse)
+    monkeypatch.setattr(ev, "_diarization_only", lambda case, s, p: hyp([(0.0, 20.0, "x")]).timeline)
+    report = ev.run_eval(tmp_path)
+    [scored] = report["files"]
+    assert scored["file_id"] == "one" and "only one speaker" in scored["pipeline_refused"]
+    assert scored["diarization"]["0"]["confusion_s"] == pytest.approx(10.0)  # B's 10 s given to A's voice
+    assert "speed" not in scored
+    assert report["failed"] == [{"file_id": "two", "audio": "two.wav", "split": None, "error": "two.wav is corrupt: re-export it"}]
+    assert all(t["met"] is False for t in report["targets"] if t["target"].startswith(("DER", "talk")))
