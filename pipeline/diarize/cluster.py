@@ -11,12 +11,13 @@ clustering works in two levels:
    windows to the voice they are closest to.
 2. Merge down: groups holding less than ``min_share`` of the windows are folded into
    their nearest neighbour (noise, not a speaker); then the two most similar centroids
-   are merged, with refinement after each step, while they are more similar than
-   ``merge_similarity`` (count unknown) or until the given count is reached. The
+   (highest linkage ratio, see ``_linkage_ratio``) are merged, with refinement after
+   each step, while that ratio is at least ``merge_similarity`` (count unknown) or
+   until the given count is reached. The
    result is clamped to ``[min_speakers, max_speakers]``.
 
-Comparing refined *centroids* (averages of many windows) rather than single windows is
-what makes the merge threshold meaningful.
+The least typical ``outlier_share`` of the windows is left out of all of this and only
+assigned to its nearest speaker at the end.
 
 Memory stays bounded on long calls: at most ``max_points`` evenly spaced embeddings
 build the tree; refinement and assignment are linear in the number of windows.

@@ -4,15 +4,11 @@
 2. The speech frames are joined into one stream and cut into windows of ``window_s``
    every ``step_s``; resemblyzer's voice encoder embeds each window (batched).
 3. The window embeddings are clustered (``cluster.cluster_speakers``); the number of
-   speakers is found from a cosine-distance threshold unless the caller gives it.
-4. Each 10 ms frame is scored against every speaker: the mean similarity of the
-   windows that cover it. So a change of speaker shows where the windows covering the
-   frame start to agree on the new voice, not at a window edge.
-5. Speaker changes are refined at frame resolution (``embedded_refine``): a small
-   per-speaker Gaussian model of the mel frames, trained on the frames the embeddings
-   are sure of, moves each change point to where the voices really switch.
-6. Overlap: where the frame score of a second speaker is nearly as high as the first's
-   for long enough, the frame is given to both (``overlap_margin``; off when None).
+   speakers is found from a linkage-ratio threshold unless the caller gives it.
+4. Each 10 ms frame is scored against every speaker: the mean of the (per-speaker
+   z-scored) similarities of the windows that cover it.
+5. A speaker change close to a pause moves into the pause; short same-speaker pauses
+   are bridged. Overlap is not modelled (see docs/diarization.md for what was measured).
 
 Long calls stay in bounded memory: the mel spectrogram is computed a minute at a time,
 windows are embedded in batches, and clustering looks at a bounded sample.
