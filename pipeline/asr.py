@@ -111,8 +111,11 @@ class Transcriber:
             beam_size=s.beam_size,
             word_timestamps=True,
             vad_filter=False,
-            # A long call must not drift into a repetition loop carried by its own prompt.
+            # A long call must not drift into a repetition loop carried by its own prompt,
+            # and without that prompt the temperature fallback (re-decoding a window up to
+            # five times) costs more than it recovers: greedy decoding once is ~20% faster.
             condition_on_previous_text=False,
+            temperature=0.0,
         )
         out: list[AsrSegment] = []
         for seg in restore_speech_timestamps(_with_progress(segments, progress, stage), chunks, SR):
