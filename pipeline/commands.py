@@ -79,6 +79,7 @@ def analyze(
     call: Path = CallArg,
     out: Path = OutOpt,
     as_json: bool = typer.Option(False, "--json", help="print the whole result as JSON on stdout (nothing else)"),
+    plot: bool = typer.Option(False, "--plot", help="also draw the call (who spoke when, questions, interruptions) as OUT/NAME.png"),
     diarizer: Optional[DiarizerChoice] = DiarizerOpt,
     num_speakers: Optional[int] = SpeakersOpt,
     rep: Optional[str] = RepOpt,
@@ -113,12 +114,19 @@ def analyze(
                 paths["vtt"]: to_vtt(result.timeline),
             }
         )
+    picture = None
+    if plot:
+        from listenlens.pipeline.plot import plot_call
+
+        picture = plot_call(payload, out / f"{call.stem}.png")
     if as_json:
         sys.stdout.write(text + "\n")
         return
     console = Console()
     render_scorecard(payload, console)
     console.print(f"[dim]full result:[/dim] {analysis_path}")
+    if picture:
+        console.print(f"[dim]picture:[/dim] {picture}")
 
 
 def _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline):
