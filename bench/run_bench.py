@@ -394,7 +394,7 @@ def print_table(results: dict) -> None:
     for name, t in results["targets"].items():
         verdict = "met" if t["met"] else ("n/a" if t["met"] is None else "MISSED")
         value = "-" if t["value"] is None else f"{t['value']:.1f}"
-        console.print(f"{verdict:>6}  {name}: {value} {t['unit']} (limit {t['limit']:g})")
+        console.print(f"{verdict:>6}  {t.get('label', name)}: {value} {t['unit']} (limit {t['limit']:g})")
     console.print(f"written: {RESULTS_JSON.relative_to(ROOT)}, {RESULTS_MD.relative_to(ROOT)}")
 
 
