@@ -31,6 +31,11 @@ def _gap(t: dict) -> str:
     return f" (off by {diff:.1f} {t['unit']})"
 
 
+def _load_range(r: dict) -> str:
+    loads = [x for stages in r.get("speed", {}).values() for s in stages.values() for x in s.get("load_avg_1min", [])]
+    return f"{min(loads):.1f} to {max(loads):.1f} on {r['machine']['cores']} cores" if loads else "–"
+
+
 def render_markdown(r: dict) -> str:
     m, v = r["machine"], r["versions"]
     out = [
@@ -43,7 +48,7 @@ def render_markdown(r: dict) -> str:
         f"- **Date**: {r['date']} (speed figures: {r.get('speed_date', r['date'])}; accuracy figures: {r.get('accuracy_date', '–')})",
         f"- **Machine**: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}; Python {m['python']}",
         "- **Versions**: " + ", ".join(f"{k} {val}" for k, val in v.items() if val),
-        f"- **Load average** (1, 5, 15 min) at start {r.get('load_avg_at_start')}, at end {r.get('load_avg_at_end')}."
+        f"- **Load average** (1 min) while the speed rows ran: {_load_range(r)}."
         " Above ~0.5 the machine was shared while measuring and the speed figures are pessimistic.",
     ]
     if r.get("note"):
