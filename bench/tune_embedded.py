@@ -3,12 +3,20 @@
     .venv/bin/python bench/tune_embedded.py                      # current defaults
     .venv/bin/python bench/tune_embedded.py threshold=0.35 refine=False   # try settings
     .venv/bin/python bench/tune_embedded.py --quiet ...          # split totals only
+    .venv/bin/python bench/tune_embedded.py --long               # long calls (built, see below)
 
 Prints, per file and per split (sample / AMI train / development / test), the DER with
 a 0.25 s collar and with none (pyannote.metrics, overlap scored, AMI inside its UEM),
 the speaker count found against the truth, and the diarizer's time as a share of the
 audio duration. Settings are tuned on AMI *train* (and the sample) only; development
 and test show whether that tuning carries over.
+
+``--long`` builds multi-minute recordings in a temporary folder (nothing is copied into
+the repository) and scores them the same way: synthesized two-voice calls
+(``tests/callsynth.py``, varied lines and speaking rates), the sample's two real voices
+re-sequenced into several-minute calls (each turn's own speech cut out with a random
+crop, gain and rate, shuffled, with random gaps), AMI excerpts of the same meeting
+joined (dev00+dev01: 2 speakers; trn07+trn08 and tst00+tst01: 4), and the demo call.
 """
 
 from __future__ import annotations
@@ -71,6 +79,137 @@ def dataset() -> list[tuple[str, str, Path, Annotation, Timeline | None]]:
     return items
 
 
+WORDS = {
+    "open": ["So", "Well", "Right", "Okay", "Honestly", "Actually", "Look", "Sure", "Yes", "Hmm, well"],
+    "subject": ["our team", "the finance group", "my manager", "the new hires", "our biggest customer",
+                "the sales floor", "the support desk", "our partners in Denver", "the board", "everyone here"],
+    "verb": ["needs", "keeps asking for", "has been struggling with", "would love", "is worried about",
+             "spends hours on", "never really trusted", "just started using", "complains about", "relies on"],
+    "object": ["faster reports", "the renewal pricing", "a simpler dashboard", "the onboarding process",
+               "weekly forecasts", "the mobile app", "better call notes", "the integration with our CRM",
+               "data exports every Friday", "training for new staff"],
+    "tail": ["this quarter.", "before the summer.", "and that is the real problem.", "if I am honest.",
+             "so we are looking around.", "which takes forever.", "for about two years now.",
+             "and nobody owns it.", "every single month.", "as far as I know."],
+}
+
+
+def synth_script(n_lines: int, seed: int):
+    """A two-party call of ``n_lines`` different sentences at varied speaking rates."""
+    import random
+
+    from callsynth import Line
+
+    rng = random.Random(seed)
+    lines = []
+    for i in range(n_lines):
+        parts = [rng.choice(WORDS[k]) for k in ("open", "subject", "verb", "object", "tail")]
+        text = f"{parts[0]}, {' '.join(parts[1:])}"
+        if rng.random() < 0.4:  # some longer turns: two sentences
+            more = [rng.choice(WORDS[k]) for k in ("subject", "verb", "object", "tail")]
+            text += " " + " ".join(more).capitalize()
+        who = "rep" if i % 2 == 0 else "customer"
+        lines.append(Line(who, text, gap=rng.uniform(0.3, 1.2), speed=rng.randint(140, 190)))
+    lines[0].at = 0.5
+    return lines
+
+
+def resequence_sample(out: Path, seconds: float, seed: int) -> Annotation:
+    """The sample's two voices re-arranged into a ``seconds``-long call; returns the truth.
+
+    Only each turn's own speech is used (stretches where the other speaker also talks
+    are cut out); every reuse takes a random crop, gain (+-4 dB) and rate (+-3%), so no
+    two stretches of the result are the same audio.
+    """
+    import numpy as np
+    from scipy.signal import resample_poly
+
+    from callsynth import write_wav
+
+    rng = np.random.default_rng(seed)
+    audio = load_audio(DATA / "pyannote-sample" / "sample.wav").mono()
+    ref = read_rttm(DATA / "pyannote-sample" / "sample.rttm")["sample"]
+    pieces: dict[str, list[tuple[int, int]]] = {}
+    for label in ref.labels():
+        others = Timeline([s for s, _, who in ref.itertracks(yield_label=True) if who != label]).support()
+        own = ref.label_timeline(label).support().extrude(others)
+        pieces[label] = [(int(s.start * 16000), int(s.end * 16000)) for s in own if s.duration >= 0.6]
+    labels = sorted(pieces)
+    truth = Annotation(uri=out.stem)
+    chunks, cursor, who = [], 0.5, int(rng.integers(2))
+    silence = lambda sec: np.zeros(int(sec * 16000), dtype=np.float32)  # noqa: E731
+    chunks.append(silence(0.5))
+    while cursor < seconds:
+        label = labels[who]
+        a, b = pieces[label][rng.integers(len(pieces[label]))]
+        length = b - a
+        keep = int(length * rng.uniform(0.6, 1.0))
+        first = a + int(rng.integers(0, length - keep + 1))
+        clip = audio[first : first + keep] * 10 ** (rng.uniform(-4, 4) / 20)
+        rate = int(rng.integers(97, 104))
+        clip = resample_poly(clip, 100, rate).astype(np.float32)
+        truth[Segment(cursor, cursor + len(clip) / 16000), len(truth)] = label
+        gap = rng.uniform(0.2, 1.0)
+        chunks += [clip, silence(gap)]
+        cursor += len(clip) / 16000 + gap
+        if rng.random() < 0.8:  # mostly alternate; sometimes one speaker goes on
+            who = 1 - who
+    x = np.concatenate(chunks)
+    x += rng.normal(0, 10 ** (-60 / 20), len(x)).astype(np.float32)
+    write_wav(out, x[None])
+    return truth
+
+
+def join_ami(out: Path, uris: list[str]) -> Annotation:
+    """AMI excerpts of one meeting joined end to end (1 s apart), with the joined truth."""
+    import numpy as np
+
+    from callsynth import write_wav
+
+    items = {uri: (wav, ref) for _, uri, wav, ref, _ in dataset()}
+    truth = Annotation(uri=out.stem)
+    parts, offset = [], 0.0
+    for uri in uris:
+        wav, ref = items[uri]
+        x = load_audio(wav).mono()
+        for seg, _, label in ref.itertracks(yield_label=True):
+            truth[Segment(seg.start + offset, seg.end + offset), len(truth)] = label
+        parts += [x, np.zeros(16000, dtype=np.float32)]
+        offset += len(x) / 16000 + 1.0
+    write_wav(out, np.concatenate(parts)[None])
+    return truth
+
+
+def long_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Timeline | None]]:
+    """(split, uri, wav, reference, uem) for the built long recordings (see module doc)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from callsynth import make_call
+
+    items = []
+    for name, n_lines, seed in (("synth3m", 40, 1), ("synth7m", 90, 2)):
+        wav = folder / f"{name}.wav"
+        spoken = make_call(synth_script(n_lines, seed), wav, seed=seed)
+        ref = Annotation(uri=name)
+        for i, line in enumerate(spoken):
+            ref[Segment(line.start, line.end), i] = line.speaker
+        items.append(("long-synth", name, wav, ref, None))
+    for name, seconds, seed in (("reseq2m", 120, 3), ("reseq5m", 300, 4), ("reseq10m", 600, 5)):
+        wav = folder / f"{name}.wav"
+        items.append(("long-sample", name, wav, resequence_sample(wav, seconds, seed), None))
+    for name, uris in (("dev00+01", ["dev00", "dev01"]), ("trn07+08", ["trn07", "trn08"]), ("tst00+01", ["tst00", "tst01"])):
+        wav = folder / f"{name}.wav"
+        items.append(("long-ami", name, wav, join_ami(wav, uris), None))
+    import json
+
+    demo = Path(__file__).resolve().parents[1] / "demo"
+    ref = Annotation(uri="demo_call")
+    truth = json.loads((demo / "demo_call.truth.json").read_text())
+    for i, line in enumerate(truth if isinstance(truth, list) else truth["lines"]):
+        ref[Segment(line["start"], line["end"]), i] = line["speaker"]
+    items.append(("long-synth", "demo_call", demo / "demo_call.wav", ref, None))
+    return items
+
+
 def as_annotation(turns, uri: str) -> Annotation:
     ann = Annotation(uri=uri)
     for i, t in enumerate(turns):
@@ -89,10 +228,10 @@ def parse_settings(pairs: list[str]) -> EmbeddedSettings:
     return EmbeddedSettings().with_(**changes)
 
 
-def run(settings: EmbeddedSettings, *, quiet: bool = False, given_count: bool = False) -> dict[str, dict]:
+def run(settings: EmbeddedSettings, *, quiet: bool = False, given_count: bool = False, items=None) -> dict[str, dict]:
     diarizer = EmbeddedDiarizer(settings)
     splits: dict[str, dict] = {}
-    for split, uri, wav, ref, uem in dataset():
+    for split, uri, wav, ref, uem in items if items is not None else dataset():
         audio = load_audio(wav)
         if uem is None:
             uem = Timeline([Segment(0, audio.duration)], uri=uri)
@@ -136,10 +275,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("settings", nargs="*", help="key=value overrides of EmbeddedSettings")
     parser.add_argument("--quiet", action="store_true", help="split totals only")
     parser.add_argument("--given-count", action="store_true", help="pass the true speaker count")
+    parser.add_argument("--long", action="store_true", help="also score the built long recordings")
+    parser.add_argument("--only-long", action="store_true", help="only the built long recordings")
     args = parser.parse_args(argv)
     settings = parse_settings(args.settings)
     print("settings:", settings)
-    report(run(settings, quiet=args.quiet, given_count=args.given_count))
+    items = [] if args.only_long else dataset()
+    if args.long or args.only_long:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="listenlens-long-") as folder:
+            items += long_dataset(Path(folder))
+            report(run(settings, quiet=args.quiet, given_count=args.given_count, items=items))
+        return 0
+    report(run(settings, quiet=args.quiet, given_count=args.given_count, items=items))
     return 0
 
 

@@ -48,6 +48,8 @@ def cluster_speakers(
     positions: np.ndarray | None = None,
     min_gap: float = 0.0,
     outlier_share: float = 0.0,
+    expected_speakers: int | None = None,
+    extra_similarity: float | None = None,
 ) -> Clustering:
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -78,7 +80,12 @@ def cluster_speakers(
         sim = _linkage_ratio(pair_sim, labels, len(centroids))
         np.fill_diagonal(sim, -np.inf)
         i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
-        if len(centroids) <= hi and sim[i, j] < merge_similarity:
+        # Beyond the expected count a group must be clearly another voice to stay apart:
+        # one voice over a long call splits into sub-groups (prosody, level, content)
+        # whose ratio sinks to ~0.86, below what separates two voices on a short call.
+        beyond = expected_speakers is not None and extra_similarity is not None and len(centroids) > expected_speakers
+        threshold = extra_similarity if beyond else merge_similarity
+        if len(centroids) <= hi and sim[i, j] < threshold:
             break
         merged = _unit((centroids[i] * share[i] + centroids[j] * share[j])[None])
         rest = np.delete(centroids, [i, j], axis=0)

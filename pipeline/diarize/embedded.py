@@ -47,6 +47,10 @@ class EmbeddedSettings:
     window_s: float = 1.6  # the encoder was trained on 1.6 s partials
     step_s: float = 0.25
     merge_similarity: float = 0.92  # linkage ratio above which two groups are one voice
+    # Sales calls have two parties: each speaker beyond ``expected_speakers`` must be
+    # clearly another voice (linkage ratio under ``extra_similarity``) to be kept.
+    expected_speakers: int | None = 2
+    extra_similarity: float = 0.85
     min_share: float = 0.05  # smaller clusters are noise, not a speaker
     outlier_share: float = 0.4  # least typical windows left out of clustering
     min_turn_s: float = 0.3  # shorter label runs inside speech are absorbed
@@ -137,6 +141,8 @@ class EmbeddedDiarizer:
             positions=starts,
             min_gap=win,
             outlier_share=s.outlier_share,
+            expected_speakers=s.expected_speakers,
+            extra_similarity=s.extra_similarity,
         )
         sims = emb @ clustering.centroids.T
         if s.calibrate and sims.shape[1] > 1:
