@@ -198,7 +198,7 @@ def _synthetic_scripts():
 def _write_synthetic(folder: Path, name: str, script) -> None:
     import tempfile as _tf
 
-    from callsynth import make_call, write_wav  # noqa: F401  (path set by _synthetic_scripts)
+    from callsynth import make_call  # (path set by _synthetic_scripts)
 
     with _tf.TemporaryDirectory() as tmp:
         tmp_wav = Path(tmp) / "call.wav"

@@ -7,11 +7,10 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import typer
 
-from listenlens.errors import ListenlensError
 
 
 class DiarizerChoice(str, Enum):
@@ -67,7 +66,7 @@ def transcribe(
 
     settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
     console = Console()
-    with _user_errors(), _progress(quiet) as progress:
+    with _progress(quiet) as progress:
         timeline = transcribe_call(call, settings, rep=rep, channels=channels, progress=progress)
         paths = write_outputs(timeline, out, call.stem)
     _print_transcript(timeline, console)
@@ -99,7 +98,7 @@ def analyze(
     from listenlens.pipeline.report import render_scorecard
 
     settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
-    with _user_errors(), _progress(quiet or as_json) as progress:
+    with _progress(quiet or as_json) as progress:
         result = analyze_call(call, settings, rep=rep, channels=channels, progress=progress)
         payload = result.to_dict()
         text = json.dumps(payload, indent=2, ensure_ascii=False)
@@ -143,18 +142,6 @@ def _settings(diarizer, num_speakers, model, device, compute_type, profile, pyan
     }
     # Flags override the environment; unset flags leave LISTENLENS_* in force.
     return PipelineSettings(**{k: v for k, v in given.items() if v is not None})
-
-
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except ListenlensError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: nothing was written", err=True)
-        raise typer.Exit(130)
 
 
 @contextlib.contextmanager

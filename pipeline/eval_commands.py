@@ -5,11 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import List, Optional
 
 import typer
 
-from listenlens.errors import ListenlensError
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +34,7 @@ def evaluate(
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 120))  # logs and pipes: no wrapped columns
-    with _user_errors(), _progress(quiet) as progress:
+    with _progress(quiet) as progress:
         settings = _settings(diarizer, num_speakers)
         report = ev.run_eval(
             folder,
@@ -141,31 +140,14 @@ def _num(x, fmt: str, prefix: str = "") -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
     from listenlens.errors import ConfigError
+    from listenlens.pipeline.export import write_files_atomically
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_files_atomically({path: text})
     except OSError as exc:
         raise ConfigError(f"--json {path}: cannot write it ({exc.strerror}); choose a writable path") from None
-
-
-@contextlib.contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except ListenlensError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted: nothing was written", err=True)
-        raise typer.Exit(130)
 
 
 @contextlib.contextmanager

@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from listenlens.errors import AudioError, ListenlensError
-from listenlens.pipeline.rttm import TruthError, normalize_id, read_rttm, read_uem, split_of
+from listenlens.pipeline.rttm import TruthError, normalize_id, read_rttm, read_uem
 from listenlens.pipeline.timeline import CallTimeline, Role, RoleAssignment, RoleSource, Speaker, Turn
 
 SCHEMA = "listenlens.eval/1"

@@ -162,11 +162,7 @@ def export(
                                        help="file to write (default: listenlens-WEEK.FORMAT in this folder)"),
 ) -> None:
     """Export a week's results (one row per done call, every metric) as CSV or Parquet."""
-    try:
-        _export(week, tenant, fmt.value, out)
-    except ListenlensError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+    _export(week, tenant, fmt.value, out)
 
 
 def _export(week: list[str], tenant: str | None, fmt: str, out: Path | None) -> None:
