@@ -8,6 +8,7 @@ import pytest
 from callsynth import Line, make_call
 from listenlens.errors import ConfigError
 from listenlens.pipeline.audio import Audio, load_audio
+from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer
 from listenlens.pipeline.diarize.embedded_encoder import shared_encoder
 
@@ -140,3 +141,100 @@ def test_encoder_is_loaded_once_and_shared():
     assert a.encoder is b.encoder is shared_encoder()
     own = object()
     assert EmbeddedDiarizer(encoder=own).encoder is own
+
+
+def _voices(rng, n_voices, n_sub, per=120, d=64):
+    """Fake window embeddings: each voice is ``n_sub`` tight sub-groups (as one voice over
+    a long call splits by prosody and level), voices alike as real embeddings are."""
+    common = rng.normal(size=d)
+    common /= np.linalg.norm(common)
+    chunks, truth = [], []
+    for v in range(n_voices):
+        own = rng.normal(size=d)
+        base = 0.8 * common + 0.6 * own / np.linalg.norm(own)
+        for _ in range(n_sub):
+            sub = base + 0.37 * rng.normal(size=d) / np.sqrt(d)
+            chunks.append(sub + 0.5 * rng.normal(size=(per, d)) / np.sqrt(d))
+            truth.append(np.full(per, v))
+    order = rng.permutation(len(chunks))  # turns of the voices in mixed order
+    x = np.vstack([chunks[i] for i in order])
+    return x, np.concatenate([truth[i] for i in order])
+
+
+def _cluster(x, **kw):
+    return cluster_speakers(x, merge_similarity=0.92, positions=np.arange(len(x)) * 25, min_gap=160,
+                            outlier_share=0.4, **kw)
+
+
+def _pure(labels, truth) -> bool:
+    return all(len(set(truth[labels == k])) == 1 for k in np.unique(labels))
+
+
+def test_expected_count_folds_sub_groups_of_one_voice():
+    x, truth = _voices(np.random.default_rng(0), 2, 3)
+    assert len(_cluster(x).centroids) > 2  # without the prior, sub-groups stay apart
+    prior = _cluster(x, expected_speakers=2, extra_similarity=0.85)
+    assert len(prior.centroids) == 2
+    assert _pure(prior.labels, truth)
+
+
+def test_expected_count_still_keeps_a_distinct_third_voice():
+    x, truth = _voices(np.random.default_rng(1), 3, 2)
+    out = _cluster(x, expected_speakers=2, extra_similarity=0.85)
+    assert len(out.centroids) == 3
+    assert _pure(out.labels, truth)
+
+
+def _resequenced_sample(shared_data, path, seconds: float, seed: int):
+    """The sample's two real voices re-arranged into a longer call, with its truth.
+
+    Each turn's own speech (overlap with the other voice cut out) is reused with a
+    random crop, gain and rate, so no two stretches are the same audio (identical
+    windows would make one voice look more alike than it is).
+    """
+    from pyannote.core import Annotation, Segment, Timeline
+    from scipy.signal import resample_poly
+
+    from callsynth import write_wav
+
+    rng = np.random.default_rng(seed)
+    x = load_audio(shared_data / "pyannote-sample" / "sample.wav").mono()
+    ref = _reference(shared_data)
+    pieces = {}
+    for label in ref.labels():
+        others = Timeline([s for s, _, who in ref.itertracks(yield_label=True) if who != label]).support()
+        own = ref.label_timeline(label).support().extrude(others)
+        pieces[label] = [(int(s.start * 16000), int(s.end * 16000)) for s in own if s.duration >= 0.6]
+    labels = sorted(pieces)
+    truth = Annotation(uri="reseq")
+    parts, cursor, who = [np.zeros(8000, dtype=np.float32)], 0.5, 0
+    while cursor < seconds:
+        a, b = pieces[labels[who]][rng.integers(len(pieces[labels[who]]))]
+        keep = int((b - a) * rng.uniform(0.6, 1.0))
+        first = a + int(rng.integers(0, b - a - keep + 1))
+        clip = x[first : first + keep] * 10 ** (rng.uniform(-4, 4) / 20)
+        clip = resample_poly(clip, 100, int(rng.integers(97, 104))).astype(np.float32)
+        gap = rng.uniform(0.2, 1.0)
+        truth[Segment(cursor, cursor + len(clip) / 16000), len(truth)] = labels[who]
+        parts += [clip, np.zeros(int(gap * 16000), dtype=np.float32)]
+        cursor += len(clip) / 16000 + gap
+        who = 1 - who if rng.random() < 0.8 else who
+    mix = np.concatenate(parts)
+    mix += rng.normal(0, 1e-3, len(mix)).astype(np.float32)
+    write_wav(path, mix[None])
+    return load_audio(path), truth
+
+
+@pytest.mark.slow
+def test_several_minute_two_party_call_is_two_speakers(diarizer, shared_data, tmp_path):
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    audio, ref = _resequenced_sample(shared_data, tmp_path / "long.wav", 180, seed=3)
+    out = diarizer.diarize(audio)
+    assert out.info["speakers"] == 2
+    hyp = Annotation(uri="reseq")
+    for i, t in enumerate(out.turns):
+        hyp[Segment(t.start, t.end), i] = t.speaker
+    # Measured 7-8% on such calls (2-10 minutes); 6 speakers before the two-party prior.
+    assert DiarizationErrorRate(collar=0.25, skip_overlap=False)(ref, hyp) <= 0.12
