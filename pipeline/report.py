@@ -120,6 +120,8 @@ def render_scorecard(result: dict[str, Any], console: Console, *, worst: int = 5
     facts.append(
         f"Interruptions: rep on customer {counts.get('rep_on_customer', 0)}, "
         f"customer on rep {counts.get('customer_on_rep', 0)}\n"
+        if counts.get("measured", True)
+        else "Interruptions: not measured (mono call: overlapping speech is not separated)\n"
     )
     mono = metrics.get("longest_monologue_s")
     facts.append(f"Longest monologue: {mmss(mono)}   Longest customer story: {mmss(metrics.get('longest_customer_story_s'))}\n")

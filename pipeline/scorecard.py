@@ -231,12 +231,18 @@ def score_call(timeline: CallTimeline, config: ScorecardConfig | None = None, *,
 
     monologues = [t for t in turns if t.role == Role.REP and t.duration > config.monologue_target_s]
     short = span_s < config.rate_min_span_s
+    # A diarizer that never overlaps two speakers (mono call, embedded backend) hides
+    # every interruption: report "not measured", never a reassuring 0.
+    overlap_seen = bool(timeline.source.get("diarizer", {}).get("detects_overlap", True))
+    metrics["interruption_counts"]["measured"] = overlap_seen
     reasons = {
         "talk_ratio": "neither a rep nor a customer spoke",
         "longest_monologue": "no rep turn",
         "patience": "the floor never passed from a customer to a rep",
         "four_second_rule": "the rep asked no questions",
         "interruptions": "needs a rep and a customer" if not (reps and customers) else
+        "not measured: this recording's diarizer does not separate overlapping speech (mono call); "
+        "use a dual-channel recording (--channels) or --diarizer pyannote" if not overlap_seen else
         f"under {config.rate_min_span_s:.0f} s of speech: too short for a rate",
         "paraphrase": f"no customer story of {mc.story_min_s:.0f} s or more",
         "question_rate": "no rep" if not reps else
@@ -247,7 +253,7 @@ def score_call(timeline: CallTimeline, config: ScorecardConfig | None = None, *,
         "longest_monologue": mono.duration if mono else None,
         "patience": patience,
         "four_second_rule": rule.share_honoured,
-        "interruptions": None if short else per_10,
+        "interruptions": None if short or not overlap_seen else per_10,
         "paraphrase": stories["share_played_back"],
         "question_rate": q_rate if reps and not short else None,
     }

@@ -17,7 +17,7 @@ from listenlens.errors import AudioError
 from listenlens.pipeline.asr import Transcriber
 from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates
 from listenlens.pipeline.audio import Audio, is_silent, load_audio
-from listenlens.pipeline.diarize import get_diarizer, select_backend
+from listenlens.pipeline.diarize import DETECTS_OVERLAP, get_diarizer, select_backend
 from listenlens.pipeline.diarize.base import Progress, no_progress
 from listenlens.pipeline.roles import assign_roles, parse_channel_map
 from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Speaker, Turn
@@ -111,7 +111,7 @@ def transcribe_audio(
         source={
             "name": name,
             "audio": audio.source,
-            "diarizer": {"backend": dia.backend, **dia.info},
+            "diarizer": {"backend": dia.backend, "detects_overlap": DETECTS_OVERLAP.get(dia.backend, True), **dia.info},
             "asr": transcriber.description,
             "listenlens": __version__,
             "timeline_schema": SCHEMA,

@@ -65,3 +65,13 @@ def test_empty_call_renders():
 
 def test_mmss():
     assert [mmss(x) for x in (0, 59.9, 60, 195, 3725, None)] == ["00:00", "00:59", "01:00", "03:15", "1:02:05", "--:--"]
+
+
+def test_mono_call_says_interruptions_were_not_measured(card):
+    import copy
+
+    mono = copy.deepcopy(card)
+    mono["metrics"]["interruption_counts"]["measured"] = False
+    text = render(mono)
+    assert "Interruptions: not measured" in text
+    assert "Interruptions: rep on customer" in render(card)

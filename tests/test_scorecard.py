@@ -191,3 +191,27 @@ def test_bad_input_is_a_clear_error():
         score_call(bad)
     with pytest.raises(ListenlensError, match="not a valid interval"):
         score_call(CallTimeline(duration=5, speech=[Turn(float("nan"), 1.0, "R")], words=[], speakers=[]))
+
+
+def test_interruptions_are_not_measured_when_the_diarizer_cannot_see_overlap():
+    from listenlens.pipeline.scorecard import score_call
+    from listenlens.pipeline.timeline import build_timeline
+
+    turns = [(0.0, 100.0, "R"), (100.5, 200.0, "C"), (200.5, 300.0, "R")]
+    words = [(0.0, 1.0, "Hello.", "R"), (100.5, 101.0, "Hi.", "C"), (200.5, 201.0, "Okay.", "R")]
+    tl = build_timeline(turns, words, {"R": "rep", "C": "customer"})
+    tl.source["diarizer"] = {"backend": "embedded", "detects_overlap": False}
+    result = score_call(tl, embedder=_NoSemantic())
+    comp = {c["name"]: c for c in result["components"]}["interruptions"]
+    assert comp["applicable"] is False and "not measured" in comp["reason"]
+    assert result["metrics"]["interruption_counts"]["measured"] is False
+    tl.source["diarizer"]["detects_overlap"] = True
+    comp = {c["name"]: c for c in score_call(tl, embedder=_NoSemantic())["components"]}["interruptions"]
+    assert comp["applicable"] is True and comp["value"] == 0
+
+
+class _NoSemantic:
+    def encode(self, texts, **kwargs):
+        import numpy as np
+
+        return np.eye(len(texts), 8)

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from listenlens.pipeline.diarize.base import Diarizer
 
 BACKENDS = ("channels", "embedded", "pyannote")
+# Whether a backend can put two speakers on the same moment. Without that, a mono call's
+# interruptions cannot be seen at all, and the scorecard says so instead of showing 0.
+DETECTS_OVERLAP = {"channels": True, "embedded": False, "pyannote": True}
 CHOICES = ("auto", *BACKENDS)
 
 

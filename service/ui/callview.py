@@ -126,14 +126,16 @@ def _facts(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     talk = metrics.get("talk_time_s") or {}
     rule = metrics.get("four_second_rule") or {}
     counts = metrics.get("interruption_counts") or {}
+    # A mono call's diarizer cannot see overlap; "0" would be a false reassurance.
+    measured = counts.get("measured", True)
     facts = [
         ("Rep talk time", value_text(talk.get("rep"), "seconds")),
         ("Customer talk time", value_text(talk.get("customer"), "seconds")),
         ("Silence", value_text(metrics.get("non_talk_s"), "seconds")),
         ("Questions asked", str(rule.get("asked", len(metrics.get("questions") or [])))),
         ("Median wait after a question", value_text(rule.get("median_wait_s"), "seconds")),
-        ("Rep interrupted customer", str(counts.get("rep_on_customer", "–"))),
-        ("Customer interrupted rep", str(counts.get("customer_on_rep", "–"))),
+        ("Rep interrupted customer", str(counts.get("rep_on_customer", "–")) if measured else "not measured"),
+        ("Customer interrupted rep", str(counts.get("customer_on_rep", "–")) if measured else "not measured"),
         ("Paraphrases", str(len(metrics.get("paraphrases") or []))),
     ]
     return facts
