@@ -186,7 +186,7 @@ def long_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Timelin
     from callsynth import make_call
 
     items = []
-    for name, n_lines, seed in (("synth3m", 40, 1), ("synth7m", 90, 2)):
+    for name, n_lines, seed in (("synth5m", 40, 1), ("synth10m", 90, 2)):
         wav = folder / f"{name}.wav"
         spoken = make_call(synth_script(n_lines, seed), wav, seed=seed)
         ref = Annotation(uri=name)

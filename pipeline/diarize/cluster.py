@@ -13,8 +13,12 @@ clustering works in two levels:
    their nearest neighbour (noise, not a speaker); then the two most similar centroids
    (highest linkage ratio, see ``_linkage_ratio``) are merged, with refinement after
    each step, while that ratio is at least ``merge_similarity`` (count unknown) or
-   until the given count is reached. The
-   result is clamped to ``[min_speakers, max_speakers]``.
+   until the given count is reached. Above ``expected_speakers`` the merge threshold
+   is ``extra_similarity`` instead (lower, so merging goes on more readily): over a
+   long call one voice splits into sub-groups whose ratio falls to ~0.86-0.88, below
+   what separates two voices on a short one, so only clearly different voices are
+   kept beyond the expected count. The result is clamped to
+   ``[min_speakers, max_speakers]``.
 
 The least typical ``outlier_share`` of the windows is left out of all of this and only
 assigned to its nearest speaker at the end.
