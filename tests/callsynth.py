@@ -24,7 +24,10 @@ from pathlib import Path
 import numpy as np
 
 SR = 16000
-VOICES = {"rep": "en-us+m3", "customer": "en-gb+f4", "third": "en-us+m7", "fourth": "en-gb-scotland+f2"}
+# Voice pairs the speaker encoder can tell apart as it can two real people: en-us+m3 with
+# en-gb+f4, say, sound more alike to it (linkage ratio 0.94) than the two real callers of
+# the pyannote sample (0.87), which no real two-party call resembles.
+VOICES = {"rep": "en-us+m7", "customer": "en+f5", "third": "en-gb-scotland+f2", "fourth": "en-029+m4"}
 _CACHE = Path(tempfile.gettempdir()) / "listenlens-tts-cache"
 
 

@@ -58,6 +58,12 @@ class EmbeddedSettings:
     calibrate: bool = True  # per-speaker z-scores, so no voice leans the changes
     snap_s: float = 1.0  # a speaker change this close to a pause moves into the pause
     level_norm: bool = True  # each window at the encoder's training level
+    # A stretch of speech between pauses shorter than this is judged again on its own
+    # embedding: its 1.6 s windows reach into the neighbours' speech, so a short answer
+    # ("Hello Sam.", "Yes, exactly.") otherwise goes to whoever spoke around it.
+    region_max_s: float | None = 2.5
+    region_min_s: float = 0.4
+    region_margin: float = 0.5  # calibrated-score lead the region's own voice needs
     refine: bool = False  # Gaussian change-point refinement: measured no gain, off
     overlap_margin: float | None = None  # second speaker by score margin: measured no gain, off
 
@@ -144,9 +150,8 @@ class EmbeddedDiarizer:
             expected_speakers=s.expected_speakers,
             extra_similarity=s.extra_similarity,
         )
-        sims = emb @ clustering.centroids.T
-        if s.calibrate and sims.shape[1] > 1:
-            sims = _calibrated(sims)
+        raw = emb @ clustering.centroids.T
+        sims = _calibrated(raw) if s.calibrate and raw.shape[1] > 1 else raw
         scores = _frame_scores(sims, starts, win, len(mel))
         labels = np.argmax(scores, axis=1)
         labels = _absorb_short_runs(labels, scores, int(round(s.min_turn_s / FRAME_S)))
@@ -156,6 +161,8 @@ class EmbeddedDiarizer:
             from listenlens.pipeline.diarize.embedded_refine import refine_labels
 
             labels = refine_labels(mel, labels)
+        if s.region_max_s and clustering.centroids.shape[0] > 1:
+            labels = _judge_short_regions(self.encoder, mel, idx, labels, raw, clustering.centroids, s)
         second = None
         if s.overlap_margin is not None and clustering.centroids.shape[0] > 1:
             second = _second_speaker(scores, labels, s.overlap_margin, int(round(s.min_turn_s / FRAME_S)))
@@ -172,6 +179,27 @@ class EmbeddedDiarizer:
         )
         progress("diarize", total + 1, total + 1)
         return Diarization(turns=turns, backend=self.name, info=info)
+
+
+def _judge_short_regions(encoder, mel, idx, labels, raw_sims, centroids, s: EmbeddedSettings) -> np.ndarray:
+    """Relabel short pause-bounded stretches whose own voice is clearly another speaker's."""
+    labels = labels.copy()
+    # Pause-bounded stretches: breaks in the absolute frame index of the speech frames.
+    cuts = np.flatnonzero(np.diff(idx) > 1) + 1
+    bounds = np.concatenate([[0], cuts, [len(idx)]])
+    lo, hi = int(s.region_min_s / FRAME_S), int(s.region_max_s / FRAME_S)
+    regions = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if lo <= b - a <= hi]
+    if not regions:
+        return labels
+    mean, std = raw_sims.mean(axis=0), np.maximum(raw_sims.std(axis=0), 1e-3)
+    for a, b in regions:
+        own = embed_windows(encoder, mel[a:b], np.zeros(1, dtype=np.int64), b - a, level_norm=s.level_norm)[0]
+        score = (own @ centroids.T - mean) / std if s.calibrate else own @ centroids.T
+        current = np.bincount(labels[a:b], minlength=len(centroids)).argmax()
+        best = int(np.argmax(score))
+        if best != current and score[best] - score[current] >= s.region_margin:
+            labels[a:b] = best
+    return labels
 
 
 def _check_counts(num_speakers, min_speakers, max_speakers) -> None:
