@@ -243,23 +243,21 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
 
 @router.get("/reps/{rep}", response_class=HTMLResponse)
 def rep_page(request: Request, rep: str):
-    caller, redirect = _gate(request)
-    if redirect:
-        return redirect
-    ctx = _trend_context(request, caller, rep=rep, team=None)
-    if ctx is None:
-        return _not_found(request, caller, "rep")
-    return templates.TemplateResponse(request, "trends.html", ctx)
+    return _trend_page(request, rep=rep, team=None)
 
 
 @router.get("/teams/{team}", response_class=HTMLResponse)
 def team_page(request: Request, team: str):
+    return _trend_page(request, rep=None, team=team)
+
+
+def _trend_page(request: Request, *, rep: str | None, team: str | None):
     caller, redirect = _gate(request)
     if redirect:
         return redirect
-    ctx = _trend_context(request, caller, rep=None, team=team)
+    ctx = _trend_context(request, caller, rep=rep, team=team)
     if ctx is None:
-        return _not_found(request, caller, "team")
+        return _not_found(request, caller, "rep" if rep is not None else "team")
     return templates.TemplateResponse(request, "trends.html", ctx)
 
 
