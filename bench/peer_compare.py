@@ -80,16 +80,17 @@ def compare_file(case, input_kind: str, settings) -> list[dict]:
     from call_ai_metrics import analyze
 
     from listenlens.pipeline import evaluate as ev
+    from listenlens.pipeline.timeline import turns_annotation
     from listenlens.pipeline.transcribe import transcribe_call
 
     timeline = transcribe_call(case.audio, settings)
     duration = timeline.duration
     uem = ev.scored_region(case.uem, duration)
-    reference = ev.annotation(case.reference, case.file_id)
+    reference = turns_annotation(case.reference, case.file_id)
     rep = ev.truth_rep(case.reference)
 
     # listenlens, as the harness scores it
-    ll_map = ev.speaker_mapping(reference, ev.annotation(timeline.speech, case.file_id), uem)
+    ll_map = ev.speaker_mapping(reference, turns_annotation(timeline.speech, case.file_id), uem)
     ll_truth = listenlens_figures(ev.timing_metrics(ev.truth_timeline(case, duration, timeline.words)), {})
     ll_hyp = listenlens_figures(ev.timing_metrics(ev.with_roles(timeline, {h for h, r in ll_map.items() if r == rep})), ll_map)
 
@@ -101,7 +102,7 @@ def compare_file(case, input_kind: str, settings) -> list[dict]:
     else:
         peer_report = analyze([(t.start, t.end, t.speaker) for t in timeline.speech])
     peer_turns = [ev.Turn(s.start_s, s.end_s, s.speaker) for s in peer_report.segments]
-    peer_map = ev.speaker_mapping(reference, ev.annotation(peer_turns, case.file_id), uem)
+    peer_map = ev.speaker_mapping(reference, turns_annotation(peer_turns, case.file_id), uem)
     peer_truth = peer_figures(peer_truth_report, rep, {s: s for s in peer_truth_report.speakers})
     peer_hyp = peer_figures(peer_report, rep, peer_map)
 

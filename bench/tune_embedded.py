@@ -35,6 +35,7 @@ from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
 from listenlens.pipeline.audio import load_audio  # noqa: E402
 from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer, EmbeddedSettings  # noqa: E402
+from listenlens.pipeline.timeline import turns_annotation  # noqa: E402
 
 DATA = Path(os.environ.get("LISTENLENS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 if not DATA.exists():
@@ -210,13 +211,6 @@ def long_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Timelin
     return items
 
 
-def as_annotation(turns, uri: str) -> Annotation:
-    ann = Annotation(uri=uri)
-    for i, t in enumerate(turns):
-        ann[Segment(t.start, t.end), i] = t.speaker
-    return ann
-
-
 def parse_settings(pairs: list[str]) -> EmbeddedSettings:
     changes = {}
     for pair in pairs:
@@ -239,7 +233,7 @@ def run(settings: EmbeddedSettings, *, quiet: bool = False, given_count: bool = 
         t0 = time.perf_counter()
         out = diarizer.diarize(audio, num_speakers=n_ref if given_count else None)
         took = time.perf_counter() - t0
-        hyp = as_annotation(out.turns, uri)
+        hyp = turns_annotation(out.turns, uri)
         agg = splits.setdefault(split, {"m25": DiarizationErrorRate(collar=0.25, skip_overlap=False),
                                         "m0": DiarizationErrorRate(collar=0.0, skip_overlap=False),
                                         "time": 0.0, "dur": 0.0, "count_ok": 0, "n": 0})

@@ -36,11 +36,19 @@ import statistics
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from listenlens.errors import AudioError, ListenlensError
 from listenlens.pipeline.rttm import TruthError, normalize_id, read_rttm, read_uem
-from listenlens.pipeline.timeline import CallTimeline, Role, RoleAssignment, RoleSource, Speaker, Turn
+from listenlens.pipeline.timeline import (
+    CallTimeline,
+    Role,
+    RoleAssignment,
+    RoleSource,
+    Speaker,
+    Turn,
+    turns_annotation,
+)
 
 SCHEMA = "listenlens.eval/1"
 DEFAULT_COLLARS = (0.0, 0.25)
@@ -126,16 +134,6 @@ def discover(folder: str | Path, uem_paths: Sequence[str | Path] = ()) -> list[E
 
 
 # --- diarization error ----------------------------------------------------------------
-
-
-def annotation(turns: Iterable[Turn], uri: str = "call"):
-    from pyannote.core import Annotation
-
-    ann = Annotation(uri=uri)
-    for i, t in enumerate(turns):
-        if t.end > t.start:
-            ann[t.segment, i] = t.speaker
-    return ann
 
 
 def scored_region(case_uem: list[tuple[float, float]] | None, duration: float):
@@ -343,8 +341,8 @@ def evaluate_case(case: EvalCase, hyp: Hypothesis, collars: Sequence[float] = DE
     timeline = hyp.timeline
     duration = max(timeline.duration, max((t.end for t in case.reference), default=0.0))
     uem = scored_region(case.uem, duration)
-    reference = annotation(case.reference, case.file_id)
-    hypothesis = annotation(timeline.speech, case.file_id)
+    reference = turns_annotation(case.reference, case.file_id)
+    hypothesis = turns_annotation(timeline.speech, case.file_id)
     mapping = speaker_mapping(reference, hypothesis, uem)
     rep = truth_rep(case.reference)
 

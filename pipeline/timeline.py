@@ -119,11 +119,7 @@ class CallTimeline:
     # -- pyannote views --------------------------------------------------------
     def annotation(self) -> Annotation:
         """Speech as a pyannote Annotation (one track per turn, so own overlaps stay)."""
-        ann = Annotation(uri=self.source.get("name", "call"))
-        for i, t in enumerate(self.speech):
-            if t.end > t.start:
-                ann[t.segment, i] = t.speaker
-        return ann
+        return turns_annotation(self.speech, self.source.get("name", "call"))
 
     def support(self, labels: Iterable[str] | None = None) -> PTimeline:
         """Union of the speech of ``labels`` (all speakers if None)."""
@@ -185,6 +181,16 @@ class CallTimeline:
                 for w in data["words"]
             ],
         )
+
+
+def turns_annotation(turns: Iterable[Turn], uri: str = "call") -> Annotation:
+    """Turns as a pyannote Annotation, one track per turn (a speaker's own overlapping
+    turns stay apart); empty turns are left out."""
+    ann = Annotation(uri=uri)
+    for i, t in enumerate(turns):
+        if t.end > t.start:
+            ann[t.segment, i] = t.speaker
+    return ann
 
 
 def build_timeline(

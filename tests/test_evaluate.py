@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from listenlens.cli import app
 from listenlens.pipeline import evaluate as ev
 from listenlens.pipeline.rttm import TruthError, normalize_id, read_rttm, read_uem, split_of
-from listenlens.pipeline.timeline import CallTimeline, Turn
+from listenlens.pipeline.timeline import CallTimeline, Turn, turns_annotation
 
 runner = CliRunner()
 
@@ -119,7 +119,7 @@ def test_discover_single_rttm_answers_to_its_file_name(tmp_path):
 
 def score(hyp_turns, collar, uem=None):
     return ev.diarization_error(
-        ev.annotation([Turn(*t) for t in TRUTH]), ev.annotation([Turn(*t) for t in hyp_turns]),
+        turns_annotation([Turn(*t) for t in TRUTH]), turns_annotation([Turn(*t) for t in hyp_turns]),
         ev.scored_region(uem, 20.0), collar,
     )
 
