@@ -24,16 +24,17 @@ class Analysis:
     scorecard: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
+        timeline = self.timeline.to_dict()
         return {
             "schema": SCHEMA,
             **self.scorecard,
             "call": {
                 "name": self.timeline.source.get("name"),
                 "duration_s": round(self.timeline.duration, 3),
-                "roles": self.timeline.to_dict()["roles"],
+                "roles": timeline["roles"],
                 "source": self.timeline.source,
             },
-            "timeline": self.timeline.to_dict(),
+            "timeline": timeline,
         }
 
 

@@ -94,7 +94,7 @@ def analyze(
     from rich.console import Console
 
     from listenlens.pipeline.analyze import analyze_call
-    from listenlens.pipeline.export import output_paths, to_rttm, to_vtt, write_files_atomically
+    from listenlens.pipeline.export import write_outputs
     from listenlens.pipeline.report import render_scorecard
 
     settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
@@ -102,17 +102,8 @@ def analyze(
         result = analyze_call(call, settings, rep=rep, channels=channels, progress=progress)
         payload = result.to_dict()
         text = json.dumps(payload, indent=2, ensure_ascii=False)
-        out.mkdir(parents=True, exist_ok=True)
         analysis_path = out / f"{call.stem}.analysis.json"
-        paths = output_paths(out, call.stem)
-        write_files_atomically(
-            {
-                analysis_path: text,
-                paths["json"]: json.dumps(result.timeline.to_dict(), indent=2, ensure_ascii=False),
-                paths["rttm"]: to_rttm(result.timeline, call.stem),
-                paths["vtt"]: to_vtt(result.timeline),
-            }
-        )
+        write_outputs(result.timeline, out, call.stem, extra={analysis_path: text})
     picture = None
     if plot:
         from listenlens.pipeline.plot import plot_call

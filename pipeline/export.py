@@ -46,11 +46,14 @@ def output_paths(out_dir: Path, name: str) -> dict[str, Path]:
     }
 
 
-def write_outputs(timeline: CallTimeline, out_dir: Path, name: str) -> dict[str, Path]:
+def write_outputs(
+    timeline: CallTimeline, out_dir: Path, name: str, extra: dict[Path, str] | None = None
+) -> dict[str, Path]:
+    """Write the timeline's JSON, RTTM and WebVTT (and any ``extra`` files) all or none."""
     rendered = {"json": to_json(timeline), "rttm": to_rttm(timeline, name), "vtt": to_vtt(timeline)}
     paths = output_paths(out_dir, name)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_files_atomically({paths[k]: text for k, text in rendered.items()})
+    write_files_atomically({**{paths[k]: text for k, text in rendered.items()}, **(extra or {})})
     return paths
 
 

@@ -20,7 +20,7 @@ from listenlens.pipeline.audio import Audio, is_silent, load_audio
 from listenlens.pipeline.diarize import DETECTS_OVERLAP, get_diarizer, select_backend
 from listenlens.pipeline.diarize.base import Progress, no_progress
 from listenlens.pipeline.roles import assign_roles, parse_channel_map
-from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Speaker, Turn
+from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Speaker
 
 
 def transcribe_call(
@@ -105,7 +105,7 @@ def transcribe_audio(
     speakers = [Speaker(label, channel=dia.channel_of.get(label)) for label in labels]
     timeline = CallTimeline(
         duration=audio.duration,
-        speech=[Turn(t.start, t.end, t.speaker) for t in dia.turns],
+        speech=list(dia.turns),
         words=words,
         speakers=speakers,
         source={

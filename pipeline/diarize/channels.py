@@ -33,6 +33,7 @@ import numpy as np
 
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
+from listenlens.pipeline.vad import speech_regions
 from listenlens.pipeline.diarize.base import Diarization, Progress, no_progress
 from listenlens.pipeline.timeline import Turn
 
@@ -121,7 +122,9 @@ class ChannelDiarizer:
         vad = np.zeros_like(levels, dtype=bool)
         for c in range(n_ch):
             progress("speech detection", c, n_ch)
-            for start, end in _speech_regions(audio.channel(c), threshold=tuning.vad_threshold):
+            # Silero regions only gate the energy decisions below, so its own padding and
+            # pause handling stay at pipeline/vad.py's defaults.
+            for start, end in speech_regions(audio.channel(c), threshold=tuning.vad_threshold):
                 vad[c, int(start / FRAME_S) : int(np.ceil(end / FRAME_S))] = True
         progress("speech detection", n_ch, n_ch)
 
@@ -373,11 +376,3 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     m = np.concatenate([[False], mask.astype(bool), [False]])
     edges = np.flatnonzero(m[1:] != m[:-1])
     return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
-
-
-def _speech_regions(samples: np.ndarray, *, threshold: float) -> list[tuple[float, float]]:
-    # Silero regions only gate the energy decisions below, so the VAD's own padding
-    # and pause handling stay at pipeline/vad.py's defaults.
-    from listenlens.pipeline.vad import speech_regions
-
-    return speech_regions(samples, threshold=threshold)
