@@ -103,7 +103,7 @@ def test_the_paraphrase(stereo_call, stereo_result):
     assert "report" in ps[0]["restates"].lower()
 
 
-def test_mono_mix_finds_the_same_questions(tmp_path):
+def test_mono_mix_finds_the_same_questions_and_the_interruption(tmp_path):
     path = tmp_path / "mono_call.wav"
     truth = make_call(SCRIPT, path)
     proc = run_cli("analyze", str(path), "--json", "-o", str(tmp_path / "out"))
@@ -114,6 +114,15 @@ def test_mono_mix_finds_the_same_questions(tmp_path):
     waits = sorted(round(q["wait_s"]) for q in r["metrics"]["questions"])
     assert waits == [1, 1, 5], r["metrics"]["questions"]
     assert abs(r["metrics"]["talk_ratio"] - _truth_ratio(truth)) < 0.05
+    # Both voices are in one channel here: the interruption is found by the overlap
+    # detector, not by channels. Shorter flagged overlaps must stay under the grace.
+    assert r["metrics"]["interruption_counts"]["measured"] is True
+    interruptions = r["metrics"]["interruptions"]
+    assert len(interruptions) == 1, interruptions
+    i = interruptions[0]
+    assert (i["by"], i["of"]) == ("rep", "customer")
+    assert abs(i["start"] - truth[9].start) <= TOL, (i, truth[9])
+    assert abs(i["overlap_s"] - (truth[8].end - truth[9].start)) <= TOL, i
 
 
 def _truth_ratio(truth) -> float:

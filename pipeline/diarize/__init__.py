@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 BACKENDS = ("channels", "embedded", "pyannote")
 # Whether a backend can put two speakers on the same moment. Without that, a mono call's
 # interruptions cannot be seen at all, and the scorecard says so instead of showing 0.
-DETECTS_OVERLAP = {"channels": True, "embedded": False, "pyannote": True}
+# A backend may override this per run in ``Diarization.info["detects_overlap"]`` (the
+# embedded backend with its overlap detector switched off).
+DETECTS_OVERLAP = {"channels": True, "embedded": True, "pyannote": True}
 CHOICES = ("auto", *BACKENDS)
 
 

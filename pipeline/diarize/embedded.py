@@ -8,7 +8,10 @@
 4. Each 10 ms frame is scored against every speaker: the mean of the (per-speaker
    z-scored) similarities of the windows that cover it.
 5. A speaker change close to a pause moves into the pause; short same-speaker pauses
-   are bridged. Overlap is not modelled (see docs/diarization.md for what was measured).
+   are bridged.
+6. Overlapped speech (``overlap.py``, a read-out of whisper's encoder) gets a second
+   speaker: the nearest other speaker in time, since two people talk at once mostly
+   where one takes over from the other.
 
 Long calls stay in bounded memory: the mel spectrogram is computed a minute at a time,
 windows are embedded in batches, and clustering looks at a bounded sample.
@@ -31,6 +34,7 @@ from listenlens.pipeline.diarize.embedded_encoder import (
     shared_encoder,
     window_starts,
 )
+from listenlens.pipeline.diarize.overlap import FRAME_S as OVERLAP_FRAME_S
 from listenlens.pipeline.timeline import Turn
 from listenlens.pipeline.vad import speech_regions
 
@@ -65,7 +69,9 @@ class EmbeddedSettings:
     region_min_s: float = 0.4
     region_margin: float = 0.5  # calibrated-score lead the region's own voice needs
     refine: bool = False  # Gaussian change-point refinement: measured no gain, off
-    overlap_margin: float | None = None  # second speaker by score margin: measured no gain, off
+    overlap: bool = True  # detect overlapped speech and give it a second speaker
+    overlap_threshold: float | None = None  # None: the threshold trained with the detector
+    overlap_min_s: float = 0.2  # shorter flagged stretches are dropped
 
     def with_(self, **changes) -> "EmbeddedSettings":
         return replace(self, **changes)
@@ -76,9 +82,18 @@ class EmbeddedDiarizer:
 
     name = "embedded"
 
-    def __init__(self, settings: EmbeddedSettings | None = None, *, encoder=None):
+    def __init__(self, settings: EmbeddedSettings | None = None, *, encoder=None, overlap_detector=None):
         self.settings = settings or EmbeddedSettings()
         self._encoder = encoder
+        self._overlap = overlap_detector
+
+    @property
+    def overlap_detector(self):
+        if self._overlap is None:
+            from listenlens.pipeline.diarize.overlap import OverlapDetector
+
+            self._overlap = OverlapDetector()
+        return self._overlap
 
     @property
     def encoder(self):
@@ -123,7 +138,8 @@ class EmbeddedDiarizer:
         win = int(round(s.window_s / FRAME_S))
         step = max(1, int(round(s.step_s / FRAME_S)))
         starts = window_starts(len(mel), win, step)
-        total = len(starts)
+        overlap_steps = -(-len(x) // (30 * audio.sample_rate)) if s.overlap else 0
+        total = len(starts) + overlap_steps
         emb = embed_windows(
             self.encoder,
             mel,
@@ -164,14 +180,16 @@ class EmbeddedDiarizer:
         if s.region_max_s and clustering.centroids.shape[0] > 1:
             labels = _judge_short_regions(self.encoder, mel, idx, labels, raw, clustering.centroids, s)
         second = None
-        if s.overlap_margin is not None and clustering.centroids.shape[0] > 1:
-            second = _second_speaker(scores, labels, s.overlap_margin, int(round(s.min_turn_s / FRAME_S)))
+        if s.overlap and clustering.centroids.shape[0] > 1:
+            flagged = self._overlapped(x, regions, idx, s, lambda done, n: progress("diarize", len(starts) + done, total + 1))
+            second = _second_speaker(labels, flagged)
+            info["overlap_s"] = round(float(np.sum(second >= 0)) * FRAME_S, 2)
+        info["detects_overlap"] = s.overlap
 
         names = _names_by_first_turn(labels)
         turns = _turns(idx, labels, names, s.bridge_s, duration)
         if second is not None:
-            turns += _turns(idx[second >= 0], second[second >= 0], names, 0.0, duration, join_gap=1)
-            turns.sort(key=lambda t: (t.start, t.end, t.speaker))
+            turns = _union_by_speaker(turns + _turns(idx[second >= 0], second[second >= 0], names, 0.0, duration))
         info.update(
             speakers=len(set(names.values())),
             windows=total,
@@ -179,6 +197,28 @@ class EmbeddedDiarizer:
         )
         progress("diarize", total + 1, total + 1)
         return Diarization(turns=turns, backend=self.name, info=info)
+
+
+    def _overlapped(self, x, regions, idx, s: EmbeddedSettings, progress) -> np.ndarray:
+        """Per speech frame (``idx``), whether two or more people speak in it."""
+        detector = self.overlap_detector
+
+        def no_speech(start_s, end_s):
+            return not any(a < end_s and b > start_s for a, b in regions)
+
+        p = detector.probabilities(x, skip=no_speech, progress=progress)
+        threshold = detector.model.threshold if s.overlap_threshold is None else s.overlap_threshold
+        # Detector frames are 20 ms, the diarizer's 10 ms.
+        per = int(round(OVERLAP_FRAME_S / FRAME_S))
+        flagged = p[np.minimum(idx // per, len(p) - 1)] > threshold
+        # Runs in recording time: a pause ends a run.
+        brk = np.flatnonzero((np.diff(flagged.astype(np.int8)) != 0) | (np.diff(idx) > 1)) + 1
+        bounds = np.concatenate([[0], brk, [len(idx)]])
+        min_len = int(round(s.overlap_min_s / FRAME_S))
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            if flagged[a] and b - a < min_len:
+                flagged[a:b] = False
+        return flagged
 
 
 def _judge_short_regions(encoder, mel, idx, labels, raw_sims, centroids, s: EmbeddedSettings) -> np.ndarray:
@@ -301,16 +341,28 @@ def _snap_to_pauses(labels: np.ndarray, idx: np.ndarray, reach: int) -> np.ndarr
     return out
 
 
-def _second_speaker(scores: np.ndarray, labels: np.ndarray, margin: float, min_len: int) -> np.ndarray:
-    """Frames where another speaker scores within ``margin`` of the chosen one."""
-    masked = scores.copy()
-    masked[np.arange(len(labels)), labels] = -np.inf
-    other = np.argmax(masked, axis=1)
-    close = scores[np.arange(len(labels)), labels] - masked[np.arange(len(labels)), other] < margin
-    second = np.where(close, other, -1)
-    for a, b, lab in _runs(second):
-        if lab >= 0 and b - a < min_len:
-            second[a:b] = -1
+def _second_speaker(labels: np.ndarray, flagged: np.ndarray) -> np.ndarray:
+    """For each flagged frame, the speaker of the nearest other turn; -1 elsewhere.
+
+    Two people talk at once mostly where one cuts in on (or hands over to) the other,
+    so the voice heard with the labelled speaker is the one whose turn lies nearest.
+    """
+    second = np.full(len(labels), -1, dtype=labels.dtype)
+    runs = _runs(labels)
+    for i, (a, b, _) in enumerate(runs):
+        frames = np.flatnonzero(flagged[a:b]) + a
+        if len(frames) == 0:
+            continue
+        before = runs[i - 1] if i > 0 else None
+        after = runs[i + 1] if i + 1 < len(runs) else None
+        if before is None and after is None:
+            continue
+        if before is None or after is None:
+            second[frames] = (before or after)[2]
+            continue
+        # Nearer neighbour per frame: the turn that ended before it or the one after.
+        nearer_after = (after[0] - frames) < (frames - (before[1] - 1))
+        second[frames] = np.where(nearer_after, after[2], before[2])
     return second
 
 
@@ -342,6 +394,21 @@ def _turns(idx, labels, names, bridge_s, duration, join_gap: int = 1) -> list[Tu
         turns += [Turn(round(a, 3), round(b, 3), name) for a, b in merged]
     turns.sort(key=lambda t: (t.start, t.end, t.speaker))
     return turns
+
+
+def _union_by_speaker(turns: list[Turn]) -> list[Turn]:
+    """One turn per stretch a speaker is heard, whether alone or under someone else."""
+    out: list[Turn] = []
+    for name in sorted({t.speaker for t in turns}):
+        spans: list[list[float]] = []
+        for t in sorted((t for t in turns if t.speaker == name), key=lambda t: t.start):
+            if spans and t.start <= spans[-1][1] + 1e-6:
+                spans[-1][1] = max(spans[-1][1], t.end)
+            else:
+                spans.append([t.start, t.end])
+        out += [Turn(a, b, name) for a, b in spans]
+    out.sort(key=lambda t: (t.start, t.end, t.speaker))
+    return out
 
 
 def _other_speaks(spans, name, start, end) -> bool:

@@ -1,0 +1,117 @@
+"""Overlapped speech in mono recordings: the detector, and who gets the second voice."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from callsynth import Line, make_call
+from listenlens.errors import ModelError
+from listenlens.pipeline.audio import load_audio
+from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer, EmbeddedSettings, _second_speaker, _union_by_speaker
+from listenlens.pipeline.diarize.overlap import OverlapDetector, OverlapModel
+from listenlens.pipeline.timeline import Turn, turns_annotation
+
+
+def test_second_voice_is_the_nearest_other_turn():
+    labels = np.array([0] * 10 + [1] * 10 + [0] * 10)
+    flagged = np.zeros(30, dtype=bool)
+    flagged[7:13] = True  # across the first change
+    flagged[27:30] = True  # the end of the last turn: only a turn before it
+    second = _second_speaker(labels, flagged)
+    assert second[7:10].tolist() == [1, 1, 1]  # speaker 0's frames hear speaker 1
+    assert second[10:13].tolist() == [0, 0, 0]  # and the reverse after the change
+    assert second[27:30].tolist() == [1, 1, 1]
+    assert (second[~flagged] == -1).all()
+
+
+def test_one_speaker_has_no_second_voice():
+    labels = np.zeros(20, dtype=np.int64)
+    assert (_second_speaker(labels, np.ones(20, dtype=bool)) == -1).all()
+
+
+def test_a_speaker_heard_alone_and_under_another_is_one_turn():
+    turns = [Turn(0.0, 5.0, "A"), Turn(5.0, 9.0, "B"), Turn(4.2, 5.0, "B"), Turn(5.0, 5.6, "A")]
+    merged = _union_by_speaker(turns)
+    assert merged == [Turn(0.0, 5.6, "A"), Turn(4.2, 9.0, "B")]
+
+
+def test_weights_round_trip_and_give_probabilities(tmp_path):
+    model = OverlapModel.load()
+    assert 0 < model.threshold < 1 and model.smooth_frames >= 1
+    assert model.info["trained_on"].startswith("AMI")  # provenance travels with the weights
+    path = tmp_path / "copy.npz"
+    model.save(path)
+    again = OverlapModel.load(path)
+    feats = np.random.default_rng(0).normal(size=(200, len(model.mean))).astype(np.float32)
+    p = again.probabilities(feats)
+    assert p.shape == (200,) and ((p >= 0) & (p <= 1)).all()
+    np.testing.assert_allclose(p, model.probabilities(feats), rtol=1e-6)
+
+
+def test_unreadable_weights_are_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not an npz")
+    with pytest.raises(ModelError, match="cannot be read.*train_overlap"):
+        OverlapModel.load(bad)
+
+
+@pytest.fixture(scope="module")
+def overlapping_call(tmp_path_factory):
+    """A mono call with one 1.5 s overlap and clean hand-overs (0.7 s or more) elsewhere."""
+    path = tmp_path_factory.mktemp("overlap") / "overlap.wav"
+    truth = make_call(
+        [
+            Line("rep", "Thanks for taking the call today, I wanted to ask about your renewal.", at=0.5),
+            Line("customer", "Sure, we have been looking at the contract for a few weeks now.", gap=0.8),
+            Line("rep", "What would you change about the current plan if you could?", gap=0.9),
+            Line("customer", "Mostly the price, and the support hours, which never match our shifts.", gap=1.0),
+            Line("rep", "I hear you, and we can certainly look at both of those together.", gap=-1.5),
+            Line("customer", "That would help a lot, thank you.", gap=0.8),
+        ],
+        path,
+    )
+    return path, truth
+
+
+@pytest.mark.slow
+def test_mono_overlap_is_found_where_it_was_placed(overlapping_call):
+    path, truth = overlapping_call
+    out = EmbeddedDiarizer().diarize(load_audio(path))
+    assert out.info["detects_overlap"] is True
+    found = turns_annotation(out.turns).get_overlap()
+    placed = (truth[4].start, truth[3].end)  # the rep starts under the customer
+    hit = [s for s in found if s.start < placed[1] and s.end > placed[0]]
+    assert hit, (list(found), placed)
+    covered = sum(min(s.end, placed[1]) - max(s.start, placed[0]) for s in hit)
+    assert covered >= 0.5 * (placed[1] - placed[0]), (list(found), placed)
+    # Elsewhere the parties hand over with a pause: nothing there reaches the 0.5 s
+    # interruption grace.
+    stray = [s for s in found if not (s.start < placed[1] + 0.3 and s.end > placed[0] - 0.3)]
+    assert all(s.duration < 0.5 for s in stray), stray
+
+
+@pytest.mark.slow
+def test_without_the_detector_mono_turns_never_overlap(overlapping_call):
+    path, _ = overlapping_call
+    out = EmbeddedDiarizer(EmbeddedSettings(overlap=False)).diarize(load_audio(path))
+    assert out.info["detects_overlap"] is False
+    assert turns_annotation(out.turns).get_overlap().duration() == 0
+
+
+def test_detector_skips_chunks_without_speech():
+    class CountingEncoder:
+        calls = 0
+
+        def feature_extractor(self, seg):
+            return np.zeros((80, 3000), dtype=np.float32)
+
+        def encode(self, mel):
+            CountingEncoder.calls += 1
+            return np.zeros((1, 1500, 384), dtype=np.float32)
+
+    detector = OverlapDetector(encoder=CountingEncoder())
+    x = np.zeros(16000 * 75, dtype=np.float32)  # three chunks of 30 s
+    p = detector.probabilities(x, skip=lambda a, b: a >= 30)  # speech only in the first
+    assert CountingEncoder.calls == 1
+    assert p.shape == (75 * 50,)
