@@ -8,7 +8,13 @@ import pytest
 from callsynth import Line, make_call
 from listenlens.errors import ModelError
 from listenlens.pipeline.audio import load_audio
-from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer, EmbeddedSettings, _second_speaker, _union_by_speaker
+from listenlens.pipeline.diarize.embedded import (
+    EmbeddedDiarizer,
+    EmbeddedSettings,
+    _second_speaker,
+    _stretches_with_a_change,
+    _union_by_speaker,
+)
 from listenlens.pipeline.diarize.overlap import OverlapDetector, OverlapModel
 from listenlens.pipeline.timeline import Turn, turns_annotation
 
@@ -23,6 +29,15 @@ def test_second_voice_is_the_nearest_other_turn():
     assert second[10:13].tolist() == [0, 0, 0]  # and the reverse after the change
     assert second[27:30].tolist() == [1, 1, 1]
     assert (second[~flagged] == -1).all()
+
+
+def test_overlap_needs_a_hand_over_without_a_pause():
+    # Frames 0-9 and 10-19 are unbroken speech with a change inside; frame 30 follows a
+    # pause, and the change at 30 happens in that pause: nobody talked over anybody.
+    idx = np.array(list(range(0, 20)) + list(range(30, 40)))
+    labels = np.array([0] * 10 + [1] * 10 + [0] * 10)
+    keep = _stretches_with_a_change(idx, labels)
+    assert keep[:20].all() and not keep[20:].any()
 
 
 def test_one_speaker_has_no_second_voice():

@@ -72,6 +72,9 @@ class EmbeddedSettings:
     overlap: bool = True  # detect overlapped speech and give it a second speaker
     overlap_threshold: float | None = None  # None: the threshold trained with the detector
     overlap_min_s: float = 0.2  # shorter flagged stretches are dropped
+    # Overlap is kept only in a stretch of unbroken speech where the speaker changes:
+    # with a pause at the hand-over nobody talked over anybody.
+    overlap_needs_change: bool = True
 
     def with_(self, **changes) -> "EmbeddedSettings":
         return replace(self, **changes)
@@ -182,6 +185,8 @@ class EmbeddedDiarizer:
         second = None
         if s.overlap and clustering.centroids.shape[0] > 1:
             flagged = self._overlapped(x, regions, idx, s, lambda done, n: progress("diarize", len(starts) + done, total + 1))
+            if s.overlap_needs_change:
+                flagged &= _stretches_with_a_change(idx, labels)
             second = _second_speaker(labels, flagged)
             info["overlap_s"] = round(float(np.sum(second >= 0)) * FRAME_S, 2)
         info["detects_overlap"] = s.overlap
@@ -338,6 +343,16 @@ def _snap_to_pauses(labels: np.ndarray, idx: np.ndarray, reach: int) -> np.ndarr
             out[p:c] = after
         else:
             out[c:p] = before
+    return out
+
+
+def _stretches_with_a_change(idx: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per speech frame: does its pause-bounded stretch of speech hold a speaker change?"""
+    out = np.zeros(len(idx), dtype=bool)
+    cuts = np.flatnonzero(np.diff(idx) > 1) + 1
+    bounds = np.concatenate([[0], cuts, [len(idx)]])
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        out[a:b] = b > a and bool(np.any(labels[a:b] != labels[a]))
     return out
 
 
