@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-_TUNED = re.compile(r"\b(tuned|tuning|chosen on|selected on)\b", re.IGNORECASE)
+_TUNED_SECTION = re.compile(r"^### What was tuned on which data\n(.*?)(?=^#|\Z)", re.MULTILINE | re.DOTALL)
 TUNING_DOC = Path(__file__).resolve().parents[1] / "docs" / "diarization.md"
 
 
@@ -172,22 +172,20 @@ def _tuning(r: dict) -> list[str]:
     elif claims:
         out += ["", "What `docs/diarization.md` says was tuned, and on what:", ""] + [f"- {c}" for c in claims]
     else:
-        out.append("`docs/diarization.md` reports no threshold tuned on ../shared/data (checked when this file was generated).")
+        out.append("`docs/diarization.md` has no \"What was tuned on which data\" section: add one (checked when this file was generated).")
     return out
 
 
-def tuning_claims() -> list[str] | None:
-    """Sentences of docs/diarization.md that say what was tuned on what (None: no such file)."""
-    if not TUNING_DOC.exists():
+def tuning_claims(doc: Path = TUNING_DOC) -> list[str] | None:
+    """The bullets of docs/diarization.md's "What was tuned on which data" section
+    (None: no such file; [] : no such section)."""
+    if not doc.exists():
         return None
-    text = TUNING_DOC.read_text(encoding="utf-8")
-    keep = []
-    for para in re.split(r"\n\s*\n", text):
-        flat = " ".join(line.strip().lstrip("-*> ").strip() for line in para.splitlines())
-        for sentence in re.split(r"(?<=[.!?])\s+", flat):
-            if _TUNED.search(sentence):
-                keep.append(sentence.strip())
-    return keep
+    text = doc.read_text(encoding="utf-8")
+    match = _TUNED_SECTION.search(text)
+    if match is None:
+        return []
+    return [line[2:].strip() for line in match.group(1).splitlines() if line.startswith("- ")]
 
 
 def _peer(r: dict) -> list[str]:
