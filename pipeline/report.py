@@ -119,7 +119,8 @@ def render_scorecard(result: dict[str, Any], console: Console, *, worst: int = 5
     facts.append(f"Questions asked: {rule.get('asked', 0)}, honoured the 4-second rule: {rule.get('honoured', 0)}\n")
     facts.append(
         f"Interruptions: rep on customer {counts.get('rep_on_customer', 0)}, "
-        f"customer on rep {counts.get('customer_on_rep', 0)}\n"
+        f"customer on rep {counts.get('customer_on_rep', 0)}"
+        f"{' (estimated: overlaps detected in a mono recording)' if counts.get('estimated') else ''}\n"
         if counts.get("measured", True)
         else "Interruptions: not measured (mono call: overlapping speech is not separated)\n"
     )

@@ -235,6 +235,9 @@ def score_call(timeline: CallTimeline, config: ScorecardConfig | None = None, *,
     # every interruption: report "not measured", never a reassuring 0.
     overlap_seen = bool(timeline.source.get("diarizer", {}).get("detects_overlap", True))
     metrics["interruption_counts"]["measured"] = overlap_seen
+    # Overlaps from separate channels are exact; from a mono mix they are detected, and a
+    # coach should know which kind of count they are reading.
+    metrics["interruption_counts"]["estimated"] = timeline.source.get("diarizer", {}).get("backend") == "embedded"
     reasons = {
         "talk_ratio": "neither a rep nor a customer spoke",
         "longest_monologue": "no rep turn",

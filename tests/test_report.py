@@ -75,3 +75,7 @@ def test_mono_call_says_interruptions_were_not_measured(card):
     text = render(mono)
     assert "Interruptions: not measured" in text
     assert "Interruptions: rep on customer" in render(card)
+    estimated = copy.deepcopy(card)
+    estimated["metrics"]["interruption_counts"]["estimated"] = True
+    assert "estimated: overlaps detected in a mono recording" in render(estimated)
+    assert "estimated" not in render(card).split("Interruptions:")[1].splitlines()[0]

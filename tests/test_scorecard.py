@@ -206,8 +206,13 @@ def test_interruptions_are_not_measured_when_the_diarizer_cannot_see_overlap():
     assert comp["applicable"] is False and "not measured" in comp["reason"]
     assert result["metrics"]["interruption_counts"]["measured"] is False
     tl.source["diarizer"]["detects_overlap"] = True
-    comp = {c["name"]: c for c in score_call(tl, embedder=_NoSemantic())["components"]}["interruptions"]
+    result = score_call(tl, embedder=_NoSemantic())
+    comp = {c["name"]: c for c in result["components"]}["interruptions"]
     assert comp["applicable"] is True and comp["value"] == 0
+    # Mono overlaps are detected, not separated: the counts say they are estimates.
+    assert result["metrics"]["interruption_counts"]["estimated"] is True
+    tl.source["diarizer"] = {"backend": "channels", "detects_overlap": True}
+    assert score_call(tl, embedder=_NoSemantic())["metrics"]["interruption_counts"]["estimated"] is False
 
 
 class _NoSemantic:

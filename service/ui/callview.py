@@ -126,16 +126,18 @@ def _facts(metrics: dict[str, Any]) -> list[tuple[str, str]]:
     talk = metrics.get("talk_time_s") or {}
     rule = metrics.get("four_second_rule") or {}
     counts = metrics.get("interruption_counts") or {}
-    # A mono call's diarizer cannot see overlap; "0" would be a false reassurance.
+    # Without overlap detection "0" would be a false reassurance; with it, on a mono call,
+    # the count is an estimate and says so.
     measured = counts.get("measured", True)
+    mark = " (estimated, mono)" if counts.get("estimated") else ""
     facts = [
         ("Rep talk time", value_text(talk.get("rep"), "seconds")),
         ("Customer talk time", value_text(talk.get("customer"), "seconds")),
         ("Silence", value_text(metrics.get("non_talk_s"), "seconds")),
         ("Questions asked", str(rule.get("asked", len(metrics.get("questions") or [])))),
         ("Median wait after a question", value_text(rule.get("median_wait_s"), "seconds")),
-        ("Rep interrupted customer", str(counts.get("rep_on_customer", "–")) if measured else "not measured"),
-        ("Customer interrupted rep", str(counts.get("customer_on_rep", "–")) if measured else "not measured"),
+        ("Rep interrupted customer", f"{counts.get('rep_on_customer', '–')}{mark}" if measured else "not measured"),
+        ("Customer interrupted rep", f"{counts.get('customer_on_rep', '–')}{mark}" if measured else "not measured"),
         ("Paraphrases", str(len(metrics.get("paraphrases") or []))),
     ]
     return facts

@@ -184,3 +184,14 @@ def test_timeline_markers_sit_at_their_times():
     assert q["x"] == pytest.approx(x0 + w * 0.5) and q["ww"] == pytest.approx(w * 0.02) and q["cls"] == "bad"
     assert svg["interruptions"][0]["x"] == pytest.approx(x0 + w * 0.75)
     assert svg["interruptions"][0]["y"] == svg["lanes"][0]["y"]
+
+
+def test_interruption_facts_say_not_measured_estimated_or_exact():
+    from listenlens.service.ui.callview import _facts
+
+    def shown(counts):
+        return dict(_facts({"interruption_counts": counts}))["Rep interrupted customer"]
+
+    assert shown({"rep_on_customer": 2, "measured": True, "estimated": False}) == "2"
+    assert shown({"rep_on_customer": 2, "measured": True, "estimated": True}) == "2 (estimated, mono)"
+    assert shown({"rep_on_customer": 0, "measured": False}) == "not measured"
