@@ -51,7 +51,8 @@ class AsrSegment:
 
 
 @lru_cache(maxsize=2)
-def _load(model: str, device: str, compute_type: str, cpu_threads: int):
+def load_whisper(model: str, device: str, compute_type: str, cpu_threads: int):
+    """One loaded model per setting and process (the overlap detector shares tiny.en)."""
     from faster_whisper import WhisperModel
 
     try:
@@ -72,7 +73,7 @@ class Transcriber:
         self.model_path = asr_model_path(s.model)
         # CTranslate2's own default is 4 threads; on a 2-core machine that oversubscribes.
         threads = s.cpu_threads or (os.cpu_count() or 1)
-        self.model = _load(self.model_path, s.device, s.compute_type, threads)
+        self.model = load_whisper(self.model_path, s.device, s.compute_type, threads)
 
     @property
     def description(self) -> dict:

@@ -114,19 +114,36 @@ def test_without_the_detector_mono_turns_never_overlap(overlapping_call):
     assert turns_annotation(out.turns).get_overlap().duration() == 0
 
 
-def test_detector_skips_chunks_without_speech():
-    class CountingEncoder:
-        calls = 0
+class _CountingEncoder:
+    """Stands in for whisper: records each window's length, returns its frame count."""
 
-        def feature_extractor(self, seg):
-            return np.zeros((80, 3000), dtype=np.float32)
+    def __init__(self):
+        self.windows = []
 
-        def encode(self, mel):
-            CountingEncoder.calls += 1
-            return np.zeros((1, 1500, 384), dtype=np.float32)
+    def feature_extractor(self, seg):
+        self.windows.append(len(seg))
+        return np.zeros((80, 3000), dtype=np.float32)
 
-    detector = OverlapDetector(encoder=CountingEncoder())
-    x = np.zeros(16000 * 75, dtype=np.float32)  # three chunks of 30 s
-    p = detector.probabilities(x, skip=lambda a, b: a >= 30)  # speech only in the first
-    assert CountingEncoder.calls == 1
-    assert p.shape == (75 * 50,)
+    def encode(self, mel):
+        return np.zeros((1, 1500, 384), dtype=np.float32)
+
+
+def test_only_the_given_spans_are_encoded_packed_into_few_windows():
+    encoder = _CountingEncoder()
+    detector = OverlapDetector(encoder=encoder)
+    x = np.zeros(16000 * 600, dtype=np.float32)  # 10 minutes
+    spans = [(30.0 * k, 30.0 * k + 2.0) for k in range(20)]  # 20 stretches of 2 s
+    p = detector.probabilities(x, spans)
+    assert p.shape == (600 * 50,)
+    # 20 x (2 s + 2 x 1 s of context + 0.2 s gap) = 84 s: three windows, not twenty.
+    assert len(encoder.windows) == 3 and all(n <= 16000 * 30 for n in encoder.windows)
+    outside = np.ones(len(p), dtype=bool)
+    for a, b in spans:
+        outside[max(0, int((a - 1) * 50)) : int((b + 1) * 50)] = False
+    assert (p[outside] == 0).all() and (p[~outside] > 0).all()
+
+
+def test_a_span_longer_than_a_window_is_cut():
+    encoder = _CountingEncoder()
+    OverlapDetector(encoder=encoder).probabilities(np.zeros(16000 * 100, dtype=np.float32), [(5.0, 75.0)])
+    assert len(encoder.windows) == 3 and all(n <= 16000 * 30 for n in encoder.windows)

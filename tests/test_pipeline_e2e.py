@@ -34,6 +34,7 @@ SCRIPT = [
     Line("customer", "Exactly.", gap=0.7),
 ]
 TOL = 0.3
+MONO_OVERLAP_TOL = 0.5
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -122,7 +123,9 @@ def test_mono_mix_finds_the_same_questions_and_the_interruption(tmp_path):
     i = interruptions[0]
     assert (i["by"], i["of"]) == ("rep", "customer")
     assert abs(i["start"] - truth[9].start) <= TOL, (i, truth[9])
-    assert abs(i["overlap_s"] - (truth[8].end - truth[9].start)) <= TOL, i
+    # Its length is an estimate: the detector's edges are a few tenths of a second wide
+    # (docs/diarization.md), so the mono tolerance on length is wider than on the start.
+    assert abs(i["overlap_s"] - (truth[8].end - truth[9].start)) <= MONO_OVERLAP_TOL, i
 
 
 def _truth_ratio(truth) -> float:

@@ -141,7 +141,7 @@ class EmbeddedDiarizer:
         win = int(round(s.window_s / FRAME_S))
         step = max(1, int(round(s.step_s / FRAME_S)))
         starts = window_starts(len(mel), win, step)
-        overlap_steps = -(-len(x) // (30 * audio.sample_rate)) if s.overlap else 0
+        overlap_steps = -(-len(x) // (30 * audio.sample_rate)) if s.overlap else 0  # at most one per 30 s
         total = len(starts) + overlap_steps
         emb = embed_windows(
             self.encoder,
@@ -184,9 +184,10 @@ class EmbeddedDiarizer:
             labels = _judge_short_regions(self.encoder, mel, idx, labels, raw, clustering.centroids, s)
         second = None
         if s.overlap and clustering.centroids.shape[0] > 1:
-            flagged = self._overlapped(x, regions, idx, s, lambda done, n: progress("diarize", len(starts) + done, total + 1))
-            if s.overlap_needs_change:
-                flagged &= _stretches_with_a_change(idx, labels)
+            # The detector's window count is known only now: scale it to the share reserved.
+            flagged = self._overlapped(
+                x, idx, labels, s, lambda done, n: progress("diarize", len(starts) + overlap_steps * done // max(n, 1), total + 1)
+            )
             second = _second_speaker(labels, flagged)
             info["overlap_s"] = round(float(np.sum(second >= 0)) * FRAME_S, 2)
         info["detects_overlap"] = s.overlap
@@ -203,27 +204,27 @@ class EmbeddedDiarizer:
         progress("diarize", total + 1, total + 1)
         return Diarization(turns=turns, backend=self.name, info=info)
 
-
-    def _overlapped(self, x, regions, idx, s: EmbeddedSettings, progress) -> np.ndarray:
+    def _overlapped(self, x, idx, labels, s: EmbeddedSettings, progress) -> np.ndarray:
         """Per speech frame (``idx``), whether two or more people speak in it."""
+        candidates = _stretches_with_a_change(idx, labels) if s.overlap_needs_change else np.ones(len(idx), bool)
+        spans = [(idx[a] * FRAME_S, (idx[b - 1] + 1) * FRAME_S) for a, b, on in _bool_runs(candidates, idx) if on]
         detector = self.overlap_detector
-
-        def no_speech(start_s, end_s):
-            return not any(a < end_s and b > start_s for a, b in regions)
-
-        p = detector.probabilities(x, skip=no_speech, progress=progress)
+        p = detector.probabilities(x, spans, progress=progress)
         threshold = detector.model.threshold if s.overlap_threshold is None else s.overlap_threshold
-        # Detector frames are 20 ms, the diarizer's 10 ms.
-        per = int(round(OVERLAP_FRAME_S / FRAME_S))
-        flagged = p[np.minimum(idx // per, len(p) - 1)] > threshold
-        # Runs in recording time: a pause ends a run.
-        brk = np.flatnonzero((np.diff(flagged.astype(np.int8)) != 0) | (np.diff(idx) > 1)) + 1
-        bounds = np.concatenate([[0], brk, [len(idx)]])
+        per = int(round(OVERLAP_FRAME_S / FRAME_S))  # detector frames are 20 ms, ours 10 ms
+        flagged = candidates & (p[np.minimum(idx // per, len(p) - 1)] > threshold)
         min_len = int(round(s.overlap_min_s / FRAME_S))
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            if flagged[a] and b - a < min_len:
+        for a, b, on in _bool_runs(flagged, idx):
+            if on and b - a < min_len:
                 flagged[a:b] = False
         return flagged
+
+
+def _bool_runs(mask: np.ndarray, idx: np.ndarray) -> list[tuple[int, int, bool]]:
+    """Runs of equal ``mask`` values that a pause (a gap in ``idx``) also ends."""
+    brk = np.flatnonzero((np.diff(mask.astype(np.int8)) != 0) | (np.diff(idx) > 1)) + 1
+    bounds = np.concatenate([[0], brk, [len(idx)]])
+    return [(int(a), int(b), bool(mask[a])) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
 def _judge_short_regions(encoder, mel, idx, labels, raw_sims, centroids, s: EmbeddedSettings) -> np.ndarray:

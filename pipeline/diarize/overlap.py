@@ -22,7 +22,7 @@ development, test and the phone-call sample are held apart. What it scores there
 from __future__ import annotations
 
 import json
-import threading
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -103,31 +103,69 @@ class OverlapDetector:
             self._encoder = shared_whisper_encoder()
         return self._encoder
 
-    def features(self, x: np.ndarray, *, skip=None, progress=None) -> np.ndarray:
-        """Encoder frames (n x 384) of ``x``; chunks for which ``skip(start_s, end_s)``
-        is true are left at zero (no speech there, nothing to detect).
-        ``progress(done, total)`` is called after each 30 s chunk."""
-        n = len(x) // (SAMPLE_RATE // 50)
-        out = np.zeros((n, 384), dtype=np.float32)
-        chunks = range(0, len(x), _CHUNK)
-        for i, start in enumerate(chunks):
+    def probabilities(self, x: np.ndarray, spans=None, *, progress=None) -> np.ndarray:
+        """Per 20 ms frame of ``x``, the probability that two or more people speak.
+
+        Only ``spans`` (seconds; default: all of ``x``) are looked at, 0 elsewhere. The
+        encoder always takes 30 s, so the spans (each with ``_CONTEXT_S`` of context) are
+        packed into as few 30 s windows as they fit in: on a call where most hand-overs
+        have a pause, only a fraction of the speech needs encoding.
+        ``progress(done, total)`` is called after each window.
+        """
+        n = len(x) // _HOP
+        out = np.zeros(n, dtype=np.float32)
+        if spans is None:
+            spans = [(0.0, n * FRAME_S)]
+        pieces = _pieces(spans, n)
+        windows = _pack(pieces)
+        for i, window in enumerate(windows):
             if progress is not None:
-                progress(i, len(chunks))
-            seg = x[start : start + _CHUNK]
-            a = start // (SAMPLE_RATE // 50)
-            b = min(n, a + len(seg) // (SAMPLE_RATE // 50))
-            if b <= a or (skip is not None and skip(start / SAMPLE_RATE, (start + len(seg)) / SAMPLE_RATE)):
-                continue
-            out[a:b] = encode_chunk(self.encoder, seg)[: b - a]
+                progress(i, len(windows))
+            gap = np.zeros(_GAP_FRAMES * _HOP, dtype=np.float32)
+            audio = np.concatenate([part for a, b in window for part in (x[a * _HOP : b * _HOP], gap)])
+            feats = encode_chunk(self.encoder, audio)
+            at = 0
+            for a, b in window:
+                out[a:b] = self.model.probabilities(feats[at : at + (b - a)])
+                at += b - a + _GAP_FRAMES
+        if progress is not None:
+            progress(len(windows), len(windows))
         return out
 
-    def probabilities(self, x: np.ndarray, *, skip=None, progress=None) -> np.ndarray:
-        """Per 20 ms frame of ``x``, the probability that two or more people speak."""
-        return self.model.probabilities(self.features(x, skip=skip, progress=progress))
 
-    @staticmethod
-    def chunks(n_samples: int) -> int:
-        return -(-n_samples // _CHUNK)
+_HOP = SAMPLE_RATE // 50  # samples per encoder frame
+_CONTEXT_S = 1.0  # audio either side of a span: the 0.5 s smoothing and the encoder's view
+_GAP_FRAMES = 10  # 0.2 s of silence between packed pieces
+
+
+def _pieces(spans, n: int) -> list[tuple[int, int]]:
+    """Spans with context, in encoder frames, merged, and cut to fit one window each."""
+    ctx = int(_CONTEXT_S / FRAME_S)
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        a, b = max(0, int(start / FRAME_S) - ctx), min(n, int(np.ceil(end / FRAME_S)) + ctx)
+        if b <= a:
+            continue
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    room = _CHUNK_FRAMES - _GAP_FRAMES
+    return [(a, min(b, a + room)) for a0, b in merged for a in range(a0, b, room)]
+
+
+def _pack(pieces: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Pieces in order, into windows of at most one encoder input each."""
+    windows: list[list[tuple[int, int]]] = []
+    used = _CHUNK_FRAMES
+    for a, b in pieces:
+        size = b - a + _GAP_FRAMES
+        if used + size > _CHUNK_FRAMES:
+            windows.append([])
+            used = 0
+        windows[-1].append((a, b))
+        used += size
+    return windows
 
 
 def encode_chunk(model, seg: np.ndarray) -> np.ndarray:
@@ -138,18 +176,14 @@ def encode_chunk(model, seg: np.ndarray) -> np.ndarray:
     return np.asarray(model.encode(mel[:, : 2 * _CHUNK_FRAMES]))[0]
 
 
-_lock = threading.Lock()
-_whisper = None
-
-
 def shared_whisper_encoder():
-    """The bundled ``tiny.en`` model, loaded once per process, used for its encoder only."""
-    global _whisper
-    with _lock:
-        if _whisper is None:
-            from faster_whisper import WhisperModel
+    """The bundled ``tiny.en`` on CPU, used for its encoder only.
 
-            from listenlens.models.registry import asr_model_path
+    Loaded through the ASR's cache with the ASR's defaults (int8, one thread per core),
+    so when the ASR runs tiny.en too both use one model, and CTranslate2's default of
+    4 threads does not oversubscribe a 2-core machine.
+    """
+    from listenlens.models.registry import asr_model_path
+    from listenlens.pipeline.asr import load_whisper
 
-            _whisper = WhisperModel(asr_model_path(None), device="cpu", compute_type="int8")
-        return _whisper
+    return load_whisper(asr_model_path(None), "cpu", "int8", os.cpu_count() or 1)
