@@ -147,3 +147,28 @@ def test_a_span_longer_than_a_window_is_cut():
     encoder = _CountingEncoder()
     OverlapDetector(encoder=encoder).probabilities(np.zeros(16000 * 100, dtype=np.float32), [(5.0, 75.0)])
     assert len(encoder.windows) == 3 and all(n <= 16000 * 30 for n in encoder.windows)
+
+
+@pytest.mark.slow
+def test_training_script_reproduces_a_usable_read_out(shared_data, tmp_path):
+    """scripts/train_overlap.py runs end to end on the train split (fewer mixtures here)."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from listenlens.models.registry import overlap_weights_path
+
+    before = hashlib.sha256(overlap_weights_path().read_bytes()).hexdigest()
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_overlap.py"
+    env = {**os.environ, "LISTENLENS_SHARED_DATA": str(shared_data)}
+    proc = subprocess.run(
+        [sys.executable, str(script), "--dry-run", "--mixtures", "40"],
+        capture_output=True, text=True, timeout=900, env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "chosen: C=" in proc.stdout, proc.stdout
+    # Only the train split is read: development and test stay held out.
+    assert "dev0" not in proc.stderr and "tst0" not in proc.stderr
+    assert hashlib.sha256(overlap_weights_path().read_bytes()).hexdigest() == before  # --dry-run writes nothing
