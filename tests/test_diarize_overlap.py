@@ -11,6 +11,7 @@ from listenlens.pipeline.audio import load_audio
 from listenlens.pipeline.diarize.embedded import (
     EmbeddedDiarizer,
     EmbeddedSettings,
+    _distance,
     _second_speaker,
     _stretches_with_a_change,
     _union_by_speaker,
@@ -38,6 +39,14 @@ def test_overlap_needs_a_hand_over_without_a_pause():
     labels = np.array([0] * 10 + [1] * 10 + [0] * 10)
     keep = _stretches_with_a_change(idx, labels)
     assert keep[:20].all() and not keep[20:].any()
+
+
+def test_distance_of_a_flagged_run_to_the_nearest_change():
+    changes = np.array([100, 300])
+    assert _distance(changes, 90, 110) == 0  # the change lies inside the run
+    assert _distance(changes, 40, 80) == 20  # the run ends 20 frames before it
+    assert _distance(changes, 150, 240) == 50  # 50 after the first, 60 before the second
+    assert _distance(np.array([], dtype=np.int64), 0, 10) > 10**9
 
 
 def test_one_speaker_has_no_second_voice():

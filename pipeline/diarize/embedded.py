@@ -75,6 +75,9 @@ class EmbeddedSettings:
     # Overlap is kept only in a stretch of unbroken speech where the speaker changes:
     # with a pause at the hand-over nobody talked over anybody.
     overlap_needs_change: bool = True
+    # ...and only this close to the change: people talk at once where one cuts in on the
+    # other, not a second or two before the floor passes.
+    overlap_reach_s: float | None = 0.5
 
     def with_(self, **changes) -> "EmbeddedSettings":
         return replace(self, **changes)
@@ -214,10 +217,21 @@ class EmbeddedDiarizer:
         per = int(round(OVERLAP_FRAME_S / FRAME_S))  # detector frames are 20 ms, ours 10 ms
         flagged = candidates & (p[np.minimum(idx // per, len(p) - 1)] > threshold)
         min_len = int(round(s.overlap_min_s / FRAME_S))
+        reach = None if s.overlap_reach_s is None else int(round(s.overlap_reach_s / FRAME_S))
+        changes = np.flatnonzero(np.diff(labels)) + 1
         for a, b, on in _bool_runs(flagged, idx):
-            if on and b - a < min_len:
+            if on and (b - a < min_len or (reach is not None and _distance(changes, a, b) > reach)):
                 flagged[a:b] = False
         return flagged
+
+
+def _distance(points: np.ndarray, a: int, b: int) -> int:
+    """Frames from the run [a, b) to the nearest of the sorted ``points`` (0 inside)."""
+    if len(points) == 0:
+        return np.iinfo(np.int64).max
+    i = np.searchsorted(points, a)
+    near = [points[j] for j in (i - 1, i) if 0 <= j < len(points)]
+    return int(min(max(0, a - p, p - b) for p in near))
 
 
 def _bool_runs(mask: np.ndarray, idx: np.ndarray) -> list[tuple[int, int, bool]]:
