@@ -37,9 +37,7 @@ from listenlens.pipeline.audio import load_audio  # noqa: E402
 from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer, EmbeddedSettings  # noqa: E402
 from listenlens.pipeline.timeline import turns_annotation  # noqa: E402
 
-DATA = Path(os.environ.get("LISTENLENS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
-if not DATA.exists():
-    DATA = Path("/work/shared/data")
+DATA = Path(os.environ.get("LISTENLENS_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
 def read_rttm(path: Path) -> dict[str, Annotation]:
@@ -272,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long", action="store_true", help="also score the built long recordings")
     parser.add_argument("--only-long", action="store_true", help="only the built long recordings")
     args = parser.parse_args(argv)
+    if not (DATA / "ami-debug").is_dir():
+        print(f"error: reference recordings not found at {DATA}: set LISTENLENS_DATA to the shared data folder", file=sys.stderr)
+        return 2
     settings = parse_settings(args.settings)
     print("settings:", settings)
     items = [] if args.only_long else dataset()

@@ -37,7 +37,7 @@ from listenlens.pipeline.audio import load_audio  # noqa: E402
 from listenlens.pipeline.diarize.overlap import OverlapModel, encode_chunk, shared_whisper_encoder  # noqa: E402
 from listenlens.pipeline.rttm import normalize_id, read_rttm  # noqa: E402
 
-DATA = Path(os.environ.get("LISTENLENS_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DATA = Path(os.environ.get("LISTENLENS_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 AMI = DATA / "ami-debug"
 SMOOTH = 25  # frames of 20 ms: 0.5 s
 MIN_PRECISION = 0.7
@@ -173,7 +173,7 @@ def main() -> int:
     ap.add_argument("--dry-run", action="store_true", help="report cross-validation, do not write weights")
     args = ap.parse_args()
     if not (AMI / "debug.train.rttm").exists():
-        print(f"error: {AMI} not found: set LISTENLENS_SHARED_DATA to the shared data folder", file=sys.stderr)
+        print(f"error: {AMI} not found: set LISTENLENS_DATA to the shared data folder", file=sys.stderr)
         return 2
     model = shared_whisper_encoder()
     print("encoding the train split", file=sys.stderr)

@@ -171,7 +171,7 @@ def test_training_script_reproduces_a_usable_read_out(shared_data, tmp_path):
 
     before = hashlib.sha256(overlap_weights_path().read_bytes()).hexdigest()
     script = Path(__file__).resolve().parents[1] / "scripts" / "train_overlap.py"
-    env = {**os.environ, "LISTENLENS_SHARED_DATA": str(shared_data)}
+    env = {**os.environ, "LISTENLENS_DATA": str(shared_data)}
     proc = subprocess.run(
         [sys.executable, str(script), "--dry-run", "--mixtures", "40"],
         capture_output=True, text=True, timeout=900, env=env,
