@@ -193,6 +193,16 @@ def turns_annotation(turns: Iterable[Turn], uri: str = "call") -> Annotation:
     return ann
 
 
+def annotation_turns(annotation: Annotation) -> list[Turn]:
+    """A pyannote Annotation back to Turns, sorted; empty segments are left out."""
+    turns = [
+        Turn(float(segment.start), float(segment.end), str(label))
+        for segment, _, label in annotation.itertracks(yield_label=True)
+        if segment.end > segment.start
+    ]
+    return sorted(turns, key=lambda t: (t.start, t.end, t.speaker))
+
+
 def build_timeline(
     turns: Iterable[tuple[float, float, str]],
     words: Iterable[tuple[float, float, str, str]] = (),

@@ -35,7 +35,7 @@ from listenlens.pipeline.diarize.embedded_encoder import (
     window_starts,
 )
 from listenlens.pipeline.diarize.overlap import FRAME_S as OVERLAP_FRAME_S
-from listenlens.pipeline.timeline import Turn
+from listenlens.pipeline.timeline import Turn, annotation_turns, turns_annotation
 from listenlens.pipeline.vad import speech_regions
 
 
@@ -364,10 +364,8 @@ def _snap_to_pauses(labels: np.ndarray, idx: np.ndarray, reach: int) -> np.ndarr
 def _stretches_with_a_change(idx: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Per speech frame: does its pause-bounded stretch of speech hold a speaker change?"""
     out = np.zeros(len(idx), dtype=bool)
-    cuts = np.flatnonzero(np.diff(idx) > 1) + 1
-    bounds = np.concatenate([[0], cuts, [len(idx)]])
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        out[a:b] = b > a and bool(np.any(labels[a:b] != labels[a]))
+    for a, b, _ in _bool_runs(out, idx):  # an all-false mask: runs end only at pauses
+        out[a:b] = bool(np.any(labels[a:b] != labels[a]))
     return out
 
 
@@ -428,17 +426,7 @@ def _turns(idx, labels, names, bridge_s, duration, join_gap: int = 1) -> list[Tu
 
 def _union_by_speaker(turns: list[Turn]) -> list[Turn]:
     """One turn per stretch a speaker is heard, whether alone or under someone else."""
-    out: list[Turn] = []
-    for name in sorted({t.speaker for t in turns}):
-        spans: list[list[float]] = []
-        for t in sorted((t for t in turns if t.speaker == name), key=lambda t: t.start):
-            if spans and t.start <= spans[-1][1] + 1e-6:
-                spans[-1][1] = max(spans[-1][1], t.end)
-            else:
-                spans.append([t.start, t.end])
-        out += [Turn(a, b, name) for a, b in spans]
-    out.sort(key=lambda t: (t.start, t.end, t.speaker))
-    return out
+    return annotation_turns(turns_annotation(turns).support())
 
 
 def _other_speaks(spans, name, start, end) -> bool:

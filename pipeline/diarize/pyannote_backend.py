@@ -29,7 +29,7 @@ import numpy as np
 from listenlens.errors import ConfigError, ModelError
 from listenlens.pipeline.audio import Audio
 from listenlens.pipeline.diarize.base import Diarization, Progress, no_progress
-from listenlens.pipeline.timeline import Turn
+from listenlens.pipeline.timeline import Turn, annotation_turns
 
 CONFIG_FILE = "config.yaml"
 ENABLE = (
@@ -106,12 +106,7 @@ def annotation_to_turns(output: Any) -> list[Turn]:
             f"the pyannote pipeline returned {type(output).__name__}, not a speaker diarization: "
             "point LISTENLENS_PYANNOTE_PIPELINE at a speaker-diarization pipeline"
         )
-    turns = [
-        Turn(float(segment.start), float(segment.end), str(label))
-        for segment, _, label in annotation.itertracks(yield_label=True)
-        if segment.end > segment.start
-    ]
-    return sorted(turns, key=lambda t: (t.start, t.end, t.speaker))
+    return annotation_turns(annotation)
 
 
 def resolve_checkpoint(spec: str | None, token: str | None) -> str:
