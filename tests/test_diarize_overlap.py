@@ -58,6 +58,9 @@ def test_a_speaker_heard_alone_and_under_another_is_one_turn():
     turns = [Turn(0.0, 5.0, "A"), Turn(5.0, 9.0, "B"), Turn(4.2, 5.0, "B"), Turn(5.0, 5.6, "A")]
     merged = _union_by_speaker(turns)
     assert merged == [Turn(0.0, 5.6, "A"), Turn(4.2, 9.0, "B")]
+    # A 20 ms sliver between the pieces closes; a real pause (0.3 s) does not.
+    sliver = _union_by_speaker([Turn(7.58, 10.38, "B"), Turn(10.40, 14.29, "B"), Turn(15.0, 16.0, "B")])
+    assert sliver == [Turn(7.58, 14.29, "B"), Turn(15.0, 16.0, "B")]
 
 
 def test_weights_round_trip_and_give_probabilities(tmp_path):
