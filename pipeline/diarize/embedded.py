@@ -35,6 +35,7 @@ from listenlens.pipeline.diarize.embedded_encoder import (
     window_starts,
 )
 from listenlens.pipeline.diarize.overlap import FRAME_S as OVERLAP_FRAME_S
+from listenlens.pipeline.diarize.overlap import WINDOW_S as OVERLAP_WINDOW_S
 from listenlens.pipeline.timeline import Turn, annotation_turns, turns_annotation
 from listenlens.pipeline.vad import speech_regions
 
@@ -144,7 +145,8 @@ class EmbeddedDiarizer:
         win = int(round(s.window_s / FRAME_S))
         step = max(1, int(round(s.step_s / FRAME_S)))
         starts = window_starts(len(mel), win, step)
-        overlap_steps = -(-len(x) // (30 * audio.sample_rate)) if s.overlap else 0  # at most one per 30 s
+        # The overlap detector needs at most one encoder window per WINDOW_S of audio.
+        overlap_steps = -(-len(x) // (OVERLAP_WINDOW_S * audio.sample_rate)) if s.overlap else 0
         total = len(starts) + overlap_steps
         emb = embed_windows(
             self.encoder,

@@ -32,8 +32,7 @@ from listenlens.errors import ModelError
 
 SAMPLE_RATE = 16000
 FRAME_S = 0.02  # one whisper encoder frame
-_CHUNK_S = 30  # the encoder's fixed input length
-_CHUNK = _CHUNK_S * SAMPLE_RATE
+WINDOW_S = 30  # the encoder's fixed input length
 _CHUNK_FRAMES = 1500
 
 
@@ -118,10 +117,10 @@ class OverlapDetector:
             spans = [(0.0, n * FRAME_S)]
         pieces = _pieces(spans, n)
         windows = _pack(pieces)
+        gap = np.zeros(_GAP_FRAMES * _HOP, dtype=np.float32)
         for i, window in enumerate(windows):
             if progress is not None:
                 progress(i, len(windows))
-            gap = np.zeros(_GAP_FRAMES * _HOP, dtype=np.float32)
             audio = np.concatenate([part for a, b in window for part in (x[a * _HOP : b * _HOP], gap)])
             feats = encode_chunk(self.encoder, audio)
             at = 0
