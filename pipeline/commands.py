@@ -17,6 +17,7 @@ class DiarizerChoice(str, Enum):
     auto = "auto"
     channels = "channels"
     embedded = "embedded"
+    segmented = "segmented"
     pyannote = "pyannote"
 
 

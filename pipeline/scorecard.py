@@ -237,7 +237,8 @@ def score_call(timeline: CallTimeline, config: ScorecardConfig | None = None, *,
     metrics["interruption_counts"]["measured"] = overlap_seen
     # Overlaps from separate channels are exact; from a mono mix they are detected, and a
     # coach should know which kind of count they are reading.
-    metrics["interruption_counts"]["estimated"] = timeline.source.get("diarizer", {}).get("backend") == "embedded"
+    backend = timeline.source.get("diarizer", {}).get("backend")
+    metrics["interruption_counts"]["estimated"] = backend is not None and backend != "channels"
     reasons = {
         "talk_ratio": "neither a rep nor a customer spoke",
         "longest_monologue": "no rep turn",

@@ -24,7 +24,7 @@ from listenlens.service.schemas import CALL_EXAMPLE, CallList, CallOut, ErrorRes
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
-DIARIZERS = ("auto", "channels", "embedded", "pyannote")
+DIARIZERS = ("auto", "channels", "embedded", "segmented", "pyannote")
 _ERRORS = {
     401: {"model": ErrorResponse, "description": "missing, unknown or revoked API key"},
     404: {"model": ErrorResponse, "description": "no such call for this tenant"},
@@ -60,7 +60,7 @@ def create_call(
     channels: str | None = Form(None, description="channel map for a one-party-per-channel recording",
                                 examples=["rep,customer"]),
     rep_hint: str | None = Form(None, description="the diarization label of the rep, when known", examples=["SPEAKER_01"]),
-    diarizer: Literal["auto", "channels", "embedded", "pyannote"] | None = Form(None, description="diarizer to use"),
+    diarizer: Literal["auto", "channels", "embedded", "segmented", "pyannote"] | None = Form(None, description="diarizer to use"),
     num_speakers: int | None = Form(None, ge=1, le=20, description="number of speakers, when known"),
     caller: Caller = Depends(current_caller),
     rt: Runtime = Depends(get_runtime),

@@ -181,10 +181,10 @@ def test_auto_picks_channels_for_a_dual_channel_call(stereo_call):
     assert select_backend("auto", stereo_call) == "channels"
 
 
-def test_auto_picks_embedded_for_mono_and_duplicated_stereo(stereo_call):
+def test_auto_picks_segmented_for_mono_and_duplicated_stereo(stereo_call):
     mix = stereo_call.mono()
-    assert select_backend("auto", Audio(mix[None])) == "embedded"
-    assert select_backend("auto", Audio(np.stack([mix, mix]))) == "embedded"
+    assert select_backend("auto", Audio(mix[None])) == "segmented"
+    assert select_backend("auto", Audio(np.stack([mix, mix]))) == "segmented"
 
 
 def test_channels_on_a_mono_file_is_a_config_error(stereo_call):
@@ -198,6 +198,7 @@ def test_channels_on_a_mono_file_is_a_config_error(stereo_call):
 def test_explicit_backends_pass_through(stereo_call):
     assert select_backend("channels", stereo_call) == "channels"
     assert select_backend("embedded", stereo_call) == "embedded"
+    assert select_backend("segmented", stereo_call) == "segmented"
     assert select_backend("pyannote", stereo_call) == "pyannote"
 
 
@@ -216,3 +217,4 @@ def test_get_diarizer_builds_each_backend():
     settings = PipelineSettings()
     assert get_diarizer("channels", settings).name == "channels"
     assert get_diarizer("embedded", settings).name == "embedded"
+    assert get_diarizer("segmented", settings).name == "segmented"

