@@ -79,10 +79,6 @@ class EmbeddedSettings:
     # ...and only this close to the change: people talk at once where one cuts in on the
     # other, not a second or two before the floor passes.
     overlap_reach_s: float | None = 0.5
-    # pyannote's segmentation-3.0 (segmentation.py) instead of Silero for speech and of
-    # the whisper read-out for overlap.
-    segmentation: bool = False
-    segmentation_step_s: float = 1.0
 
     def with_(self, **changes) -> "EmbeddedSettings":
         return replace(self, **changes)
@@ -129,20 +125,13 @@ class EmbeddedDiarizer:
             raise AudioError(f"the embedded diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: load it with load_audio")
         info = {"settings": asdict(s), "speech_s": 0.0}
         progress("diarize", 0, 1)
-        seg_count = None
-        if s.segmentation:
-            from listenlens.pipeline.diarize.segmentation import shared_segmenter
-
-            seg_count = shared_segmenter()(x, s.segmentation_step_s).count()
-            regions = _count_regions(seg_count, s.vad_min_silence_s, s.vad_min_speech_s)
-        else:
-            regions = speech_regions(
-                x,
-                threshold=s.vad_threshold,
-                min_silence_s=s.vad_min_silence_s,
-                min_speech_s=s.vad_min_speech_s,
-                pad_s=s.vad_pad_s,
-            )
+        regions = speech_regions(
+            x,
+            threshold=s.vad_threshold,
+            min_silence_s=s.vad_min_silence_s,
+            min_speech_s=s.vad_min_speech_s,
+            pad_s=s.vad_pad_s,
+        )
         n_frames = int(np.ceil(len(x) / (audio.sample_rate * FRAME_S)))
         speech = _frame_mask(regions, n_frames)
         idx = np.flatnonzero(speech)
@@ -202,8 +191,7 @@ class EmbeddedDiarizer:
         if s.overlap and clustering.centroids.shape[0] > 1:
             # The detector's window count is known only now: scale it to the share reserved.
             flagged = self._overlapped(
-                x, idx, labels, s, lambda done, n: progress("diarize", len(starts) + overlap_steps * done // max(n, 1), total + 1),
-                seg_count,
+                x, idx, labels, s, lambda done, n: progress("diarize", len(starts) + overlap_steps * done // max(n, 1), total + 1)
             )
             second = _second_speaker(labels, flagged)
             info["overlap_s"] = round(float(np.sum(second >= 0)) * FRAME_S, 2)
@@ -221,21 +209,15 @@ class EmbeddedDiarizer:
         progress("diarize", total + 1, total + 1)
         return Diarization(turns=turns, backend=self.name, info=info)
 
-    def _overlapped(self, x, idx, labels, s: EmbeddedSettings, progress, seg_count=None) -> np.ndarray:
+    def _overlapped(self, x, idx, labels, s: EmbeddedSettings, progress) -> np.ndarray:
         """Per speech frame (``idx``), whether two or more people speak in it."""
         candidates = _stretches_with_a_change(idx, labels) if s.overlap_needs_change else np.ones(len(idx), bool)
-        if seg_count is not None:
-            from listenlens.pipeline.diarize.segmentation import FRAME_S as SEG_S, FRAME_SPAN, SAMPLE_RATE as SR
-
-            j = np.clip(np.rint(((idx + 0.5) * FRAME_S - FRAME_SPAN / 2 / SR) / SEG_S).astype(int), 0, len(seg_count) - 1)
-            flagged = candidates & (seg_count[j] >= 2)
-        else:
-            spans = [(idx[a] * FRAME_S, (idx[b - 1] + 1) * FRAME_S) for a, b, on in _bool_runs(candidates, idx) if on]
-            detector = self.overlap_detector
-            p = detector.probabilities(x, spans, progress=progress)
-            threshold = detector.model.threshold if s.overlap_threshold is None else s.overlap_threshold
-            per = int(round(OVERLAP_FRAME_S / FRAME_S))  # detector frames are 20 ms, ours 10 ms
-            flagged = candidates & (p[np.minimum(idx // per, len(p) - 1)] > threshold)
+        spans = [(idx[a] * FRAME_S, (idx[b - 1] + 1) * FRAME_S) for a, b, on in _bool_runs(candidates, idx) if on]
+        detector = self.overlap_detector
+        p = detector.probabilities(x, spans, progress=progress)
+        threshold = detector.model.threshold if s.overlap_threshold is None else s.overlap_threshold
+        per = int(round(OVERLAP_FRAME_S / FRAME_S))  # detector frames are 20 ms, ours 10 ms
+        flagged = candidates & (p[np.minimum(idx // per, len(p) - 1)] > threshold)
         min_len = int(round(s.overlap_min_s / FRAME_S))
         reach = None if s.overlap_reach_s is None else int(round(s.overlap_reach_s / FRAME_S))
         changes = np.flatnonzero(np.diff(labels)) + 1
@@ -243,22 +225,6 @@ class EmbeddedDiarizer:
             if on and (b - a < min_len or (reach is not None and _distance(changes, a, b) > reach)):
                 flagged[a:b] = False
         return flagged
-
-
-def _count_regions(count: np.ndarray, min_silence_s: float, min_speech_s: float) -> list[tuple[float, float]]:
-    """Speech regions (seconds) where the segmentation hears anyone."""
-    from listenlens.pipeline.diarize.segmentation import FRAME_S as SEG_S, FRAME_SPAN, SAMPLE_RATE as SR
-
-    edges = np.diff(np.concatenate([[0], (count > 0).astype(np.int8), [0]]))
-    half = FRAME_SPAN / 2 / SR - SEG_S / 2
-    regions: list[list[float]] = []
-    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-        t0, t1 = a * SEG_S + half, b * SEG_S + half
-        if regions and t0 - regions[-1][1] < min_silence_s:
-            regions[-1][1] = t1
-        else:
-            regions.append([t0, t1])
-    return [(max(0.0, a), b) for a, b in regions if b - a >= min_speech_s]
 
 
 def _distance(points: np.ndarray, a: int, b: int) -> int:
