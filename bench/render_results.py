@@ -74,7 +74,9 @@ def _speed(r: dict) -> list[str]:
         "",
         "One fresh process per row (peak RSS is that process's high-water mark). *x real time* ="
         " audio duration / run time; *cold* adds the stage's model loading. End to end is one"
-        " `analyze_call` from a cold process, loading included.",
+        " `analyze_call` from a cold process, loading included. On mono calls the default"
+        " diarizer (`segmented`) finds speech itself, inside *diarize*; the *vad* row is Silero,"
+        " which the `channels` and `embedded` backends use.",
         "",
         "| call | stage | audio s | run s | load s | x real time | x real time (cold) | peak RSS MB | load avg |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",

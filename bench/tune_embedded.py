@@ -1,9 +1,11 @@
-"""Accuracy and speed of the ``embedded`` diarizer on the shared reference recordings.
+"""Accuracy and speed of the mono diarizers on the shared reference recordings.
 
-    .venv/bin/python bench/tune_embedded.py                      # current defaults
+    .venv/bin/python bench/tune_embedded.py                      # embedded, current defaults
     .venv/bin/python bench/tune_embedded.py threshold=0.35 refine=False   # try settings
+    .venv/bin/python bench/tune_embedded.py --backend segmented part_s=3.0  # the segmented one
     .venv/bin/python bench/tune_embedded.py --quiet ...          # split totals only
     .venv/bin/python bench/tune_embedded.py --long               # long calls (built, see below)
+    .venv/bin/python bench/tune_embedded.py --degraded           # phone band, quiet, reverberant
 
 Prints, per file and per split (sample / AMI train / development / test), the DER with
 a 0.25 s collar and with none (pyannote.metrics, overlap scored, AMI inside its UEM),
@@ -35,6 +37,7 @@ from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
 from listenlens.pipeline.audio import load_audio  # noqa: E402
 from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer, EmbeddedSettings  # noqa: E402
+from listenlens.pipeline.diarize.segmented import SegmentedDiarizer, SegmentedSettings  # noqa: E402
 from listenlens.pipeline.timeline import turns_annotation  # noqa: E402
 
 DATA = Path(os.environ.get("LISTENLENS_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -209,7 +212,59 @@ def long_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Timelin
     return items
 
 
-def parse_settings(pairs: list[str]) -> EmbeddedSettings:
+def degraded_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Timeline | None]]:
+    """The sample and a re-sequenced 5-minute call under conditions the data lacks.
+
+    ``narrow``: G.711-like telephone band (8 kHz, 300-3400 Hz) with line noise at 20 dB
+    SNR; ``quiet``: 26 dB down with hiss at 15 dB SNR; ``reverb``: a 0.4 s synthetic
+    room tail. Other voices and qualities than the tuning data: this is how far the
+    settings carry.
+    """
+    import numpy as np
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from callsynth import write_wav
+
+    rng = np.random.default_rng(7)
+    sources = [("sample", DATA / "pyannote-sample" / "sample.wav", read_rttm(DATA / "pyannote-sample" / "sample.rttm")["sample"])]
+    reseq = folder / "reseq5m.wav"
+    sources.append(("reseq5m", reseq, resequence_sample(reseq, 300, 4)))
+
+    def noise_at(x, snr_db):
+        speech_rms = np.sqrt(np.mean(x[np.abs(x) > 0.01 * np.abs(x).max()] ** 2))
+        return rng.normal(0, speech_rms * 10 ** (-snr_db / 20), len(x)).astype(np.float32)
+
+    def narrow(x):
+        y = resample_poly(x, 1, 2)
+        y = sosfilt(butter(4, [300, 3400], btype="band", fs=8000, output="sos"), y)
+        mu = 255.0  # G.711 mu-law: 8-bit codes on a companded scale
+        code = np.round(np.sign(y) * np.log1p(mu * np.minimum(np.abs(y), 1.0)) / np.log1p(mu) * 127) / 127
+        y = np.sign(code) * np.expm1(np.abs(code) * np.log1p(mu)) / mu
+        return resample_poly(y, 2, 1)[: len(x)].astype(np.float32) + noise_at(x, 20)
+
+    def quiet(x):
+        y = x * 10 ** (-26 / 20)
+        return (y + noise_at(y, 15)).astype(np.float32)
+
+    def reverb(x):
+        t = np.arange(int(0.4 * 16000)) / 16000
+        tail = rng.normal(0, 1, len(t)) * np.exp(-t / 0.08)
+        tail[0] = 1.0
+        y = np.convolve(x, tail / np.sqrt(np.sum(tail**2)))[: len(x)]
+        return (y / np.abs(y).max() * np.abs(x).max()).astype(np.float32)
+
+    items = []
+    for name, wav, ref in sources:
+        x = load_audio(wav).mono()
+        for kind, fn in (("narrow", narrow), ("quiet", quiet), ("reverb", reverb)):
+            out = folder / f"{name}-{kind}.wav"
+            write_wav(out, fn(x)[None])
+            items.append((f"degraded-{kind}", f"{name}-{kind}", out, ref, None))
+    return items
+
+
+def parse_settings(pairs: list[str], backend: str = "embedded"):
     changes = {}
     for pair in pairs:
         key, _, value = pair.partition("=")
@@ -217,11 +272,12 @@ def parse_settings(pairs: list[str]) -> EmbeddedSettings:
             changes[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             changes[key] = value
-    return EmbeddedSettings().with_(**changes)
+    defaults = SegmentedSettings() if backend == "segmented" else EmbeddedSettings()
+    return defaults.with_(**changes)
 
 
-def run(settings: EmbeddedSettings, *, quiet: bool = False, given_count: bool = False, items=None) -> dict[str, dict]:
-    diarizer = EmbeddedDiarizer(settings)
+def run(settings, *, quiet: bool = False, given_count: bool = False, items=None) -> dict[str, dict]:
+    diarizer = SegmentedDiarizer(settings) if isinstance(settings, SegmentedSettings) else EmbeddedDiarizer(settings)
     splits: dict[str, dict] = {}
     for split, uri, wav, ref, uem in items if items is not None else dataset():
         audio = load_audio(wav)
@@ -265,17 +321,25 @@ def report(splits: dict[str, dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("settings", nargs="*", help="key=value overrides of EmbeddedSettings")
+    parser.add_argument("--backend", choices=("embedded", "segmented"), default="embedded", help="which mono diarizer to score")
     parser.add_argument("--quiet", action="store_true", help="split totals only")
     parser.add_argument("--given-count", action="store_true", help="pass the true speaker count")
     parser.add_argument("--long", action="store_true", help="also score the built long recordings")
     parser.add_argument("--only-long", action="store_true", help="only the built long recordings")
+    parser.add_argument("--degraded", action="store_true", help="only the sample and a built call, degraded (see degraded_dataset)")
     args = parser.parse_args(argv)
     if not (DATA / "ami-debug").is_dir():
         print(f"error: reference recordings not found at {DATA}: set LISTENLENS_DATA to the shared data folder", file=sys.stderr)
         return 2
-    settings = parse_settings(args.settings)
+    settings = parse_settings(args.settings, args.backend)
     print("settings:", settings)
-    items = [] if args.only_long else dataset()
+    items = [] if args.only_long or args.degraded else dataset()
+    if args.degraded:
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="listenlens-degraded-") as folder:
+            report(run(settings, quiet=args.quiet, given_count=args.given_count, items=degraded_dataset(Path(folder))))
+        return 0
     if args.long or args.only_long:
         import tempfile
 

@@ -211,6 +211,9 @@ def test_interruptions_are_not_measured_when_the_diarizer_cannot_see_overlap():
     assert comp["applicable"] is True and comp["value"] == 0
     # Mono overlaps are detected, not separated: the counts say they are estimates.
     assert result["metrics"]["interruption_counts"]["estimated"] is True
+    for mono in ("segmented", "pyannote"):
+        tl.source["diarizer"] = {"backend": mono, "detects_overlap": True}
+        assert score_call(tl, embedder=_NoSemantic())["metrics"]["interruption_counts"]["estimated"] is True
     tl.source["diarizer"] = {"backend": "channels", "detects_overlap": True}
     assert score_call(tl, embedder=_NoSemantic())["metrics"]["interruption_counts"]["estimated"] is False
 
