@@ -79,6 +79,16 @@ def test_turns_bridge_short_gaps_and_name_speakers_by_first_turn():
     assert turns[0].end - turns[0].start == pytest.approx(70 * FRAME_STEP / 16000, abs=1e-3)
 
 
+def test_one_frame_flickers_at_a_turn_end_leave_no_slivers():
+    on = np.zeros((100, 2), dtype=bool)
+    on[0:40, 0] = True
+    on[40, 1] = True  # one frame of the other speaker
+    on[41:43, 0] = True  # and the first speaker back for two
+    on[60:100, 1] = True
+    turns = _turns(on, bridge_s=0.05, min_turn_s=0.05, duration=10.0)
+    assert [(t.speaker, round(t.end - t.start, 2)) for t in turns] == [("SPEAKER_00", 0.73), ("SPEAKER_01", 0.68)]
+
+
 def test_windows_sit_on_one_frame_grid_and_cover_the_tail():
     calls = []
 
