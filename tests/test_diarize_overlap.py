@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from callsynth import Line, make_call
 from listenlens.errors import ModelError
 from listenlens.pipeline.audio import load_audio
 from listenlens.pipeline.diarize.embedded import (
@@ -81,24 +80,6 @@ def test_unreadable_weights_are_a_clear_error(tmp_path):
     bad.write_bytes(b"not an npz")
     with pytest.raises(ModelError, match="cannot be read.*train_overlap"):
         OverlapModel.load(bad)
-
-
-@pytest.fixture(scope="module")
-def overlapping_call(tmp_path_factory):
-    """A mono call with one 1.5 s overlap and clean hand-overs (0.7 s or more) elsewhere."""
-    path = tmp_path_factory.mktemp("overlap") / "overlap.wav"
-    truth = make_call(
-        [
-            Line("rep", "Thanks for taking the call today, I wanted to ask about your renewal.", at=0.5),
-            Line("customer", "Sure, we have been looking at the contract for a few weeks now.", gap=0.8),
-            Line("rep", "What would you change about the current plan if you could?", gap=0.9),
-            Line("customer", "Mostly the price, and the support hours, which never match our shifts.", gap=1.0),
-            Line("rep", "I hear you, and we can certainly look at both of those together.", gap=-1.5),
-            Line("customer", "That would help a lot, thank you.", gap=0.8),
-        ],
-        path,
-    )
-    return path, truth
 
 
 @pytest.mark.slow

@@ -7,7 +7,6 @@ import pytest
 from pyannote.core import Segment, Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from callsynth import Line, make_call
 from listenlens.errors import AudioError
 from listenlens.models.registry import segmentation_model_path
 from listenlens.pipeline.audio import Audio, load_audio
@@ -114,24 +113,6 @@ def test_silence_gives_no_turns():
 def test_other_sample_rates_are_refused_with_what_to_do():
     with pytest.raises(AudioError, match="16 kHz.*load_audio"):
         SegmentedDiarizer().diarize(Audio(np.zeros((1, 8000), dtype=np.float32), sample_rate=8000))
-
-
-@pytest.fixture(scope="module")
-def overlapping_call(tmp_path_factory):
-    """A mono two-party call with one 1.5 s overlap; the other hand-overs have pauses."""
-    path = tmp_path_factory.mktemp("segmented") / "call.wav"
-    truth = make_call(
-        [
-            Line("rep", "Thanks for taking the call today, I wanted to ask about your renewal.", at=0.5),
-            Line("customer", "Sure, we have been looking at the contract for a few weeks now.", gap=0.8),
-            Line("rep", "What would you change about the current plan if you could?", gap=0.9),
-            Line("customer", "Mostly the price, and the support hours, which never match our shifts.", gap=1.0),
-            Line("rep", "I hear you, and we can certainly look at both of those together.", gap=-1.5),
-            Line("customer", "That would help a lot, thank you.", gap=0.8),
-        ],
-        path,
-    )
-    return path, truth
 
 
 @pytest.mark.slow
