@@ -7,7 +7,7 @@ import pytest
 from pyannote.core import Segment, Timeline
 from pyannote.metrics.diarization import DiarizationErrorRate
 
-from listenlens.errors import AudioError
+from listenlens.errors import AudioError, ConfigError
 from listenlens.models.registry import segmentation_model_path
 from listenlens.pipeline.audio import Audio, load_audio
 from listenlens.pipeline.diarize.segmentation import FRAME_STEP, LocalSegmentation, SpeakerSegmenter
@@ -108,6 +108,14 @@ def test_windows_sit_on_one_frame_grid_and_cover_the_tail():
 def test_silence_gives_no_turns():
     out = SegmentedDiarizer().diarize(Audio(np.zeros((1, 16000 * 5), dtype=np.float32)))
     assert out.turns == [] and out.backend == "segmented" and out.info["speech_s"] == 0
+
+
+def test_impossible_speaker_counts_are_refused():
+    audio = Audio(np.zeros((1, 16000), dtype=np.float32))
+    with pytest.raises(ConfigError, match="num_speakers=0"):
+        SegmentedDiarizer().diarize(audio, num_speakers=0)
+    with pytest.raises(ConfigError, match="min_speakers=3, max_speakers=2"):
+        SegmentedDiarizer().diarize(audio, min_speakers=3, max_speakers=2)
 
 
 def test_other_sample_rates_are_refused_with_what_to_do():

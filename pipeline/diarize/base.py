@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+from listenlens.errors import ConfigError
 from listenlens.pipeline.audio import Audio
 from listenlens.pipeline.timeline import Turn
 
@@ -14,6 +15,16 @@ Progress = Callable[[str, float, float | None], None]
 
 def no_progress(stage: str, done: float, total: float | None) -> None:
     return None
+
+
+def check_counts(num_speakers: int | None, min_speakers: int, max_speakers: int) -> None:
+    """Refuse speaker-count arguments no backend can honour (ConfigError, saying why)."""
+    if num_speakers is not None and num_speakers < 1:
+        raise ConfigError(f"num_speakers={num_speakers}: give at least 1, or leave it unset to find the count")
+    if min_speakers < 1 or max_speakers < min_speakers:
+        raise ConfigError(
+            f"min_speakers={min_speakers}, max_speakers={max_speakers}: need 1 <= min_speakers <= max_speakers"
+        )
 
 
 @dataclass

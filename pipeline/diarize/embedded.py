@@ -25,7 +25,7 @@ import numpy as np
 
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
-from listenlens.pipeline.diarize.base import Diarization, Progress, no_progress
+from listenlens.pipeline.diarize.base import Diarization, Progress, check_counts, no_progress
 from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded_encoder import (
     FRAME_S,
@@ -117,7 +117,7 @@ class EmbeddedDiarizer:
         max_speakers: int = 6,
         progress: Progress = no_progress,
     ) -> Diarization:
-        _check_counts(num_speakers, min_speakers, max_speakers)
+        check_counts(num_speakers, min_speakers, max_speakers)
         s = self.settings
         x = audio.mono()
         duration = len(x) / audio.sample_rate
@@ -262,17 +262,6 @@ def _judge_short_regions(encoder, mel, idx, labels, raw_sims, centroids, s: Embe
         if best != current and score[best] - score[current] >= s.region_margin:
             labels[a:b] = best
     return labels
-
-
-def _check_counts(num_speakers, min_speakers, max_speakers) -> None:
-    from listenlens.errors import ConfigError
-
-    if num_speakers is not None and num_speakers < 1:
-        raise ConfigError(f"num_speakers={num_speakers}: give at least 1, or leave it unset to find the count")
-    if min_speakers < 1 or max_speakers < min_speakers:
-        raise ConfigError(
-            f"min_speakers={min_speakers}, max_speakers={max_speakers}: need 1 <= min_speakers <= max_speakers"
-        )
 
 
 def _frame_mask(regions: list[tuple[float, float]], n_frames: int) -> np.ndarray:

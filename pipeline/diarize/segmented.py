@@ -29,7 +29,7 @@ from scipy.optimize import linear_sum_assignment
 
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
-from listenlens.pipeline.diarize.base import Diarization, Progress, no_progress
+from listenlens.pipeline.diarize.base import Diarization, Progress, check_counts, no_progress
 from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded_encoder import embed_windows, mel_frames, shared_encoder, window_starts
 from listenlens.pipeline.diarize.segmentation import (
@@ -112,9 +112,7 @@ class SegmentedDiarizer:
         max_speakers: int = 6,
         progress: Progress = no_progress,
     ) -> Diarization:
-        from listenlens.pipeline.diarize.embedded import _check_counts
-
-        _check_counts(num_speakers, min_speakers, max_speakers)
+        check_counts(num_speakers, min_speakers, max_speakers)
         if audio.sample_rate != SAMPLE_RATE:
             raise AudioError(f"the segmented diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: load it with load_audio")
         s = self.settings
