@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+import numpy as np
+
 from listenlens.errors import ConfigError
 from listenlens.pipeline.audio import Audio
 from listenlens.pipeline.timeline import Turn
@@ -25,6 +27,13 @@ def check_counts(num_speakers: int | None, min_speakers: int, max_speakers: int)
         raise ConfigError(
             f"min_speakers={min_speakers}, max_speakers={max_speakers}: need 1 <= min_speakers <= max_speakers"
         )
+
+
+def mask_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) frame index pairs of the True runs of ``mask``."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))
 
 
 @dataclass

@@ -34,7 +34,7 @@ import numpy as np
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
 from listenlens.pipeline.vad import speech_regions
-from listenlens.pipeline.diarize.base import Diarization, Progress, no_progress
+from listenlens.pipeline.diarize.base import Diarization, Progress, mask_runs, no_progress
 from listenlens.pipeline.timeline import Turn
 
 FRAME_S = 0.01
@@ -342,8 +342,8 @@ def _frames_to_spans(
     own: np.ndarray, others: np.ndarray, tuning: ChannelTuning, *, duration: float
 ) -> list[tuple[float, float]]:
     """Own-speech frames -> (start, end) spans, joined across the speaker's own pauses."""
-    spans = _runs(own)
-    other_runs = _runs(others)
+    spans = mask_runs(own)
+    other_runs = mask_runs(others)
     joined: list[list[int]] = []
     closure = int(round(tuning.closure_s / FRAME_S))
     pause = int(round(tuning.pause_s / FRAME_S))
@@ -370,9 +370,3 @@ def _fits_inside(runs: list[tuple[int, int]], start: int, end: int) -> bool:
     pause (a backchannel), as opposed to talking on through it."""
     return any(start <= s and e <= end for s, e in runs)
 
-
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, end) frame index pairs of the True runs of ``mask``."""
-    m = np.concatenate([[False], mask.astype(bool), [False]])
-    edges = np.flatnonzero(m[1:] != m[:-1])
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist()))

@@ -40,27 +40,35 @@ class LocalSegmentation:
     """Activity of the local speakers of every window, on one frame grid.
 
     ``activity[w, i, k]``: in window ``w``, local speaker ``k`` is active at global
-    frame ``offsets[w] + i``. Global frame ``j`` is centred at ``frame_time(j)``.
+    frame ``offsets[w] + i``. Global frame ``j`` is centred at sample
+    ``j * FRAME_STEP + FRAME_SPAN / 2``.
     """
 
     offsets: np.ndarray  # (windows,) first global frame of each window
     activity: np.ndarray  # (windows, frames_per_window, 3) bool
     n_frames: int  # global frames covering the recording
 
-    @staticmethod
-    def frame_time(j) -> np.ndarray:
-        return (np.asarray(j) * FRAME_STEP + FRAME_SPAN / 2) / SAMPLE_RATE
+    def average(self, per_window) -> np.ndarray:
+        """(n_frames, d): per global frame, the mean over the windows that cover it.
+
+        ``per_window(w, n)`` gives window ``w``'s values for its first ``n`` frames,
+        shape (n, d); ``n`` is shorter than a window only where it runs past the end.
+        """
+        total, cover = None, np.zeros(self.n_frames, dtype=np.float32)
+        per = self.activity.shape[1]
+        for w, off in enumerate(self.offsets):
+            end = min(self.n_frames, off + per)
+            values = per_window(w, end - off)
+            if total is None:
+                total = np.zeros((self.n_frames, values.shape[1]), dtype=np.float32)
+            total[off:end] += values
+            cover[off:end] += 1
+        return total / np.maximum(cover, 1)[:, None]
 
     def count(self) -> np.ndarray:
         """Per global frame, how many people speak: the rounded mean over its windows."""
-        total = np.zeros(self.n_frames, dtype=np.float32)
-        cover = np.zeros(self.n_frames, dtype=np.float32)
-        per = self.activity.shape[1]
-        for off, act in zip(self.offsets, self.activity):
-            end = min(self.n_frames, off + per)
-            total[off:end] += act[: end - off].sum(axis=1)
-            cover[off:end] += 1
-        return np.rint(total / np.maximum(cover, 1)).astype(np.int8)
+        mean = self.average(lambda w, n: self.activity[w, :n].sum(axis=1, keepdims=True))
+        return np.rint(mean[:, 0]).astype(np.int8)
 
 
 class SpeakerSegmenter:

@@ -29,8 +29,9 @@ from scipy.optimize import linear_sum_assignment
 
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
-from listenlens.pipeline.diarize.base import Diarization, Progress, check_counts, no_progress
+from listenlens.pipeline.diarize.base import Diarization, Progress, check_counts, mask_runs, no_progress
 from listenlens.pipeline.diarize.cluster import cluster_speakers
+from listenlens.pipeline.diarize.embedded_encoder import HOP as MEL_HOP
 from listenlens.pipeline.diarize.embedded_encoder import embed_windows, mel_frames, shared_encoder, window_starts
 from listenlens.pipeline.diarize.segmentation import (
     FRAME_S,
@@ -40,9 +41,8 @@ from listenlens.pipeline.diarize.segmentation import (
     LocalSegmentation,
     SpeakerSegmenter,
 )
-from listenlens.pipeline.timeline import Turn
+from listenlens.pipeline.timeline import Turn, annotation_turns, turns_annotation
 
-_MEL_HOP = 160  # samples per resemblyzer mel frame (10 ms)
 
 
 @dataclass(frozen=True)
@@ -209,8 +209,8 @@ def _mel_index(seg_frames: np.ndarray, n_mel: int) -> np.ndarray:
     if len(seg_frames) == 0:
         return np.zeros(0, dtype=np.int64)
     centre = seg_frames * FRAME_STEP + FRAME_SPAN // 2
-    first = (centre - FRAME_STEP // 2) // _MEL_HOP
-    last = (centre + FRAME_STEP // 2) // _MEL_HOP
+    first = (centre - FRAME_STEP // 2) // MEL_HOP
+    last = (centre + FRAME_STEP // 2) // MEL_HOP
     idx = np.unique(np.concatenate([first, last]))
     return idx[idx < n_mel]
 
@@ -273,15 +273,12 @@ def _assign(keys: list[tuple[int, int, int]], sims: np.ndarray, constrained: boo
 
 def _cluster_activity(seg: LocalSegmentation, assign: dict, parts: dict, n_clusters: int) -> np.ndarray:
     """Per global frame and speaker, the share of covering windows that hear them."""
-    total = np.zeros((seg.n_frames, max(n_clusters, 1)), dtype=np.float32)
-    cover = np.zeros(seg.n_frames, dtype=np.float32)
-    per = seg.activity.shape[1]
-    for w, (off, act) in enumerate(zip(seg.offsets, seg.activity)):
-        end = min(seg.n_frames, off + per)
-        cover[off:end] += 1
-        heard = np.zeros((end - off, total.shape[1]), dtype=bool)
+
+    def heard_in(w: int, n: int) -> np.ndarray:
+        act = seg.activity[w]
+        heard = np.zeros((n, max(n_clusters, 1)), dtype=bool)
         for k in range(act.shape[1]):
-            frames = np.flatnonzero(act[: end - off, k])
+            frames = np.flatnonzero(act[:n, k])
             if (w, k) in parts:
                 part = np.searchsorted(parts[(w, k)], frames, side="left")
                 cluster = np.array([assign[(w, k, p)] for p in range(len(parts[(w, k)]))])[np.minimum(part, len(parts[(w, k)]) - 1)]
@@ -290,8 +287,9 @@ def _cluster_activity(seg: LocalSegmentation, assign: dict, parts: dict, n_clust
             else:
                 continue
             heard[frames, cluster] = True  # two local speakers, one voice: heard once
-        total[off:end] += heard
-    return total / np.maximum(cover, 1)[:, None]
+        return heard
+
+    return seg.average(heard_in)
 
 
 def _top_speakers(active: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -301,21 +299,15 @@ def _top_speakers(active: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 
 def _turns(on: np.ndarray, bridge_s: float, min_turn_s: float, duration: float) -> list[Turn]:
-    """Turns in seconds from per-frame speaker activity, speakers named by first turn."""
-    spans: list[tuple[float, float, int]] = []
+    """Turns in seconds from per-frame speaker activity, speakers named by first turn.
+
+    A speaker's gaps under ``bridge_s`` close (pyannote's ``Annotation.support``), then
+    turns under ``min_turn_s`` go.
+    """
     half = (FRAME_SPAN / 2 - FRAME_STEP / 2) / SAMPLE_RATE
-    for c in range(on.shape[1]):
-        edges = np.diff(np.concatenate([[0], on[:, c].astype(np.int8), [0]]))
-        starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-        merged: list[list[float]] = []
-        for a, b in zip(starts, ends):
-            t0, t1 = a * FRAME_S + half, b * FRAME_S + half
-            if merged and t0 - merged[-1][1] < bridge_s:
-                merged[-1][1] = t1
-            else:
-                merged.append([t0, t1])
-        spans += [(max(0.0, t0), min(duration, t1), c) for t0, t1 in merged if t1 - t0 >= min_turn_s]
-    spans.sort()
+    runs = [Turn(a * FRAME_S + half, b * FRAME_S + half, str(c)) for c in range(on.shape[1]) for a, b in mask_runs(on[:, c])]
+    joined = annotation_turns(turns_annotation(runs).support(collar=bridge_s))
+    spans = sorted((max(0.0, t.start), min(duration, t.end), int(t.speaker)) for t in joined if t.end - t.start >= min_turn_s)
     names: dict[int, str] = {}
     for _, _, c in spans:
         names.setdefault(c, f"SPEAKER_{len(names):02d}")
