@@ -12,7 +12,9 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DiarizerName = Literal["auto", "channels", "embedded", "segmented", "pyannote"]
+from listenlens.pipeline.diarize import CHOICES
+
+DiarizerName = Literal[CHOICES]  # auto and every backend: one list, in pipeline/diarize
 
 # What the ``--profile`` flag expands to. Explicit settings win over a profile.
 PROFILES: dict[str, dict[str, str]] = {

@@ -11,14 +11,11 @@ from typing import Optional
 
 import typer
 
+from listenlens.pipeline.diarize import CHOICES
 
 
-class DiarizerChoice(str, Enum):
-    auto = "auto"
-    channels = "channels"
-    embedded = "embedded"
-    segmented = "segmented"
-    pyannote = "pyannote"
+
+DiarizerChoice = Enum("DiarizerChoice", {name: name for name in CHOICES}, type=str)
 
 
 class ProfileChoice(str, Enum):

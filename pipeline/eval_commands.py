@@ -9,6 +9,8 @@ from typing import List, Optional
 
 import typer
 
+from listenlens.pipeline.diarize import CHOICES
+
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +21,7 @@ def evaluate(
     folder: Path = typer.Argument(..., help="folder of recordings with RTTM truth (one RTTM per recording, or several keyed by file id)", show_default=False),
     uem: Optional[List[Path]] = typer.Option(None, "--uem", help="UEM file(s) of the scored regions [default: every *.uem in the folder]"),
     json_out: Optional[Path] = typer.Option(None, "--json", help="also write the full report as JSON to this file"),
-    diarizer: Optional[str] = typer.Option(None, "--diarizer", help="auto, channels, embedded, segmented or pyannote [default: auto]"),
+    diarizer: Optional[str] = typer.Option(None, "--diarizer", help=f"{', '.join(CHOICES)} [default: auto]"),
     collar: Optional[List[float]] = typer.Option(None, "--collar", help="forgiveness collar in seconds on each side of a boundary; repeatable [default: 0 and 0.25]"),
     num_speakers: Optional[int] = typer.Option(None, "--num-speakers", min=1, max=6, help="tell the diarizer how many speakers there are"),
     hyp: Optional[Path] = typer.Option(None, "--hyp", help="score RTTM hypotheses from this folder instead of running the pipeline"),
@@ -63,7 +65,7 @@ def _settings(diarizer: str | None, num_speakers: int | None):
     try:
         return PipelineSettings(**{k: v for k, v in given.items() if v is not None})
     except ValidationError:
-        raise ConfigError(f"--diarizer {diarizer!r}: choose auto, channels, embedded, segmented or pyannote") from None
+        raise ConfigError(f"--diarizer {diarizer!r}: choose one of {', '.join(CHOICES)}") from None
 
 
 def render(report: dict, console) -> None:

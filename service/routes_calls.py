@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Res
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from listenlens.config import DiarizerName
 from listenlens.errors import ListenlensError
 from listenlens.service import calls as call_ops
 from listenlens.service import jobs
@@ -24,7 +25,6 @@ from listenlens.service.schemas import CALL_EXAMPLE, CallList, CallOut, ErrorRes
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
-DIARIZERS = ("auto", "channels", "embedded", "segmented", "pyannote")
 _ERRORS = {
     401: {"model": ErrorResponse, "description": "missing, unknown or revoked API key"},
     404: {"model": ErrorResponse, "description": "no such call for this tenant"},
@@ -60,7 +60,7 @@ def create_call(
     channels: str | None = Form(None, description="channel map for a one-party-per-channel recording",
                                 examples=["rep,customer"]),
     rep_hint: str | None = Form(None, description="the diarization label of the rep, when known", examples=["SPEAKER_01"]),
-    diarizer: Literal["auto", "channels", "embedded", "segmented", "pyannote"] | None = Form(None, description="diarizer to use"),
+    diarizer: DiarizerName | None = Form(None, description="diarizer to use"),
     num_speakers: int | None = Form(None, ge=1, le=20, description="number of speakers, when known"),
     caller: Caller = Depends(current_caller),
     rt: Runtime = Depends(get_runtime),
