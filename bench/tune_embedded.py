@@ -273,6 +273,9 @@ def parse_settings(pairs: list[str], backend: str = "embedded"):
         except (ValueError, SyntaxError):
             changes[key] = value
     defaults = SegmentedSettings() if backend == "segmented" else EmbeddedSettings()
+    unknown = sorted(set(changes) - set(vars(defaults)))
+    if unknown:
+        raise SystemExit(f"error: {', '.join(unknown)}: not a setting of {type(defaults).__name__}; choose from {', '.join(vars(defaults))}")
     return defaults.with_(**changes)
 
 
@@ -320,7 +323,7 @@ def report(splits: dict[str, dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("settings", nargs="*", help="key=value overrides of EmbeddedSettings")
+    parser.add_argument("settings", nargs="*", help="key=value overrides of EmbeddedSettings or SegmentedSettings (--backend)")
     parser.add_argument("--backend", choices=("embedded", "segmented"), default="embedded", help="which mono diarizer to score")
     parser.add_argument("--quiet", action="store_true", help="split totals only")
     parser.add_argument("--given-count", action="store_true", help="pass the true speaker count")
@@ -333,23 +336,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     settings = parse_settings(args.settings, args.backend)
     print("settings:", settings)
-    items = [] if args.only_long or args.degraded else dataset()
-    if args.degraded:
-        import tempfile
+    import tempfile
 
-        with tempfile.TemporaryDirectory(prefix="listenlens-degraded-") as folder:
-            report(run(settings, quiet=args.quiet, given_count=args.given_count, items=degraded_dataset(Path(folder))))
-        return 0
-    if args.long or args.only_long:
-        import tempfile
-
-        with tempfile.TemporaryDirectory(prefix="listenlens-long-") as folder:
-            items += long_dataset(Path(folder))
-            report(run(settings, quiet=args.quiet, given_count=args.given_count, items=items))
-        return 0
-    report(run(settings, quiet=args.quiet, given_count=args.given_count, items=items))
+    # Built recordings (long and degraded calls) live only as long as this run.
+    with tempfile.TemporaryDirectory(prefix="listenlens-built-") as folder:
+        if args.degraded:
+            items = degraded_dataset(Path(folder))
+        else:
+            items = [] if args.only_long else dataset()
+            if args.long or args.only_long:
+                items += long_dataset(Path(folder))
+        report(run(settings, quiet=args.quiet, given_count=args.given_count, items=items))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())
