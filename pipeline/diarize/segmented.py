@@ -179,14 +179,17 @@ class SegmentedDiarizer:
                 solo = act & (act.sum(axis=1, keepdims=True) == 1)
                 for k in range(act.shape[1]):
                     local = np.flatnonzero(solo[:, k])
-                    if len(_mel_index(seg.offsets[w] + local, len(mel))) < min_solo:
+                    frames = _mel_index(seg.offsets[w] + local, len(mel))
+                    if len(frames) < min_solo:
                         local = np.flatnonzero(act[:, k])
-                        if len(_mel_index(seg.offsets[w] + local, len(mel))) < min_any:
+                        frames = _mel_index(seg.offsets[w] + local, len(mel))
+                        if len(frames) < min_any:
                             continue
                     groups = _split(local, part_frames)
                     parts[(w, k)] = [int((g[-1] + h[0]) // 2) for g, h in zip(groups[:-1], groups[1:])] + [act.shape[0]]
                     for p, g in enumerate(groups):
-                        pieces.append(mel[_mel_index(seg.offsets[w] + g, len(mel))])
+                        # One group (parts off): its mel frames are the ones just found.
+                        pieces.append(mel[frames if len(groups) == 1 else _mel_index(seg.offsets[w] + g, len(mel))])
                         piece_keys.append((w, k, p))
             if pieces:
                 out.append(_embed_pieces(self.encoder, pieces, win, step))
