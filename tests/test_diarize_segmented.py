@@ -88,6 +88,17 @@ def test_one_frame_flickers_at_a_turn_end_leave_no_slivers():
     assert [(t.speaker, round(t.end - t.start, 2)) for t in turns] == [("SPEAKER_00", 0.73), ("SPEAKER_01", 0.68)]
 
 
+def test_onset_delay_moves_starts_only_and_drops_turns_it_empties():
+    on = np.zeros((200, 2), dtype=bool)
+    on[10:60, 0] = True
+    on[100:102, 1] = True  # 34 ms: gone once its start moves 50 ms
+    plain = _turns(on, bridge_s=0.05, min_turn_s=0.0, duration=10.0)
+    late = _turns(on, bridge_s=0.05, min_turn_s=0.0, duration=10.0, onset_delay_s=0.05)
+    assert len(plain) == 2 and len(late) == 1
+    assert late[0].start == pytest.approx(plain[0].start + 0.05, abs=1e-3)
+    assert late[0].end == plain[0].end
+
+
 def test_windows_sit_on_one_frame_grid_and_cover_the_tail():
     calls = []
 
