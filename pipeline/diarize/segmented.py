@@ -64,7 +64,7 @@ class SegmentedSettings:
     # briefly. DER is the same with or without these two (sample, AMI, long calls).
     bridge_s: float = 0.05  # same-speaker gaps shorter than this are closed
     min_turn_s: float = 0.05  # shorter turns are dropped
-    # segmentation-3.0 marks speech ~55 ms before it begins (median over 470 turns of the
+    # segmentation-3.0 marks speech ~55 ms before it begins (median over ~470 turns of the
     # built calls, whose truth is the exact first sample of each clip; 37 ms on the
     # human-marked sample): its frames see past their own step. Turn starts move this much
     # later. Ends showed no consistent lead (+30 to +44 ms late on built clips that end
