@@ -44,7 +44,8 @@ def evaluate(
             uem_paths=uem or (),
             collars=tuple(collar) if collar else ev.DEFAULT_COLLARS,
             kind=targets,
-            memory_mb=ev.bench_memory_mb(),
+            memory_mb=ev.bench_figure("memory_60min_peak_mb"),
+            bench_speed_x=ev.bench_figure("speed_30min_x"),
             progress=progress,
             settings=settings,
         )

@@ -426,7 +426,7 @@ def _summary(files: list[dict[str, Any]], collars: Sequence[float]) -> dict[str,
         for s in timed:
             for k, v in s["stages_s"].items():
                 stages[k] = stages.get(k, 0.0) + v
-        out["speed"] = {"wall_s": wall, "x_real_time": audio / wall if wall > 0 else None, "stages_s": stages}
+        out["speed"] = {"wall_s": wall, "audio_s": audio, "x_real_time": audio / wall if wall > 0 else None, "stages_s": stages}
     return out
 
 
@@ -435,6 +435,10 @@ def _summary(files: list[dict[str, Any]], collars: Sequence[float]) -> dict[str,
 TARGET_KINDS = ("auto", "phone", "meeting", "dual-channel", "none")
 SPEED_TARGET_X = 15.0
 MEMORY_TARGET_MB = 2048.0
+# A run over less audio than this is mostly model loading and per-call set-up (a 30 s
+# call runs at ~5x cold where a 30-minute one runs at ~25x), so its own speed cannot
+# judge the target: the benchmark's 30-minute call does.
+SPEED_JUDGED_FROM_S = 600.0
 
 
 def detect_kind(cases: list[EvalCase], files: list[dict[str, Any]]) -> str:
@@ -447,8 +451,15 @@ def detect_kind(cases: list[EvalCase], files: list[dict[str, Any]]) -> str:
     return "phone"
 
 
-def check_targets(kind: str, overall: dict[str, Any], memory_mb: float | None = None) -> list[dict[str, Any]]:
-    """Each target of issue 4 that applies to this kind of data, with its figure and verdict."""
+def check_targets(
+    kind: str, overall: dict[str, Any], memory_mb: float | None = None, bench_speed_x: float | None = None
+) -> list[dict[str, Any]]:
+    """Each target of issue 4 that applies to this kind of data, with its figure and verdict.
+
+    ``memory_mb`` and ``bench_speed_x`` are the benchmark's 60-minute peak and 30-minute
+    speed (``bench_figure``); the speed verdict uses this run's own figure only when it
+    timed at least ``SPEED_JUDGED_FROM_S`` of audio.
+    """
     targets: list[dict[str, Any]] = []
 
     def add(name: str, value: float | None, limit: float, *, at_most: bool, unit: str, note: str = "") -> None:
@@ -471,8 +482,16 @@ def check_targets(kind: str, overall: dict[str, Any], memory_mb: float | None = 
         add("interruptions found", None if recall is None else 100.0 * recall, 100.0, at_most=False, unit="%",
             note=f"{a['timing']['interruptions_matched']} of {a['timing']['interruptions_truth']}")
     if kind != "none" and "speed" in a:
-        add("speed (end to end)", a["speed"]["x_real_time"], SPEED_TARGET_X, at_most=False, unit="x real time",
-            note="measured during this run; bench/run_bench.py measures it on its own")
+        run_x, audio_s = a["speed"]["x_real_time"], a["speed"]["audio_s"]
+        this_run = f"this run: {run_x:.1f}x on {audio_s:.0f} s of audio, model loading included"
+        if audio_s >= SPEED_JUDGED_FROM_S:
+            add("speed (end to end)", run_x, SPEED_TARGET_X, at_most=False, unit="x real time", note="measured during this run")
+        elif bench_speed_x is not None:
+            add("speed (end to end)", bench_speed_x, SPEED_TARGET_X, at_most=False, unit="x real time",
+                note=f"from bench/results.json (30-minute call); {this_run}, too little to judge")
+        else:
+            add("speed (end to end)", None, SPEED_TARGET_X, at_most=False, unit="x real time",
+                note=f"{this_run}, too little to judge: run bench/run_bench.py")
     if kind != "none":
         add("peak memory, 60-minute call", memory_mb, MEMORY_TARGET_MB, at_most=True, unit="MB",
             note="from bench/results.json" if memory_mb is not None else "not measured here: run bench/run_bench.py")
@@ -568,6 +587,7 @@ def run_eval(
     collars: Sequence[float] = DEFAULT_COLLARS,
     kind: str = "auto",
     memory_mb: float | None = None,
+    bench_speed_x: float | None = None,
     progress: Progress = _no_progress,
     settings=None,
 ) -> dict[str, Any]:
@@ -597,7 +617,7 @@ def run_eval(
     progress("files", len(cases), len(cases))
     overall = summarize(files, collars)
     chosen = detect_kind(cases, files) if kind == "auto" else kind
-    targets = check_targets(chosen, overall, memory_mb)
+    targets = check_targets(chosen, overall, memory_mb, bench_speed_x)
     if failed:
         for t in targets:
             if not t["target"].startswith(("speed", "peak memory")):
@@ -619,14 +639,15 @@ def run_eval(
     }
 
 
-def bench_memory_mb(results: Path | None = None) -> float | None:
-    """The 60-minute call's peak memory from the committed benchmark results, if present."""
+def bench_figure(key: str, results: Path | None = None) -> float | None:
+    """A target figure from the committed benchmark results (``memory_60min_peak_mb``,
+    ``speed_30min_x``), if present."""
     import json
 
     results = results or Path(__file__).resolve().parents[1] / "bench" / "results.json"
     try:
         data = json.loads(results.read_text(encoding="utf-8"))
-        return float(data["targets"]["memory_60min_peak_mb"]["value"])
+        return float(data["targets"][key]["value"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -312,3 +312,38 @@ def test_a_refused_call_is_scored_on_its_diarization_and_a_broken_one_fails(tmp_
     assert "speed" not in scored
     assert report["failed"] == [{"file_id": "two", "audio": "two.wav", "split": None, "error": "two.wav is corrupt: re-export it"}]
     assert all(t["met"] is False for t in report["targets"] if t["target"].startswith(("DER", "talk")))
+
+
+def _phone_overall(audio_s: float, x: float) -> dict:
+    return {"all": {"diarization": {"0.25": {"der": 0.05}}, "timing": {"talk_ratio_max_abs_error_pp": 1.0},
+                    "speed": {"wall_s": audio_s / x, "audio_s": audio_s, "x_real_time": x, "stages_s": {}}}}
+
+
+def _speed_row(targets: list[dict]) -> dict:
+    return next(t for t in targets if t["target"].startswith("speed"))
+
+
+def test_a_short_run_takes_its_speed_verdict_from_the_benchmark():
+    row = _speed_row(ev.check_targets("phone", _phone_overall(30.0, 5.2), memory_mb=1500.0, bench_speed_x=25.0))
+    assert (row["value"], row["met"]) == (25.0, True)
+    assert "5.2x on 30 s" in row["note"] and "bench/results.json" in row["note"]
+
+
+def test_a_short_run_without_benchmark_results_gives_no_speed_verdict():
+    row = _speed_row(ev.check_targets("phone", _phone_overall(30.0, 5.2)))
+    assert row["value"] is None and row["met"] is None
+    assert "run bench/run_bench.py" in row["note"]
+
+
+def test_a_long_run_is_judged_on_its_own_speed():
+    row = _speed_row(ev.check_targets("phone", _phone_overall(1800.0, 12.0), bench_speed_x=25.0))
+    assert (row["value"], row["met"]) == (12.0, False)
+    assert row["note"] == "measured during this run"
+
+
+def test_bench_figures_are_read_from_the_results_file(tmp_path):
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"targets": {"speed_30min_x": {"value": 22.5}}}))
+    assert ev.bench_figure("speed_30min_x", results) == 22.5
+    assert ev.bench_figure("memory_60min_peak_mb", results) is None
+    assert ev.bench_figure("speed_30min_x", tmp_path / "missing.json") is None
