@@ -227,6 +227,20 @@ def test_run_eval_with_rttm_hypotheses_reports_overall_and_targets(tmp_path):
     json.dumps(report)  # JSON-ready: no numpy scalars
 
 
+def test_the_talk_ratio_target_names_its_worst_file(tmp_path):
+    ref, hyps = tmp_path / "ref", tmp_path / "hyp"
+    ref.mkdir()
+    hyps.mkdir()
+    for name, split_at in (("near", 10.2), ("far", 12.0)):  # truth splits at 10 s
+        write_silence(ref / f"{name}.wav", 20.0)
+        (ref / f"{name}.rttm").write_text("".join(rttm_line(name, *t) for t in TRUTH), encoding="utf-8")
+        (hyps / f"{name}.rttm").write_text(rttm_line(name, 0, split_at, "x") + rttm_line(name, split_at, 20, "y"), encoding="utf-8")
+    report = ev.run_eval(ref, hypothesize=ev.rttm_hypothesis(hyps))
+    row = next(t for t in report["targets"] if t["target"] == "talk ratio error (worst file)")
+    assert row["note"] == "worst: far"
+    assert row["value"] == pytest.approx(10.0)
+
+
 # --- the CLI ------------------------------------------------------------------------------
 
 
