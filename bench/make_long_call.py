@@ -15,7 +15,8 @@ same recording appears several times in a long call: that is fine for speed and 
 Also builds *dual-channel* calls (``--dual-channel``), one party per channel as a
 call-recording platform stores an agent and a customer: real voices (each speaker's solo
 speech from the two-speaker recordings) and synthetic calls with interruptions; see
-``build_dual_channel``.
+``build_dual_channel``), and the same calls at telephone quality (8 kHz, 300-3400 Hz,
+G.711 mu-law per channel; ``build_dual_channel_telephone``).
 """
 
 from __future__ import annotations
@@ -160,6 +161,35 @@ def _write_call(folder: Path, file_id: str, stereo: np.ndarray, truth: list[tupl
     _atomic_text(folder / f"{file_id}.rttm", "\n".join(lines) + "\n")
 
 
+def telephone_band(x: np.ndarray) -> np.ndarray:
+    """A 16 kHz signal as a telephone line carries it: 8 kHz, 300-3400 Hz, G.711 mu-law."""
+    from scipy.signal import butter, resample_poly, sosfilt
+
+    y = resample_poly(x, 1, 2)
+    y = sosfilt(butter(4, [300, 3400], btype="band", fs=8000, output="sos"), y)
+    mu = 255.0  # G.711 mu-law: 8-bit codes on a companded scale
+    code = np.round(np.sign(y) * np.log1p(mu * np.minimum(np.abs(y), 1.0)) / np.log1p(mu) * 127) / 127
+    return (np.sign(code) * np.expm1(np.abs(code) * np.log1p(mu)) / mu).astype(np.float32)
+
+
+def build_dual_channel_telephone(out_dir: Path = OUT, data: Path = DATA) -> Path:
+    """The dual-channel calls as telephony platforms store them: every channel through
+    ``telephone_band``, written at 8 kHz (the pipeline resamples). Same truth."""
+    source = build_dual_channel(out_dir, data)
+    folder = out_dir / "dual-channel-telephone"
+    done = folder / ".complete"
+    if done.exists():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for wav in sorted(source.glob("*.wav")):
+        stereo = np.stack([telephone_band(ch) for ch in _read_pcm16(wav)])
+        with _atomic_wav(folder / wav.name, channels=2, rate=SR // 2) as w:
+            w.writeframes(_pcm16(stereo))
+        _atomic_text(folder / f"{wav.stem}.rttm", wav.with_suffix(".rttm").read_text(encoding="utf-8"))
+    done.write_text("")
+    return folder
+
+
 def _synthetic_scripts():
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from callsynth import Line
@@ -221,15 +251,15 @@ def _pcm16(x: np.ndarray) -> bytes:
 
 
 class _atomic_wav:
-    def __init__(self, path: Path, channels: int = 1):
-        self.path, self.channels = path, channels
+    def __init__(self, path: Path, channels: int = 1, rate: int = SR):
+        self.path, self.channels, self.rate = path, channels, rate
 
     def __enter__(self):
         self.tmp = self.path.with_suffix(".part.wav")
         self.w = wave.open(str(self.tmp), "wb")
         self.w.setnchannels(self.channels)
         self.w.setsampwidth(2)
-        self.w.setframerate(SR)
+        self.w.setframerate(self.rate)
         return self.w
 
     def __exit__(self, exc_type, exc, tb):
@@ -249,13 +279,14 @@ def _atomic_text(path: Path, text: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, action="append", help="length of a long call; repeatable (default 30 and 60)")
-    ap.add_argument("--dual-channel", action="store_true", help="also build the dual-channel calls")
+    ap.add_argument("--dual-channel", action="store_true", help="also build the dual-channel calls (16 kHz and telephone band)")
     ap.add_argument("--out", type=Path, default=OUT, help=f"output folder (default {OUT})")
     args = ap.parse_args(argv)
     for minutes in args.minutes or [30, 60]:
         print(build_long_call(minutes, args.out))
     if args.dual_channel:
         print(build_dual_channel(args.out))
+        print(build_dual_channel_telephone(args.out))
     return 0
 
 

@@ -132,7 +132,9 @@ def _accuracy(r: dict) -> list[str]:
         "The dual-channel set (built by `bench/make_long_call.py`) mixes exact synthetic calls"
         " (`synth-*`) with real voices cut from mono recordings (`*-solo`). The AMI-derived solo"
         " calls inherit AMI's turn boundaries, which include pauses of a second or more inside"
-        " a turn: there, part of the 'truth' is silence on the channel.",
+        " a turn: there, part of the 'truth' is silence on the channel. `dual-channel-telephone`"
+        " is the same set as telephony platforms store it (8 kHz, 300-3400 Hz, G.711 mu-law per"
+        " channel); no setting was chosen on it.",
         "", "Per file:", "",
         "| data | file | split | DER @0.25 | talk ratio err pp | interruptions truth/found/matched | note |",
         "| --- | --- | --- | --- | --- | --- | --- |",

@@ -191,12 +191,15 @@ def run_stage(stage: str, audio: Path, cache: Path, timeout: float) -> dict:
 def run_accuracy(work: Path, timeout: float) -> dict:
     """``listenlens eval`` on each data set; returns its overall figures and targets."""
     sys.path.insert(0, str(HERE))
-    from make_long_call import build_dual_channel
+    from make_long_call import build_dual_channel, build_dual_channel_telephone
 
     sets = {
         "pyannote-sample": DATA / "pyannote-sample",
         "ami-debug": DATA / "ami-debug",
         "dual-channel": build_dual_channel(work),
+        # The same calls as telephony platforms store them (8 kHz G.711): other audio
+        # quality than any setting was chosen on.
+        "dual-channel-telephone": build_dual_channel_telephone(work),
     }
     out = {}
     exe = Path(sys.executable).with_name("listenlens")

@@ -221,10 +221,11 @@ def degraded_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Tim
     settings carry.
     """
     import numpy as np
-    from scipy.signal import butter, resample_poly, sosfilt
+    from scipy.signal import resample_poly
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from callsynth import write_wav
+    from make_long_call import telephone_band
 
     rng = np.random.default_rng(7)
     sources = [("sample", DATA / "pyannote-sample" / "sample.wav", read_rttm(DATA / "pyannote-sample" / "sample.rttm")["sample"])]
@@ -236,12 +237,7 @@ def degraded_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Tim
         return rng.normal(0, speech_rms * 10 ** (-snr_db / 20), len(x)).astype(np.float32)
 
     def narrow(x):
-        y = resample_poly(x, 1, 2)
-        y = sosfilt(butter(4, [300, 3400], btype="band", fs=8000, output="sos"), y)
-        mu = 255.0  # G.711 mu-law: 8-bit codes on a companded scale
-        code = np.round(np.sign(y) * np.log1p(mu * np.minimum(np.abs(y), 1.0)) / np.log1p(mu) * 127) / 127
-        y = np.sign(code) * np.expm1(np.abs(code) * np.log1p(mu)) / mu
-        return resample_poly(y, 2, 1)[: len(x)].astype(np.float32) + noise_at(x, 20)
+        return resample_poly(telephone_band(x), 2, 1)[: len(x)].astype(np.float32) + noise_at(x, 20)
 
     def quiet(x):
         y = x * 10 ** (-26 / 20)
