@@ -15,8 +15,8 @@ same recording appears several times in a long call: that is fine for speed and 
 Also builds *dual-channel* calls (``--dual-channel``), one party per channel as a
 call-recording platform stores an agent and a customer: real voices (each speaker's solo
 speech from the two-speaker recordings) and synthetic calls with interruptions; see
-``build_dual_channel``), and the same calls at telephone quality (8 kHz, 300-3400 Hz,
-G.711 mu-law per channel; ``build_dual_channel_telephone``).
+``build_dual_channel``. The same calls are also built at telephone quality (8 kHz,
+300-3400 Hz, G.711 mu-law per channel; ``build_dual_channel_telephone``).
 """
 
 from __future__ import annotations

@@ -397,6 +397,7 @@ def _summary(files: list[dict[str, Any]], collars: Sequence[float]) -> dict[str,
     tr = values("talk_ratio_error_pp")
     worst_tr = max((f for f in files if f["timing"]["talk_ratio_error_pp"] is not None),
                    key=lambda f: abs(f["timing"]["talk_ratio_error_pp"]), default=None)
+    worst_tr_pp = abs(worst_tr["timing"]["talk_ratio_error_pp"]) if worst_tr else None
     lm = values("longest_monologue_error_s")
     pt = values("patience_error_s")
     waits = [f["timing"]["wait"]["mean_abs_error_s"] for f in files if f["timing"]["wait"]["mean_abs_error_s"] is not None]
@@ -408,7 +409,7 @@ def _summary(files: list[dict[str, Any]], collars: Sequence[float]) -> dict[str,
         "diarization": {_ckey(c): pool_diarization([f["diarization"][_ckey(c)] for f in files]) for c in collars},
         "timing": {
             "talk_ratio_mean_abs_error_pp": statistics.fmean(abs(x) for x in tr) if tr else None,
-            "talk_ratio_max_abs_error_pp": max((abs(x) for x in tr), default=None),
+            "talk_ratio_max_abs_error_pp": worst_tr_pp,
             "talk_ratio_worst_file": worst_tr["file_id"] if worst_tr else None,
             "longest_monologue_mean_abs_error_s": statistics.fmean(abs(x) for x in lm) if lm else None,
             "patience_mean_abs_error_s": statistics.fmean(abs(x) for x in pt) if pt else None,
@@ -487,7 +488,7 @@ def check_targets(
             note=f"{a['timing']['interruptions_matched']} of {a['timing']['interruptions_truth']}")
     if kind != "none" and "speed" in a:
         run_x, audio_s = a["speed"]["x_real_time"], a["speed"]["audio_s"]
-        this_run = f"this run: {run_x:.1f}x on {audio_s:.0f} s of audio, model loading included"
+        this_run = f"this run: {run_x or 0:.1f}x on {audio_s:.0f} s of audio, model loading included"
         if audio_s >= SPEED_JUDGED_FROM_S:
             add("speed (end to end)", run_x, SPEED_TARGET_X, at_most=False, unit="x real time", note="measured during this run")
         elif bench_speed_x is not None:
