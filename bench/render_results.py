@@ -7,6 +7,8 @@ from pathlib import Path
 
 _TUNED_SECTION = re.compile(r"^### What was tuned on which data\n(.*?)(?=^#|\Z)", re.MULTILINE | re.DOTALL)
 TUNING_DOC = Path(__file__).resolve().parents[1] / "docs" / "diarization.md"
+PICTURE_NAME = "results.png"
+STAGE_COLOURS = {"decode": "#94a3b8", "diarize": "#4f46e5", "asr": "#0d9488", "metrics": "#f59e0b", "other": "#e2e8f0"}
 
 
 def _f(x, fmt=".1f", unit="") -> str:
@@ -60,6 +62,7 @@ def render_markdown(r: dict) -> str:
             f"| {t.get('label', name)} | {_f(t['value'])} {t['unit']} | {sign} {t['limit']:g} {t['unit']} | {_verdict(t['met'])}{_gap(t)} | {t.get('what', '')} |"
         )
 
+    out += ["", f"![Each target as a share of its limit, and where the time of a long call goes]({PICTURE_NAME})"]
     out += _speed(r)
     out += _accuracy(r)
     out += _tuning(r)
@@ -220,3 +223,62 @@ def _peer(r: dict) -> list[str]:
     for note in p.get("notes", []):
         out.append(f"\n- {note}")
     return out
+
+
+def render_picture(r: dict, path: Path) -> Path:
+    """Two panels: every target as the share of its limit it uses (left of the line is
+    met), and the long calls' end-to-end time split by stage against the time the speed
+    target allows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    targets = [(t.get("label", name), t) for name, t in r.get("targets", {}).items() if t["value"] is not None]
+    calls = [(case, st["end_to_end"]) for case, st in r.get("speed", {}).items()
+             if "pipeline_timings_s" in st.get("end_to_end", {}) and st["end_to_end"]["duration_s"] >= 600]
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(11, 1.2 + 0.42 * len(targets) + 0.5 * max(len(calls), 1)), dpi=110,
+        gridspec_kw={"height_ratios": [max(len(targets), 1), max(len(calls), 1) + 1]},
+    )
+    for i, (label, t) in enumerate(targets):
+        # Share of the limit used: value/limit for a ceiling, limit/value for a floor (speed).
+        share = t["value"] / t["limit"] if t.get("at_most", True) else t["limit"] / max(t["value"], 1e-9)
+        share = max(share, 0.01)
+        colour = "#16a34a" if t["met"] else "#dc2626"
+        top.barh(i, share, color=colour, height=0.6)
+        sign = "≤" if t.get("at_most", True) else "≥"
+        top.text(max(share, 1.0) * 1.1, i, f"{t['value']:.1f} {t['unit']} (target {sign} {t['limit']:g})", va="center", fontsize=8)
+    top.axvline(1.0, color="#111827", lw=1)
+    top.set_xscale("log")
+    top.set_xlim(0.01, 200)
+    top.set_yticks(range(len(targets)), [label for label, _ in targets], fontsize=8)
+    top.invert_yaxis()
+    top.set_xlabel("share of the limit used (log scale; left of the line: met)", fontsize=8)
+    top.set_title("Issue 4 targets", fontsize=10, loc="left")
+
+    for i, (case, e2e) in enumerate(calls):
+        left = 0.0
+        stages = dict(e2e["pipeline_timings_s"])
+        stages["other"] = max(0.0, e2e["run_s"] - sum(stages.values()))
+        for stage, secs in stages.items():
+            bottom.barh(i, secs, left=left, color=STAGE_COLOURS.get(stage, "#cbd5e1"), height=0.6,
+                        label=stage if i == 0 else None)
+            left += secs
+        budget = e2e["duration_s"] / 15.0
+        bottom.plot([budget, budget], [i - 0.4, i + 0.4], color="#dc2626", lw=2, label="15x real time" if i == 0 else None)
+        bottom.text(max(left, budget) + budget * 0.03, i, f"{e2e['x_real_time']:.1f}x real time, {e2e['peak_rss_mb']:.0f} MB peak",
+                    va="center", fontsize=8)
+    bottom.set_yticks(range(len(calls)), [f"{case} call" for case, _ in calls], fontsize=8)
+    bottom.invert_yaxis()
+    bottom.set_xlabel("seconds, end to end from a cold process", fontsize=8)
+    bottom.set_title("Where the time of a long call goes", fontsize=10, loc="left")
+    if calls:
+        bottom.legend(fontsize=7, ncol=6, loc="lower right", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        bottom.set_xlim(0, max(e2e["duration_s"] / 15.0 for _, e2e in calls) * 1.6)
+    fig.tight_layout()
+    tmp = path.with_name(path.name + ".part")
+    fig.savefig(tmp, format="png")
+    plt.close(fig)
+    tmp.replace(path)
+    return path

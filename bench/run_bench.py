@@ -369,13 +369,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def save(results: dict) -> None:
-    from render_results import render_markdown
+    from render_results import PICTURE_NAME, render_markdown, render_picture
 
     for path, text in ((RESULTS_JSON, json.dumps(results, indent=2, ensure_ascii=False) + "\n"),
                        (RESULTS_MD, render_markdown(results))):
         tmp = path.with_suffix(path.suffix + ".part")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
+    render_picture(results, HERE / PICTURE_NAME)
 
 
 def print_table(results: dict) -> None:
@@ -398,7 +399,7 @@ def print_table(results: dict) -> None:
         verdict = "met" if t["met"] else ("n/a" if t["met"] is None else "MISSED")
         value = "-" if t["value"] is None else f"{t['value']:.1f}"
         console.print(f"{verdict:>6}  {t.get('label', name)}: {value} {t['unit']} (limit {t['limit']:g})")
-    console.print(f"written: {RESULTS_JSON.relative_to(ROOT)}, {RESULTS_MD.relative_to(ROOT)}")
+    console.print(f"written: {RESULTS_JSON.relative_to(ROOT)}, {RESULTS_MD.relative_to(ROOT)}, bench/results.png")
 
 
 if __name__ == "__main__":

@@ -31,3 +31,25 @@ def test_a_doc_without_the_section_says_so(tmp_path):
 def test_the_real_doc_names_the_overlap_detectors_training_data():
     claims = render_results.tuning_claims()
     assert claims and any("overlap detector" in c and "AMI train" in c for c in claims)
+
+
+def _results() -> dict:
+    e2e = {"duration_s": 1800.0, "run_s": 72.0, "load_s": 0.0, "x_real_time": 25.0, "x_real_time_cold": 25.0, "peak_rss_mb": 1378.0,
+           "pipeline_timings_s": {"decode": 1.0, "diarize": 33.0, "asr": 34.0, "metrics": 3.0}}
+    return {
+        "machine": {"cpu": "cpu", "cores": 2, "ram_gb": 24, "os": "linux", "python": "3.11"},
+        "versions": {"listenlens": "0"}, "date": "today",
+        "targets": {
+            "speed_30min_x": {"value": 25.0, "limit": 15.0, "unit": "x real time", "met": True, "at_most": False},
+            "held-out DER": {"value": 42.6, "limit": 25.0, "unit": "%", "met": False, "at_most": True},
+            "not measured": {"value": None, "limit": 1.0, "unit": "%", "met": None, "at_most": True},
+        },
+        "speed": {"30min": {"end_to_end": e2e}},
+    }
+
+
+def test_the_results_picture_is_written_and_the_page_shows_it(tmp_path):
+    out = render_results.render_picture(_results(), tmp_path / "results.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not list(tmp_path.glob("*.part"))
+    assert f"]({render_results.PICTURE_NAME})" in render_results.render_markdown(_results())
