@@ -307,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=3 * 3600, help="seconds allowed for one stage run")
     ap.add_argument("--note", default="", help="a note on the conditions, kept in the results")
     ap.add_argument("--merge", action="store_true", help="keep figures of cases/stages not rerun from the existing results.json")
-    ap.add_argument("--rerender", action="store_true", help="measure nothing: recompute the verdicts and rewrite results.md from results.json")
+    ap.add_argument("--rerender", action="store_true", help="measure nothing: recompute the verdicts and rewrite results.md and results.png from results.json")
     args = ap.parse_args(argv)
 
     if args.rerender:
