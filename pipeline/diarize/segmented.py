@@ -90,24 +90,17 @@ class SegmentedDiarizer:
 
     name = "segmented"
 
-    def __init__(self, settings: SegmentedSettings | None = None, *, encoder=None, segmenter=None):
+    def __init__(self, settings: SegmentedSettings | None = None, *, encoder=None, segmenter: SpeakerSegmenter | None = None):
         self.settings = settings or SegmentedSettings()
         self._encoder = encoder
-        self._segmenter = segmenter
+        # SpeakerSegmenter loads its model on first use, once per process.
+        self.segmenter = segmenter or SpeakerSegmenter()
 
     @property
     def encoder(self):
         if self._encoder is None:
             self._encoder = shared_encoder()
         return self._encoder
-
-    @property
-    def segmenter(self) -> SpeakerSegmenter:
-        if self._segmenter is None:
-            from listenlens.pipeline.diarize.segmentation import shared_segmenter
-
-            self._segmenter = shared_segmenter()
-        return self._segmenter
 
     def diarize(
         self,
