@@ -6,6 +6,7 @@
     .venv/bin/python bench/tune_embedded.py --quiet ...          # split totals only
     .venv/bin/python bench/tune_embedded.py --long               # long calls (built, see below)
     .venv/bin/python bench/tune_embedded.py --degraded           # phone band, quiet, reverberant
+    .venv/bin/python bench/tune_embedded.py --reverberant        # two-party long calls in two rooms
 
 Prints, per file and per split (sample / AMI train / development / test), the DER with
 a 0.25 s collar and with none (pyannote.metrics, overlap scored, AMI inside its UEM),
@@ -244,11 +245,7 @@ def degraded_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Tim
         return (y + noise_at(y, 15)).astype(np.float32)
 
     def reverb(x):
-        t = np.arange(int(0.4 * 16000)) / 16000
-        tail = rng.normal(0, 1, len(t)) * np.exp(-t / 0.08)
-        tail[0] = 1.0
-        y = np.convolve(x, tail / np.sqrt(np.sum(tail**2)))[: len(x)]
-        return (y / np.abs(y).max() * np.abs(x).max()).astype(np.float32)
+        return in_room(x, decay_s=0.08, length_s=0.4, rng=rng)
 
     items = []
     for name, wav, ref in sources:
@@ -257,6 +254,43 @@ def degraded_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Tim
             out = folder / f"{name}-{kind}.wav"
             write_wav(out, fn(x)[None])
             items.append((f"degraded-{kind}", f"{name}-{kind}", out, ref, None))
+    return items
+
+
+def in_room(x, *, decay_s: float, length_s: float, rng):
+    """``x`` in a synthetic room: direct sound plus a noise tail whose amplitude decays as
+    exp(-t / decay_s), cut at ``length_s``; peak level kept."""
+    import numpy as np
+    from scipy.signal import fftconvolve
+
+    t = np.arange(int(length_s * 16000)) / 16000
+    tail = rng.normal(0, 1, len(t)) * np.exp(-t / decay_s)
+    tail[0] = 1.0
+    y = fftconvolve(x, tail / np.sqrt(np.sum(tail**2)))[: len(x)]
+    return (y / np.abs(y).max() * np.abs(x).max()).astype(np.float32)
+
+
+def reverberant_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Timeline | None]]:
+    """The two-party ``--long`` calls except ``reseq5m``, each in two rooms.
+
+    Tuning calls for reverberation. Decay constants are 0.06 s and 0.12 s; the
+    ``--degraded`` reverberant call is 0.08 s. ``reseq5m`` is left out because
+    ``--degraded`` holds its reverberant copy apart.
+    """
+    import numpy as np
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from callsynth import write_wav
+
+    items = []
+    for split, uri, wav, ref, _ in long_dataset(folder):
+        if split == "long-ami" or uri == "reseq5m":
+            continue
+        x = load_audio(wav).mono()
+        for decay, seed in ((0.06, 21), (0.12, 22)):
+            out = folder / f"{uri}-room{int(decay * 1000)}.wav"
+            write_wav(out, in_room(x, decay_s=decay, length_s=6 * decay, rng=np.random.default_rng(seed))[None])
+            items.append((f"room-{int(decay * 1000)}ms", out.stem, out, ref, None))
     return items
 
 
@@ -326,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--long", action="store_true", help="also score the built long recordings")
     parser.add_argument("--only-long", action="store_true", help="only the built long recordings")
     parser.add_argument("--degraded", action="store_true", help="only the sample and a built call, degraded (see degraded_dataset)")
+    parser.add_argument("--reverberant", action="store_true", help="only the two-party long calls in two rooms (see reverberant_dataset)")
     args = parser.parse_args(argv)
     if not (DATA / "ami-debug").is_dir():
         print(f"error: reference recordings not found at {DATA}: set LISTENLENS_DATA to the shared data folder", file=sys.stderr)
@@ -338,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="listenlens-built-") as folder:
         if args.degraded:
             items = degraded_dataset(Path(folder))
+        elif args.reverberant:
+            items = reverberant_dataset(Path(folder))
         else:
             items = [] if args.only_long else dataset()
             if args.long or args.only_long:
