@@ -357,10 +357,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("embedded", "segmented"), default="embedded", help="which mono diarizer to score")
     parser.add_argument("--quiet", action="store_true", help="split totals only")
     parser.add_argument("--given-count", action="store_true", help="pass the true speaker count")
-    parser.add_argument("--long", action="store_true", help="also score the built long recordings")
-    parser.add_argument("--only-long", action="store_true", help="only the built long recordings")
-    parser.add_argument("--degraded", action="store_true", help="only the sample and a built call, degraded (see degraded_dataset)")
-    parser.add_argument("--reverberant", action="store_true", help="only the two-party long calls in two rooms (see reverberant_dataset)")
+    which = parser.add_mutually_exclusive_group()  # the recordings scored
+    which.add_argument("--long", action="store_true", help="also score the built long recordings")
+    which.add_argument("--only-long", action="store_true", help="only the built long recordings")
+    which.add_argument("--degraded", action="store_true", help="only the sample and a built call, degraded (see degraded_dataset)")
+    which.add_argument("--reverberant", action="store_true", help="only the two-party long calls in two rooms (see reverberant_dataset)")
     args = parser.parse_args(argv)
     if not (DATA / "ami-debug").is_dir():
         print(f"error: reference recordings not found at {DATA}: set LISTENLENS_DATA to the shared data folder", file=sys.stderr)
