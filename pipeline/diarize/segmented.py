@@ -31,6 +31,7 @@ from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
 from listenlens.pipeline.diarize.base import Diarization, Progress, check_counts, mask_runs, no_progress
 from listenlens.pipeline.diarize.cluster import cluster_speakers
+from listenlens.pipeline.diarize.embedded_encoder import FRAME_S as MEL_FRAME_S
 from listenlens.pipeline.diarize.embedded_encoder import HOP as MEL_HOP
 from listenlens.pipeline.diarize.embedded_encoder import embed_windows, mel_frames, shared_encoder, window_starts
 from listenlens.pipeline.diarize.segmentation import (
@@ -163,9 +164,9 @@ class SegmentedDiarizer:
         """
         s = self.settings
         mel = mel_frames(x)
-        win = int(round(s.embed_window_s / 0.01))
-        step = int(round(s.embed_step_s / 0.01))
-        min_solo, min_any = int(round(s.min_embed_s / 0.01)), int(round(s.min_any_s / 0.01))
+        win = int(round(s.embed_window_s / MEL_FRAME_S))
+        step = int(round(s.embed_step_s / MEL_FRAME_S))
+        min_solo, min_any = int(round(s.min_embed_s / MEL_FRAME_S)), int(round(s.min_any_s / MEL_FRAME_S))
         part_frames = None if not s.part_s else max(1, int(round(s.part_s / FRAME_S)))
         keys: list[tuple[int, int, int]] = []
         parts: dict[tuple[int, int], list[int]] = {}
