@@ -380,6 +380,7 @@ def save(results: dict) -> None:
 
 
 def print_table(results: dict) -> None:
+    from render_results import PICTURE_NAME
     from rich.console import Console
     from rich.table import Table
 
@@ -399,7 +400,7 @@ def print_table(results: dict) -> None:
         verdict = "met" if t["met"] else ("n/a" if t["met"] is None else "MISSED")
         value = "-" if t["value"] is None else f"{t['value']:.1f}"
         console.print(f"{verdict:>6}  {t.get('label', name)}: {value} {t['unit']} (limit {t['limit']:g})")
-    console.print(f"written: {RESULTS_JSON.relative_to(ROOT)}, {RESULTS_MD.relative_to(ROOT)}, bench/results.png")
+    console.print(f"written: {RESULTS_JSON.relative_to(ROOT)}, {RESULTS_MD.relative_to(ROOT)}, {(HERE / PICTURE_NAME).relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
