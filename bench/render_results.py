@@ -28,7 +28,7 @@ def _gap(t: dict) -> str:
     if t["met"] is not False or t["value"] is None:
         return ""
     if t["unit"] == "x real time":
-        return f" ({t['limit'] / t['value']:.1f}x too slow)" if t["value"] > 0 else ""
+        return f" ({t['limit'] / t['value']:.2f}x too slow)" if t["value"] > 0 else ""
     diff = abs(t["value"] - t["limit"])
     return f" (off by {diff:.1f} {t['unit']})"
 
