@@ -10,7 +10,7 @@ from listenlens.errors import ConfigError
 from listenlens.pipeline.audio import Audio, load_audio
 from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer
-from listenlens.pipeline.diarize.embedded_encoder import shared_encoder
+from listenlens.pipeline.diarize.embedded_encoder import embed_ragged, embed_windows, mel_frames, shared_encoder
 
 SCRIPT = [
     Line("rep", "Hi, this is Sam from Acme. Thanks for taking the time to talk with me today.", at=0.5),
@@ -141,6 +141,17 @@ def test_encoder_is_loaded_once_and_shared():
     assert a.encoder is b.encoder is shared_encoder()
     own = object()
     assert EmbeddedDiarizer(encoder=own).encoder is own
+
+
+def test_pieces_of_different_lengths_embed_in_one_batch_as_they_would_alone(synth_call):
+    # Packing must end each piece's LSTM at its own last frame, not at the padding.
+    audio, _ = synth_call
+    mel = mel_frames(audio.mono())
+    pieces = [mel[s : s + n] for s, n in [(100, 37), (400, 150), (900, 12), (1500, 90), (2000, 150), (2600, 63)]]
+    alone = np.stack([embed_windows(shared_encoder(), p, np.zeros(1, dtype=np.int64), len(p))[0] for p in pieces])
+    batched = embed_ragged(shared_encoder(), pieces)
+    np.testing.assert_allclose(batched, alone, atol=1e-5)
+    assert np.min(alone @ alone.T) < 0.99  # the pieces themselves differ, so the check has teeth
 
 
 def _voices(rng, n_voices, n_sub, per=120, d=64):

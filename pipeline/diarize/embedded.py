@@ -29,6 +29,7 @@ from listenlens.pipeline.diarize.base import Diarization, Progress, check_counts
 from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded_encoder import (
     FRAME_S,
+    embed_ragged,
     embed_windows,
     mel_frames,
     shared_encoder,
@@ -254,8 +255,8 @@ def _judge_short_regions(encoder, mel, idx, labels, raw_sims, centroids, s: Embe
     if not regions:
         return labels
     mean, std = raw_sims.mean(axis=0), np.maximum(raw_sims.std(axis=0), 1e-3)
-    for a, b in regions:
-        own = embed_windows(encoder, mel[a:b], np.zeros(1, dtype=np.int64), b - a, level_norm=s.level_norm)[0]
+    voices = embed_ragged(encoder, [mel[a:b] for a, b in regions], level_norm=s.level_norm)
+    for (a, b), own in zip(regions, voices):
         score = (own @ centroids.T - mean) / std if s.calibrate else own @ centroids.T
         current = np.bincount(labels[a:b], minlength=len(centroids)).argmax()
         best = int(np.argmax(score))
