@@ -217,7 +217,8 @@ def _mel_index(seg_frames: np.ndarray, n_mel: int) -> np.ndarray:
     # Only the frames at each step's two edges: a step (270 samples) can hold a third
     # 10 ms frame between them, so a run of speech reaches the encoder with about two
     # frames in five left out. Taking every frame measured worse (docs/diarization.md,
-    # "Which mel frames the encoder hears") and gives the encoder 102 frames per second of speech to embed rather than 61.
+    # "Which mel frames the encoder hears") and embeds 102 frames per second of speech
+    # rather than 61.
     idx = np.unique(np.concatenate([first, last]))
     return idx[idx < n_mel]
 
