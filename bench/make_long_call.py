@@ -238,6 +238,66 @@ def _write_synthetic(folder: Path, name: str, script) -> None:
     _write_call(folder, name, stereo, truth)
 
 
+# espeak-ng voice pairs other than the built calls' (tests/callsynth.py VOICES). Some are
+# heard as one person by segmentation-3.0 (a single local speaker in every window), and
+# the last pair sounds alike to every model here.
+VOICE_PAIRS = [
+    ("en-gb-x-rp+m3", "en-us+f2"), ("en-us+m3", "en-gb+f4"), ("en-us-nyc+m1", "en-gb+f3"),
+    ("en-029+m2", "en-gb-scotland+m5"), ("en-us+f4", "en-gb-x-gbclan+f1"), ("en-us+m7", "en-us+f3"),
+    ("en", "en+f2"), ("en-us", "en-gb"),
+]
+
+
+def voices_script(overlap: bool):
+    """A one-minute renewal call: a question answered after 4.6 s, a paraphrase, a
+    stacked question and, with ``overlap``, the customer cutting in for 1.5 s."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from callsynth import Line
+
+    return [
+        Line("rep", "Good morning, this is Alex calling from Northwind about your renewal.", at=0.6),
+        Line("customer", "Oh right, hello. Yes, I was expecting your call.", gap=0.5),
+        Line("rep", "Great. So how has the platform been working for your team this quarter?", gap=0.4),
+        Line("customer", "Honestly it has been mixed. The reporting is slow and my analysts spend hours "
+             "exporting data by hand every week.", gap=4.6),
+        Line("rep", "So what you're saying is the exports are eating your analysts' time.", gap=0.5),
+        Line("customer", "Exactly, that is the main problem.", gap=0.3),
+        Line("rep", "Okay. We have a new scheduled export feature that could help with that, and it is "
+             "included in the premium tier at no extra cost for the first year.", gap=0.6),
+        Line("customer", "Wait, does that include the API access as well?", gap=-1.5 if overlap else 0.5),
+        Line("rep", "Yes it does.", gap=0.4),
+        Line("customer", "Good. What would the price be for twenty seats?", gap=0.5),
+        Line("rep", "For twenty seats it would be about four hundred a month. Would that fit your budget? "
+             "Or should we look at a smaller plan?", gap=0.5),
+        Line("customer", "Let me think about it and talk to my manager.", gap=2.0),
+    ]
+
+
+def build_voice_calls(out_dir: Path = OUT) -> dict[str, Path]:
+    """The same mono call in each of ``VOICE_PAIRS``: ``voices-overlap/`` has the
+    customer cut in for 1.5 s, ``voices-apart/`` the same lines with no overlap.
+    Returns {set name: folder}; each holds ``<id>.wav`` + ``<id>.rttm`` (exact truth)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from callsynth import make_call
+
+    folders = {f"voices-{kind}": out_dir / f"voices-{kind}" for kind in ("overlap", "apart")}
+    for name, folder in folders.items():
+        done = folder / ".complete"
+        if done.exists():
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, (rep, customer) in enumerate(VOICE_PAIRS):
+            script = voices_script(overlap=name.endswith("overlap"))
+            for line in script:
+                line.speaker = rep if line.speaker == "rep" else customer
+            file_id = f"{rep}_{customer}".replace("+", "")
+            spoken = make_call(script, folder / f"{file_id}.wav", noise_db=-55.0, seed=i)
+            lines = [f"SPEAKER {file_id} 1 {sp.start:.3f} {sp.end - sp.start:.3f} <NA> <NA> {sp.speaker} <NA> <NA>" for sp in spoken]
+            _atomic_text(folder / f"{file_id}.rttm", "\n".join(lines) + "\n")
+        done.write_text("")
+    return folders
+
+
 def _read_pcm16(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as w:
         n_ch = w.getnchannels()

@@ -191,7 +191,7 @@ def run_stage(stage: str, audio: Path, cache: Path, timeout: float) -> dict:
 def run_accuracy(work: Path, timeout: float) -> dict:
     """``listenlens eval`` on each data set; returns its overall figures and targets."""
     sys.path.insert(0, str(HERE))
-    from make_long_call import build_dual_channel, build_dual_channel_telephone
+    from make_long_call import build_dual_channel, build_dual_channel_telephone, build_voice_calls
 
     sets = {
         "pyannote-sample": DATA / "pyannote-sample",
@@ -200,14 +200,18 @@ def run_accuracy(work: Path, timeout: float) -> dict:
         # The same calls as telephony platforms store them (8 kHz G.711): other audio
         # quality than any setting was chosen on.
         "dual-channel-telephone": build_dual_channel_telephone(work),
+        # One mono call in voice pairs the diarizers were not built around; issue 4 sets
+        # no target on these, so none is checked.
+        **build_voice_calls(work),
     }
     out = {}
     exe = Path(sys.executable).with_name("listenlens")
     for name, folder in sets.items():
         report = work / f"eval-{name}.json"
         print(f"[accuracy] listenlens eval {folder}", file=sys.stderr, flush=True)
+        extra = ["--targets", "none"] if name.startswith("voices-") else []
         try:
-            proc = subprocess.run([str(exe), "eval", str(folder), "--json", str(report), "--quiet"],
+            proc = subprocess.run([str(exe), "eval", str(folder), "--json", str(report), "--quiet", *extra],
                                   capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             out[name] = {"error": f"timed out after {timeout:.0f} s"}

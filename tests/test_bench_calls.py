@@ -1,4 +1,4 @@
-"""The benchmark's built calls: the telephone-quality transform."""
+"""The benchmark's built calls: the telephone-quality transform and the voice-pair calls."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from make_long_call import telephone_band  # noqa: E402
+from make_long_call import VOICE_PAIRS, build_voice_calls, telephone_band  # noqa: E402
 
 
 def _tone(hz: float, seconds: float = 1.0, level: float = 0.3) -> np.ndarray:
@@ -33,3 +33,27 @@ def test_telephone_band_halves_the_rate_and_keeps_the_voice_band_only():
 def test_telephone_band_is_companded_to_g711_codes():
     out = telephone_band(_tone(1000))
     assert len(np.unique(np.abs(out))) <= 128  # 7 bits of magnitude, as mu-law carries
+
+
+def test_voice_calls_differ_only_by_the_overlap(tmp_path, monkeypatch):
+    import make_long_call
+
+    monkeypatch.setattr(make_long_call, "VOICE_PAIRS", VOICE_PAIRS[:1])
+    folders = build_voice_calls(tmp_path)
+    assert sorted(folders) == ["voices-apart", "voices-overlap"]
+
+    def turns(name):
+        (rttm,) = folders[name].glob("*.rttm")
+        assert rttm.with_suffix(".wav").is_file()
+        rows = [line.split() for line in rttm.read_text(encoding="utf-8").splitlines()]
+        return [(float(r[3]), float(r[3]) + float(r[4]), r[7]) for r in rows]
+
+    def overlap(rows):
+        return sum(
+            max(0.0, min(a[1], b[1]) - max(a[0], b[0])) for i, a in enumerate(rows) for b in rows[i + 1 :] if a[2] != b[2]
+        )
+
+    apart, cut_in = turns("voices-apart"), turns("voices-overlap")
+    assert {r[2] for r in apart} == set(VOICE_PAIRS[0]) and len(apart) == len(cut_in) == 12
+    assert overlap(apart) == 0.0
+    assert abs(overlap(cut_in) - 1.5) < 0.01

@@ -13,12 +13,13 @@ from listenlens.pipeline.audio import Audio, load_audio
 from listenlens.pipeline.diarize.segmentation import FRAME_STEP, LocalSegmentation, SpeakerSegmenter
 from listenlens.pipeline.diarize.segmented import (
     SegmentedDiarizer,
+    SegmentedSettings,
     _assign,
     _cluster_activity,
     _top_speakers,
     _turns,
 )
-from listenlens.pipeline.timeline import turns_annotation
+from listenlens.pipeline.timeline import Turn, turns_annotation
 
 
 def test_the_segmentation_model_ships_in_site_packages():
@@ -159,3 +160,91 @@ def test_turns_start_where_the_speech_does(overlapping_call):
     out = SegmentedDiarizer().diarize(load_audio(path))
     early = [min((t.start - line.start for t in out.turns), key=abs) for line in truth]
     assert abs(float(np.median(early))) < 0.03, early
+
+
+# espeak-ng voices that segmentation-3.0 hears as one person: every 10 s window holds a
+# single local speaker, so the segmented backend on its own finds one speaker.
+_ALIKE = ("en-us-nyc+m1", "en-gb+f3")
+
+
+@pytest.fixture(scope="module")
+def alike_voices_call(tmp_path_factory):
+    """A two-party call in ``_ALIKE`` voices, with one 1.2 s overlap."""
+    from callsynth import Line, make_call
+
+    rep, customer = _ALIKE
+    path = tmp_path_factory.mktemp("alike") / "alike.wav"
+    truth = make_call(
+        [
+            Line(rep, "Good morning, this is Alex calling from Northwind about your renewal.", at=0.5),
+            Line(customer, "Oh right, hello. Yes, I was expecting your call.", gap=0.5),
+            Line(rep, "Great. How has the platform been working for your team this quarter?", gap=0.4),
+            Line(customer, "Honestly it has been mixed. The reporting is slow and my analysts export by hand.", gap=0.8),
+            Line(rep, "We have a scheduled export feature that is included in the premium tier.", gap=0.5),
+            Line(customer, "Wait, does that include the API access as well?", gap=-1.2),
+            Line(rep, "Yes, it does.", gap=0.4),
+        ],
+        path,
+        noise_db=-55.0,
+    )
+    return path, truth
+
+
+@pytest.mark.slow
+def test_voices_the_segmentation_hears_as_one_get_a_second_look(alike_voices_call):
+    path, truth = alike_voices_call
+    audio = load_audio(path)
+    ref = turns_annotation([Turn(t.start, t.end, t.speaker) for t in truth])
+    uem = Timeline([Segment(0, audio.duration)])
+
+    alone = SegmentedDiarizer(SegmentedSettings(second_look=False)).diarize(audio)
+    assert len({t.speaker for t in alone.turns}) == 1  # the failure the second look is for
+
+    out = SegmentedDiarizer().diarize(audio)
+    assert out.info["second_look"]["adopted"] is True
+    assert out.backend == "embedded"
+    hyp = turns_annotation(out.turns)
+    assert len(hyp.labels()) == 2
+    assert DiarizationErrorRate(collar=0.5)(ref, hyp, uem=uem) < 0.1
+
+    # A count given by the user forces a split of the segmentation's one voice; the
+    # second look must still be taken, since that split would be by chance.
+    forced = SegmentedDiarizer().diarize(audio, num_speakers=2)
+    assert forced.info["second_look"]["adopted"] is True
+    assert DiarizationErrorRate(collar=0.5)(ref, turns_annotation(forced.turns), uem=uem) < 0.1
+
+
+@pytest.mark.slow
+def test_one_voice_stays_one_speaker_without_proof_of_two(tmp_path):
+    from callsynth import Line, make_call
+
+    path = tmp_path / "one.wav"
+    make_call(
+        [
+            Line(_ALIKE[0], "Thanks for joining today, I want to walk you through our product.", at=0.5),
+            Line(_ALIKE[0], "It has three main parts: reporting, exports and the admin console.", gap=0.6),
+            Line(_ALIKE[0], "Reporting is where most teams start, because it shows what they care about.", gap=0.7),
+            Line(_ALIKE[0], "And the admin console is where you manage seats, permissions and billing.", gap=0.6),
+        ],
+        path,
+        noise_db=-55.0,
+    )
+    class Splits:
+        def diarize(self, *a, **k):
+            raise AssertionError("no two voices were heard at once: nothing calls for a second look")
+
+    # The embedded backend's two-party prior splits this very monologue in two, which is
+    # why the second look needs proof of two people first.
+    out = SegmentedDiarizer(second_opinion=Splits()).diarize(load_audio(path))
+    assert len({t.speaker for t in out.turns}) == 1
+    assert out.info["overlap_s"] < 0.5
+
+
+def test_no_second_look_when_one_speaker_is_what_was_asked(alike_voices_call):
+    class Refuses:
+        def diarize(self, *a, **k):
+            raise AssertionError("the second look must not run for --num-speakers 1")
+
+    out = SegmentedDiarizer(second_opinion=Refuses()).diarize(load_audio(alike_voices_call[0]), num_speakers=1)
+    assert len({t.speaker for t in out.turns}) == 1
+    assert "second_look" not in out.info

@@ -15,6 +15,14 @@ models this machine has:
 4. Every frame gets as many speakers as the windows over it count, the ones whose
    local speakers were most active there. Overlapped speech is therefore two turns at
    once by construction, not a second pass.
+5. Second look: when the local speakers' voices all cluster into one speaker although
+   there must be two people (the segmentation heard two voices at once, or the caller
+   gave a count), the segmentation has heard two people as one. It does on some voice
+   pairs: every window then holds a single local speaker, so there is nothing to tell
+   apart. The ``embedded`` backend, which embeds the speech itself in short sliding
+   windows, then diarizes the call; if it hears two or more voices, its result is
+   used. Without that proof the one speaker stands: on a recording of one voice the
+   embedded backend's two-party prior can split it in two.
 
 Memory stays bounded: the segmentation keeps three booleans per frame and window, and
 embeddings are computed a batch of windows at a time.
@@ -81,6 +89,11 @@ class SegmentedSettings:
     # Embeddings of windows closer than this share most of their audio, so their
     # likeness is no evidence that a group is one voice (see cluster._linkage_ratio).
     same_audio_s: float | None = 5.0
+    # When the voices cluster into one speaker, ask the embedded backend (step 5 above),
+    # if the segmentation heard at least second_look_overlap_s of two voices at once.
+    # One voice alone measured 0 to 0.17 s of such "overlap" (docs/diarization.md).
+    second_look: bool = True
+    second_look_overlap_s: float = 0.5
 
     def with_(self, **changes) -> "SegmentedSettings":
         return replace(self, **changes)
@@ -91,11 +104,28 @@ class SegmentedDiarizer:
 
     name = "segmented"
 
-    def __init__(self, settings: SegmentedSettings | None = None, *, encoder=None, segmenter: SpeakerSegmenter | None = None):
+    def __init__(
+        self,
+        settings: SegmentedSettings | None = None,
+        *,
+        encoder=None,
+        segmenter: SpeakerSegmenter | None = None,
+        second_opinion=None,
+    ):
         self.settings = settings or SegmentedSettings()
         self._encoder = encoder
         # SpeakerSegmenter loads its model on first use, once per process.
         self.segmenter = segmenter or SpeakerSegmenter()
+        self._second_opinion = second_opinion
+
+    @property
+    def second_opinion(self):
+        """The diarizer asked when every voice clusters into one (built on first use)."""
+        if self._second_opinion is None:
+            from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer
+
+            self._second_opinion = EmbeddedDiarizer(encoder=self._encoder)
+        return self._second_opinion
 
     @property
     def encoder(self):
@@ -154,7 +184,55 @@ class SegmentedDiarizer:
         turns = _turns(on, s.bridge_s, s.min_turn_s, duration, onset_delay_s=s.onset_delay_s)
         info.update(speakers=len({t.speaker for t in turns}), windows=len(seg.offsets), embeddings=len(emb))
         progress("diarize", 2, 2)
-        return Diarization(turns=turns, backend=self.name, info=info)
+        own = Diarization(turns=turns, backend=self.name, info=info)
+        if s.second_look and max_speakers >= 2 and num_speakers != 1:
+            if num_speakers is None:
+                one_voice = info["speakers"] == 1 and info["overlap_s"] >= s.second_look_overlap_s
+            else:
+                one_voice = self._voices_form_one(emb, keys, seg)
+            if one_voice:
+                return self._second_look(audio, own, num_speakers, min_speakers, max_speakers, progress)
+        return own
+
+    def _voices_form_one(self, emb: np.ndarray, keys, seg: LocalSegmentation) -> bool:
+        """Whether the local speakers' voices, left to themselves, cluster into one."""
+        if len(emb) < 2:
+            return True
+        # A given count forces a split whatever the voices say: ask them unforced.
+        s = self.settings
+        alone = cluster_speakers(
+            emb,
+            merge_similarity=s.merge_similarity,
+            min_share=s.min_share,
+            outlier_share=s.outlier_share,
+            expected_speakers=s.expected_speakers,
+            extra_similarity=s.extra_similarity,
+            positions=None if s.same_audio_s is None else np.array([seg.offsets[w] for w, _, _ in keys]),
+            min_gap=0.0 if s.same_audio_s is None else s.same_audio_s / FRAME_S,
+        )
+        return len(alone.centroids) == 1
+
+    def _second_look(self, audio: Audio, own: Diarization, num_speakers, min_speakers, max_speakers, progress) -> Diarization:
+        other = self.second_opinion.diarize(
+            audio,
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            progress=lambda stage, done, total: progress("diarize (second look)", done, total),
+        )
+        heard = len({t.speaker for t in other.turns})
+        look = {
+            "why": "the segmented backend's voices clustered into one speaker, but "
+            + ("two voices were heard at once" if num_speakers is None else f"{num_speakers} speakers were asked for"),
+            "asked": other.backend,
+            "speakers_heard": heard,
+            "adopted": heard >= 2,
+        }
+        if heard < 2:
+            own.info["second_look"] = look
+            return own
+        other.info["second_look"] = {**look, "segmented": {k: own.info[k] for k in ("speech_s", "overlap_s", "speakers") if k in own.info}}
+        return other
 
     def _embed(self, x: np.ndarray, seg: LocalSegmentation, progress):
         """Keys (window, local speaker, part), their unit voice embeddings, and parts.
