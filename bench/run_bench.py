@@ -357,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     results["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     ran_speed = any(c for c in args.cases.split(","))
     results["speed_date"] = results["date"] if ran_speed else previous.get("speed_date", previous.get("date"))
+    # Kept speed figures were measured on the previous run's machine, not this one.
+    results["speed_machine"] = results["machine"] if ran_speed else previous.get("speed_machine", previous.get("machine"))
     if args.no_accuracy:
         if "accuracy" in previous:
             results["accuracy"] = previous["accuracy"]
