@@ -53,3 +53,12 @@ def test_the_results_picture_is_written_and_the_page_shows_it(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not list(tmp_path.glob("*.part"))
     assert f"]({render_results.PICTURE_NAME})" in render_results.render_markdown(_results())
+
+
+def test_kept_speed_figures_name_the_machine_they_were_measured_on():
+    r = _results()
+    assert "figures' machine" not in render_results.render_markdown(r)
+    r["speed_machine"] = {**r["machine"], "cpu": "other cpu"}
+    page = render_results.render_markdown(r)
+    assert "- **Machine**: cpu, 2 cores" in page
+    assert "- **Speed and memory figures' machine** (kept from an earlier run): other cpu, 2 cores" in page
