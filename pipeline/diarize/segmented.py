@@ -163,19 +163,7 @@ class SegmentedDiarizer:
             # Speech too short to voice anywhere: one speaker is the honest answer.
             n_clusters, assign = 1, {}
         else:
-            clustering = cluster_speakers(
-                emb,
-                merge_similarity=s.merge_similarity,
-                num_speakers=num_speakers,
-                min_speakers=min_speakers,
-                max_speakers=max_speakers,
-                min_share=s.min_share,
-                outlier_share=s.outlier_share,
-                expected_speakers=s.expected_speakers,
-                extra_similarity=s.extra_similarity,
-                positions=None if s.same_audio_s is None else np.array([seg.offsets[w] for w, _, _ in keys]),
-                min_gap=0.0 if s.same_audio_s is None else s.same_audio_s / FRAME_S,
-            )
+            clustering = self._cluster(emb, keys, seg, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers)
             n_clusters = len(clustering.centroids)
             sims = emb @ clustering.centroids.T
             assign = _assign(keys, sims, s.constrained, s.part_margin)
@@ -199,8 +187,12 @@ class SegmentedDiarizer:
         if len(emb) < 2:
             return True
         # A given count forces a split whatever the voices say: ask them unforced.
+        return len(self._cluster(emb, keys, seg).centroids) == 1
+
+    def _cluster(self, emb: np.ndarray, keys, seg: LocalSegmentation, **count):
+        """``cluster_speakers`` with this diarizer's settings; ``count``: its count arguments."""
         s = self.settings
-        alone = cluster_speakers(
+        return cluster_speakers(
             emb,
             merge_similarity=s.merge_similarity,
             min_share=s.min_share,
@@ -209,8 +201,8 @@ class SegmentedDiarizer:
             extra_similarity=s.extra_similarity,
             positions=None if s.same_audio_s is None else np.array([seg.offsets[w] for w, _, _ in keys]),
             min_gap=0.0 if s.same_audio_s is None else s.same_audio_s / FRAME_S,
+            **count,
         )
-        return len(alone.centroids) == 1
 
     def _second_look(self, audio: Audio, own: Diarization, num_speakers, min_speakers, max_speakers, progress) -> Diarization:
         other = self.second_opinion.diarize(
