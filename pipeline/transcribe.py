@@ -83,7 +83,8 @@ def transcribe_audio(
     if len(labels) == 1 and settings.num_speakers != 1:
         raise AudioError(
             f"{name}: only one speaker was heard; a listening scorecard needs both sides of the call "
-            "(give the full recording, or --num-speakers 2 if two people do speak)"
+            "(give the full recording; if two people do speak, say so: --num-speakers 2, or num_speakers=2 "
+            "when uploading to the API)"
         )
 
     t0 = time.perf_counter()
