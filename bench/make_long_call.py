@@ -157,6 +157,10 @@ def _leak_and_noise(stereo: np.ndarray, seed: int = 0) -> np.ndarray:
 def _write_call(folder: Path, file_id: str, stereo: np.ndarray, truth: list[tuple[float, float, str]]) -> None:
     with _atomic_wav(folder / f"{file_id}.wav", channels=2) as w:
         w.writeframes(_pcm16(stereo))
+    _write_rttm(folder, file_id, truth)
+
+
+def _write_rttm(folder: Path, file_id: str, truth: list[tuple[float, float, str]]) -> None:
     lines = [f"SPEAKER {file_id} 1 {s:.3f} {e - s:.3f} <NA> <NA> {spk} <NA> <NA>" for s, e, spk in truth]
     _atomic_text(folder / f"{file_id}.rttm", "\n".join(lines) + "\n")
 
@@ -292,8 +296,7 @@ def build_voice_calls(out_dir: Path = OUT) -> dict[str, Path]:
                 line.speaker = rep if line.speaker == "rep" else customer
             file_id = f"{rep}_{customer}".replace("+", "")
             spoken = make_call(script, folder / f"{file_id}.wav", noise_db=-55.0, seed=i)
-            lines = [f"SPEAKER {file_id} 1 {sp.start:.3f} {sp.end - sp.start:.3f} <NA> <NA> {sp.speaker} <NA> <NA>" for sp in spoken]
-            _atomic_text(folder / f"{file_id}.rttm", "\n".join(lines) + "\n")
+            _write_rttm(folder, file_id, [(sp.start, sp.end, sp.speaker) for sp in spoken])
         done.write_text("")
     return folders
 
