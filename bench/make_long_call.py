@@ -98,9 +98,12 @@ def build_dual_channel(out_dir: Path = OUT, data: Path = DATA) -> Path:
     """Dual-channel calls with exact truth; returns the folder (``<id>.wav`` + ``<id>.rttm``).
 
     * From every two-speaker real recording: each speaker's speech where they speak
-      *alone* goes onto their own channel (a mono recording cannot separate two voices
-      talking at once, so overlapped stretches are left out of both the audio and the
-      truth). These test talk time on real voices.
+      *alone* goes onto their own channel. A mono recording cannot separate two voices
+      talking at once, so the overlapped stretches are cut out of the call's time line
+      (both channels and the truth close up over them). Leaving them as silence instead
+      put a hole in the middle of the speaker who talked on, where the truth said they
+      stopped: a fake pause no real recording has, and a fake "reply" filling it.
+      These test talk time on real voices.
     * Synthetic calls (espeak-ng, ``tests/callsynth.py``) with interruptions,
       backchannels and a quick reply, each voice on its own channel: these test that
       every interruption is found, which needs real overlap.
@@ -123,6 +126,7 @@ def build_dual_channel(out_dir: Path = OUT, data: Path = DATA) -> Path:
         for s, e, spk in solo:
             a, b = int(round(s * SR)), int(round(e * SR))
             stereo[speakers.index(spk), a:b] = x[a:b]
+        stereo, solo = _cut_overlaps(stereo, solo, turns)
         _write_call(folder, f"{file_id}-solo", _leak_and_noise(stereo), solo)
     for name, script in _synthetic_scripts().items():
         _write_synthetic(folder, name, script)
@@ -142,6 +146,38 @@ def _solo_turns(turns: list[tuple[float, float, str]], duration: float) -> list[
             if seg.duration >= 0.05:
                 out.append((seg.start, min(seg.end, duration), spk))
     return sorted(out)
+
+
+def _cut_overlaps(stereo: np.ndarray, solo, turns) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+    """``stereo`` and its ``solo`` truth with every stretch where two people speak
+    (by ``turns``) taken out of the time line; a speaker's turns that meet across a cut
+    become one."""
+    from pyannote.core import Segment, Timeline
+
+    speaking = [Timeline([Segment(s, e) for s, e, k in turns if k == spk]).support() for spk in sorted({t[2] for t in turns})]
+    cuts = []
+    for i, mine in enumerate(speaking):
+        for other in speaking[i + 1 :]:
+            cuts += [(int(round(seg.start * SR)), int(round(seg.end * SR))) for seg in mine.crop(other, mode="intersection")]
+    keep = np.ones(stereo.shape[1], dtype=bool)
+    for a, b in cuts:
+        keep[a:b] = False
+    removed_before = np.concatenate([[0], np.cumsum(~keep)])  # samples cut before each sample index
+
+    def moved(t: float) -> float:
+        i = min(int(round(t * SR)), stereo.shape[1])
+        return (i - removed_before[i]) / SR
+
+    out: list[tuple[float, float, str]] = []
+    for s, e, spk in sorted(solo):
+        a, b = moved(s), moved(e)
+        same = [j for j, t in enumerate(out) if t[2] == spk and abs(t[1] - a) < 1.0 / SR + 1e-9]
+        if same:
+            j = same[-1]
+            out[j] = (out[j][0], b, spk)
+        elif b > a:
+            out.append((a, b, spk))
+    return stereo[:, keep], sorted(out)
 
 
 def _leak_and_noise(stereo: np.ndarray, seed: int = 0) -> np.ndarray:

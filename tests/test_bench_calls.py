@@ -57,3 +57,22 @@ def test_voice_calls_differ_only_by_the_overlap(tmp_path, monkeypatch):
     assert {r[2] for r in apart} == set(VOICE_PAIRS[0]) and len(apart) == len(cut_in) == 12
     assert overlap(apart) == 0.0
     assert abs(overlap(cut_in) - 1.5) < 0.01
+
+
+def test_real_voice_channels_close_up_over_the_overlaps():
+    from make_long_call import _cut_overlaps, _solo_turns
+
+    sr = 16000
+    # A talks on through B's short reply at 1.0-1.5 s; later B cuts in on A at 4.5-5.0 s.
+    turns = [(0.0, 3.0, "A"), (1.0, 1.5, "B"), (3.5, 5.0, "A"), (4.5, 6.0, "B")]
+    solo = _solo_turns(turns, 6.0)
+    stereo = np.zeros((2, 6 * sr), dtype=np.float32)
+    for s, e, spk in solo:
+        stereo["AB".index(spk), int(s * sr) : int(e * sr)] = 1.0 if spk == "A" else 2.0
+    out, truth = _cut_overlaps(stereo, solo, turns)
+    # One second of overlap leaves the time line; A's speech meets itself across the
+    # first cut and is one turn, with no hole where B's reply was.
+    assert out.shape == (2, 5 * sr)
+    assert [(round(s, 3), round(e, 3), k) for s, e, k in truth] == [(0.0, 2.5, "A"), (3.0, 4.0, "A"), (4.0, 5.0, "B")]
+    assert np.all(out[0, : int(2.5 * sr)] == 1.0) and np.all(out[1, : int(2.5 * sr)] == 0.0)
+    assert np.all(out[1, int(4.0 * sr) :] == 2.0)
