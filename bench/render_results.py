@@ -140,11 +140,13 @@ def _accuracy(r: dict) -> list[str]:
     out += [
         "",
         "The dual-channel set (built by `bench/make_long_call.py`) mixes exact synthetic calls"
-        " (`synth-*`) with real voices cut from mono recordings (`*-solo`). The AMI-derived solo"
+        " (`synth-*`) with real voices cut from mono recordings (`*-solo`; overlapped stretches are"
+        " cut out of the time line). The AMI-derived solo"
         " calls inherit AMI's turn boundaries, which include pauses of a second or more inside"
         " a turn: there, part of the 'truth' is silence on the channel. `dual-channel-telephone`"
         " is the same set as telephony platforms store it (8 kHz, 300-3400 Hz, G.711 mu-law per"
-        " channel); no setting was chosen on it. `voices-overlap` and `voices-apart` are one mono"
+        " channel). The channels backend's `vad_reach_s` and `latch_s` were chosen on both sets."
+        " `voices-overlap` and `voices-apart` are one mono"
         " 1-minute call spoken in eight espeak-ng voice pairs the other built calls do not use,"
         " with the customer cutting in for 1.5 s and with the same lines apart; issue 4 sets no"
         " target on them and nothing was tuned on them.",
@@ -184,8 +186,9 @@ def _tuning(r: dict) -> list[str]:
         "Figures on data that settings were chosen on are optimistic. `ami-debug`'s **development**"
         " and **test** splits (the `held_out` rows above) are the figures to quote; its **train**"
         " split, and any data `docs/diarization.md` names below as used for choosing settings"
-        " (at the time of writing: the pyannote sample too), are not held out. The synthetic"
-        " dual-channel calls and the voice-pair calls were not used for tuning."
+        " (at the time of writing: the pyannote sample too), are not held out. The voice-pair"
+        " calls were not used for tuning; the dual-channel sets were, for the channels backend"
+        " only (below)."
     )
     claims = tuning_claims()
     if claims is None:

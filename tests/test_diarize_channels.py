@@ -7,6 +7,9 @@ match where each line was placed.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from callsynth import Line, make_call
@@ -95,6 +98,50 @@ def test_backchannel_in_a_pause_splits_the_speech_but_a_plain_pause_does_not(tmp
     for (gs, ge), (ws, we) in zip(rep, want):
         assert abs(gs - ws) <= TOLERANCE_S and abs(ge - we) <= TOLERANCE_S
     assert len(_spans(dia.turns, "CH1")) == 1
+
+
+@pytest.mark.parametrize("reply", ["Yes.", "Right."])
+@pytest.mark.parametrize("crosstalk_db", [-30.0, None])
+def test_a_latched_reply_splits_the_speech(tmp_path, reply, crosstalk_db):
+    # The customer answers the moment the rep stops, and the rep resumes the moment the
+    # answer ends: the rep's "pause" is the customer's turn, not a pause to bridge.
+    script = [
+        Line("rep", "We can start the rollout next month", at=0.4),
+        Line("customer", reply, gap=0.0),
+        Line("rep", "or the week after, if that suits you better.", gap=0.0),
+    ]
+    audio, truth = _call(tmp_path, crosstalk_db, script)
+    assert truth[2].start - truth[0].end < ChannelDiarizer().tuning.pause_s
+    rep = _spans(ChannelDiarizer().diarize(audio).turns, "CH0")
+    want = [(truth[0].start, truth[0].end), (truth[2].start, truth[2].end)]
+    assert len(rep) == 2, f"found {rep}, built {want}"
+    for (gs, ge), (ws, we) in zip(rep, want):
+        assert abs(gs - ws) <= TOLERANCE_S and abs(ge - we) <= TOLERANCE_S, f"{gs, ge} vs {ws, we}"
+
+
+def test_a_short_opening_word_at_telephone_quality_is_found(shared_data, tmp_path):
+    # The phone sample's first word (speaker90, 6.69-7.12 s, ~30 dB above the line noise)
+    # on its own channel at telephone quality: Silero scores it over 0.35 for a single
+    # 32 ms frame, which its minimum speech length alone would throw away.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from make_long_call import _leak_and_noise, _solo_turns, read_mono, telephone_band
+
+    from listenlens.pipeline.rttm import read_rttm
+
+    x = read_mono(shared_data / "pyannote-sample" / "sample.wav")[: 12 * 16000]
+    turns = [(t.start, t.end, t.speaker) for t in read_rttm(shared_data / "pyannote-sample" / "sample.rttm").turns["sample"]]
+    stereo = np.zeros((2, len(x)), dtype=np.float32)
+    for start, end, speaker in _solo_turns(turns, len(x) / 16000):
+        a, b = int(start * 16000), int(end * 16000)
+        stereo[["speaker90", "speaker91"].index(speaker), a:b] = x[a:b]
+    from callsynth import write_wav
+
+    write_wav(tmp_path / "phone.wav", np.stack([telephone_band(ch) for ch in _leak_and_noise(stereo)]), rate=8000)
+    dia = ChannelDiarizer().diarize(load_audio(tmp_path / "phone.wav"))
+    first = [t for t in dia.turns if t.speaker == "CH0" and t.start < 7.12 and t.end > 6.69]
+    assert first, f"the opening word was not found: {_spans(dia.turns, 'CH0')}"
+    heard = min(first[0].end, 7.12) - max(first[0].start, 6.69)
+    assert heard >= 0.8 * (7.12 - 6.69)
 
 
 def test_leak_path_is_measured(tmp_path):
