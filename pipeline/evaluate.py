@@ -380,6 +380,12 @@ def _ckey(collar: float) -> str:
 
 def summarize(files: list[dict[str, Any]], collars: Sequence[float]) -> dict[str, Any]:
     """Overall figures for all files and for each split."""
+    return {name: _summary(group, collars) for name, group in split_groups(files).items()}
+
+
+def split_groups(files: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Files (each with a ``split``) grouped as reported: all, each split, and the held-out
+    splits together (``held_out``) when some files are not held out."""
     groups: dict[str, list[dict[str, Any]]] = {"all": files}
     for f in files:
         if f["split"]:
@@ -387,7 +393,7 @@ def summarize(files: list[dict[str, Any]], collars: Sequence[float]) -> dict[str
     held = [f for f in files if (f["split"] or "").lower() in HELD_OUT_SPLITS]
     if held and len(held) < len(files):
         groups["held_out"] = held
-    return {name: _summary(group, collars) for name, group in groups.items()}
+    return groups
 
 
 def _summary(files: list[dict[str, Any]], collars: Sequence[float]) -> dict[str, Any]:
