@@ -34,8 +34,12 @@ test: install deps
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not scaleout and not browser"
 
+# The whole results file: speed, memory and accuracy, then the peer table and the
+# oracle ceilings, which add their sections to it.
 bench: install
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/peer_compare.py
+	$(BIN)/python bench/ceilings.py
 
 eval: install
 	$(BIN)/listenlens eval ../shared/data/pyannote-sample
