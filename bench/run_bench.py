@@ -18,8 +18,8 @@ speech turns, metrics the timeline) read it from the end-to-end run, untimed.
 
 The accuracy figures come from ``listenlens eval`` on ../shared/data (pyannote-sample,
 ami-debug with its train/development/test splits apart) and on dual-channel calls built
-from those recordings. The peer comparison is ``bench/peer_compare.py`` (kept in the
-same results file).
+from those recordings. The peer comparison (``bench/peer_compare.py``) and the oracle
+ceilings (``bench/ceilings.py``) are kept in the same results file.
 
 Writes ``bench/results.json`` and regenerates ``bench/results.md``.
 """
@@ -366,8 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         results["accuracy"] = run_accuracy(args.work, args.timeout)
         results["accuracy_date"] = results["date"]
-    if "peer" in previous:
-        results["peer"] = previous["peer"]  # refreshed by bench/peer_compare.py
+    for section in ("peer", "ceilings"):  # refreshed by bench/peer_compare.py and bench/ceilings.py
+        if section in previous:
+            results[section] = previous[section]
     results["targets"] = targets_from(results)
     save(results)
     print_table(results)

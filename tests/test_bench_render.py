@@ -62,3 +62,23 @@ def test_kept_speed_figures_name_the_machine_they_were_measured_on():
     page = render_results.render_markdown(r)
     assert "- **Machine**: cpu, 2 cores" in page
     assert "- **Speed and memory figures' machine** (kept from an earlier run): other cpu, 2 cores" in page
+
+
+def test_a_bench_run_keeps_the_peer_table_and_the_ceilings(tmp_path, monkeypatch):
+    import json
+
+    import run_bench
+
+    committed = json.loads((Path(__file__).resolve().parents[1] / "bench" / "results.json").read_text(encoding="utf-8"))
+    assert "peer" in committed and "ceilings" in committed
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps(committed), encoding="utf-8")
+    monkeypatch.setattr(run_bench, "RESULTS_JSON", results)
+    monkeypatch.setattr(run_bench, "RESULTS_MD", tmp_path / "results.md")
+    monkeypatch.setattr(run_bench, "HERE", tmp_path)
+    monkeypatch.setattr(run_bench, "ROOT", tmp_path)
+    # Measure nothing new: speed and accuracy kept, as a --merge run of other cases does.
+    assert run_bench.main(["--merge", "--cases", "", "--no-accuracy"]) == 0
+    after = json.loads(results.read_text(encoding="utf-8"))
+    assert after["peer"] == committed["peer"] and after["ceilings"] == committed["ceilings"]
+    assert "## Ceilings" in (tmp_path / "results.md").read_text(encoding="utf-8")
