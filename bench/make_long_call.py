@@ -171,13 +171,13 @@ def _cut_overlaps(stereo: np.ndarray, solo, turns) -> tuple[np.ndarray, list[tup
     out: list[tuple[float, float, str]] = []
     for s, e, spk in sorted(solo):
         a, b = moved(s), moved(e)
-        same = [j for j, t in enumerate(out) if t[2] == spk and abs(t[1] - a) < 1.0 / SR + 1e-9]
-        if same:
-            j = same[-1]
-            out[j] = (out[j][0], b, spk)
+        # Across a cut, the turn before is the one that ran into the overlap: the same
+        # speaker's if they talked on through it.
+        if out and out[-1][2] == spk and abs(out[-1][1] - a) < 1.0 / SR + 1e-9:
+            out[-1] = (out[-1][0], b, spk)
         elif b > a:
             out.append((a, b, spk))
-    return stereo[:, keep], sorted(out)
+    return stereo[:, keep], out
 
 
 def _leak_and_noise(stereo: np.ndarray, seed: int = 0) -> np.ndarray:
