@@ -85,11 +85,12 @@ def ceilings_for(case, segmenter, settings) -> dict:
     """Per collar, the DER parts of each oracle on one recording."""
     from listenlens.pipeline.audio import load_audio
     from listenlens.pipeline.diarize import segmented as sg
+    from listenlens.pipeline.diarize.segmentation import SAMPLE_RATE
     from listenlens.pipeline.evaluate import diarization_error, scored_region
     from listenlens.pipeline.timeline import turns_annotation
 
     x = load_audio(case.audio).mono()
-    duration = len(x) / 16000
+    duration = len(x) / SAMPLE_RATE
     seg = segmenter(x, settings.step_s)
     speakers = sorted({t.speaker for t in case.reference})
     truth = frame_truth(case.reference, seg.n_frames, speakers)
@@ -119,7 +120,7 @@ def pooled(files: list[dict]) -> dict:
 def run(folder: Path, progress=lambda i, n, name: None) -> dict:
     from listenlens.pipeline.diarize.segmentation import SpeakerSegmenter
     from listenlens.pipeline.diarize.segmented import SegmentedSettings
-    from listenlens.pipeline.evaluate import discover
+    from listenlens.pipeline.evaluate import HELD_OUT_DER_TARGET, discover
 
     cases = discover(folder)
     segmenter, settings = SpeakerSegmenter(), SegmentedSettings()
@@ -130,6 +131,8 @@ def run(folder: Path, progress=lambda i, n, name: None) -> dict:
     return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "data": folder.name,
+        # The results file's key of the target these ceilings speak to (run_bench's naming).
+        "held_out_target": f"{folder.name}: {HELD_OUT_DER_TARGET}",
         "files": files,
         "overall": pooled(files),
     }

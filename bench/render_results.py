@@ -207,7 +207,7 @@ def _ceilings(r: dict) -> list[str]:
             f"| {name} | {_pct(ours)} | {_pct(by_oracle['oracle_linking']['0.25']['der'])} |"
             f" {_pct(by_oracle['two_voices']['0.25']['der'])} |"
         )
-    target = r.get("targets", {}).get(f"{c['data']}: DER at 0.25 s collar, held-out splits")
+    target = r.get("targets", {}).get(c.get("held_out_target", ""))
     held = c["overall"].get("held_out")
     if target and held:
         linked = 100 * held["oracle_linking"]["0.25"]["der"]
