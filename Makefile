@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install deps demo test test-fast bench eval demo-call
+.PHONY: install deps demo test test-fast test-avx2 bench eval demo-call
 
 install: $(STAMP)
 
@@ -30,6 +30,11 @@ demo: install
 
 test: install deps
 	$(BIN)/python -m pytest -q
+
+# The recogniser-dependent tests again, with kernels capped at AVX2: what a CPU without
+# AVX-512 hears (docs/testing.md).
+test-avx2: install deps
+	ONEDNN_MAX_CPU_ISA=AVX2 CT2_FORCE_CPU_ISA=AVX2 $(BIN)/python -m pytest -q tests/test_pipeline_e2e.py
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not scaleout and not browser"
