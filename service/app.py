@@ -24,8 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from listenlens.config import PipelineSettings
 from listenlens.errors import ListenlensError
-from listenlens.service.deps import ApiError
-from listenlens.service.schemas import Health
+from listenlens.service.api.deps import ApiError
+from listenlens.service.api.schemas import Health
 from listenlens.service.settings import ServiceSettings
 
 log = logging.getLogger("listenlens.service")
@@ -55,7 +55,7 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Pipel
         app.state.runtime = runtime
         worker = None
         if settings.embedded and start_worker:
-            from listenlens.service.worker import EmbeddedWorker
+            from listenlens.service.jobs.worker import EmbeddedWorker
 
             worker = EmbeddedWorker(runtime)
             worker.start()
@@ -84,11 +84,11 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Pipel
     _install_error_handlers(app)
     app.add_middleware(_UploadLimit, max_bytes=settings.max_upload_bytes, max_mb=settings.max_upload_mb)
 
-    from listenlens.service import routes_calls, routes_trends, routes_webhook
+    from listenlens.service.api.routes import calls, exports, trends, webhooks
 
-    app.include_router(routes_calls.router)
-    app.include_router(routes_trends.router)
-    app.include_router(routes_webhook.router)
+    app.include_router(calls.router)
+    app.include_router(trends.router)
+    app.include_router(webhooks.router)
 
     @app.get("/healthz", response_model=Health, tags=["health"], summary="Liveness and database check (no key)")
     def healthz(request: Request):
@@ -102,6 +102,8 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Pipel
         body = {"status": "ok" if db == "ok" else "degraded", "database": db,
                 "mode": "embedded" if settings.embedded else "celery", "version": __version__}
         return JSONResponse(body, status_code=200 if db == "ok" else 503)
+
+    app.include_router(exports.router)
 
     if importlib.util.find_spec("listenlens.service.ui") is not None:
         register_ui = getattr(importlib.import_module("listenlens.service.ui"), "register", None)

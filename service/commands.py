@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("retention")(retention)
     app.add_typer(keys_app, name="keys")
-    from listenlens.service.exports import register as register_exports  # issue 6: week exports
+    from listenlens.service.domain.exports import register as register_exports  # issue 6: week exports
 
     register_exports(app)
 
@@ -42,7 +42,7 @@ def serve(
 
 
 def _runtime_db():
-    from listenlens.service.db import Database
+    from listenlens.service.db.database import Database
     from listenlens.service.settings import ServiceSettings
 
     settings = ServiceSettings()
@@ -58,7 +58,7 @@ def keys_create(
     name: Optional[str] = typer.Option(None, "--name", help="a note saying who or what uses the key"),
 ) -> None:
     """Create an API key for TENANT and print it (it is shown only this once)."""
-    from listenlens.service.auth import create_key
+    from listenlens.service.domain.auth import create_key
 
     db = _runtime_db()
     with db.session() as s:
@@ -72,7 +72,7 @@ def keys_create(
 def keys_revoke(key: str = typer.Argument(..., help="the key, or its prefix as `keys list` shows it")) -> None:
     """Revoke a key: requests with it answer 401 from now on."""
     from listenlens.errors import ListenlensError
-    from listenlens.service.auth import revoke_key
+    from listenlens.service.domain.auth import revoke_key
 
     db = _runtime_db()
     with db.session() as s:
@@ -84,7 +84,7 @@ def keys_revoke(key: str = typer.Argument(..., help="the key, or its prefix as `
 @keys_app.command("list")
 def keys_list(tenant: Optional[str] = typer.Argument(None, help="only this tenant's keys")) -> None:
     """List keys (prefix, tenant, created, last used, revoked); never the keys themselves."""
-    from listenlens.service.auth import list_keys
+    from listenlens.service.domain.auth import list_keys
 
     db = _runtime_db()
     with db.session() as s:
@@ -103,7 +103,7 @@ def retention(
 ) -> None:
     """Delete recordings older than the retention period now (scorecards and metrics stay)."""
     from listenlens.errors import ConfigError
-    from listenlens.service.housekeeping import apply_retention
+    from listenlens.service.jobs.housekeeping import apply_retention
     from listenlens.service.runtime import Runtime
 
     rt = Runtime()

@@ -12,8 +12,8 @@ import logging
 import threading
 
 from listenlens.config import PipelineSettings
-from listenlens.service.db import Database
-from listenlens.service.jobs import JobQueue
+from listenlens.service.db.database import Database
+from listenlens.service.jobs.queue import JobQueue
 from listenlens.service.settings import ServiceSettings
 from listenlens.service.storage import Storage
 
@@ -55,7 +55,7 @@ class Runtime:
     @property
     def celery(self):
         if self._celery is None:
-            from listenlens.service.celery_app import make_celery
+            from listenlens.service.jobs.celery_app import make_celery
 
             self._celery = make_celery(self.settings)
         return self._celery

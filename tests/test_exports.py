@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "ui"))
 from coaching_seed import CallSpec, seed  # noqa: E402
 
 from listenlens.errors import ListenlensError
-from listenlens.service.exports import normalise_week, read_export, week_bounds
+from listenlens.service.domain.exports import normalise_week, read_export, week_bounds
 
 W46, W47 = datetime(2026, 11, 13, 16), datetime(2026, 11, 16, 0, 30)  # Fri of W46; just after W47 starts
 
@@ -38,7 +38,7 @@ def test_bad_weeks_are_refused_in_one_line(bad):
 
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    from listenlens.service.db import Database
+    from listenlens.service.db.database import Database
 
     home = tmp_path / "home"
     home.mkdir()
@@ -105,7 +105,7 @@ def test_api_export_is_tenant_scoped(home):
     from fastapi.testclient import TestClient
 
     from listenlens.service.app import create_app
-    from listenlens.service.auth import create_key
+    from listenlens.service.domain.auth import create_key
     from listenlens.service.settings import ServiceSettings
 
     app = create_app(ServiceSettings(home=home, worker_threads=0), start_worker=False)

@@ -33,7 +33,7 @@ PLAN = {
 
 
 def build_home(home: Path) -> None:
-    from listenlens.service.db import Database
+    from listenlens.service.db.database import Database
 
     db = Database(f"sqlite:///{home / 'listenlens.db'}")
     db.migrate()
@@ -73,16 +73,16 @@ def test_notebook_runs_and_flags_the_movers(tmp_path, monkeypatch):
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_review_reads_an_export_like_the_database(tmp_path, fmt):
     """A CSV/Parquet export gives the review the same rows and flags as the database."""
-    from listenlens.service import review
-    from listenlens.service.db import Database
-    from listenlens.service.exports import week_rows, write_export
+    from listenlens.service.domain import review
+    from listenlens.service.db.database import Database
+    from listenlens.service.domain.exports import week_rows, write_export
 
     home = tmp_path / "home"
     home.mkdir()
     build_home(home)
     db = Database(f"sqlite:///{home / 'listenlens.db'}")
     with db.session() as s:
-        from listenlens.service.models import Tenant
+        from listenlens.service.db.models import Tenant
         tenant = s.query(Tenant).one()
         rows = week_rows(s, tenant.id, ["2026-W46", "2026-W47"])
     db.dispose()

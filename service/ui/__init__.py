@@ -1,4 +1,4 @@
-"""The coaching pages (``/ui``) and the week exports API (``/v1/exports``).
+"""The coaching pages (``/ui``).
 
 ``create_app`` calls ``register(app)`` when this package is installed.
 """
@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def register(app) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from listenlens.service.ui import exports_api
     from listenlens.service.ui.routes import router
 
     app.include_router(router)
-    app.include_router(exports_api.router)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="ui-static")

@@ -15,14 +15,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
-from listenlens.service.deps import ApiError, Caller
-from listenlens.service.models import Call, CallResult
+from listenlens.service.api.deps import ApiError, Caller
+from listenlens.service.db.models import Call, CallResult
 from listenlens.service.ui import session as ui_session
 from listenlens.service.ui.callview import call_page
 from listenlens.service.ui.fmt import clock, score_class
 from listenlens.service.ui.trendview import targets_of, trend_page
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
 templates.env.filters["clock"] = clock
 templates.env.filters["urlpart"] = lambda s: quote(str(s), safe="")
@@ -143,7 +143,7 @@ def upload(
     rep_hint: str | None = Form(None),
 ):
     """The upload form posts here; the call goes through the API's own upload code."""
-    from listenlens.service.routes_calls import create_call
+    from listenlens.service.api.routes.calls import create_call
 
     caller = _api_caller(request)
     return create_call(request, file=file, rep=_blank(rep), team=_blank(team), call_time=_blank(call_time),
@@ -157,7 +157,7 @@ def _blank(text: str | None) -> str | None:
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
 def call_detail(request: Request, call_id: str):
-    from listenlens.service.calls import call_view
+    from listenlens.service.domain.calls import call_view
 
     caller, redirect = _gate(request)
     if redirect:
@@ -194,14 +194,14 @@ def call_status(request: Request, call_id: str):
 @router.get("/calls/{call_id}/audio")
 def call_audio(request: Request, call_id: str):
     """The recording for the page's player (supports Range requests, so seeking works)."""
-    from listenlens.service.routes_calls import get_recording
+    from listenlens.service.api.routes.calls import get_recording
 
     caller = _api_caller(request)
     return get_recording(call_id, caller=caller, rt=request.app.state.runtime)
 
 
 def _trend_context(request: Request, caller: Caller, *, rep: str | None, team: str | None) -> dict | None:
-    from listenlens.service.trends import load_metric_rows
+    from listenlens.service.domain.trends import load_metric_rows
 
     rt = request.app.state.runtime
     weeks = _int_param(request, "weeks", 12, 1, 104)
@@ -264,7 +264,7 @@ def _trend_page(request: Request, *, rep: str | None, team: str | None):
 @router.get("/exports/weeks/{week}")
 def export_week(request: Request, week: str, format: str = "csv"):
     """The week export for a signed-in coach (the API's is ``/v1/exports/weeks/{week}``)."""
-    from listenlens.service.ui.exports_api import week_response
+    from listenlens.service.api.routes.exports import week_response
 
     caller = _api_caller(request)
     return week_response(request.app.state.runtime, caller.tenant_id, week, format)

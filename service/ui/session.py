@@ -21,9 +21,9 @@ from pathlib import Path
 from fastapi import Request
 from sqlalchemy import select
 
-from listenlens.service.auth import _prefix_of, authenticate
-from listenlens.service.deps import Caller
-from listenlens.service.models import ApiKey, Tenant
+from listenlens.service.domain.auth import _prefix_of, authenticate
+from listenlens.service.api.deps import Caller
+from listenlens.service.db.models import ApiKey, Tenant
 
 COOKIE = "listenlens_session"
 SESSION_S = 12 * 3600  # a working day; a coach signs in again the next morning

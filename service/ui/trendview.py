@@ -1,6 +1,6 @@
 """What the rep and team trend pages show: per metric, a small chart of ISO weeks.
 
-Weekly numbers come from ``listenlens.service.trends.weekly_trends`` (the API's code);
+Weekly numbers come from ``listenlens.service.domain.trends.weekly_trends`` (the API's code);
 each chart draws the target band (from the scorecard components' target ranges), the
 rep's weekly mean against the team's weekly median, and one dot per call linking to it.
 """
@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from listenlens.service.trends import weekly_trends
+from listenlens.service.domain.trends import weekly_trends
 from listenlens.service.ui.fmt import TREND_METRICS, clock, label_of, unit_of, value_text
 
 CHART_W, CHART_H = 460, 200

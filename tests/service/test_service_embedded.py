@@ -97,7 +97,7 @@ def test_recording_is_served_back(svc):
 
 
 def test_webhook_retried_signed_and_verifiable(svc):
-    from listenlens.service.webhooks import verify_signature
+    from listenlens.service.domain.webhooks import verify_signature
 
     cid = svc.call["id"]
     got = wait_for(lambda: [r for r in svc.receiver.for_call(cid) if r["answered"] == 200], "the webhook retry")
@@ -196,7 +196,7 @@ def test_pipeline_failure_marks_the_call_failed_and_notifies(svc, tmp_path):
 
 def test_retention_deletes_recordings_and_keeps_metrics(svc):
     from listenlens.cli import app as cli
-    from listenlens.service.housekeeping import apply_retention
+    from listenlens.service.jobs.housekeeping import apply_retention
     from listenlens.service.runtime import Runtime
 
     cid = svc.call["id"]

@@ -70,7 +70,7 @@ def queue():
 
 
 class CeleryWorker:
-    """``celery -A listenlens.service.celery_app worker`` as a child process."""
+    """``celery -A listenlens.service.jobs.celery_app worker`` as a child process."""
 
     def __init__(self, env: dict, log: Path):
         self.env, self.log_path = env, log
@@ -80,7 +80,7 @@ class CeleryWorker:
         self.log = open(self.log_path, "ab")
         start_at = self.log_path.stat().st_size
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "listenlens.service.celery_app", "worker", "--pool=solo",
+            [sys.executable, "-m", "celery", "-A", "listenlens.service.jobs.celery_app", "worker", "--pool=solo",
              "-Q", self.env["LISTENLENS_CELERY_QUEUE"], "-n", f"{uuid.uuid4().hex[:8]}@%h", "--loglevel=INFO",
              "--without-mingle", "--without-gossip", "--without-heartbeat"],
             env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -163,7 +163,7 @@ def test_celery_worker_processes_the_call(cluster):
 
 
 def test_webhook_from_the_worker_is_retried_and_verifies(cluster):
-    from listenlens.service.webhooks import verify_signature
+    from listenlens.service.domain.webhooks import verify_signature
 
     cid = cluster.call["id"]
     ok = wait_for(lambda: [r for r in cluster.receiver.for_call(cid) if r["answered"] == 200], "the webhook")

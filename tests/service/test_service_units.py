@@ -24,10 +24,10 @@ def rt(tmp_path):
 
 
 def _job(rt, **kw) -> int:
-    from listenlens.service import jobs
+    from listenlens.service.jobs.queue import ANALYZE, enqueue
 
     with rt.db.session() as s:
-        return jobs.enqueue(s, jobs.ANALYZE, "t1", call_id=kw.pop("call_id", "c1"), **kw).id
+        return enqueue(s, ANALYZE, "t1", call_id=kw.pop("call_id", "c1"), **kw).id
 
 
 def test_a_job_is_claimed_by_exactly_one_of_many_workers(rt):
@@ -50,7 +50,7 @@ def test_a_job_is_claimed_by_exactly_one_of_many_workers(rt):
 
 
 def test_claims_respect_run_after_and_kind(rt):
-    from listenlens.service.models import utcnow
+    from listenlens.service.db.models import utcnow
 
     later = _job(rt, run_after=utcnow() + timedelta(hours=1))
     assert rt.queue.claim_next("w", ["analyze"]) is None
@@ -62,7 +62,7 @@ def test_claims_respect_run_after_and_kind(rt):
 
 
 def test_expired_lease_is_requeued_then_given_up(rt):
-    from listenlens.service.models import Job, utcnow
+    from listenlens.service.db.models import Job, utcnow
 
     job_id = _job(rt)
 
@@ -96,7 +96,7 @@ def test_signature_scheme_matches_the_documented_formula():
     import hashlib
     import hmac
 
-    from listenlens.service.webhooks import sign, verify_signature
+    from listenlens.service.domain.webhooks import sign, verify_signature
 
     body = b'{"event":"call.done"}'
     ts = int(time.time())
@@ -116,7 +116,7 @@ def _card(score, talk_ratio, asked=None, share=None):
 
 
 def test_metric_rows_read_the_scorecard():
-    from listenlens.service.trends import CORE_METRICS, ID_COLUMNS, rows_from_scorecards
+    from listenlens.service.domain.trends import CORE_METRICS, ID_COLUMNS, rows_from_scorecards
 
     rows = rows_from_scorecards([{"call_id": "a", "rep": "ann", "team": "n", "call_time": datetime(2026, 11, 18, 9),
                                   "scorecard": _card(70, 0.5, asked=4, share=0.75)}])
@@ -129,7 +129,7 @@ def test_metric_rows_read_the_scorecard():
 
 
 def test_weekly_trends_count_mean_median_per_iso_week():
-    from listenlens.service.trends import rows_from_scorecards, trends_json, weekly_trends
+    from listenlens.service.domain.trends import rows_from_scorecards, trends_json, weekly_trends
 
     recs = [
         # 2026-W46 (Mon 9 Nov .. Sun 15 Nov): three calls
@@ -159,8 +159,8 @@ def test_weekly_trends_count_mean_median_per_iso_week():
 
 
 def test_housekeeper_applies_retention_to_old_finished_calls(tmp_path):
-    from listenlens.service.housekeeping import Housekeeper
-    from listenlens.service.models import Call, Tenant, utcnow
+    from listenlens.service.jobs.housekeeping import Housekeeper
+    from listenlens.service.db.models import Call, Tenant, utcnow
     from listenlens.service.runtime import Runtime
 
     runtime = Runtime(make_settings(tmp_path / "home", retention_days=5))

@@ -44,7 +44,7 @@ def server(tmp_path_factory):
     import uvicorn
 
     from listenlens.service.app import create_app
-    from listenlens.service.auth import create_key
+    from listenlens.service.domain.auth import create_key
     from listenlens.service.settings import ServiceSettings
 
     home = tmp_path_factory.mktemp("listenlens-home")

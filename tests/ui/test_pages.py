@@ -18,7 +18,7 @@ W46, W47 = datetime(2026, 11, 10, 9), datetime(2026, 11, 17, 9)
 @pytest.fixture
 def site(tmp_path):
     from listenlens.service.app import create_app
-    from listenlens.service.auth import create_key
+    from listenlens.service.domain.auth import create_key
     from listenlens.service.settings import ServiceSettings
 
     app = create_app(ServiceSettings(home=tmp_path, worker_threads=0), start_worker=False)
@@ -79,7 +79,7 @@ def test_another_tenants_call_is_not_found(site):
 
 
 def test_revoking_the_key_ends_its_sessions(site):
-    from listenlens.service.auth import revoke_key
+    from listenlens.service.domain.auth import revoke_key
 
     client, app, keys, calls, _ = site
     _sign_in(client, keys["acme"])
@@ -103,7 +103,7 @@ def test_call_page_shows_score_components_timeline_and_moments(site):
     client, app, keys, calls, _ = site
     _sign_in(client, keys["acme"])
     html = client.get(f"/ui/calls/{calls[1]}").text  # rep-a, W47: 70% talk, 2 of 4 questions rushed
-    from listenlens.service.models import Call
+    from listenlens.service.db.models import Call
 
     with app.state.runtime.db.session() as s:
         score = s.get(Call, calls[1]).score
@@ -117,7 +117,7 @@ def test_call_page_shows_score_components_timeline_and_moments(site):
 
 
 def test_processing_and_failed_calls(site):
-    from listenlens.service.models import Call
+    from listenlens.service.db.models import Call
 
     client, app, keys, calls, _ = site
     _sign_in(client, keys["acme"])

@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 
 from listenlens.config import DiarizerName
 from listenlens.errors import ListenlensError
-from listenlens.service import calls as call_ops
-from listenlens.service import jobs
-from listenlens.service.deps import ApiError, Caller, current_caller, get_runtime, not_found, parse_time
-from listenlens.service.models import Call, CallResult, utcnow
+from listenlens.service.domain import calls as call_ops
+from listenlens.service.api.deps import ApiError, Caller, current_caller, get_runtime, not_found, parse_time
+from listenlens.service.db.models import Call, CallResult, utcnow
+from listenlens.service.jobs.queue import ANALYZE, enqueue
 from listenlens.service.runtime import Runtime
-from listenlens.service.schemas import CALL_EXAMPLE, CallList, CallOut, ErrorResponse
+from listenlens.service.api.schemas import CALL_EXAMPLE, CallList, CallOut, ErrorResponse
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
@@ -107,7 +107,7 @@ def create_call(
             )
             s.add(call)
             s.flush()
-            job = jobs.enqueue(s, jobs.ANALYZE, caller.tenant_id, call_id=call_id)
+            job = enqueue(s, ANALYZE, caller.tenant_id, call_id=call_id)
             job_id = job.id
             view = call_ops.call_view(call)
     except IntegrityError:

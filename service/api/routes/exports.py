@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from listenlens.errors import ListenlensError
-from listenlens.service.deps import ApiError, Caller, current_caller, get_runtime
-from listenlens.service.exports import MEDIA_TYPES, check_format, normalise_week, to_bytes, week_rows
-from listenlens.service.schemas import ErrorResponse
+from listenlens.service.api.deps import ApiError, Caller, current_caller, get_runtime
+from listenlens.service.domain.exports import MEDIA_TYPES, check_format, normalise_week, to_bytes, week_rows
+from listenlens.service.api.schemas import ErrorResponse
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 

@@ -4,10 +4,10 @@
     rows = week_rows(session, tenant_id, ["2026-W46", "2026-W47"])
     write_export(rows, Path("w47.parquet"), "parquet")
 
-The rows are exactly what ``listenlens.service.trends.load_metric_rows`` returns, so a
+The rows are exactly what ``listenlens.service.domain.trends.load_metric_rows`` returns, so a
 notebook reading an export and the API reading the database see the same table. The
 CLI (``listenlens export``) and the API (``GET /v1/exports/weeks/{week}``, in
-``listenlens.service.ui.exports_api``) both come here.
+``listenlens.service.api.routes.exports``) both come here.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def week_rows(session, tenant_id: str, weeks: Iterable[str]) -> pd.DataFrame:
     """The tenant's done calls of the given ISO weeks, oldest first."""
     import pandas as pd
 
-    from listenlens.service.trends import load_metric_rows, rows_from_scorecards
+    from listenlens.service.domain.trends import load_metric_rows, rows_from_scorecards
 
     frames = []
     for week in dict.fromkeys(normalise_week(w) for w in weeks):
@@ -168,8 +168,8 @@ def export(
 def _export(week: list[str], tenant: str | None, fmt: str, out: Path | None) -> None:
     from sqlalchemy import select
 
-    from listenlens.service.db import Database
-    from listenlens.service.models import Tenant
+    from listenlens.service.db.database import Database
+    from listenlens.service.db.models import Tenant
     from listenlens.service.settings import ServiceSettings
 
     weeks = [normalise_week(w) for w in week]  # bad weeks fail before the database is touched

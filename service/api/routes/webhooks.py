@@ -8,12 +8,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from listenlens.service.calls import iso
-from listenlens.service.deps import ApiError, Caller, current_caller, get_runtime, not_found
-from listenlens.service.models import DeliveryAttempt, Webhook, WebhookDelivery, utcnow
+from listenlens.service.domain.calls import iso
+from listenlens.service.api.deps import ApiError, Caller, current_caller, get_runtime, not_found
+from listenlens.service.db.models import DeliveryAttempt, Webhook, WebhookDelivery, utcnow
 from listenlens.service.runtime import Runtime
-from listenlens.service.schemas import DeliveryOut, ErrorResponse, WebhookIn, WebhookOut
-from listenlens.service.webhooks import new_secret
+from listenlens.service.api.schemas import DeliveryOut, ErrorResponse, WebhookIn, WebhookOut
+from listenlens.service.domain.webhooks import new_secret
 
 router = APIRouter(prefix="/v1/webhook", tags=["webhooks"])
 _ERRORS = {401: {"model": ErrorResponse, "description": "missing, unknown or revoked API key"}}

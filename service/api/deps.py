@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from listenlens.service.auth import authenticate
+from listenlens.service.domain.auth import authenticate
 from listenlens.service.runtime import Runtime
 
 

@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from listenlens.service.deps import Caller, current_caller, get_runtime, parse_time
+from listenlens.service.api.deps import Caller, current_caller, get_runtime, parse_time
 from listenlens.service.runtime import Runtime
-from listenlens.service.schemas import ErrorResponse, TrendsOut
+from listenlens.service.api.schemas import ErrorResponse, TrendsOut
 
 router = APIRouter(prefix="/v1", tags=["trends"])
 
@@ -22,7 +22,7 @@ _RESPONSES = {
 
 def _trends(request: Request, rt: Runtime, caller: Caller, *, rep: str | None, team: str | None,
             since: str | None, until: str | None, fmt: str | None, metrics: str | None):
-    from listenlens.service.trends import load_metric_rows, trends_json, weekly_trends
+    from listenlens.service.domain.trends import load_metric_rows, trends_json, weekly_trends
 
     with rt.db.session() as s:
         rows = load_metric_rows(

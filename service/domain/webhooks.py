@@ -25,8 +25,8 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from listenlens.service import jobs
-from listenlens.service.models import Call, DeliveryAttempt, Webhook, WebhookDelivery, utcnow
+from listenlens.service.jobs.queue import WEBHOOK, Claimed, enqueue
+from listenlens.service.db.models import Call, DeliveryAttempt, Webhook, WebhookDelivery, utcnow
 
 SIGNATURE_HEADER = "X-Listenlens-Signature"
 TIMESTAMP_HEADER = "X-Listenlens-Timestamp"
@@ -74,11 +74,11 @@ def queue_event(session: Session, call: Call, payload: dict) -> str | None:
         body=json.dumps(body, separators=(",", ":"), sort_keys=True), next_attempt_at=utcnow(),
     ))
     session.flush()
-    jobs.enqueue(session, jobs.WEBHOOK, call.tenant_id, call_id=call.id, delivery_id=delivery_id)
+    enqueue(session, WEBHOOK, call.tenant_id, call_id=call.id, delivery_id=delivery_id)
     return delivery_id
 
 
-def deliver(runtime, job: jobs.Claimed, worker: str) -> None:
+def deliver(runtime, job: Claimed, worker: str) -> None:
     """One attempt of a delivery; on failure, queue the next one after a backoff."""
     import httpx
 
@@ -137,7 +137,7 @@ def deliver(runtime, job: jobs.Claimed, worker: str) -> None:
         else:
             delay = settings.webhook_backoff_s * 2 ** (delivery.attempts - 1)
             delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
-            jobs.enqueue(s, jobs.WEBHOOK, job.tenant_id, call_id=job.call_id, delivery_id=delivery_id,
+            enqueue(s, WEBHOOK, job.tenant_id, call_id=job.call_id, delivery_id=delivery_id,
                          run_after=delivery.next_attempt_at)
         runtime.queue.finish(job.id, worker, session=s)
     # Retries are due later: the housekeeper dispatches them when their time comes.

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listenlens.errors import ListenlensError
-from listenlens.service.models import ApiKey, Tenant, utcnow
+from listenlens.service.db.models import ApiKey, Tenant, utcnow
 
 KEY_PREFIX = "ll_"
 

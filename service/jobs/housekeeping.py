@@ -16,8 +16,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from listenlens.service import jobs
-from listenlens.service.models import Call, utcnow
+from listenlens.service.db.models import Call, Job, utcnow
+from listenlens.service.jobs.queue import ANALYZE
 
 log = logging.getLogger("listenlens.service")
 
@@ -28,19 +28,19 @@ _REDISPATCH_AFTER_S = 600.0
 
 def reap(runtime) -> list[int]:
     """Requeue jobs of dead workers; fail calls whose job was interrupted too often."""
-    from listenlens.service.runner import fail_call
+    from listenlens.service.jobs.runner import fail_call
 
     requeued, given_up = runtime.queue.reap_expired()
     if requeued:
         with runtime.db.session() as s:
-            for call_id in s.scalars(select(jobs.Job.call_id).where(jobs.Job.id.in_(requeued),
-                                                                       jobs.Job.kind == jobs.ANALYZE)).all():
+            for call_id in s.scalars(select(Job.call_id).where(Job.id.in_(requeued),
+                                                                       Job.kind == ANALYZE)).all():
                 call = s.get(Call, call_id)
                 if call is not None and call.status == "processing":
                     call.status, call.progress_stage, call.progress = "queued", "requeued", None
         log.info("requeued %d interrupted job(s)", len(requeued))
     for job in given_up:
-        if job.kind == jobs.ANALYZE and job.call_id:
+        if job.kind == ANALYZE and job.call_id:
             fail_call(runtime, job.call_id, "worker_lost",
                       f"processing was interrupted {job.attempts} times (the worker stopped or ran out of memory); "
                       "upload the call again, or split a very long recording")

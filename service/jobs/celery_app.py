@@ -1,7 +1,7 @@
 """Celery workers for the scale-out setup.
 
     LISTENLENS_DATABASE_URL=postgresql+psycopg://... LISTENLENS_BROKER_URL=redis://... \\
-        celery -A listenlens.service.celery_app worker --concurrency 2
+        celery -A listenlens.service.jobs.celery_app worker --concurrency 2
 
 A message carries only a job id; the task claims the job in the database (atomic), so
 a duplicated message does nothing and a lost one is re-sent by the housekeeper, which
@@ -57,8 +57,8 @@ def runtime():
 
 @app.task(name="listenlens.run_job")
 def run_job(job_id: int) -> str:
-    from listenlens.service.runner import execute
-    from listenlens.service.worker import worker_name
+    from listenlens.service.jobs.runner import execute
+    from listenlens.service.jobs.worker import worker_name
 
     rt = runtime()
     name = worker_name("celery")
@@ -71,7 +71,7 @@ def run_job(job_id: int) -> str:
 
 @signals.worker_ready.connect
 def _start_housekeeper(**_kwargs) -> None:
-    from listenlens.service.housekeeping import Housekeeper
+    from listenlens.service.jobs.housekeeping import Housekeeper
 
     rt = runtime()
     keeper = Housekeeper(rt, dispatch_due=True)

@@ -15,9 +15,9 @@ import socket
 import threading
 import uuid
 
-from listenlens.service import jobs
-from listenlens.service.housekeeping import Housekeeper
-from listenlens.service.runner import execute
+from listenlens.service.jobs.housekeeping import Housekeeper
+from listenlens.service.jobs.queue import ANALYZE, WEBHOOK
+from listenlens.service.jobs.runner import execute
 
 log = logging.getLogger("listenlens.service")
 
@@ -36,8 +36,8 @@ class EmbeddedWorker:
 
     def start(self) -> None:
         n = self.runtime.settings.worker_threads
-        loops = [(f"analyze{i}", [jobs.ANALYZE]) for i in range(n)]
-        loops.append(("deliver", [jobs.WEBHOOK]))
+        loops = [(f"analyze{i}", [ANALYZE]) for i in range(n)]
+        loops.append(("deliver", [WEBHOOK]))
         for role, kinds in loops:
             name = worker_name(role)
             self.names.append(name)

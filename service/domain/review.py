@@ -1,7 +1,7 @@
 """The weekly coaching review: load a week (and the one before), compare reps, flag movers.
 
 Used by ``notebooks/weekly_coaching_review.ipynb``; every number goes through
-``listenlens.service.trends`` (``load_metric_rows`` / ``weekly_trends``), the code the
+``listenlens.service.domain.trends`` (``load_metric_rows`` / ``weekly_trends``), the code the
 API and the trend pages use, so the notebook and the pages never disagree.
 
     rows = load_rows("~/.listenlens", weeks=["2026-W46", "2026-W47"])   # or a DB URL, or exports
@@ -17,8 +17,8 @@ from typing import Iterable
 import pandas as pd
 
 from listenlens.errors import ListenlensError
-from listenlens.service.exports import normalise_week, read_export, week_bounds, week_rows
-from listenlens.service.trends import iso_week, load_metric_rows, weekly_trends
+from listenlens.service.domain.exports import normalise_week, read_export, week_bounds, week_rows
+from listenlens.service.domain.trends import iso_week, load_metric_rows, weekly_trends
 
 # What a coach reviews each week, in display order (columns of the metric rows).
 REVIEW_METRICS = ["score", "talk_ratio", "four_second_rule_share", "longest_monologue_s", "questions",
@@ -66,8 +66,8 @@ def load_rows(source: str | Path, weeks: Iterable[str] | None = None, tenant: st
 def _from_database(url: str, weeks: list[str] | None, tenant: str | None) -> pd.DataFrame:
     from sqlalchemy import select
 
-    from listenlens.service.db import Database
-    from listenlens.service.models import Tenant
+    from listenlens.service.db.database import Database
+    from listenlens.service.db.models import Tenant
 
     db = Database(url)
     try:

@@ -18,8 +18,8 @@ from typing import Iterable
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from listenlens.service.db import Database
-from listenlens.service.models import Job, utcnow
+from listenlens.service.db.database import Database
+from listenlens.service.db.models import Job, utcnow
 
 ANALYZE = "analyze"
 WEBHOOK = "webhook"

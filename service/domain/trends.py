@@ -101,7 +101,7 @@ def load_metric_rows(
     """
     from sqlalchemy import select
 
-    from listenlens.service.models import Call, CallResult
+    from listenlens.service.db.models import Call, CallResult
 
     q = (
         select(Call, CallResult.scorecard)

@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from listenlens.errors import ListenlensError
-from listenlens.service import calls, jobs, webhooks
-from listenlens.service.models import Call, utcnow
+from listenlens.service.domain import calls, webhooks
+from listenlens.service.jobs.queue import ANALYZE, WEBHOOK, Claimed
+from listenlens.service.db.models import Call, utcnow
 
 log = logging.getLogger("listenlens.service")
 
@@ -27,17 +28,17 @@ class Cancelled(Exception):
     """The worker is stopping or lost its lease: abandon the job, it is someone else's now."""
 
 
-def execute(runtime, job: jobs.Claimed, worker: str, stop: threading.Event | None = None) -> None:
+def execute(runtime, job: Claimed, worker: str, stop: threading.Event | None = None) -> None:
     with _heartbeat(runtime, job, worker) as lost:
-        if job.kind == jobs.ANALYZE:
+        if job.kind == ANALYZE:
             run_analysis(runtime, job, worker, stop=stop, lost=lost)
-        elif job.kind == jobs.WEBHOOK:
+        elif job.kind == WEBHOOK:
             webhooks.deliver(runtime, job, worker)
         else:
             runtime.queue.finish(job.id, worker, failed=True, error=f"unknown job kind {job.kind!r}")
 
 
-def run_analysis(runtime, job: jobs.Claimed, worker: str, *, stop: threading.Event | None = None,
+def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | None = None,
                  lost: threading.Event | None = None) -> None:
     from listenlens.pipeline.analyze import analyze_call
 
@@ -102,7 +103,7 @@ def fail_call(runtime, call_id: str, code: str, message: str) -> None:
     runtime.dispatch(new_jobs)
 
 
-def _fail(runtime, job: jobs.Claimed, worker: str, code: str, message: str) -> None:
+def _fail(runtime, job: Claimed, worker: str, code: str, message: str) -> None:
     with runtime.db.session() as s:
         if not runtime.queue.owns(s, job.id, worker):
             return
@@ -117,10 +118,10 @@ def _fail(runtime, job: jobs.Claimed, worker: str, code: str, message: str) -> N
 def _pending_webhook_jobs(session, call_id: str) -> list[int]:
     from sqlalchemy import select
 
-    from listenlens.service.models import Job
+    from listenlens.service.db.models import Job
 
     return list(session.scalars(
-        select(Job.id).where(Job.call_id == call_id, Job.kind == jobs.WEBHOOK, Job.status == "queued",
+        select(Job.id).where(Job.call_id == call_id, Job.kind == WEBHOOK, Job.status == "queued",
                              Job.dispatched_at.is_(None))
     ).all())
 
@@ -153,7 +154,7 @@ class _ProgressWriter:
 
 
 @contextmanager
-def _heartbeat(runtime, job: jobs.Claimed, worker: str) -> Iterator[threading.Event]:
+def _heartbeat(runtime, job: Claimed, worker: str) -> Iterator[threading.Event]:
     """Renew the job's lease in the background; set the yielded event if it is lost."""
     done = threading.Event()
     lost = threading.Event()

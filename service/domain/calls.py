@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from listenlens.service import webhooks
-from listenlens.service.models import Call, CallResult, DeliveryAttempt, Job, WebhookDelivery, utcnow
+from listenlens.service.domain import webhooks
+from listenlens.service.db.models import Call, CallResult, DeliveryAttempt, Job, WebhookDelivery, utcnow
 
 
 def iso(dt: datetime | None) -> str | None:
