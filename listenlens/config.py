@@ -45,7 +45,22 @@ class PipelineSettings(BaseSettings):
     )
     hf_token: str | None = None
 
+    # What a recording may be (see AudioLimits in pipeline/audio.py): each is checked from
+    # the header and again while decoding, which stops as soon as one is passed.
     max_duration_s: float = Field(4 * 3600.0, description="longer recordings are refused")
+    max_channels: int = Field(8, ge=1, description="recordings with more channels are refused")
+    min_sample_rate: int = Field(4000, ge=1, description="recordings sampled below this (Hz) are refused")
+    max_sample_rate: int = Field(384000, ge=1, description="recordings sampled above this (Hz) are refused")
+    max_decoded_mb: float = Field(
+        2048.0, gt=0, description="largest decoded audio (16 kHz float32, all channels) in MB; bigger is refused"
+    )
+    decode_timeout_s: float = Field(900.0, gt=0, description="longest one recording may take to decode")
+    probe_timeout_s: float = Field(60.0, gt=0, description="longest the upload check of one recording may take")
+
+    def audio_limits(self):
+        from listenlens.pipeline.audio import AudioLimits
+
+        return AudioLimits.from_settings(self)
 
     def resolved(self) -> "PipelineSettings":
         """Fill model/device/compute_type left unset from the chosen profile."""

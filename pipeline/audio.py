@@ -6,8 +6,14 @@ kept: a call-recording platform puts one party on each channel, and averaging th
 would throw away the best speaker information the call has.
 
 Everything a user can get wrong about the file (missing, empty, not audio, cut short,
-damaged, too long) is an ``AudioError`` with one line saying what is wrong and what to
-do. ``probe_audio`` makes the same checks cheaply, for rejecting an upload up front.
+damaged, too long, too many channels, too big once decoded) is an ``AudioError`` with
+one line saying what is wrong and what to do. ``probe_audio`` makes the same checks
+cheaply, for rejecting an upload up front.
+
+The file is untrusted: ``load_audio`` and ``probe_audio`` decode it in a child process
+(``decode_sandbox``) under a memory and a time limit, so a decoder crash or a runaway
+file costs that one file. The ``AudioLimits`` are enforced while decoding, not only
+from the header: decoding stops as soon as a limit is passed.
 """
 
 from __future__ import annotations
@@ -35,6 +41,32 @@ _BAD_PACKET_SHARE = 0.02
 _GIVE_UP_AFTER = 50  # bad packets, when they are also most of what was read
 
 
+@dataclass(frozen=True)
+class AudioLimits:
+    """What a recording may be. Each is a ``PipelineSettings`` field (``LISTENLENS_*``)."""
+
+    max_duration_s: float | None = 4 * 3600.0
+    max_channels: int = 8
+    min_sample_rate: int = 4000
+    max_sample_rate: int = 384000
+    # The decoded audio (16 kHz float32, every channel): 4 h of stereo is 1.8 GB.
+    max_decoded_mb: float = 2048.0
+    decode_timeout_s: float = 900.0
+    probe_timeout_s: float = 60.0
+
+    @property
+    def max_decoded_bytes(self) -> int:
+        return int(self.max_decoded_mb * 1024 * 1024)
+
+    @classmethod
+    def from_settings(cls, settings) -> "AudioLimits":
+        """The limits a ``PipelineSettings`` (or anything with the same fields) names."""
+        return cls(**{f: getattr(settings, f) for f in cls.__dataclass_fields__ if hasattr(settings, f)})
+
+
+_BYTES_PER_SECOND = SAMPLE_RATE * 4  # one decoded channel
+
+
 @dataclass
 class Audio:
     samples: np.ndarray  # (channels, n) float32 in [-1, 1] at ``sample_rate``
@@ -59,50 +91,116 @@ class Audio:
         return self.samples.mean(axis=0, dtype=np.float32)
 
 
-def load_audio(path: str | Path, *, max_duration_s: float | None = None) -> Audio:
+def load_audio(
+    path: str | Path,
+    *,
+    max_duration_s: float | None = None,
+    limits: AudioLimits | None = None,
+    isolate: bool = True,
+) -> Audio:
     """Decode ``path`` to 16 kHz float32, keeping channels. Raises ``AudioError``.
 
-    A recording longer than ``max_duration_s`` is refused from its declared duration
-    before any decoding, or as soon as decoding passes the limit when the container
-    does not declare one.
+    A recording over a limit (``limits``; ``max_duration_s`` overrides its duration)
+    is refused from its header or packets before any decoding, or as soon as decoding
+    passes the limit. With ``isolate`` (the default) decoding runs in a child process;
+    ``isolate=False`` decodes here, for trusted files and tests of the decoder itself.
     """
-    samples, info = _read(path, max_duration_s=max_duration_s)
-    info["duration"] = round(samples.shape[1] / SAMPLE_RATE, 3)
+    limits = _limits(limits, max_duration_s)
+    path = _check_path(path)
+    if isolate:
+        from listenlens.pipeline import decode_sandbox
+
+        info, samples = decode_sandbox.run(
+            _load_here, path, limits, name=path.name, timeout_s=limits.decode_timeout_s,
+            memory_mb=_child_memory_mb(limits),
+        )
+    else:
+        info, samples = _load_here(path, limits)
     return Audio(samples=samples, source=info)
 
 
-def probe_audio(path: str | Path, *, max_duration_s: float | None = None, probe_s: float = 5.0) -> dict:
+def probe_audio(
+    path: str | Path,
+    *,
+    max_duration_s: float | None = None,
+    probe_s: float = 5.0,
+    limits: AudioLimits | None = None,
+    isolate: bool = True,
+) -> dict:
     """Check cheaply that ``path`` is a usable recording; raise ``AudioError`` if not.
 
-    Opens the file, checks it has an audio stream and that its declared duration is
-    within ``max_duration_s``, and decodes the first ``probe_s`` seconds to prove the
-    codec data is readable. Meant for refusing a bad upload before queueing a job: a
-    file damaged only further in still passes here and fails in ``load_audio``.
+    Opens the file, checks its audio stream against the limits (channels, sample
+    rate, declared duration and, for compressed audio, the duration its packets add
+    up to, read without decoding), and decodes the first ``probe_s`` seconds to prove
+    the codec data is readable. Meant for refusing a bad upload before queueing a
+    job: a file damaged only further in still passes here and fails in ``load_audio``.
     Returns what ``Audio.source`` holds, with ``duration`` the declared one (None if
     the container does not say) and ``probed_s`` how much was decoded.
     """
-    samples, info = _read(path, max_duration_s=max_duration_s, stop_after_s=probe_s)
+    limits = _limits(limits, max_duration_s)
+    path = _check_path(path)
+    if isolate:
+        from listenlens.pipeline import decode_sandbox
+
+        info, _ = decode_sandbox.run(
+            _probe_here, path, limits, probe_s, name=path.name, timeout_s=limits.probe_timeout_s,
+            memory_mb=_child_memory_mb(limits),
+        )
+        return info
+    return _probe_here(path, limits, probe_s)[0]
+
+
+def _limits(limits: AudioLimits | None, max_duration_s: float | None) -> AudioLimits:
+    from dataclasses import replace
+
+    limits = limits or AudioLimits()
+    return limits if max_duration_s is None else replace(limits, max_duration_s=max_duration_s)
+
+
+# Address space a decoding child needs beside the decoded audio: the interpreter, numpy,
+# scipy and FFmpeg mapped in (about 450 MB), codec and thread buffers, the resampler's frames.
+_CHILD_OVERHEAD_MB = 1024
+
+
+def _child_memory_mb(limits: AudioLimits) -> float:
+    return limits.max_decoded_mb + _CHILD_OVERHEAD_MB
+
+
+def _load_here(path: Path, limits: AudioLimits) -> tuple[dict, np.ndarray]:
+    samples, info = _read(path, limits)
+    info["duration"] = round(samples.shape[1] / SAMPLE_RATE, 3)
+    return info, samples
+
+
+def _probe_here(path: Path, limits: AudioLimits, probe_s: float) -> tuple[dict, None]:
+    samples, info = _read(path, limits, stop_after_s=probe_s)
     info["duration"] = info["declared_duration"]
     info["probed_s"] = round(samples.shape[1] / SAMPLE_RATE, 3)
-    return info
+    return info, None
 
 
-def _read(path: str | Path, *, max_duration_s: float | None, stop_after_s: float | None = None):
+def _read(path: Path, limits: AudioLimits, stop_after_s: float | None = None):
     """(samples, source info) of the whole file, or of its first ``stop_after_s`` seconds."""
     path = _check_path(path)
     with _open(path) as container:
         stream = _audio_stream(container, path)
-        declared = _check_declared(container, stream, path, max_duration_s)
+        _check_format(stream.codec_context.channels, stream.codec_context.sample_rate, path, limits)
+        declared = _check_declared(container, stream, path, limits)
+        scanned, beyond = (None, False) if _exact_pcm(stream, declared) else _scan_duration(path, limits)
+        if scanned is not None:
+            _check_length(scanned, stream.codec_context.channels, path, limits, over=beyond)
+        known = declared if declared is not None else scanned
         if stop_after_s is None:
-            capacity = _initial_capacity(declared, max_duration_s)
+            capacity = _initial_capacity(known, limits.max_duration_s)
         else:
             capacity = int((stop_after_s + 1.0) * SAMPLE_RATE)
-        decoder = _Decoder(container, stream, path, max_duration_s=max_duration_s, stop_after_s=stop_after_s)
+        decoder = _Decoder(container, stream, path, limits=limits, stop_after_s=stop_after_s)
         buffer = None
-        for planes in decoder.blocks():
+        for block in decoder.blocks():
             if buffer is None:
-                buffer = _SampleBuffer(len(planes), capacity)
-            buffer.append(planes)
+                rows = block.shape[0]
+                buffer = _SampleBuffer(rows, min(capacity, limits.max_decoded_bytes // (4 * rows) + SAMPLE_RATE))
+            buffer.append(block)
         info = _describe(container, stream, path, declared)
     if buffer is not None and decoder.finished and declared is not None and "mp4" in (info["container"] or ""):
         # The MP4 edit list gives the exact length; AAC pads its last frame past it.
@@ -202,25 +300,90 @@ def _declared_duration(container, stream) -> float | None:
     return None
 
 
-def _check_declared(container, stream, path: Path, max_duration_s: float | None) -> float | None:
-    """The declared duration if believable; refuse the file if it exceeds the limit."""
+def _check_declared(container, stream, path: Path, limits: AudioLimits) -> float | None:
+    """The declared duration if believable; refuse the file if it exceeds a limit."""
     declared = _declared_duration(container, stream)
     if declared is None or not math.isfinite(declared) or declared < 0:
         return None
     if declared > 0 and path.stat().st_size * 8 / declared < _MIN_PLAUSIBLE_BPS:
-        return None  # a header too big for the file: decode and count instead
+        return None  # a header too big for the file (or audio that packs tighter): count the packets
     shortfall = _riff_shortfall(path)
     if shortfall is not None:
         raise AudioError(
             f"{path.name} is truncated: its header declares {_human(shortfall[0])} but the file holds only"
             f" {_human(shortfall[1])}; re-export or re-upload it"
         )
-    if max_duration_s is not None and declared > max_duration_s:
-        raise AudioError(
-            f"{path.name} lasts {_human(declared)}, over the {_human(max_duration_s)} limit:"
-            " split the recording or raise the limit (LISTENLENS_MAX_DURATION_S)"
-        )
+    _check_length(declared, stream.codec_context.channels, path, limits)
     return declared
+
+
+def _check_format(channels: int | None, rate: int | None, path: Path, limits: AudioLimits) -> None:
+    if channels and channels > limits.max_channels:
+        raise AudioError(
+            f"{path.name} has {channels} channels, over the {limits.max_channels}-channel limit: mix it down to"
+            " one channel per party (stereo for a two-party call) or raise the limit (LISTENLENS_MAX_CHANNELS)"
+        )
+    if rate and not limits.min_sample_rate <= rate <= limits.max_sample_rate:
+        raise AudioError(
+            f"{path.name} is sampled at {rate} Hz, outside the {limits.min_sample_rate}-{limits.max_sample_rate} Hz"
+            " that is read: re-export it at 8, 16, 44.1 or 48 kHz (limits: LISTENLENS_MIN_SAMPLE_RATE,"
+            " LISTENLENS_MAX_SAMPLE_RATE)"
+        )
+
+
+def _check_length(seconds: float, channels: int | None, path: Path, limits: AudioLimits, *, over: bool = False) -> None:
+    """Refuse ``seconds`` of audio over the duration limit or too big once decoded.
+
+    ``over``: decoding stopped on passing the limit, so the real length is unknown.
+    """
+    limit = limits.max_duration_s
+    if limit is not None and seconds > limit:
+        lasts = "lasts over" if over else f"lasts {_human(seconds)}, over"
+        raise AudioError(
+            f"{path.name} {lasts} the {_human(limit)} limit: split the recording or raise the limit"
+            " (LISTENLENS_MAX_DURATION_S)"
+        )
+    channels = max(1, channels or 1)
+    if seconds * channels * _BYTES_PER_SECOND > limits.max_decoded_bytes:
+        raise AudioError(
+            f"{path.name} decodes to more than the {limits.max_decoded_mb:g} MB limit ({channels} channel"
+            f"{'s' if channels > 1 else ''} x {_human(seconds)}{'+' if over else ''}): split the recording,"
+            " mix it down to fewer channels or raise the limit (LISTENLENS_MAX_DECODED_MB)"
+        )
+
+
+def _exact_pcm(stream, declared: float | None) -> bool:
+    """True when the declared duration is exact: uncompressed PCM sized by the file itself."""
+    return declared is not None and (stream.codec_context.name or "").startswith("pcm_")
+
+
+def _scan_duration(path: Path, limits: AudioLimits) -> tuple[float | None, bool]:
+    """Seconds the audio packets say they hold, read without decoding (None if they do not
+    say), and whether counting stopped past the duration limit.
+
+    Compressed audio can hold hours in a few kilobytes (silence in FLAC takes ~40 bytes
+    a second) and a header can understate it, so the packets are counted. The count
+    stops once past the duration limit; the decoder enforces the limit again on the
+    samples themselves, for packets that understate what they decode to.
+    """
+    import av
+
+    stop = None if limits.max_duration_s is None else limits.max_duration_s + 1.0
+    total, tb = 0, 0.0
+    try:
+        with av.open(str(path), metadata_errors="ignore", options={"max_size": "65536"}) as container:
+            stream = container.streams.audio[0]
+            if stream.time_base is None:
+                return None, False
+            tb = float(stream.time_base)
+            for packet in container.demux(stream):
+                if packet.duration:
+                    total += packet.duration
+                    if stop is not None and total * tb > stop:
+                        return total * tb, True
+    except (av.error.FFmpegError, ValueError, OSError):
+        pass  # damage is the decoder's to report, with its position
+    return (total * tb if total else None), False
 
 
 def _riff_shortfall(path: Path) -> tuple[float, float] | None:
@@ -253,10 +416,10 @@ def _riff_shortfall(path: Path) -> tuple[float, float] | None:
             f.seek(size + (size & 1), 1)
 
 
-def _initial_capacity(declared: float | None, max_duration_s: float | None) -> int:
+def _initial_capacity(known: float | None, max_duration_s: float | None) -> int:
     # Untouched pages of a large np.empty cost no memory, so an over-estimate is free;
-    # the buffer grows (in place where the allocator can) if the declaration is short.
-    seconds = declared + 1.0 if declared is not None else 600.0
+    # the buffer grows (in place where the allocator can) if the estimate is short.
+    seconds = known + 1.0 if known is not None else 600.0
     if max_duration_s is not None:
         seconds = min(seconds, max_duration_s + 1.0)
     return max(int(seconds * SAMPLE_RATE), SAMPLE_RATE)
@@ -278,10 +441,11 @@ def _describe(container, stream, path: Path, declared: float | None) -> dict:
 class _Decoder:
     """Demux, decode and resample one audio stream, block by block, tolerating a few bad packets."""
 
-    def __init__(self, container, stream, path: Path, *, max_duration_s=None, stop_after_s=None):
+    def __init__(self, container, stream, path: Path, *, limits: AudioLimits, stop_after_s=None):
         self.container, self.stream, self.path = container, stream, path
-        self.max_duration_s = max_duration_s
+        self.limits = limits
         self.stop_after_s = stop_after_s
+        self.channels: int | None = None
         self.packets = 0
         self.bad_packets = 0
         self.first_error: str | None = None
@@ -296,7 +460,10 @@ class _Decoder:
         import av
 
         # Output layout None keeps the input's channels: nothing is mixed down here.
-        resampler = av.AudioResampler(format="fltp", layout=None, rate=SAMPLE_RATE)
+        # Packed output: PyAV finds a frame's planes by a NULL after the last one, which
+        # FFmpeg leaves only below 8 channels; reading planar frames of 8 or more
+        # channels runs off the end of the pointer array and crashes the process.
+        resampler = av.AudioResampler(format="flt", layout=None, rate=SAMPLE_RATE)
         packets = self.container.demux(self.stream)
         while True:
             try:
@@ -323,6 +490,9 @@ class _Decoder:
                     ) from exc
                 continue
             for frame in frames:
+                if self.channels is None:  # the header may be absent or lie: check what decodes
+                    self.channels = frame.layout.nb_channels
+                    _check_format(self.channels, frame.sample_rate, self.path, self.limits)
                 # Let the resampler count samples: broken timestamps must not shift audio.
                 frame.pts = None
                 yield from self._resample(resampler, frame)
@@ -339,14 +509,14 @@ class _Decoder:
                 f"{self.path.name} changes audio format mid-stream ({exc}): re-export it as one {FORMATS_HINT} file"
             ) from exc
         for out in outs:
-            k = out.samples
-            # Views on the frame's planes (fltp: one float32 plane per channel); the
-            # buffer copies them at once, which spares a stacked copy per frame.
-            planes = [np.frombuffer(plane, dtype=np.float32, count=k) for plane in out.planes]
+            k, channels = out.samples, out.layout.nb_channels
+            # A (channels, k) view on the frame's one interleaved plane; the buffer
+            # copies it at once, which spares a copy per frame.
+            block = np.frombuffer(out.planes[0], dtype=np.float32, count=k * channels).reshape(k, channels).T
             if self.check_finite:
-                planes = [self._finite(p) for p in planes]
+                block = self._finite(block)
             self.decoded += k
-            yield planes
+            yield block
 
     def _finite(self, x: np.ndarray) -> np.ndarray:
         bad = ~np.isfinite(x)
@@ -357,11 +527,7 @@ class _Decoder:
 
     def _stop(self) -> bool:
         seconds = self.decoded / SAMPLE_RATE
-        if self.max_duration_s is not None and seconds > self.max_duration_s:
-            raise AudioError(
-                f"{self.path.name} lasts over the {_human(self.max_duration_s)} limit:"
-                " split the recording or raise the limit (LISTENLENS_MAX_DURATION_S)"
-            )
+        _check_length(seconds, self.channels, self.path, self.limits, over=True)
         return self.stop_after_s is not None and seconds >= self.stop_after_s
 
     def _note(self, exc: Exception) -> None:
@@ -419,14 +585,13 @@ class _SampleBuffer:
         self.n = 0
         self.flat = np.empty(channels * self.capacity, dtype=np.float32)
 
-    def append(self, planes: list[np.ndarray]) -> None:
-        """Add one stretch of samples, one 1-D array per channel."""
-        k = planes[0].shape[0]
+    def append(self, block: np.ndarray) -> None:
+        """Add one stretch of samples, ``(channels, k)``."""
+        k = block.shape[1]
         if self.n + k > self.capacity:
             self._restride(max(self.n + k, int(self.capacity * 1.5)))
         rows = self.flat.reshape(self.channels, self.capacity)
-        for i, plane in enumerate(planes):
-            rows[i, self.n : self.n + k] = plane
+        rows[:, self.n : self.n + k] = block
         self.n += k
 
     def finish(self) -> np.ndarray:

@@ -558,7 +558,7 @@ def _diarization_only(case: EvalCase, settings, progress: Progress) -> CallTimel
     from listenlens.pipeline.diarize import get_diarizer, select_backend
 
     s = (settings or PipelineSettings()).resolved()
-    audio = load_audio(case.audio, max_duration_s=s.max_duration_s)
+    audio = load_audio(case.audio, limits=s.audio_limits())
     backend = select_backend(s.diarizer, audio)
     dia = get_diarizer(backend, s).diarize(
         audio, num_speakers=s.num_speakers, min_speakers=s.min_speakers, max_speakers=s.max_speakers, progress=progress

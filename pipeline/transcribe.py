@@ -42,7 +42,7 @@ def transcribe_call(
 
     t0 = time.perf_counter()
     progress("decode", 0, None)
-    audio = load_audio(path, max_duration_s=settings.max_duration_s)
+    audio = load_audio(path, limits=settings.audio_limits())
     timings["decode"] = time.perf_counter() - t0
     if is_silent(audio):
         raise AudioError(f"{path.name} is silent: no sound above the noise floor; check the recording level or the file")

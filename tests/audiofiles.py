@@ -243,3 +243,73 @@ def video_without_audio(path: Path, seconds: float = 1.0) -> Path:
         for packet in stream.encode(None):
             out.mux(packet)
     return path
+
+
+# --- hostile files: built here, never committed --------------------------------------
+
+
+def pcm_wav(path: Path, samples: np.ndarray, rate: int, *, header_rate: int | None = None) -> Path:
+    """(channels, n) float samples as a plain 16-bit WAV, written directly (any channel count).
+
+    ``header_rate`` writes a different sample rate into the header than the data has:
+    a header that lies.
+    """
+    import struct
+
+    channels = samples.shape[0]
+    pcm = (np.clip(samples.T, -1, 1) * 32767).astype("<i2").tobytes()
+    hdr_rate = header_rate or rate
+    with open(path, "wb") as f:
+        f.write(b"RIFF" + struct.pack("<I", 36 + len(pcm)) + b"WAVE")
+        f.write(b"fmt " + struct.pack("<IHHIIHH", 16, 1, channels, hdr_rate, hdr_rate * 2 * channels, 2 * channels, 16))
+        f.write(b"data" + struct.pack("<I", len(pcm)) + pcm)
+    return path
+
+
+def silent_flac(path: Path, seconds: float, *, rate: int = 8000, channels: int = 1) -> Path:
+    """``seconds`` of digital silence as FLAC: hours fit in well under a megabyte."""
+    import soundfile as sf
+
+    block = np.zeros((rate * 600, channels), dtype=np.int16)
+    left = int(seconds * rate)
+    with sf.SoundFile(path, "w", samplerate=rate, channels=channels, format="FLAC", subtype="PCM_16") as f:
+        while left > 0:
+            f.write(block[: min(left, len(block))])
+            left -= len(block)
+    return path
+
+
+def flac_declaring(src: Path, dst: Path, seconds: float) -> Path:
+    """``src`` (a FLAC) with its STREAMINFO header claiming ``seconds`` of audio, whatever it holds."""
+    data = bytearray(src.read_bytes())
+    assert data[:4] == b"fLaC" and data[4] & 0x7F == 0, "STREAMINFO must be the first block"
+    info = 8  # "fLaC" + the block header
+    packed = int.from_bytes(data[info + 10 : info + 18], "big")  # rate:20 channels:3 bps:5 total:36
+    rate = packed >> 44
+    packed = (packed & ~((1 << 36) - 1)) | int(seconds * rate)
+    data[info + 10 : info + 18] = packed.to_bytes(8, "big")
+    dst.write_bytes(bytes(data))
+    return dst
+
+
+# Stand-ins for a decoder that misbehaves, run in the decoding child in place of the real
+# one (they are importable, so the child can find them by name).
+
+
+def decoder_segfault(*args):
+    import faulthandler
+
+    faulthandler._sigsegv()
+
+
+def decoder_hog(*args):
+    hoard = []
+    while True:
+        hoard.append(np.ones(1 << 25, dtype=np.uint8))  # 32 MB at a time, touched
+
+
+def decoder_hang(*args):
+    import time
+
+    while True:
+        time.sleep(1)

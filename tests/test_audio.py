@@ -11,13 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import audiofiles
 from audiofiles import (
     FORMATS,
     Burst,
     cut,
     empty_wav,
+    flac_declaring,
     garbage_middle,
+    pcm_wav,
     random_after_header,
+    silent_flac,
     speech_file,
     tone_bursts,
     video_without_audio,
@@ -26,7 +30,8 @@ from audiofiles import (
 
 from listenlens.errors import AudioError
 from listenlens.pipeline import audio as audio_mod
-from listenlens.pipeline.audio import SAMPLE_RATE, Audio, is_silent, level_dbfs, load_audio, probe_audio
+from listenlens.pipeline import decode_sandbox
+from listenlens.pipeline.audio import SAMPLE_RATE, Audio, AudioLimits, is_silent, level_dbfs, load_audio, probe_audio
 
 DURATION = 4.0
 # Distinct times per channel: a swapped, mixed or averaged channel shows up at once,
@@ -157,16 +162,18 @@ def test_mono_mix_and_channel_access():
 # --- memory ------------------------------------------------------------------------
 
 
-def _decode_peak(path: Path) -> tuple[Audio, int]:
+def _decode_peak(path: Path, *, isolate: bool = False) -> tuple[Audio, int]:
+    """The decoded audio and the peak of this process's allocations while decoding it."""
     tracemalloc.start()
     try:
-        audio = load_audio(path)
+        audio = load_audio(path, isolate=isolate)
         return audio, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
 
 
-def test_hour_long_call_is_held_once(tmp_path):
+@pytest.mark.parametrize("isolate", [False, True], ids=["decoded-here", "decoded-in-child"])
+def test_hour_long_call_is_held_once(tmp_path, isolate):
     # 60 minutes of 8 kHz telephone audio: 230 MB once decoded to 16 kHz float32.
     minutes, rate = 60, 8000
     rng = np.random.default_rng(1)
@@ -179,10 +186,11 @@ def test_hour_long_call_is_held_once(tmp_path):
         f.write(b"data" + struct.pack("<I", size))
         for _ in range(minutes):
             f.write(pcm)
-    audio, peak = _decode_peak(path)
+    audio, peak = _decode_peak(path, isolate=isolate)
     assert audio.duration == pytest.approx(minutes * 60, abs=0.01)
     assert audio.samples.flags["C_CONTIGUOUS"]
-    # List-of-chunks + concatenate would peak at 2x; one buffer filled in place stays at 1x.
+    # List-of-chunks + concatenate would peak at 2x; one buffer filled in place stays at 1x,
+    # and so does the caller's copy received from the decoding child.
     assert peak < 1.1 * audio.samples.nbytes, peak / audio.samples.nbytes
 
 
@@ -206,7 +214,7 @@ def test_sample_buffer_matches_concatenation():
     buf = audio_mod._SampleBuffer(2, 1000)
     buf._STEP = 777  # many small moves, some overlapping
     for block in blocks:
-        buf.append(list(block))
+        buf.append(block)
     np.testing.assert_array_equal(buf.finish(), np.concatenate(blocks, axis=1))
 
 
@@ -316,7 +324,7 @@ def test_too_long_is_refused_from_the_declared_duration(good, monkeypatch):
     monkeypatch.setattr(audio_mod, "_Decoder", no_decoding)
     for check in (load_audio, probe_audio):
         with pytest.raises(AudioError, match=r"lasts 4\.0 s, over the 1\.0 s limit: split the recording"):
-            check(good["mp3"], max_duration_s=1.0)
+            check(good["mp3"], max_duration_s=1.0, isolate=False)
 
 
 def test_too_long_without_declared_duration_stops_while_decoding(tmp_path, monkeypatch):
@@ -330,10 +338,24 @@ def test_too_long_without_declared_duration_stops_while_decoding(tmp_path, monke
         return original(self)
 
     monkeypatch.setattr(audio_mod._Decoder, "_stop", spy)
+    # Packets that do not tell (or understate) their duration: only decoding can tell.
+    monkeypatch.setattr(audio_mod, "_scan_duration", lambda path, limits: (None, False))
     with pytest.raises(AudioError, match=r"lasts over the 2\.0 s limit: split the recording"):
-        load_audio(path, max_duration_s=2.0)
+        load_audio(path, max_duration_s=2.0, isolate=False)
     assert max(decoded) < 2.5  # stopped at the limit, not after decoding all 6 s
     assert load_audio(path).source["declared_duration"] is None
+
+
+def test_too_long_without_declared_duration_is_refused_from_its_packets(tmp_path, monkeypatch):
+    path = write_audio(tmp_path / "live.webm", tone_bursts(6.0, 48000, [Burst(0, 1.0)]), 48000, "webm", seekable=False)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoding started")
+
+    monkeypatch.setattr(audio_mod, "_Decoder", no_decoding)
+    for check in (load_audio, probe_audio):
+        with pytest.raises(AudioError, match=r"lasts over the 2\.0 s limit: split the recording"):
+            check(path, max_duration_s=2.0, isolate=False)
 
 
 def test_probe_reads_only_the_start_of_a_good_file(tmp_path):
@@ -344,6 +366,146 @@ def test_probe_reads_only_the_start_of_a_good_file(tmp_path):
     assert info["codec"].startswith("mp3") and info["sample_rate"] == 16000
     assert info["duration"] == pytest.approx(30.0, abs=0.05)
     assert 4.0 <= info["probed_s"] < 7.0
+
+
+# --- hostile files: limits hold while decoding, and nothing takes the caller down -----------
+
+
+def _many_channels(path: Path, channels: int) -> Path:
+    """A 2 s WAV whose last channel alone carries a burst at 1.2 s."""
+    sig = tone_bursts(2.0, 16000, [Burst(channels - 1, 1.2)], channels=channels, noise_dbfs=-50)
+    return pcm_wav(path, sig, 16000)
+
+
+@pytest.mark.parametrize("channels", [8, 16, 64])
+def test_many_channels_decode_intact_when_allowed(tmp_path, channels):
+    path = _many_channels(tmp_path / f"{channels}ch.wav", channels)
+    audio = load_audio(path, limits=AudioLimits(max_channels=64))
+    assert audio.channels == channels
+    last = audio.channel(channels - 1)
+    assert onsets(last, 0.25) == [pytest.approx(1.2, abs=TIMING_TOL)]
+    assert level_dbfs(audio.samples[: channels - 1]) < -45  # the burst stays on its own channel
+
+
+@pytest.mark.parametrize("channels", [16, 64])
+def test_too_many_channels_is_refused(tmp_path, channels):
+    path = _many_channels(tmp_path / f"{channels}ch.wav", channels)
+    for check in (probe_audio, load_audio):
+        with pytest.raises(AudioError) as err:
+            check(path)
+        assert f"has {channels} channels, over the 8-channel limit" in str(err.value)
+        assert "mix it down" in str(err.value) and "LISTENLENS_MAX_CHANNELS" in str(err.value)
+    assert load_audio(_many_channels(tmp_path / "8ch.wav", 8)).channels == 8  # the default allows 8
+
+
+@pytest.fixture(scope="module")
+def flac_bomb(tmp_path_factory) -> Path:
+    """5 hours of silence: under half a megabyte of FLAC, 1.1 GB once decoded."""
+    return silent_flac(tmp_path_factory.mktemp("bomb") / "bomb.flac", 5 * 3600)
+
+
+def test_flac_bomb_is_refused_without_decoding_it(flac_bomb):
+    assert flac_bomb.stat().st_size < 2_000_000
+    tracemalloc.start()
+    try:
+        for check in (probe_audio, load_audio):
+            with pytest.raises(AudioError, match=r"bomb\.flac lasts over the 4 h limit: split the recording"):
+                check(flac_bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 20_000_000  # refused, not decoded into this process
+
+
+def test_bomb_is_refused_in_the_child_before_decoding(flac_bomb, monkeypatch):
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoding started")
+
+    monkeypatch.setattr(audio_mod, "_Decoder", no_decoding)  # the same code, run here to watch it
+    with pytest.raises(AudioError, match="lasts over the 4 h limit"):
+        load_audio(flac_bomb, isolate=False)
+
+
+def test_decoded_size_limit_counts_every_channel(tmp_path):
+    path = silent_flac(tmp_path / "six.flac", 600, channels=6)  # 10 min x 6 channels: 230 MB decoded
+    limits = AudioLimits(max_decoded_mb=100)
+    for check in (probe_audio, load_audio):
+        with pytest.raises(AudioError) as err:
+            check(path, limits=limits)
+        assert "decodes to more than the 100 MB limit (6 channels x 10 min" in str(err.value)
+        assert "LISTENLENS_MAX_DECODED_MB" in str(err.value)
+    assert probe_audio(path, limits=AudioLimits(max_decoded_mb=300))["channels"] == 6
+
+
+def test_header_understating_the_length_does_not_get_past_the_limit(tmp_path, monkeypatch):
+    # Ten minutes of audio whose FLAC header claims ten seconds.
+    liar = flac_declaring(silent_flac(tmp_path / "ten_min.flac", 600), tmp_path / "liar.flac", 10.0)
+    assert probe_audio(liar, max_duration_s=7200)["duration"] == pytest.approx(10.0)  # the header is believed...
+    for check in (probe_audio, load_audio):
+        with pytest.raises(AudioError, match=r"liar\.flac lasts over the 2 min limit"):  # ...its packets are counted
+            check(liar, max_duration_s=120)
+    # Packets that lie as well: decoding itself stops at the limit.
+    monkeypatch.setattr(audio_mod, "_scan_duration", lambda path, limits: (None, False))
+    with pytest.raises(AudioError, match=r"liar\.flac lasts over the 2 min limit"):
+        load_audio(liar, max_duration_s=120, isolate=False)
+
+
+@pytest.mark.parametrize("rate", [1, 1_000_000])
+def test_sample_rate_out_of_bounds_is_refused(tmp_path, rate):
+    # The data is ordinary 16 kHz audio; the header claims another rate. At 1 Hz, a few
+    # kilobytes would decode to days.
+    path = pcm_wav(tmp_path / "odd_rate.wav", tone_bursts(1.0, 16000, [Burst(0, 0.2)]), 16000, header_rate=rate)
+    for check in (probe_audio, load_audio):
+        with pytest.raises(AudioError) as err:
+            check(path)
+        assert f"sampled at {rate} Hz, outside the 4000-384000 Hz" in str(err.value)
+        assert "re-export it" in str(err.value)
+
+
+def test_truncated_and_cut_files_fail_in_the_child_with_one_line(tmp_path, good):
+    for src in (good["flac"], good["mp3"], good["wav_s16"]):
+        path = cut(src, tmp_path / f"cut{src.suffix}", keep=0.3)
+        with pytest.raises(AudioError) as err:
+            load_audio(path)
+        assert "\n" not in str(err.value) and "re-upload" in str(err.value), str(err.value)
+
+
+def _run_in_child(fn, **kw):
+    return decode_sandbox.run(fn, Path("x.wav"), name="call.wav", **{"timeout_s": 30.0, "memory_mb": None, **kw})
+
+
+def test_decoder_crash_is_a_clear_error_and_the_caller_lives_on(good, monkeypatch):
+    with pytest.raises(AudioError) as err:
+        _run_in_child(audiofiles.decoder_segfault)
+    message = str(err.value)
+    assert message.startswith("could not decode call.wav: the decoder crashed on it (SIGSEGV)")
+    assert "re-export it" in message and "\n" not in message
+    # The public entry points, with the real decoder swapped for the crashing one in the child.
+    monkeypatch.setattr(audio_mod, "_load_here", audiofiles.decoder_segfault)
+    monkeypatch.setattr(audio_mod, "_probe_here", audiofiles.decoder_segfault)
+    for check in (probe_audio, load_audio):
+        with pytest.raises(AudioError, match=r"ok_flac\.flac: the decoder crashed on it"):
+            check(good["flac"])
+    monkeypatch.undo()
+    assert load_audio(good["flac"]).channels == 2  # still here, and decoding
+
+
+def test_decoder_out_of_memory_is_a_clear_error():
+    with pytest.raises(AudioError) as err:
+        _run_in_child(audiofiles.decoder_hog, memory_mb=700)
+    assert str(err.value).startswith("could not decode call.wav: decoding needed more than the 700 MB memory")
+    assert "LISTENLENS_MAX_DECODED_MB" in str(err.value)
+
+
+def test_decoder_that_never_finishes_is_stopped():
+    with pytest.raises(AudioError) as err:
+        _run_in_child(audiofiles.decoder_hang, timeout_s=1.0)
+    assert str(err.value).startswith("could not decode call.wav: decoding took longer than the 1 s limit")
+
+
+def test_unexpected_decoder_failure_is_an_audio_error():
+    with pytest.raises(AudioError, match=r"could not decode call\.wav: the decoder failed on it \(TypeError"):
+        _run_in_child(len)  # len(Path) raises TypeError in the child
 
 
 # --- silence -------------------------------------------------------------------------
