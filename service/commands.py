@@ -1,11 +1,13 @@
-"""CLI commands of the service: ``serve``, ``keys create/revoke/list``, ``retention``.
+"""CLI commands of the service: ``serve``, ``keys create/revoke/list``, ``retention``, ``export``.
 
 Imports stay inside the commands so ``listenlens --help`` starts fast.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from enum import Enum
+from pathlib import Path
+from typing import List, Optional
 
 import typer
 
@@ -17,9 +19,7 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("retention")(retention)
     app.add_typer(keys_app, name="keys")
-    from listenlens.service.domain.exports import register as register_exports  # issue 6: week exports
-
-    register_exports(app)
+    app.command("export")(export)
 
 
 def serve(
@@ -41,17 +41,6 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port, log_level=log_level, workers=1)
 
 
-def _runtime_db():
-    from listenlens.service.db.database import Database
-    from listenlens.service.settings import ServiceSettings
-
-    settings = ServiceSettings()
-    settings.resolved_home().mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url())
-    db.migrate()
-    return db
-
-
 @keys_app.command("create")
 def keys_create(
     tenant: str = typer.Argument(..., help="tenant name (created if new)"),
@@ -59,9 +48,9 @@ def keys_create(
 ) -> None:
     """Create an API key for TENANT and print it (it is shown only this once)."""
     from listenlens.service.domain.auth import create_key
+    from listenlens.service.runtime import open_runtime
 
-    db = _runtime_db()
-    with db.session() as s:
+    with open_runtime() as rt, rt.db.session() as s:
         key = create_key(s, tenant, name)
     typer.echo(key)
     typer.echo(f"API key for tenant {tenant!r}: send it as `Authorization: Bearer KEY`. It is not stored in clear "
@@ -73,9 +62,9 @@ def keys_revoke(key: str = typer.Argument(..., help="the key, or its prefix as `
     """Revoke a key: requests with it answer 401 from now on."""
     from listenlens.errors import ListenlensError
     from listenlens.service.domain.auth import revoke_key
+    from listenlens.service.runtime import open_runtime
 
-    db = _runtime_db()
-    with db.session() as s:
+    with open_runtime() as rt, rt.db.session() as s:
         if not revoke_key(s, key):
             raise ListenlensError(f"no active key matches {key!r}: see `listenlens keys list`")
     typer.echo("revoked")
@@ -85,9 +74,9 @@ def keys_revoke(key: str = typer.Argument(..., help="the key, or its prefix as `
 def keys_list(tenant: Optional[str] = typer.Argument(None, help="only this tenant's keys")) -> None:
     """List keys (prefix, tenant, created, last used, revoked); never the keys themselves."""
     from listenlens.service.domain.auth import list_keys
+    from listenlens.service.runtime import open_runtime
 
-    db = _runtime_db()
-    with db.session() as s:
+    with open_runtime() as rt, rt.db.session() as s:
         rows = list_keys(s, tenant)
     if not rows:
         typer.echo("no keys", err=True)
@@ -104,13 +93,48 @@ def retention(
     """Delete recordings older than the retention period now (scorecards and metrics stay)."""
     from listenlens.errors import ConfigError
     from listenlens.service.jobs.housekeeping import apply_retention
-    from listenlens.service.runtime import Runtime
+    from listenlens.service.runtime import open_runtime
 
-    rt = Runtime()
-    if days is None and rt.settings.retention_days is None:
-        raise ConfigError("no retention period: set LISTENLENS_RETENTION_DAYS or pass --days N")
-    n = apply_retention(rt, days)
+    with open_runtime() as rt:
+        if days is None and rt.settings.retention_days is None:
+            raise ConfigError("no retention period: set LISTENLENS_RETENTION_DAYS or pass --days N")
+        n = apply_retention(rt, days)
     typer.echo(f"deleted {n} recording(s)")
+
+
+class ExportFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+def export(
+    week: List[str] = typer.Option(..., "--week", help="ISO week such as 2026-W47; repeat for several weeks"),
+    tenant: Optional[str] = typer.Option(None, "--tenant", help="tenant name (needed when there are several)"),
+    fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", help="csv or parquet"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o",
+                                       help="file to write (default: listenlens-WEEK.FORMAT in this folder)"),
+) -> None:
+    """Export a week's results (one row per done call, every metric) as CSV or Parquet."""
+    from listenlens.errors import ListenlensError
+    from listenlens.service.domain.auth import choose_tenant
+    from listenlens.service.domain.exports import normalise_week, week_rows, write_export
+    from listenlens.service.runtime import open_runtime
+    from listenlens.service.settings import ServiceSettings
+
+    weeks = [normalise_week(w) for w in week]  # bad weeks fail before the database is touched
+    settings = ServiceSettings()
+    if not settings.database_url and not (settings.resolved_home() / "listenlens.db").exists():
+        raise ListenlensError(f"no listenlens database under {settings.resolved_home()}: set LISTENLENS_HOME to the "
+                              "folder `listenlens serve` uses")
+    with open_runtime(settings) as rt, rt.db.session() as s:
+        chosen = choose_tenant(s, tenant)
+        tenant_name = chosen.name
+        rows = week_rows(s, chosen.id, weeks)
+    fmt_name = fmt.value
+    label = weeks[0] if len(weeks) == 1 else f"{weeks[0]}_{weeks[-1]}"
+    path = write_export(rows, out or Path(f"listenlens-{label}.{fmt_name}"), fmt_name)
+    typer.echo(str(path))
+    typer.echo(f"{len(rows)} call(s) of tenant {tenant_name!r} in {', '.join(weeks)}", err=True)
 
 
 def _t(dt) -> str:

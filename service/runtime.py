@@ -1,4 +1,8 @@
-"""What the API, the in-process worker and Celery workers share: settings, DB, storage, queue.
+"""What the API, the in-process worker, Celery workers and the CLI share: settings, DB, storage, queue.
+
+``open_runtime`` is the one way anything starts and stops it: it opens the database
+(migrated to the newest schema), the storage and the queue, optionally runs the
+in-process worker, and closes everything on the way out.
 
 ``Runtime.dispatch`` is how a freshly committed job reaches a worker: the embedded
 setup wakes its threads; the scale-out setup sends the job id to Celery. Dispatch is
@@ -10,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager
+from typing import Iterator
 
 from listenlens.config import PipelineSettings
 from listenlens.service.db.database import Database
@@ -18,8 +24,6 @@ from listenlens.service.settings import ServiceSettings
 from listenlens.service.storage import Storage
 
 log = logging.getLogger("listenlens.service")
-
-RUN_JOB_TASK = "listenlens.run_job"
 
 
 class Runtime:
@@ -45,6 +49,8 @@ class Runtime:
         if self.settings.embedded:
             self.wake.set()
             return
+        from listenlens.service.jobs.celery_client import RUN_JOB_TASK
+
         for job_id in job_ids:
             try:
                 self.celery.send_task(RUN_JOB_TASK, args=[job_id], queue=self.settings.celery_queue)
@@ -54,11 +60,31 @@ class Runtime:
 
     @property
     def celery(self):
+        """A Celery client for sending jobs (the tasks themselves live in ``jobs.celery_app``)."""
         if self._celery is None:
-            from listenlens.service.jobs.celery_app import make_celery
+            from listenlens.service.jobs.celery_client import make_celery
 
             self._celery = make_celery(self.settings)
         return self._celery
 
     def close(self) -> None:
         self.db.dispose()
+
+
+@contextmanager
+def open_runtime(settings: ServiceSettings | None = None, pipeline_settings: PipelineSettings | None = None,
+                 *, migrate: bool = True, worker: bool = False) -> Iterator[Runtime]:
+    """A started runtime, closed on exit; ``worker``: also run the in-process worker (embedded setup only)."""
+    runtime = Runtime(settings, pipeline_settings, migrate=migrate)
+    embedded_worker = None
+    try:
+        if worker and runtime.settings.embedded:
+            from listenlens.service.jobs.worker import EmbeddedWorker
+
+            embedded_worker = EmbeddedWorker(runtime)
+            embedded_worker.start()
+        yield runtime
+    finally:
+        if embedded_worker is not None:
+            embedded_worker.stop()
+        runtime.close()

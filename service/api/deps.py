@@ -1,4 +1,4 @@
-"""Request plumbing shared by the routes: errors as JSON, the runtime, the caller's tenant."""
+"""Request plumbing shared by the routes: the runtime, the caller's tenant, query values."""
 
 from __future__ import annotations
 
@@ -8,20 +8,9 @@ from datetime import datetime, timezone
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from listenlens.service.api.errors import ApiError
 from listenlens.service.domain.auth import authenticate
 from listenlens.service.runtime import Runtime
-
-
-class ApiError(Exception):
-    """Answered as ``{"error": {"code", "message"}}`` with ``status``."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def not_found(what: str = "call") -> ApiError:
-    return ApiError(404, "not_found", f"no such {what} for this API key")
 
 
 @dataclass(frozen=True)

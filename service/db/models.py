@@ -19,6 +19,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def iso(dt: datetime | None) -> str | None:
+    """A stored time as the API writes it: ISO 8601 with a ``Z``."""
+    return None if dt is None else dt.isoformat() + "Z"
+
+
 class Base(DeclarativeBase):
     pass
 

@@ -50,6 +50,23 @@ def get_or_create_tenant(session: Session, name: str) -> Tenant:
     return tenant
 
 
+def choose_tenant(session: Session, name: str | None) -> Tenant:
+    """The tenant called ``name``; without a name, the only tenant there is."""
+    tenants = list(session.scalars(select(Tenant).order_by(Tenant.name)).all())
+    if name is not None:
+        chosen = next((t for t in tenants if t.name == name), None)
+        if chosen is None:
+            known = ", ".join(t.name for t in tenants) or "none"
+            raise ListenlensError(f"no tenant named {name!r} (tenants: {known})")
+        return chosen
+    if len(tenants) == 1:
+        return tenants[0]
+    if not tenants:
+        raise ListenlensError("the database has no tenants yet: create one with `listenlens keys create TENANT`")
+    raise ListenlensError(f"{len(tenants)} tenants in the database: name one with --tenant "
+                          f"({', '.join(t.name for t in tenants)})")
+
+
 def create_key(session: Session, tenant_name: str, name: str | None = None) -> str:
     """Make a new key for ``tenant_name`` (created if new); return the key, shown once."""
     tenant = get_or_create_tenant(session, tenant_name)
@@ -60,7 +77,7 @@ def create_key(session: Session, tenant_name: str, name: str | None = None) -> s
     return key
 
 
-def _prefix_of(key_or_prefix: str) -> str:
+def key_prefix(key_or_prefix: str) -> str:
     text = key_or_prefix.strip()
     if text.startswith(KEY_PREFIX):
         text = text[len(KEY_PREFIX) :]
@@ -69,7 +86,7 @@ def _prefix_of(key_or_prefix: str) -> str:
 
 def revoke_key(session: Session, key_or_prefix: str) -> bool:
     """Revoke by the full key or its prefix; False when no active key matches."""
-    row = session.scalar(select(ApiKey).where(ApiKey.prefix == _prefix_of(key_or_prefix)))
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == key_prefix(key_or_prefix)))
     if row is None or row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
@@ -86,11 +103,23 @@ def list_keys(session: Session, tenant_name: str | None = None) -> list[KeyInfo]
     ]
 
 
+def active_key_tenant_name(session: Session, tenant_id: str, prefix: str) -> str | None:
+    """The tenant's name while its key ``prefix`` is active, else None (revoked or unknown)."""
+    row = session.execute(
+        select(ApiKey.revoked_at, Tenant.name)
+        .join(Tenant, Tenant.id == ApiKey.tenant_id)
+        .where(ApiKey.prefix == prefix, ApiKey.tenant_id == tenant_id)
+    ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    return row.name
+
+
 def authenticate(session: Session, key: str) -> Tenant | None:
     """The tenant owning an active ``key``, else None. Constant-time hash comparison."""
     if not key.startswith(KEY_PREFIX):
         return None
-    row = session.scalar(select(ApiKey).where(ApiKey.prefix == _prefix_of(key)))
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == key_prefix(key)))
     if row is None or row.revoked_at is not None:
         return None
     if not hmac.compare_digest(row.key_hash, hash_key(key)):

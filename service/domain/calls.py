@@ -1,20 +1,27 @@
-"""Calls: their public JSON form, and the state changes every entry point shares."""
+"""Calls: fetching, listing and deleting a tenant's calls, their public JSON form, and the
+state changes every entry point shares.
+
+Every read goes through ``own_call``: a call of another tenant answers exactly like a
+missing one. Submitting a call is ``listenlens.service.domain.submit``.
+"""
 
 from __future__ import annotations
 
 import math
+import mimetypes
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from listenlens.service.db.models import Call, CallResult, DeliveryAttempt, Job, WebhookDelivery, iso, utcnow
 from listenlens.service.domain import webhooks
-from listenlens.service.db.models import Call, CallResult, DeliveryAttempt, Job, WebhookDelivery, utcnow
+from listenlens.service.domain.errors import Gone, NotFound, NotReady
 
-
-def iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.isoformat() + "Z"
+STATUSES = ("queued", "processing", "done", "failed")
 
 
 def call_view(call: Call, result: CallResult | None = None) -> dict[str, Any]:
@@ -45,6 +52,155 @@ def call_view(call: Call, result: CallResult | None = None) -> dict[str, Any]:
     }
     view["scorecard"] = result.scorecard if result is not None else None
     return view
+
+
+def own_call(session: Session, tenant_id: str, call_id: str) -> Call:
+    """The tenant's call ``call_id``; ``NotFound`` when it is missing or another tenant's."""
+    call = session.get(Call, call_id)
+    if call is None or call.tenant_id != tenant_id:
+        raise NotFound("call")
+    return call
+
+
+def get_call(session: Session, tenant_id: str, call_id: str) -> dict[str, Any]:
+    """The call as ``GET /v1/calls/{id}`` shows it, with the scorecard once it is done."""
+    call = own_call(session, tenant_id, call_id)
+    result = session.get(CallResult, call_id) if call.status == "done" else None
+    return call_view(call, result)
+
+
+def find_external(session: Session, tenant_id: str, external_id: str) -> dict[str, Any] | None:
+    """The tenant's call with this ``external_id`` (with its scorecard when done), else None."""
+    call = session.scalar(select(Call).where(Call.tenant_id == tenant_id, Call.external_id == external_id))
+    if call is None:
+        return None
+    result = session.get(CallResult, call.id) if call.status == "done" else None
+    return call_view(call, result)
+
+
+def list_calls(session: Session, tenant_id: str, *, rep: str | None = None, team: str | None = None,
+               status: str | None = None, external_id: str | None = None, since: datetime | None = None,
+               until: datetime | None = None, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+    """A page of the tenant's calls, newest ``call_time`` first (``since`` inclusive, ``until`` exclusive)."""
+    conds = [Call.tenant_id == tenant_id]
+    if rep is not None:
+        conds.append(Call.rep == rep)
+    if team is not None:
+        conds.append(Call.team == team)
+    if status is not None:
+        conds.append(Call.status == status)
+    if external_id is not None:
+        conds.append(Call.external_id == external_id)
+    if since is not None:
+        conds.append(Call.call_time >= since)
+    if until is not None:
+        conds.append(Call.call_time < until)
+    total = session.scalar(select(func.count()).select_from(Call).where(*conds))
+    rows = session.scalars(
+        select(Call).where(*conds).order_by(Call.call_time.desc(), Call.id.desc()).limit(limit).offset(offset)
+    ).all()
+    items = [call_view(c) for c in rows]
+    nxt = offset + len(items) if offset + len(items) < total else None
+    return {"items": items, "total": total, "limit": limit, "offset": offset, "next_offset": nxt}
+
+
+@dataclass(frozen=True)
+class CallDetail:
+    """A call with what the pipeline produced (both None until it is done)."""
+
+    view: dict[str, Any]
+    scorecard: dict[str, Any] | None
+    timeline: dict[str, Any] | None
+
+
+def call_detail(session: Session, tenant_id: str, call_id: str) -> CallDetail:
+    call = own_call(session, tenant_id, call_id)
+    result = session.get(CallResult, call.id) if call.status == "done" else None
+    return CallDetail(call_view(call), result.scorecard if result else None, result.timeline if result else None)
+
+
+def call_progress(session: Session, tenant_id: str, call_id: str) -> dict[str, Any]:
+    """Status, stage and score: what a page polls while the call is queued or processing."""
+    call = own_call(session, tenant_id, call_id)
+    return {
+        "id": call.id, "status": call.status, "stage": call.progress_stage, "fraction": call.progress,
+        "error": {"code": call.error_code, "message": call.error_message} if call.status == "failed" else None,
+        "score": call.score,
+    }
+
+
+def recent_calls(session: Session, tenant_id: str, limit: int = 50) -> list[Call]:
+    return list(session.scalars(select(Call).where(Call.tenant_id == tenant_id)
+                                .order_by(Call.call_time.desc(), Call.id).limit(limit)).all())
+
+
+def reps_and_teams(session: Session, tenant_id: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The tenant's reps and teams, each with its number of calls, in name order."""
+    reps = session.execute(select(Call.rep, func.count()).where(Call.tenant_id == tenant_id, Call.rep.is_not(None))
+                           .group_by(Call.rep).order_by(Call.rep)).all()
+    teams = session.execute(select(Call.team, func.count()).where(Call.tenant_id == tenant_id, Call.team.is_not(None))
+                            .group_by(Call.team).order_by(Call.team)).all()
+    return [tuple(r) for r in reps], [tuple(t) for t in teams]
+
+
+def transcript(session: Session, tenant_id: str, call_id: str) -> dict[str, Any]:
+    """The stored timeline of a done call (speakers, speech turns, words)."""
+    call = own_call(session, tenant_id, call_id)
+    if call.status != "done":
+        raise NotReady(f"the call is {call.status}; the transcript exists once it is done")
+    result = session.get(CallResult, call_id)
+    data = result.timeline if result is not None else None
+    if not data:
+        raise Gone("the transcript of this call was deleted")
+    return data
+
+
+def transcript_segments(timeline) -> list[dict[str, Any]]:
+    """Words grouped into consecutive same-speaker runs: what a transcript view shows."""
+    roles = {s.label: s.role.value for s in timeline.speakers}
+    out: list[dict] = []
+    for w in timeline.words:
+        if out and out[-1]["speaker"] == w.speaker and w.start - out[-1]["end"] < 2.0:
+            seg = out[-1]
+            seg["end"] = round(w.end, 3)
+            seg["text"] = f"{seg['text']} {w.text.strip()}".strip()
+        else:
+            out.append({"start": round(w.start, 3), "end": round(w.end, 3), "speaker": w.speaker,
+                        "role": roles.get(w.speaker, "unknown"), "text": w.text.strip()})
+    return out
+
+
+@dataclass(frozen=True)
+class RecordingFile:
+    """The uploaded recording: a local ``path``, or an open ``stream`` from a remote store."""
+
+    filename: str
+    media_type: str
+    path: Path | None = None
+    stream: BinaryIO | None = None
+
+
+def open_recording(runtime, tenant_id: str, call_id: str) -> RecordingFile:
+    with runtime.db.session() as s:
+        call = own_call(s, tenant_id, call_id)
+        key, filename = call.recording_key, call.filename or "recording"
+    if key is None:
+        raise Gone("the recording was deleted (retention); the scorecard and transcript remain")
+    media = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if runtime.storage.local:
+        with runtime.storage.local_path(key) as path:
+            if not path.exists():
+                raise Gone("the recording is no longer in storage")
+            return RecordingFile(filename, media, path=path)
+    return RecordingFile(filename, media, stream=runtime.storage.open(key))
+
+
+def delete_call(runtime, tenant_id: str, call_id: str) -> None:
+    """Delete the call's rows, then its recording."""
+    with runtime.db.session() as s:
+        key = purge(s, own_call(s, tenant_id, call_id))
+    if key:
+        runtime.storage.delete(key)
 
 
 def event_payload(session: Session, call: Call) -> dict[str, Any]:

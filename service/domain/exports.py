@@ -6,8 +6,8 @@
 
 The rows are exactly what ``listenlens.service.domain.trends.load_metric_rows`` returns, so a
 notebook reading an export and the API reading the database see the same table. The
-CLI (``listenlens export``) and the API (``GET /v1/exports/weeks/{week}``, in
-``listenlens.service.api.routes.exports``) both come here.
+CLI (``listenlens export``), the API (``GET /v1/exports/weeks/{week}``) and the
+coaching pages all come here.
 """
 
 from __future__ import annotations
@@ -17,11 +17,8 @@ import os
 import re
 import tempfile
 from datetime import datetime, timedelta
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, List, Optional
-
-import typer
+from typing import TYPE_CHECKING, Iterable
 
 from listenlens.errors import ListenlensError
 
@@ -141,64 +138,3 @@ def _parquet_ready(rows: pd.DataFrame) -> pd.DataFrame:
     if "call_time" in out.columns:
         out["call_time"] = pd.to_datetime(out["call_time"])
     return out
-
-
-# -- CLI -----------------------------------------------------------------------
-
-class ExportFormat(str, Enum):
-    csv = "csv"
-    parquet = "parquet"
-
-
-def register(app: typer.Typer) -> None:
-    app.command("export")(export)
-
-
-def export(
-    week: List[str] = typer.Option(..., "--week", help="ISO week such as 2026-W47; repeat for several weeks"),
-    tenant: Optional[str] = typer.Option(None, "--tenant", help="tenant name (needed when there are several)"),
-    fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", help="csv or parquet"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o",
-                                       help="file to write (default: listenlens-WEEK.FORMAT in this folder)"),
-) -> None:
-    """Export a week's results (one row per done call, every metric) as CSV or Parquet."""
-    _export(week, tenant, fmt.value, out)
-
-
-def _export(week: list[str], tenant: str | None, fmt: str, out: Path | None) -> None:
-    from sqlalchemy import select
-
-    from listenlens.service.db.database import Database
-    from listenlens.service.db.models import Tenant
-    from listenlens.service.settings import ServiceSettings
-
-    weeks = [normalise_week(w) for w in week]  # bad weeks fail before the database is touched
-    settings = ServiceSettings()
-    url = settings.resolved_database_url()
-    if url.startswith("sqlite") and not (settings.resolved_home() / "listenlens.db").exists() and not settings.database_url:
-        raise ListenlensError(f"no listenlens database under {settings.resolved_home()}: set LISTENLENS_HOME to the "
-                              "folder `listenlens serve` uses")
-    db = Database(url)
-    db.migrate()
-    try:
-        with db.session() as s:
-            tenants = list(s.scalars(select(Tenant).order_by(Tenant.name)).all())
-            if tenant is not None:
-                chosen = next((t for t in tenants if t.name == tenant), None)
-                if chosen is None:
-                    known = ", ".join(t.name for t in tenants) or "none"
-                    raise ListenlensError(f"no tenant named {tenant!r} (tenants: {known})")
-            elif len(tenants) == 1:
-                chosen = tenants[0]
-            elif not tenants:
-                raise ListenlensError("the database has no tenants yet: create one with `listenlens keys create TENANT`")
-            else:
-                raise ListenlensError(f"{len(tenants)} tenants in the database: name one with --tenant "
-                                      f"({', '.join(t.name for t in tenants)})")
-            rows = week_rows(s, chosen.id, weeks)
-    finally:
-        db.dispose()
-    label = weeks[0] if len(weeks) == 1 else f"{weeks[0]}_{weeks[-1]}"
-    path = write_export(rows, out or Path(f"listenlens-{label}.{fmt}"), fmt)
-    typer.echo(str(path))
-    typer.echo(f"{len(rows)} call(s) of tenant {chosen.name!r} in {', '.join(weeks)}", err=True)

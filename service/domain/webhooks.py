@@ -1,5 +1,8 @@
 """Webhooks: tell a tenant's server when a call is done or failed.
 
+A tenant registers one URL (``register``); a call's change to done or failed queues
+an event for it (``queue_event``), which ``listenlens.service.jobs.delivery`` sends.
+
 Each delivery is a POST of a JSON body with these headers::
 
     X-Listenlens-Event: call.done | call.failed
@@ -21,12 +24,15 @@ import json
 import secrets
 import time
 import uuid
-from datetime import timedelta
+from typing import Any
+from urllib.parse import urlparse
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listenlens.service.jobs.queue import WEBHOOK, Claimed, enqueue
-from listenlens.service.db.models import Call, DeliveryAttempt, Webhook, WebhookDelivery, utcnow
+from listenlens.service.db.models import Call, DeliveryAttempt, Webhook, WebhookDelivery, iso, utcnow
+from listenlens.service.domain.errors import InvalidRequest, NotFound
+from listenlens.service.jobs.queue import WEBHOOK, enqueue
 
 SIGNATURE_HEADER = "X-Listenlens-Signature"
 TIMESTAMP_HEADER = "X-Listenlens-Timestamp"
@@ -58,6 +64,59 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, *
     return hmac.compare_digest(sign(secret, ts, body), signature)
 
 
+def register(session: Session, tenant_id: str, url: str) -> dict[str, Any]:
+    """Register (or replace) the tenant's webhook; the answer carries the new secret, shown only here."""
+    parsed = urlparse(url.strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidRequest(f"url {url!r} is not an http(s) URL, e.g. https://crm.example.com/hooks")
+    secret = new_secret()
+    hook = session.get(Webhook, tenant_id)
+    if hook is None:
+        hook = Webhook(tenant_id=tenant_id, url=url.strip(), secret=secret)
+        session.add(hook)
+    else:
+        # Registering again rotates the secret: the only way to see a secret is this answer.
+        hook.url, hook.secret, hook.created_at = url.strip(), secret, utcnow()
+    session.flush()
+    return {"url": hook.url, "secret": secret, "created_at": iso(hook.created_at)}
+
+
+def get(session: Session, tenant_id: str) -> dict[str, Any]:
+    """The tenant's webhook, without its secret."""
+    hook = session.get(Webhook, tenant_id)
+    if hook is None:
+        raise NotFound("webhook")
+    return {"url": hook.url, "secret": None, "created_at": iso(hook.created_at)}
+
+
+def remove(session: Session, tenant_id: str) -> None:
+    hook = session.get(Webhook, tenant_id)
+    if hook is None:
+        raise NotFound("webhook")
+    session.delete(hook)
+
+
+def deliveries(session: Session, tenant_id: str, *, call_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The tenant's latest deliveries (of one call, when given), each with its attempts."""
+    q = select(WebhookDelivery).where(WebhookDelivery.tenant_id == tenant_id)
+    if call_id:
+        q = q.where(WebhookDelivery.call_id == call_id)
+    rows = session.scalars(q.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit)).all()
+    out = []
+    for d in rows:
+        attempts = session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == d.id)
+                                   .order_by(DeliveryAttempt.id)).all()
+        out.append({
+            "id": d.id, "call_id": d.call_id, "event": d.event, "url": d.url, "status": d.status,
+            "attempts": d.attempts, "last_status_code": d.last_status_code, "last_error": d.last_error,
+            "next_attempt_at": iso(d.next_attempt_at), "created_at": iso(d.created_at),
+            "delivered_at": iso(d.delivered_at),
+            "attempt_log": [{"at": iso(a.at), "status_code": a.status_code, "error": a.error,
+                             "duration_ms": a.duration_ms} for a in attempts],
+        })
+    return out
+
+
 def queue_event(session: Session, call: Call, payload: dict) -> str | None:
     """Record a delivery of ``payload`` for the call's tenant and queue its first attempt.
 
@@ -76,71 +135,6 @@ def queue_event(session: Session, call: Call, payload: dict) -> str | None:
     session.flush()
     enqueue(session, WEBHOOK, call.tenant_id, call_id=call.id, delivery_id=delivery_id)
     return delivery_id
-
-
-def deliver(runtime, job: Claimed, worker: str) -> None:
-    """One attempt of a delivery; on failure, queue the next one after a backoff."""
-    import httpx
-
-    settings = runtime.settings
-    with runtime.db.session() as s:
-        delivery = s.get(WebhookDelivery, job.delivery_id)
-        hook = s.get(Webhook, job.tenant_id)
-        if delivery is None or delivery.status != "pending":
-            runtime.queue.finish(job.id, worker, session=s)
-            return
-        if hook is None:
-            # The tenant removed its webhook since: nothing to send to, stop retrying.
-            delivery.status = "failed"
-            delivery.last_error = "webhook removed before delivery"
-            runtime.queue.finish(job.id, worker, failed=True, error=delivery.last_error, session=s)
-            return
-        url, body, secret, delivery_id, event = delivery.url, delivery.body.encode(), hook.secret, delivery.id, delivery.event
-
-    ts = int(time.time())
-    headers = {
-        "Content-Type": "application/json",
-        "User-Agent": "listenlens-webhooks/1",
-        EVENT_HEADER: event,
-        DELIVERY_HEADER: delivery_id,
-        TIMESTAMP_HEADER: str(ts),
-        SIGNATURE_HEADER: sign(secret, ts, body),
-    }
-    status_code: int | None = None
-    error: str | None = None
-    t0 = time.perf_counter()
-    try:
-        resp = httpx.post(url, content=body, headers=headers, timeout=settings.webhook_timeout_s, follow_redirects=False)
-        status_code = resp.status_code
-        if not 200 <= resp.status_code < 300:
-            error = f"receiver answered HTTP {resp.status_code}"
-    except httpx.HTTPError as exc:
-        error = f"{exc.__class__.__name__}: {exc}"[:500]
-    elapsed_ms = int((time.perf_counter() - t0) * 1000)
-
-    with runtime.db.session() as s:
-        delivery = s.get(WebhookDelivery, delivery_id)
-        if delivery is None:  # the call was deleted meanwhile
-            runtime.queue.finish(job.id, worker, session=s)
-            return
-        delivery.attempts += 1
-        delivery.last_status_code = status_code
-        delivery.last_error = error
-        s.add(DeliveryAttempt(delivery_id=delivery_id, status_code=status_code, error=error, duration_ms=elapsed_ms))
-        if error is None:
-            delivery.status = "delivered"
-            delivery.delivered_at = utcnow()
-            delivery.next_attempt_at = None
-        elif delivery.attempts >= settings.webhook_max_attempts:
-            delivery.status = "failed"
-            delivery.next_attempt_at = None
-        else:
-            delay = settings.webhook_backoff_s * 2 ** (delivery.attempts - 1)
-            delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
-            enqueue(s, WEBHOOK, job.tenant_id, call_id=job.call_id, delivery_id=delivery_id,
-                         run_after=delivery.next_attempt_at)
-        runtime.queue.finish(job.id, worker, session=s)
-    # Retries are due later: the housekeeper dispatches them when their time comes.
 
 
 def _iso(dt) -> str:

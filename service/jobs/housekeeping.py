@@ -1,4 +1,4 @@
-"""Periodic upkeep, run by the in-process worker and by every Celery worker.
+"""Periodic upkeep, run by the in-process worker and by every Celery worker (``start_housekeeping_thread``).
 
 - take back jobs whose worker died (lease expired) and fail those interrupted too often;
 - in the scale-out setup, send queued jobs that are due to the broker (webhook retries,
@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from datetime import timedelta
 
@@ -96,3 +97,24 @@ class Housekeeper:
             self._last_retention = now
             apply_retention(rt)
             rt.queue.prune()
+
+
+def run_housekeeping(runtime, stop: threading.Event, *, dispatch_due: bool) -> None:
+    """Tick every ``housekeeping_interval_s`` until ``stop`` is set; a failed tick is logged and retried."""
+    keeper = Housekeeper(runtime, dispatch_due=dispatch_due)
+    interval = runtime.settings.housekeeping_interval_s
+    while True:
+        try:
+            keeper.tick()
+        except Exception:
+            log.exception("housekeeping failed")
+        if stop.wait(interval):
+            return
+
+
+def start_housekeeping_thread(runtime, stop: threading.Event, *, dispatch_due: bool) -> threading.Thread:
+    """``run_housekeeping`` in a daemon thread; ``dispatch_due``: send due jobs to the broker (scale-out)."""
+    thread = threading.Thread(target=run_housekeeping, args=(runtime, stop), kwargs={"dispatch_due": dispatch_due},
+                              name="listenlens-housekeeping", daemon=True)
+    thread.start()
+    return thread

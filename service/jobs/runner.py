@@ -15,9 +15,10 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from listenlens.errors import ListenlensError
-from listenlens.service.domain import calls, webhooks
-from listenlens.service.jobs.queue import ANALYZE, WEBHOOK, Claimed
 from listenlens.service.db.models import Call, utcnow
+from listenlens.service.domain import calls
+from listenlens.service.jobs import delivery
+from listenlens.service.jobs.queue import ANALYZE, WEBHOOK, Claimed
 
 log = logging.getLogger("listenlens.service")
 
@@ -33,7 +34,7 @@ def execute(runtime, job: Claimed, worker: str, stop: threading.Event | None = N
         if job.kind == ANALYZE:
             run_analysis(runtime, job, worker, stop=stop, lost=lost)
         elif job.kind == WEBHOOK:
-            webhooks.deliver(runtime, job, worker)
+            delivery.deliver(runtime, job, worker)
         else:
             runtime.queue.finish(job.id, worker, failed=True, error=f"unknown job kind {job.kind!r}")
 

@@ -15,7 +15,7 @@ import socket
 import threading
 import uuid
 
-from listenlens.service.jobs.housekeeping import Housekeeper
+from listenlens.service.jobs.housekeeping import start_housekeeping_thread
 from listenlens.service.jobs.queue import ANALYZE, WEBHOOK
 from listenlens.service.jobs.runner import execute
 
@@ -32,7 +32,6 @@ class EmbeddedWorker:
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.names: list[str] = []
-        self.housekeeper = Housekeeper(runtime, dispatch_due=False)
 
     def start(self) -> None:
         n = self.runtime.settings.worker_threads
@@ -43,9 +42,9 @@ class EmbeddedWorker:
             self.names.append(name)
             self.threads.append(threading.Thread(target=self._loop, args=(name, kinds), name=f"listenlens-{role}",
                                                  daemon=True))
-        self.threads.append(threading.Thread(target=self._housekeeping, name="listenlens-housekeeping", daemon=True))
         for t in self.threads:
             t.start()
+        self.threads.append(start_housekeeping_thread(self.runtime, self.stop_event, dispatch_due=False))
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stop_event.set()
@@ -76,13 +75,3 @@ class EmbeddedWorker:
                 # execute() turns pipeline errors into failed calls; reaching here is a
                 # bug in the service itself. The lease expiry retries the job.
                 log.exception("job %s crashed the worker loop", job.id)
-
-    def _housekeeping(self) -> None:
-        interval = self.runtime.settings.housekeeping_interval_s
-        while True:
-            try:
-                self.housekeeper.tick()
-            except Exception:
-                log.exception("housekeeping failed")
-            if self.stop_event.wait(interval):
-                return

@@ -13,7 +13,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 def register(app) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from listenlens.service.ui.routes import router
+    from listenlens.service.ui.routes import SignInFirst, router
 
     app.include_router(router)
+    app.add_exception_handler(SignInFirst, lambda _request, exc: exc.response)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="ui-static")

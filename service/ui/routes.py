@@ -7,49 +7,71 @@ tenant's call answers 404 like a missing one.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import func, select
 
-from listenlens.service.api.deps import ApiError, Caller
-from listenlens.service.db.models import Call, CallResult
+from listenlens.service.api import responses
+from listenlens.service.api.deps import Caller, parse_time
+from listenlens.service.api.errors import ApiError
+from listenlens.service.domain import calls
+from listenlens.service.domain.coaching import trend_data
+from listenlens.service.domain.errors import NotFound
+from listenlens.service.domain.submit import submit_call
 from listenlens.service.ui import session as ui_session
 from listenlens.service.ui.callview import call_page
 from listenlens.service.ui.fmt import clock, score_class
 from listenlens.service.ui.trendview import targets_of, trend_page
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-templates = Jinja2Templates(directory=str(TEMPLATES))
-templates.env.filters["clock"] = clock
-templates.env.filters["urlpart"] = lambda s: quote(str(s), safe="")
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
 
+@cache
+def templates() -> Jinja2Templates:
+    env = Jinja2Templates(directory=str(TEMPLATES))
+    env.env.filters["clock"] = clock
+    env.env.filters["urlpart"] = lambda s: quote(str(s), safe="")
+    return env
+
+
 # -- signing in ----------------------------------------------------------------
 
-def _gate(request: Request) -> tuple[Caller | None, Response | None]:
-    """The signed-in caller, or the response that signs them in (redirect to the login form)."""
+class SignInFirst(Exception):
+    """A page was asked for without a session: ``response`` signs the visitor in (``register`` answers it)."""
+
+    def __init__(self, response: Response):
+        super().__init__("sign in first")
+        self.response = response
+
+
+def page_caller(request: Request) -> Caller:
+    """The signed-in caller of a page; a visitor without a session is sent to sign in.
+
+    ``?key=`` on any page signs in with that key and redirects to the same page without it.
+    """
     key = request.query_params.get("key")
     if key:
         signed = ui_session.sign_in(request, key)
         if signed is None:
-            return None, _login_page(request, error="That API key is unknown or revoked.", status=401)
+            raise SignInFirst(_login_page(request, error="That API key is unknown or revoked.", status=401))
         rest = [(k, v) for k, v in request.query_params.multi_items() if k != "key"]
         target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
-        return None, _with_session(RedirectResponse(target, status_code=303), signed[1], request)
+        raise SignInFirst(_with_session(RedirectResponse(target, status_code=303), signed[1], request))
     caller = ui_session.caller_from_request(request)
     if caller is None:
         nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return None, RedirectResponse(f"/ui/login?{urlencode({'next': nxt})}", status_code=303)
-    return caller, None
+        raise SignInFirst(RedirectResponse(f"/ui/login?{urlencode({'next': nxt})}", status_code=303))
+    return caller
 
 
-def _api_caller(request: Request) -> Caller:
+def data_caller(request: Request) -> Caller:
+    """The caller of what a page fetches (status, audio, upload, export): a session or a bearer key."""
     caller = ui_session.caller_from_request(request)
     if caller is None:
         raise ApiError(401, "unauthorized", "sign in at /ui/login with an API key (or send `Authorization: Bearer KEY`)")
@@ -68,8 +90,8 @@ def _safe_next(nxt: str | None) -> str:
 
 
 def _login_page(request: Request, *, error: str | None = None, status: int = 200, nxt: str | None = None):
-    return templates.TemplateResponse(request, "login.html", {"error": error, "next": _safe_next(nxt), "caller": None},
-                                      status_code=status)
+    return templates().TemplateResponse(request, "login.html",
+                                        {"error": error, "next": _safe_next(nxt), "caller": None}, status_code=status)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -94,41 +116,31 @@ def logout():
 
 
 def _not_found(request: Request, caller: Caller, what: str):
-    return templates.TemplateResponse(request, "not_found.html", {"caller": caller, "what": what}, status_code=404)
+    return templates().TemplateResponse(request, "not_found.html", {"caller": caller, "what": what}, status_code=404)
 
 
 # -- pages ---------------------------------------------------------------------
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request):
-    caller, redirect = _gate(request)
-    if redirect:
-        return redirect
+def home(request: Request, caller: Caller = Depends(page_caller)):
     rt = request.app.state.runtime
     with rt.db.session() as s:
-        recent = s.scalars(select(Call).where(Call.tenant_id == caller.tenant_id)
-                           .order_by(Call.call_time.desc(), Call.id).limit(50)).all()
-        reps = s.execute(select(Call.rep, func.count()).where(Call.tenant_id == caller.tenant_id, Call.rep.is_not(None))
-                         .group_by(Call.rep).order_by(Call.rep)).all()
-        teams = s.execute(select(Call.team, func.count()).where(Call.tenant_id == caller.tenant_id, Call.team.is_not(None))
-                          .group_by(Call.team).order_by(Call.team)).all()
-        calls = [{"id": c.id, "rep": c.rep, "team": c.team, "when": f"{c.call_time:%a %d %b %Y %H:%M}",
-                  "status": c.status, "score": c.score, "cls": score_class(c.score),
-                  "duration": clock(c.duration_s) if c.duration_s else "", "filename": c.filename} for c in recent]
-    return templates.TemplateResponse(request, "home.html", {"caller": caller, "calls": calls, "reps": reps, "teams": teams})
+        recent = calls.recent_calls(s, caller.tenant_id, limit=50)
+        reps, teams = calls.reps_and_teams(s, caller.tenant_id)
+        rows = [{"id": c.id, "rep": c.rep, "team": c.team, "when": f"{c.call_time:%a %d %b %Y %H:%M}",
+                 "status": c.status, "score": c.score, "cls": score_class(c.score),
+                 "duration": clock(c.duration_s) if c.duration_s else "", "filename": c.filename} for c in recent]
+    return templates().TemplateResponse(request, "home.html",
+                                        {"caller": caller, "calls": rows, "reps": reps, "teams": teams})
 
 
 @router.get("/upload", response_class=HTMLResponse)
-def upload_page(request: Request):
-    caller, redirect = _gate(request)
-    if redirect:
-        return redirect
+def upload_page(request: Request, caller: Caller = Depends(page_caller)):
     rt = request.app.state.runtime
     with rt.db.session() as s:
-        reps = list(s.scalars(select(Call.rep).where(Call.tenant_id == caller.tenant_id, Call.rep.is_not(None)).distinct()))
-        teams = list(s.scalars(select(Call.team).where(Call.tenant_id == caller.tenant_id, Call.team.is_not(None)).distinct()))
-    return templates.TemplateResponse(request, "upload.html", {
-        "caller": caller, "reps": sorted(reps), "teams": sorted(teams),
+        reps, teams = calls.reps_and_teams(s, caller.tenant_id)
+    return templates().TemplateResponse(request, "upload.html", {
+        "caller": caller, "reps": sorted(r for r, _ in reps), "teams": sorted(t for t, _ in teams),
         "max_mb": rt.settings.max_upload_mb})
 
 
@@ -141,14 +153,13 @@ def upload(
     call_time: str | None = Form(None),
     channels: str | None = Form(None),
     rep_hint: str | None = Form(None),
+    caller: Caller = Depends(data_caller),
 ):
-    """The upload form posts here; the call goes through the API's own upload code."""
-    from listenlens.service.api.routes.calls import create_call
-
-    caller = _api_caller(request)
-    return create_call(request, file=file, rep=_blank(rep), team=_blank(team), call_time=_blank(call_time),
-                       external_id=None, channels=_blank(channels), rep_hint=_blank(rep_hint), diarizer=None,
-                       num_speakers=None, caller=caller, rt=request.app.state.runtime)
+    """The upload form posts here; the call is submitted exactly as ``POST /v1/calls`` submits it."""
+    when = parse_time(call_time, "call_time") if _blank(call_time) else None
+    done = submit_call(request.app.state.runtime, caller.tenant_id, file.file, file.filename, rep=_blank(rep),
+                       team=_blank(team), call_time=when, channels=_blank(channels), rep_hint=_blank(rep_hint))
+    return responses.submitted(done)
 
 
 def _blank(text: str | None) -> str | None:
@@ -156,82 +167,28 @@ def _blank(text: str | None) -> str | None:
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
-def call_detail(request: Request, call_id: str):
-    from listenlens.service.domain.calls import call_view
-
-    caller, redirect = _gate(request)
-    if redirect:
-        return redirect
+def call_detail(request: Request, call_id: str, caller: Caller = Depends(page_caller)):
     rt = request.app.state.runtime
-    with rt.db.session() as s:
-        call = s.get(Call, call_id)
-        if call is None or call.tenant_id != caller.tenant_id:
-            return _not_found(request, caller, "call")
-        result = s.get(CallResult, call.id) if call.status == "done" else None
-        view = call_view(call)
-        scorecard = result.scorecard if result else None
-        timeline = result.timeline if result else None
-    page = call_page(view, scorecard, timeline)
-    return templates.TemplateResponse(request, "call.html", {"caller": caller, **page})
+    try:
+        with rt.db.session() as s:
+            detail = calls.call_detail(s, caller.tenant_id, call_id)
+    except NotFound:
+        return _not_found(request, caller, "call")
+    page = call_page(detail.view, detail.scorecard, detail.timeline)
+    return templates().TemplateResponse(request, "call.html", {"caller": caller, **page})
 
 
 @router.get("/calls/{call_id}/status")
-def call_status(request: Request, call_id: str):
+def call_status(request: Request, call_id: str, caller: Caller = Depends(data_caller)):
     """What the call page polls while the call is queued or processing."""
-    caller = _api_caller(request)
-    rt = request.app.state.runtime
-    with rt.db.session() as s:
-        call = s.get(Call, call_id)
-        if call is None or call.tenant_id != caller.tenant_id:
-            raise ApiError(404, "not_found", "no such call for this API key")
-        return JSONResponse({
-            "id": call.id, "status": call.status, "stage": call.progress_stage, "fraction": call.progress,
-            "error": {"code": call.error_code, "message": call.error_message} if call.status == "failed" else None,
-            "score": call.score,
-        })
+    with request.app.state.runtime.db.session() as s:
+        return JSONResponse(calls.call_progress(s, caller.tenant_id, call_id))
 
 
 @router.get("/calls/{call_id}/audio")
-def call_audio(request: Request, call_id: str):
+def call_audio(request: Request, call_id: str, caller: Caller = Depends(data_caller)):
     """The recording for the page's player (supports Range requests, so seeking works)."""
-    from listenlens.service.api.routes.calls import get_recording
-
-    caller = _api_caller(request)
-    return get_recording(call_id, caller=caller, rt=request.app.state.runtime)
-
-
-def _trend_context(request: Request, caller: Caller, *, rep: str | None, team: str | None) -> dict | None:
-    from listenlens.service.domain.trends import load_metric_rows
-
-    rt = request.app.state.runtime
-    weeks = _int_param(request, "weeks", 12, 1, 104)
-    with rt.db.session() as s:
-        known = select(func.count()).select_from(Call).where(Call.tenant_id == caller.tenant_id)
-        known = known.where(Call.rep == rep) if rep is not None else known.where(Call.team == team)
-        if not s.scalar(known):
-            return None
-        rows = load_metric_rows(s, caller.tenant_id, rep=rep, team=team)
-        pending = s.scalar(select(func.count()).select_from(Call).where(
-            Call.tenant_id == caller.tenant_id, Call.status.in_(("queued", "processing")),
-            (Call.rep == rep) if rep is not None else (Call.team == team)))
-        my_team = None
-        compare = None
-        if rep is not None:
-            teams = rows["team"].dropna()
-            my_team = request.query_params.get("team") or (teams.mode().iloc[0] if not teams.empty else None)
-            if my_team:
-                compare = load_metric_rows(s, caller.tenant_id, team=my_team)
-        latest = s.scalar(select(CallResult.scorecard).join(Call, Call.id == CallResult.call_id)
-                          .where(Call.tenant_id == caller.tenant_id, Call.status == "done")
-                          .order_by(Call.finished_at.desc()).limit(1))
-    page = trend_page(rows, compare, targets_of(latest), max_weeks=weeks,
-                      compare_label=f"team {my_team} median" if my_team else "team median",
-                      own_stat="mean" if rep is not None else "median")
-    members = []
-    if team is not None and not rows.empty:
-        members = sorted(rows["rep"].dropna().unique())
-    return {"caller": caller, "rep": rep, "team": team or my_team, "is_rep": rep is not None, "members": members,
-            "pending": pending, **page}
+    return responses.recording(calls.open_recording(request.app.state.runtime, caller.tenant_id, call_id))
 
 
 def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -242,29 +199,36 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
 
 
 @router.get("/reps/{rep}", response_class=HTMLResponse)
-def rep_page(request: Request, rep: str):
-    return _trend_page(request, rep=rep, team=None)
+def rep_page(request: Request, rep: str, caller: Caller = Depends(page_caller)):
+    return _trend_page(request, caller, rep=rep, team=None)
 
 
 @router.get("/teams/{team}", response_class=HTMLResponse)
-def team_page(request: Request, team: str):
-    return _trend_page(request, rep=None, team=team)
+def team_page(request: Request, team: str, caller: Caller = Depends(page_caller)):
+    return _trend_page(request, caller, rep=None, team=team)
 
 
-def _trend_page(request: Request, *, rep: str | None, team: str | None):
-    caller, redirect = _gate(request)
-    if redirect:
-        return redirect
-    ctx = _trend_context(request, caller, rep=rep, team=team)
-    if ctx is None:
+def _trend_page(request: Request, caller: Caller, *, rep: str | None, team: str | None):
+    weeks = _int_param(request, "weeks", 12, 1, 104)
+    try:
+        with request.app.state.runtime.db.session() as s:
+            data = trend_data(s, caller.tenant_id, rep=rep, team=team,
+                              compare_team=request.query_params.get("team") if rep is not None else None)
+    except NotFound:
         return _not_found(request, caller, "rep" if rep is not None else "team")
-    return templates.TemplateResponse(request, "trends.html", ctx)
+    my_team = data.compare_team
+    page = trend_page(data.rows, data.compare, targets_of(data.latest_scorecard), max_weeks=weeks,
+                      compare_label=f"team {my_team} median" if my_team else "team median",
+                      own_stat="mean" if rep is not None else "median")
+    members = []
+    if team is not None and not data.rows.empty:
+        members = sorted(data.rows["rep"].dropna().unique())
+    return templates().TemplateResponse(request, "trends.html", {
+        "caller": caller, "rep": rep, "team": team or my_team, "is_rep": rep is not None, "members": members,
+        "pending": data.pending, **page})
 
 
 @router.get("/exports/weeks/{week}")
-def export_week(request: Request, week: str, format: str = "csv"):
+def export_week(request: Request, week: str, format: str = "csv", caller: Caller = Depends(data_caller)):
     """The week export for a signed-in coach (the API's is ``/v1/exports/weeks/{week}``)."""
-    from listenlens.service.api.routes.exports import week_response
-
-    caller = _api_caller(request)
-    return week_response(request.app.state.runtime, caller.tenant_id, week, format)
+    return responses.week_export(request.app.state.runtime, caller.tenant_id, week, format)

@@ -19,11 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import Request
-from sqlalchemy import select
 
-from listenlens.service.domain.auth import _prefix_of, authenticate
 from listenlens.service.api.deps import Caller
-from listenlens.service.db.models import ApiKey, Tenant
+from listenlens.service.domain.auth import active_key_tenant_name, authenticate, key_prefix
 
 COOKIE = "listenlens_session"
 SESSION_S = 12 * 3600  # a working day; a coach signs in again the next morning
@@ -95,7 +93,7 @@ def sign_in(request: Request, key: str) -> tuple[Caller, str] | None:
         if tenant is None:
             return None
         caller = Caller(tenant.id, tenant.name)
-    return caller, make_cookie(runtime_secret(request), caller.tenant_id, _prefix_of(key))
+    return caller, make_cookie(runtime_secret(request), caller.tenant_id, key_prefix(key))
 
 
 def caller_from_request(request: Request) -> Caller | None:
@@ -110,11 +108,5 @@ def caller_from_request(request: Request) -> Caller | None:
     if session is None:
         return None
     with rt.db.session() as s:
-        row = s.execute(
-            select(ApiKey.revoked_at, Tenant.name)
-            .join(Tenant, Tenant.id == ApiKey.tenant_id)
-            .where(ApiKey.prefix == session.prefix, ApiKey.tenant_id == session.tenant_id)
-        ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    return Caller(session.tenant_id, row.name)
+        name = active_key_tenant_name(s, session.tenant_id, session.prefix)
+    return None if name is None else Caller(session.tenant_id, name)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from listenlens.errors import ListenlensError
-from listenlens.service.api.deps import ApiError, Caller, current_caller, get_runtime
-from listenlens.service.domain.exports import MEDIA_TYPES, check_format, normalise_week, to_bytes, week_rows
+from listenlens.service.api import responses
+from listenlens.service.api.deps import Caller, current_caller, get_runtime
 from listenlens.service.api.schemas import ErrorResponse
+from listenlens.service.domain.exports import MEDIA_TYPES
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
 
@@ -32,18 +32,4 @@ def export_week(
     caller: Caller = Depends(current_caller),
     rt=Depends(get_runtime),
 ):
-    return week_response(rt, caller.tenant_id, week, format)
-
-
-def week_response(rt, tenant_id: str, week: str, fmt: str) -> Response:
-    """The export as a download; shared by the API and the coaching pages."""
-    try:
-        fmt = check_format(fmt)
-        week = normalise_week(week)
-    except ListenlensError as exc:
-        raise ApiError(400, "invalid_request", exc.message) from None
-    with rt.db.session() as s:
-        rows = week_rows(s, tenant_id, [week])
-    return Response(to_bytes(rows, fmt), media_type=MEDIA_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="listenlens-{week}.{fmt}"',
-                             "X-Row-Count": str(len(rows))})
+    return responses.week_export(rt, caller.tenant_id, week, format)

@@ -1,0 +1,49 @@
+"""What a coach looks at for one rep or team: their per-call metric rows, the team to
+compare a rep with, the calls still pending and the targets of the current scorecard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from listenlens.service.db.models import Call, CallResult
+from listenlens.service.domain.errors import NotFound
+from listenlens.service.domain.trends import load_metric_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class TrendData:
+    rows: pd.DataFrame
+    compare: pd.DataFrame | None  # the team's rows, for a rep
+    compare_team: str | None
+    pending: int  # calls queued or processing
+    latest_scorecard: dict[str, Any] | None  # the tenant's newest, for the current targets
+
+
+def trend_data(session: Session, tenant_id: str, *, rep: str | None = None, team: str | None = None,
+               compare_team: str | None = None) -> TrendData:
+    """The rows of ``rep`` (compared with ``compare_team``, else their most frequent team) or of ``team``."""
+    mine = (Call.rep == rep) if rep is not None else (Call.team == team)
+    if not session.scalar(select(func.count()).select_from(Call).where(Call.tenant_id == tenant_id, mine)):
+        raise NotFound("rep" if rep is not None else "team")
+    rows = load_metric_rows(session, tenant_id, rep=rep, team=team)
+    pending = session.scalar(select(func.count()).select_from(Call).where(
+        Call.tenant_id == tenant_id, Call.status.in_(("queued", "processing")), mine))
+    compare = None
+    if rep is not None:
+        teams = rows["team"].dropna()
+        compare_team = compare_team or (teams.mode().iloc[0] if not teams.empty else None)
+        if compare_team:
+            compare = load_metric_rows(session, tenant_id, team=compare_team)
+    else:
+        compare_team = None
+    latest = session.scalar(select(CallResult.scorecard).join(Call, Call.id == CallResult.call_id)
+                            .where(Call.tenant_id == tenant_id, Call.status == "done")
+                            .order_by(Call.finished_at.desc()).limit(1))
+    return TrendData(rows, compare, compare_team, pending, latest)
