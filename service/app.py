@@ -40,6 +40,9 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Pipel
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from listenlens.pipeline import decode_sandbox
+
+        decode_sandbox.start()  # uploads are checked in its children: ready before the first one
         with open_runtime(settings, pipeline_settings, worker=start_worker) as runtime:
             app.state.runtime = runtime
             yield

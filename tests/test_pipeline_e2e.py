@@ -14,6 +14,7 @@ import sys
 
 import pytest
 
+from audiofiles import silent_flac
 from callsynth import Line, make_call
 
 pytestmark = pytest.mark.slow
@@ -189,7 +190,12 @@ def test_transcribe_writes_the_contract_files(stereo_call, tmp_path):
     [
         (lambda p: p.write_text("this is not audio"), "not a recording"),
         (lambda p: p.write_bytes(b""), "empty"),
+        # Eight channels crashed the process (exit 139); here: noise, so no speech.
+        (lambda p: _channels_wav(p, 8), "no speech"),
+        (lambda p: _channels_wav(p, 16), "16 channels, over the 8-channel limit"),
+        (lambda p: silent_flac(p, 5 * 3600), "lasts over the 4 h limit"),
     ],
+    ids=["text", "empty", "8-channels", "16-channels", "flac-bomb"],
 )
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, make_bad, message):
     bad = tmp_path / "bad.wav"
@@ -202,6 +208,15 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, make_bad, message):
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and message in errors[0].lower(), proc.stderr
     assert not out.exists() or not any(out.iterdir())
+
+
+def _channels_wav(path, channels: int):
+    import numpy as np
+
+    from audiofiles import pcm_wav
+
+    noise = np.random.default_rng(5).normal(0, 0.01, (channels, 16000 * 2)).astype(np.float32)
+    return pcm_wav(path, noise, 16000)
 
 
 def test_silence_only_is_refused(tmp_path):

@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 
-from listenlens.errors import AudioError, ConfigError, ListenlensError
+from listenlens.errors import AudioError, ConfigError
 from listenlens.service.db.models import Call, utcnow
 from listenlens.service.domain.calls import call_view, find_external
 from listenlens.service.domain.errors import TooLarge
@@ -64,7 +64,7 @@ def submit_call(
     tmp = tmp_dir / _safe_name(filename, suffix)
     try:
         size = _save_upload(upload, filename, tmp, settings.max_upload_bytes, settings.max_upload_mb)
-        info = _probe(tmp, runtime.pipeline_settings.max_duration_s)
+        info = _probe(tmp, runtime.pipeline_settings.audio_limits())
         n_channels = int(info.get("channels") or 1)
         if channels and n_channels < 2:
             raise ConfigError(f"channels={channels!r} needs a recording with one party per channel, but this one has "
@@ -132,12 +132,9 @@ def _save_upload(upload: BinaryIO, filename: str | None, dest: Path, limit: int,
     return size
 
 
-def _probe(path: Path, max_duration_s: float) -> dict:
+def _probe(path: Path, limits) -> dict:
+    """The upload's audio info, or an ``AudioError``. The file is read in a child process
+    (``pipeline/decode_sandbox.py``): a decoder crash on a hostile upload costs only this request."""
     from listenlens.pipeline.audio import probe_audio
 
-    try:
-        return probe_audio(path, max_duration_s=max_duration_s)
-    except ListenlensError:
-        raise
-    except Exception as exc:  # a decoder crash on a hostile file is still the file's fault
-        raise AudioError(f"the upload could not be read as audio ({exc.__class__.__name__})")
+    return probe_audio(path, limits=limits)

@@ -137,6 +137,60 @@ def test_bad_upload_is_refused_before_anything_is_queued(api, content, name, cod
     assert not any((api.settings.resolved_home() / "tmp").iterdir()), "temp upload left behind"
 
 
+def _hostile(kind: str, folder) -> tuple[str, bytes]:
+    """(file name, bytes) of an upload made to hurt the decoder; built here, never committed."""
+    from audiofiles import Burst, pcm_wav, silent_flac, tone_bursts
+
+    if kind.endswith("ch"):
+        channels = int(kind[:-2])
+        sig = tone_bursts(0.25, 16000, [Burst(0, 0.05, length=0.1)], channels=channels, noise_dbfs=-50)
+        path = pcm_wav(folder / f"{kind}.wav", sig, 16000)
+    else:  # five hours of silence: well under the 1 MB upload limit, 1.1 GB decoded
+        path = silent_flac(folder / "bomb.flac", 5 * 3600)
+    return path.name, path.read_bytes()
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("16ch", "has 16 channels, over the 8-channel limit: mix it down"),
+    ("64ch", "has 64 channels, over the 8-channel limit: mix it down"),
+    ("bomb", "bomb.flac lasts over the 60.0 s limit: split the recording"),
+])
+def test_hostile_upload_is_refused_and_the_api_stays_up(api, tmp_path, kind, words):
+    name, content = _hostile(kind, tmp_path)
+    before = _counts(api.settings)
+    r = api.client.post("/v1/calls", headers=api.a, files={"file": (name, content, "audio/wav")})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "bad_audio" and words in r.json()["error"]["message"]
+    assert _counts(api.settings) == before
+    assert api.client.get("/healthz").status_code == 200
+
+
+def test_eight_channel_upload_is_accepted(api, tmp_path):
+    # Eight channels crashed the decoder (and the API with it): now it is a recording like any other.
+    name, content = _hostile("8ch", tmp_path)
+    r = api.client.post("/v1/calls", headers=api.a, files={"file": (name, content, "audio/wav")})
+    assert r.status_code == 202, r.text
+    assert r.json()["recording"]["channels"] == 8
+
+
+def test_decoder_crash_in_the_upload_check_is_a_422_not_a_dead_api(api, call_wav, monkeypatch):
+    import audiofiles
+
+    from listenlens.pipeline import audio as audio_mod
+
+    before = _counts(api.settings)
+    monkeypatch.setattr(audio_mod, "_probe_here", audiofiles.decoder_segfault)  # runs in the checking child
+    r = _upload(api, call_wav, name="crasher.wav")
+    assert r.status_code == 422, r.text
+    message = r.json()["error"]["message"]
+    assert r.json()["error"]["code"] == "bad_audio"
+    assert message.startswith("could not decode crasher.wav: the decoder crashed on it") and "re-export" in message
+    assert _counts(api.settings) == before
+    monkeypatch.undo()
+    assert api.client.get("/healthz").status_code == 200
+    assert _upload(api, call_wav).status_code == 202  # the same process goes on serving
+
+
 def test_too_long_recording_is_refused(tmp_path_factory, call_wav):
     from listenlens.config import PipelineSettings
     from listenlens.service.app import create_app
