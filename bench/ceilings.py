@@ -86,7 +86,7 @@ def ceilings_for(case, segmenter, settings) -> dict:
     from listenlens.pipeline.audio import load_audio
     from listenlens.pipeline.diarize import segmented as sg
     from listenlens.pipeline.diarize.segmentation import SAMPLE_RATE
-    from listenlens.pipeline.evaluate import diarization_error, scored_region
+    from listenlens.evaluation.der import diarization_error, scored_region
     from listenlens.pipeline.timeline import turns_annotation
 
     x = load_audio(case.audio).mono()
@@ -109,7 +109,8 @@ def ceilings_for(case, segmenter, settings) -> dict:
 
 def pooled(files: list[dict]) -> dict:
     """Per group (all, each split, held_out) and oracle, DER parts pooled over files."""
-    from listenlens.pipeline.evaluate import pool_diarization, split_groups
+    from listenlens.evaluation.der import pool_diarization
+    from listenlens.evaluation.summary import split_groups
 
     return {
         name: {o: {c: pool_diarization([f["ceilings"][o][c] for f in group]) for c in group[0]["ceilings"][o]} for o in ORACLES}
@@ -120,7 +121,8 @@ def pooled(files: list[dict]) -> dict:
 def run(folder: Path, progress=lambda i, n, name: None) -> dict:
     from listenlens.pipeline.diarize.segmentation import SpeakerSegmenter
     from listenlens.pipeline.diarize.segmented import SegmentedSettings
-    from listenlens.pipeline.evaluate import HELD_OUT_DER_TARGET, discover
+    from listenlens.evaluation.cases import discover
+    from listenlens.evaluation.targets import HELD_OUT_DER_TARGET
 
     cases = discover(folder)
     segmenter, settings = SpeakerSegmenter(), SegmentedSettings()

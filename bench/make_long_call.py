@@ -38,7 +38,7 @@ GAP_S = 0.7  # silence between pieces: a pause, not a new call
 
 def pieces(data: Path = DATA) -> list[tuple[Path, str, list[tuple[float, float, str]]]]:
     """(audio, file id, turns) for every recording with truth, phone sample first."""
-    from listenlens.pipeline.evaluate import discover
+    from listenlens.evaluation.cases import discover
 
     out = []
     for folder in (data / "pyannote-sample", data / "ami-debug"):

@@ -68,7 +68,7 @@ def listenlens_figures(metrics, mapping: dict[str, str]) -> dict:
 
 
 def missed(truth_events, found_events) -> float:
-    from listenlens.pipeline.evaluate import match_events
+    from listenlens.evaluation.timing import match_events
 
     n = 0
     for by in {b for _, b in truth_events}:
@@ -79,20 +79,21 @@ def missed(truth_events, found_events) -> float:
 def compare_file(case, input_kind: str, settings) -> list[dict]:
     from call_ai_metrics import analyze
 
-    from listenlens.pipeline import evaluate as ev
-    from listenlens.pipeline.timeline import turns_annotation
+    from listenlens.evaluation.der import scored_region, speaker_mapping
+    from listenlens.evaluation.timing import timing_metrics, truth_rep, truth_timeline, with_roles
+    from listenlens.pipeline.timeline import Turn, turns_annotation
     from listenlens.pipeline.transcribe import transcribe_call
 
     timeline = transcribe_call(case.audio, settings)
     duration = timeline.duration
-    uem = ev.scored_region(case.uem, duration)
+    uem = scored_region(case.uem, duration)
     reference = turns_annotation(case.reference, case.file_id)
-    rep = ev.truth_rep(case.reference)
+    rep = truth_rep(case.reference)
 
     # listenlens, as the harness scores it
-    ll_map = ev.speaker_mapping(reference, turns_annotation(timeline.speech, case.file_id), uem)
-    ll_truth = listenlens_figures(ev.timing_metrics(ev.truth_timeline(case, duration, timeline.words)), {})
-    ll_hyp = listenlens_figures(ev.timing_metrics(ev.with_roles(timeline, {h for h, r in ll_map.items() if r == rep})), ll_map)
+    ll_map = speaker_mapping(reference, turns_annotation(timeline.speech, case.file_id), uem)
+    ll_truth = listenlens_figures(timing_metrics(truth_timeline(case, duration, timeline.words)), {})
+    ll_hyp = listenlens_figures(timing_metrics(with_roles(timeline, {h for h, r in ll_map.items() if r == rep})), ll_map)
 
     # call-ai-metrics: truth from the RTTM turns, hypothesis from the audio or listenlens's segments
     truth_rows = [(t.start, t.end, t.speaker) for t in case.reference if t.end > t.start]
@@ -101,8 +102,8 @@ def compare_file(case, input_kind: str, settings) -> list[dict]:
         peer_report = analyze(str(case.audio))
     else:
         peer_report = analyze([(t.start, t.end, t.speaker) for t in timeline.speech])
-    peer_turns = [ev.Turn(s.start_s, s.end_s, s.speaker) for s in peer_report.segments]
-    peer_map = ev.speaker_mapping(reference, turns_annotation(peer_turns, case.file_id), uem)
+    peer_turns = [Turn(s.start_s, s.end_s, s.speaker) for s in peer_report.segments]
+    peer_map = speaker_mapping(reference, turns_annotation(peer_turns, case.file_id), uem)
     peer_truth = peer_figures(peer_truth_report, rep, {s: s for s in peer_truth_report.speakers})
     peer_hyp = peer_figures(peer_report, rep, peer_map)
 
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     from make_long_call import build_dual_channel
 
     from listenlens.config import PipelineSettings
-    from listenlens.pipeline.evaluate import discover
+    from listenlens.evaluation.cases import discover
 
     ap = argparse.ArgumentParser(description="compare listenlens's timing metrics with call-ai-metrics'")
     ap.add_argument("--work", type=Path, default=WORK, help="where the dual-channel calls are built")

@@ -1,10 +1,10 @@
 """The ``listenlens`` command.
 
 Each command is a thin shell over a library function: options are parsed in the
-area's ``commands`` module, work is done in ``listenlens.pipeline`` /
-``listenlens.service``. A ``ListenlensError`` from any command becomes one line on
-stderr and a non-zero exit (``_Commands``); nothing else is caught, so a bug keeps its
-traceback.
+area's ``commands`` module, work is done in ``listenlens.pipeline``,
+``listenlens.evaluation`` and ``listenlens.service``. A ``ListenlensError`` from any
+command becomes one line on stderr and a non-zero exit (``_Commands``); nothing else is
+caught, so a bug keeps its traceback.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _register_subcommands() -> None:
     # happen inside the commands).
     from listenlens.pipeline import commands as pipeline_commands
     from listenlens.service import commands as service_commands
-    from listenlens.pipeline import eval_commands
+    from listenlens.evaluation import commands as eval_commands
 
     pipeline_commands.register(app)
     eval_commands.register(app)

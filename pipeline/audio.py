@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from listenlens.errors import AudioError
+from listenlens.errors import AudioError, TooLongError
 
 SAMPLE_RATE = 16000
 FORMATS_HINT = "WAV, MP3, M4A, OGG, FLAC or WebM"
@@ -339,13 +339,13 @@ def _check_length(seconds: float, channels: int | None, path: Path, limits: Audi
     limit = limits.max_duration_s
     if limit is not None and seconds > limit:
         lasts = "lasts over" if over else f"lasts {_human(seconds)}, over"
-        raise AudioError(
+        raise TooLongError(
             f"{path.name} {lasts} the {_human(limit)} limit: split the recording or raise the limit"
             " (LISTENLENS_MAX_DURATION_S)"
         )
     channels = max(1, channels or 1)
     if seconds * channels * _BYTES_PER_SECOND > limits.max_decoded_bytes:
-        raise AudioError(
+        raise TooLongError(
             f"{path.name} decodes to more than the {limits.max_decoded_mb:g} MB limit ({channels} channel"
             f"{'s' if channels > 1 else ''} x {_human(seconds)}{'+' if over else ''}): split the recording,"
             " mix it down to fewer channels or raise the limit (LISTENLENS_MAX_DECODED_MB)"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from listenlens import __version__
 from listenlens.config import PipelineSettings
-from listenlens.errors import AudioError
+from listenlens.errors import NoSpeechError, OneSpeakerError, SilentAudioError
 from listenlens.pipeline.asr import Transcriber
 from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates
 from listenlens.pipeline.audio import Audio, is_silent, load_audio
@@ -45,7 +45,7 @@ def transcribe_call(
     audio = load_audio(path, limits=settings.audio_limits())
     timings["decode"] = time.perf_counter() - t0
     if is_silent(audio):
-        raise AudioError(f"{path.name} is silent: no sound above the noise floor; check the recording level or the file")
+        raise SilentAudioError(f"{path.name} is silent: no sound above the noise floor; check the recording level or the file")
 
     return transcribe_audio(
         audio, settings, name=path.stem, rep=rep, channels=channels, progress=progress, timings=timings, transcriber=transcriber
@@ -79,12 +79,16 @@ def transcribe_audio(
     timings["diarize"] = time.perf_counter() - t0
     labels = sorted({t.speaker for t in dia.turns})
     if not labels:
-        raise AudioError(f"{name}: no speech was found; check that the recording holds a conversation")
+        raise NoSpeechError(
+            f"{name}: no speech was found; check that the recording holds a conversation",
+            diarization=dia, duration=audio.duration,
+        )
     if len(labels) == 1 and settings.num_speakers != 1:
-        raise AudioError(
+        raise OneSpeakerError(
             f"{name}: only one speaker was heard; a listening scorecard needs both sides of the call "
             "(give the full recording; if two people do speak, say so: --num-speakers 2, or num_speakers=2 "
-            "when uploading to the API)"
+            "when uploading to the API)",
+            diarization=dia, duration=audio.duration,
         )
 
     t0 = time.perf_counter()

@@ -28,7 +28,7 @@ from audiofiles import (
     write_audio,
 )
 
-from listenlens.errors import AudioError
+from listenlens.errors import AudioError, TooLongError
 from listenlens.pipeline import audio as audio_mod
 from listenlens.pipeline import decode_sandbox
 from listenlens.pipeline.audio import SAMPLE_RATE, Audio, AudioLimits, is_silent, level_dbfs, load_audio, probe_audio
@@ -323,7 +323,7 @@ def test_too_long_is_refused_from_the_declared_duration(good, monkeypatch):
 
     monkeypatch.setattr(audio_mod, "_Decoder", no_decoding)
     for check in (load_audio, probe_audio):
-        with pytest.raises(AudioError, match=r"lasts 4\.0 s, over the 1\.0 s limit: split the recording"):
+        with pytest.raises(TooLongError, match=r"lasts 4\.0 s, over the 1\.0 s limit: split the recording"):
             check(good["mp3"], max_duration_s=1.0, isolate=False)
 
 
@@ -340,7 +340,7 @@ def test_too_long_without_declared_duration_stops_while_decoding(tmp_path, monke
     monkeypatch.setattr(audio_mod._Decoder, "_stop", spy)
     # Packets that do not tell (or understate) their duration: only decoding can tell.
     monkeypatch.setattr(audio_mod, "_scan_duration", lambda path, limits: (None, False))
-    with pytest.raises(AudioError, match=r"lasts over the 2\.0 s limit: split the recording"):
+    with pytest.raises(TooLongError, match=r"lasts over the 2\.0 s limit: split the recording"):
         load_audio(path, max_duration_s=2.0, isolate=False)
     assert max(decoded) < 2.5  # stopped at the limit, not after decoding all 6 s
     assert load_audio(path).source["declared_duration"] is None
@@ -354,7 +354,7 @@ def test_too_long_without_declared_duration_is_refused_from_its_packets(tmp_path
 
     monkeypatch.setattr(audio_mod, "_Decoder", no_decoding)
     for check in (load_audio, probe_audio):
-        with pytest.raises(AudioError, match=r"lasts over the 2\.0 s limit: split the recording"):
+        with pytest.raises(TooLongError, match=r"lasts over the 2\.0 s limit: split the recording"):
             check(path, max_duration_s=2.0, isolate=False)
 
 

@@ -14,7 +14,7 @@ import render_results  # noqa: E402
 
 from listenlens.pipeline.diarize.segmentation import SpeakerSegmenter  # noqa: E402
 from listenlens.pipeline.diarize.segmented import SegmentedSettings  # noqa: E402
-from listenlens.pipeline.evaluate import EvalCase  # noqa: E402
+from listenlens.evaluation.cases import EvalCase  # noqa: E402
 from listenlens.pipeline.timeline import Turn  # noqa: E402
 
 

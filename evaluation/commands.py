@@ -9,8 +9,8 @@ from typing import List, Optional
 
 import typer
 
+from listenlens.evaluation.targets import TARGETS_HELP
 from listenlens.pipeline.diarize import CHOICES
-
 
 
 def register(app: typer.Typer) -> None:
@@ -25,27 +25,30 @@ def evaluate(
     collar: Optional[List[float]] = typer.Option(None, "--collar", help="forgiveness collar in seconds on each side of a boundary; repeatable [default: 0 and 0.25]"),
     num_speakers: Optional[int] = typer.Option(None, "--num-speakers", min=1, max=6, help="tell the diarizer how many speakers there are"),
     hyp: Optional[Path] = typer.Option(None, "--hyp", help="score RTTM hypotheses from this folder instead of running the pipeline"),
-    targets: str = typer.Option("auto", "--targets", help="which targets of issue 4 to check: auto, phone, meeting, dual-channel, none"),
+    targets: str = typer.Option("auto", "--targets", help=f"which targets to check: {TARGETS_HELP}"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
 ) -> None:
     """Diarization error (DER, JER) and timing-metric error against RTTM truth, per file and overall."""
     from rich.console import Console
 
-    from listenlens.pipeline import evaluate as ev
+    from listenlens.evaluation.der import DEFAULT_COLLARS
+    from listenlens.evaluation.hypotheses import rttm_hypothesis
+    from listenlens.evaluation.runner import run_eval
+    from listenlens.evaluation.targets import bench_figure
 
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 120))  # logs and pipes: no wrapped columns
     with _progress(quiet) as progress:
         settings = _settings(diarizer, num_speakers)
-        report = ev.run_eval(
+        report = run_eval(
             folder,
-            hypothesize=ev.rttm_hypothesis(hyp) if hyp else None,
+            hypothesize=rttm_hypothesis(hyp) if hyp else None,
             uem_paths=uem or (),
-            collars=tuple(collar) if collar else ev.DEFAULT_COLLARS,
+            collars=tuple(collar) if collar else DEFAULT_COLLARS,
             kind=targets,
-            memory_mb=ev.bench_figure("memory_60min_peak_mb"),
-            bench_speed_x=ev.bench_figure("speed_30min_x"),
+            memory_mb=bench_figure("memory_60min_peak_mb"),
+            bench_speed_x=bench_figure("speed_30min_x"),
             progress=progress,
             settings=settings,
         )
@@ -116,7 +119,7 @@ def render(report: dict, console) -> None:
         console.print(f"[red]failed[/red] {f['file_id']}: {f['error']}", highlight=False)
 
     if report["targets"]:
-        tt = Table(title=f"targets of issue 4 ({report['kind']})")
+        tt = Table(title=f"targets ({report['kind']})")
         for col in ("target", "value", "limit", "met", "note"):
             tt.add_column(col)
         for t in report["targets"]:
