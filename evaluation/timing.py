@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from listenlens.evaluation.cases import EvalCase
+from listenlens.pipeline.metrics.patience import Switch, customer_to_rep_switches, median_patience
 from listenlens.pipeline.timeline import CallTimeline, Role, RoleAssignment, RoleSource, Speaker, Turn
 
 # A found interruption matches a true one when the same (mapped) speaker starts it this
@@ -53,12 +54,13 @@ class TimingMetrics:
     talk_ratio: float | None
     longest_monologue_s: float
     interruptions: list[tuple[float, str, str]]  # (start, by label, of label)
-    customer_to_rep_gaps: list[float]  # patience: customer's last word to rep's first, per switch
+    switches: list[Switch]  # every pass of the floor from a customer to a rep
     questions: list[tuple[float, float]]  # (question end, wait_s)
 
     @property
     def patience_s(self) -> float | None:
-        return statistics.median(self.customer_to_rep_gaps) if self.customer_to_rep_gaps else None
+        """The scorecard's patience: the median gap from the customer's last word to the rep's first."""
+        return median_patience(self.switches)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,16 +82,11 @@ def timing_metrics(timeline: CallTimeline) -> TimingMetrics:
 
     floor = analyze_floor(timeline)
     longest = longest_turn(floor.turns, Role.REP)
-    gaps = [
-        b.start - a.end
-        for a, b in zip(floor.turns, floor.turns[1:])
-        if a.role == Role.CUSTOMER and b.role == Role.REP
-    ]
     return TimingMetrics(
         talk_ratio=None if (ratio := talk_ratio(timeline)) is None else float(ratio),
         longest_monologue_s=longest.duration if longest else 0.0,
         interruptions=[(i.start, i.by, i.of) for i in find_interruptions(timeline)],
-        customer_to_rep_gaps=gaps,
+        switches=customer_to_rep_switches(floor.turns),
         questions=[(q.end, q.wait_s) for q in find_questions(timeline) if q.outcome != "end_of_call"],
     )
 

@@ -22,9 +22,10 @@ from listenlens.evaluation.der import diarization_error, pool_diarization, score
 from listenlens.evaluation.hypotheses import Hypothesis, rttm_hypothesis
 from listenlens.evaluation.runner import evaluate_case, run_eval
 from listenlens.evaluation.targets import bench_figure, check_targets
-from listenlens.evaluation.timing import TimingMetrics, compare_timing, match_events, truth_rep
+from listenlens.evaluation.timing import TimingMetrics, compare_timing, match_events, timing_metrics, truth_rep, with_roles
+from listenlens.pipeline.metrics.patience import Switch
 from listenlens.pipeline.rttm import TruthError, normalize_id, read_rttm, read_uem, split_of
-from listenlens.pipeline.timeline import CallTimeline, Turn, turns_annotation
+from listenlens.pipeline.timeline import CallTimeline, Speaker, Turn, Word, turns_annotation
 
 runner = CliRunner()
 
@@ -200,9 +201,29 @@ def test_an_interruption_by_the_wrong_speaker_is_not_a_match():
     assert compare_timing(truth, found, {"h1": "B", "h2": "A"})["interruptions"]["matched"] == 1
 
 
+def test_patience_is_measured_word_to_word_as_the_scorecard_measures_it():
+    # The customer's turn runs to 5.0 s but their last word ends at 4.5 s; the rep's turn
+    # starts at 5.2 s, their first word at 5.6 s: patience is 1.1 s, not the 0.2 s between turns.
+    words = [
+        Word(0.2, 1.0, "Hello", "R"), Word(1.0, 1.8, "there.", "R"),
+        Word(2.5, 3.5, "We", "C"), Word(3.5, 4.5, "agree.", "C"),
+        Word(5.6, 6.2, "Great", "R"), Word(6.2, 7.0, "news.", "R"),
+    ]
+    timeline = CallTimeline(
+        duration=8.0, speech=[Turn(0.0, 2.0, "R"), Turn(2.4, 5.0, "C"), Turn(5.2, 7.2, "R")], words=words,
+        speakers=[Speaker("R"), Speaker("C")],
+    )
+    metrics = timing_metrics(with_roles(timeline, {"R"}))
+    assert metrics.patience_s == pytest.approx(1.1)
+
+
+def switches(*gaps: float) -> list[Switch]:
+    return [Switch("cust", "rep", 10.0 * i, 10.0 * i + g) for i, g in enumerate(gaps)]
+
+
 def test_question_waits_are_compared_for_questions_ending_close_together():
-    truth = TimingMetrics(0.5, 5.0, [], [0.4, 0.6], [(10.0, 1.0), (30.0, 4.5)])
-    found = TimingMetrics(0.5, 5.0, [], [0.5], [(10.3, 0.7), (50.0, 2.0)])
+    truth = TimingMetrics(0.5, 5.0, [], switches(0.4, 0.6), [(10.0, 1.0), (30.0, 4.5)])
+    found = TimingMetrics(0.5, 5.0, [], switches(0.5), [(10.3, 0.7), (50.0, 2.0)])
     c = compare_timing(truth, found, {})
     assert c["wait"] == {"questions_truth": 2, "questions_found": 2, "matched": 1, "mean_abs_error_s": pytest.approx(0.3)}
     assert c["patience_error_s"] == pytest.approx(0.0)  # medians 0.5 and 0.5
