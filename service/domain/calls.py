@@ -21,8 +21,6 @@ from listenlens.service.db.models import Call, CallResult, DeliveryAttempt, Job,
 from listenlens.service.domain import webhooks
 from listenlens.service.domain.errors import Gone, NotFound, NotReady
 
-STATUSES = ("queued", "processing", "done", "failed")
-
 
 def call_view(call: Call, result: CallResult | None = None) -> dict[str, Any]:
     """The call as ``GET /v1/calls/{id}`` shows it; ``scorecard`` is None unless ``result`` is given."""
