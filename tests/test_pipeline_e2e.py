@@ -35,7 +35,9 @@ SCRIPT = [
     Line("customer", "Exactly.", gap=0.7),
 ]
 TOL = 0.3
-MONO_OVERLAP_TOL = 0.5
+# On a mono mix the edges of a wait come from the recogniser's word times, whose edges move
+# by a few tenths of a second between CPUs; so do the detector's overlap edges.
+MONO_TOL = 0.5
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -128,9 +130,9 @@ def test_mono_mix_finds_the_same_questions_and_the_interruption(mono_call, mono_
     # questions are matched by time, never by text.
     qs = r["metrics"]["questions"]
     for t, wait, honoured in zip((truth[2], truth[4], truth[6]), (1.0, 5.0, 1.0), (True, True, False)):
-        near = [q for q in qs if abs(q["end"] - t.end) <= TOL]
+        near = [q for q in qs if abs(q["end"] - t.end) <= MONO_TOL]
         assert len(near) == 1, (t, qs)
-        assert abs(near[0]["wait_s"] - wait) <= TOL, (near[0], wait)
+        assert abs(near[0]["wait_s"] - wait) <= MONO_TOL, (near[0], wait)
         assert near[0]["honoured"] is honoured, near[0]
     assert abs(r["metrics"]["talk_ratio"] - _truth_ratio(truth)) < 0.05
     # Both voices are in one channel here: the interruption is found by the overlap
@@ -143,7 +145,7 @@ def test_mono_mix_finds_the_same_questions_and_the_interruption(mono_call, mono_
     assert abs(i["start"] - truth[9].start) <= TOL, (i, truth[9])
     # Its length is an estimate: the detector's edges are a few tenths of a second wide
     # (docs/diarization.md), so the mono tolerance on length is wider than on the start.
-    assert abs(i["overlap_s"] - (truth[8].end - truth[9].start)) <= MONO_OVERLAP_TOL, i
+    assert abs(i["overlap_s"] - (truth[8].end - truth[9].start)) <= MONO_TOL, i
 
 
 @pytest.mark.xfail(
@@ -155,7 +157,7 @@ def test_mono_mix_finds_the_same_questions_and_the_interruption(mono_call, mono_
 def test_mono_mix_has_no_phantom_questions(mono_call, mono_result):
     _, truth = mono_call
     asked = [truth[2], truth[4], truth[6]]
-    phantoms = [q for q in mono_result["metrics"]["questions"] if not any(abs(q["end"] - t.end) <= TOL for t in asked)]
+    phantoms = [q for q in mono_result["metrics"]["questions"] if not any(abs(q["end"] - t.end) <= MONO_TOL for t in asked)]
     assert not phantoms, phantoms
 
 
