@@ -30,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-SR = 16000
+from listenlens.pipeline.constants import SAMPLE_RATE as SR
+
 DATA = Path(os.environ.get("LISTENLENS_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 OUT = Path(tempfile.gettempdir()) / "listenlens-bench"
 GAP_S = 0.7  # silence between pieces: a pause, not a new call

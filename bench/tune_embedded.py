@@ -38,6 +38,7 @@ from pyannote.core import Annotation, Segment, Timeline  # noqa: E402
 from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
 from listenlens.pipeline.audio import load_audio  # noqa: E402
+from listenlens.pipeline.constants import SAMPLE_RATE  # noqa: E402
 from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer, EmbeddedSettings  # noqa: E402
 from listenlens.pipeline.diarize.segmented import SegmentedDiarizer, SegmentedSettings  # noqa: E402
 from listenlens.pipeline.timeline import turns_annotation  # noqa: E402
@@ -137,11 +138,11 @@ def resequence_sample(out: Path, seconds: float, seed: int) -> Annotation:
     for label in ref.labels():
         others = Timeline([s for s, _, who in ref.itertracks(yield_label=True) if who != label]).support()
         own = ref.label_timeline(label).support().extrude(others)
-        pieces[label] = [(int(s.start * 16000), int(s.end * 16000)) for s in own if s.duration >= 0.6]
+        pieces[label] = [(int(s.start * SAMPLE_RATE), int(s.end * SAMPLE_RATE)) for s in own if s.duration >= 0.6]
     labels = sorted(pieces)
     truth = Annotation(uri=out.stem)
     chunks, cursor, who = [], 0.5, int(rng.integers(2))
-    silence = lambda sec: np.zeros(int(sec * 16000), dtype=np.float32)  # noqa: E731
+    silence = lambda sec: np.zeros(int(sec * SAMPLE_RATE), dtype=np.float32)  # noqa: E731
     chunks.append(silence(0.5))
     while cursor < seconds:
         label = labels[who]
@@ -152,10 +153,10 @@ def resequence_sample(out: Path, seconds: float, seed: int) -> Annotation:
         clip = audio[first : first + keep] * 10 ** (rng.uniform(-4, 4) / 20)
         rate = int(rng.integers(97, 104))
         clip = resample_poly(clip, 100, rate).astype(np.float32)
-        truth[Segment(cursor, cursor + len(clip) / 16000), len(truth)] = label
+        truth[Segment(cursor, cursor + len(clip) / SAMPLE_RATE), len(truth)] = label
         gap = rng.uniform(0.2, 1.0)
         chunks += [clip, silence(gap)]
-        cursor += len(clip) / 16000 + gap
+        cursor += len(clip) / SAMPLE_RATE + gap
         if rng.random() < 0.8:  # mostly alternate; sometimes one speaker goes on
             who = 1 - who
     x = np.concatenate(chunks)
@@ -178,8 +179,8 @@ def join_ami(out: Path, uris: list[str]) -> Annotation:
         x = load_audio(wav).mono()
         for seg, _, label in ref.itertracks(yield_label=True):
             truth[Segment(seg.start + offset, seg.end + offset), len(truth)] = label
-        parts += [x, np.zeros(16000, dtype=np.float32)]
-        offset += len(x) / 16000 + 1.0
+        parts += [x, np.zeros(SAMPLE_RATE, dtype=np.float32)]
+        offset += len(x) / SAMPLE_RATE + 1.0
     write_wav(out, np.concatenate(parts)[None])
     return truth
 
@@ -264,7 +265,7 @@ def in_room(x, *, decay_s: float, length_s: float, rng):
     import numpy as np
     from scipy.signal import fftconvolve
 
-    t = np.arange(int(length_s * 16000)) / 16000
+    t = np.arange(int(length_s * SAMPLE_RATE)) / SAMPLE_RATE
     tail = rng.normal(0, 1, len(t)) * np.exp(-t / decay_s)
     tail[0] = 1.0
     y = fftconvolve(x, tail / np.sqrt(np.sum(tail**2)))[: len(x)]

@@ -20,8 +20,8 @@ import numpy as np
 from listenlens.config import PipelineSettings
 from listenlens.errors import ModelError
 from listenlens.models.registry import asr_model_path
+from listenlens.pipeline.constants import SAMPLE_RATE
 
-SR = 16000
 # Context kept around each speech region: Whisper clips word onsets without it.
 REGION_PAD_S = 0.2
 # Regions closer than this are joined, so a sentence is not cut at a breath.
@@ -91,13 +91,13 @@ class Transcriber:
     ) -> list[AsrSegment]:
         """Transcribe the speech ``regions`` (seconds) of 1-D 16 kHz ``samples``."""
         chunks = speech_chunks(regions, len(samples))
-        total = sum(c["end"] - c["start"] for c in chunks) / SR
+        total = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
         out: list[AsrSegment] = []
         done = 0.0
-        for group in _groups(chunks, GROUP_MAX_S * SR):
+        for group in _groups(chunks, GROUP_MAX_S * SAMPLE_RATE):
             joined = np.concatenate([samples[c["start"] : c["end"]] for c in group])
             out.extend(self._transcribe_joined(joined, group, channel, _offset(progress, done, total), stage))
-            done += len(joined) / SR
+            done += len(joined) / SAMPLE_RATE
         if progress:
             progress(stage, total, total)
         return out
@@ -119,7 +119,7 @@ class Transcriber:
             temperature=0.0,
         )
         out: list[AsrSegment] = []
-        for seg in restore_speech_timestamps(_with_progress(segments, progress, stage), chunks, SR):
+        for seg in restore_speech_timestamps(_with_progress(segments, progress, stage), chunks, SAMPLE_RATE):
             words = [AsrWord(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in seg.words or []]
             words = [w for w in words if w.text]
             if words:
@@ -152,14 +152,15 @@ def speech_chunks(regions: Iterable[tuple[float, float]], n_samples: int) -> lis
     """Padded, merged regions as faster-whisper's sample-index chunk dicts."""
     merged: list[list[float]] = []
     for start, end in sorted(regions):
-        start, end = max(0.0, start - REGION_PAD_S), min(n_samples / SR, end + REGION_PAD_S)
+        start, end = max(0.0, start - REGION_PAD_S), min(n_samples / SAMPLE_RATE, end + REGION_PAD_S)
         if end <= start:
             continue
         if merged and start <= merged[-1][1] + REGION_JOIN_S:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    return [{"start": int(a * SR), "end": int(b * SR)} for a, b in merged if int(b * SR) > int(a * SR)]
+    spans = [(int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)) for a, b in merged]
+    return [{"start": a, "end": b} for a, b in spans if b > a]
 
 
 def _with_progress(segments, progress: Progress | None, stage: str):

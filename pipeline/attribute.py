@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from listenlens.pipeline.asr import SR, AsrSegment
+from listenlens.pipeline.asr import AsrSegment
+from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.timeline import Turn, Word
 
 # A word this far from every turn still goes to the nearest one: the recogniser's
@@ -151,5 +152,5 @@ def _norm(text: str) -> str:
 
 
 def _energy(x: np.ndarray, start: float, end: float) -> float:
-    seg = x[int(start * SR) : max(int(end * SR), int(start * SR) + 1)]
+    seg = x[int(start * SAMPLE_RATE) : max(int(end * SAMPLE_RATE), int(start * SAMPLE_RATE) + 1)]
     return float(np.mean(seg.astype(np.float64) ** 2)) if seg.size else 0.0

@@ -25,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from listenlens.errors import AudioError, TooLongError
+from listenlens.pipeline.constants import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
 FORMATS_HINT = "WAV, MP3, M4A, OGG, FLAC or WebM"
 
 # A declared duration is only believed if the file is big enough to hold it at this

@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from listenlens.errors import AudioError
-
-SAMPLE_RATE = 16000
+from listenlens.pipeline.constants import SAMPLE_RATE
 
 # Silero VAD probability above which a 32 ms frame is speech (its authors' default).
 DEFAULT_THRESHOLD = 0.5
@@ -44,7 +43,7 @@ def speech_regions(
 ) -> list[tuple[float, float]]:
     """Return the speech regions of a 16 kHz mono signal as ``(start, end)`` seconds.
 
-    Regions are sorted, disjoint and inside ``[0, len(samples_16k) / 16000]``.
+    Regions are sorted, disjoint and inside ``[0, len(samples_16k) / SAMPLE_RATE]``.
     Raises ``AudioError`` for a signal that is not one channel of numbers.
     """
     x = _as_mono(samples_16k)

@@ -34,6 +34,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from listenlens.models.registry import overlap_weights_path  # noqa: E402
 from listenlens.pipeline.audio import load_audio  # noqa: E402
+from listenlens.pipeline.constants import SAMPLE_RATE  # noqa: E402
 from listenlens.pipeline.diarize.overlap import OverlapModel, encode_chunk, shared_whisper_encoder  # noqa: E402
 from listenlens.pipeline.rttm import normalize_id, read_rttm  # noqa: E402
 
@@ -99,15 +100,15 @@ def mixtures(model, stretches, n: int, seed: int = 0):
         a_src = stretches[rng.integers(len(stretches))]
         others = [s for s in stretches if s[1] != a_src[1]]
         b_src = others[rng.integers(len(others))]
-        la = min(len(a_src[2]), int(rng.uniform(2, 5) * 16000))
-        lb = min(len(b_src[2]), int(rng.uniform(2, 5) * 16000))
+        la = min(len(a_src[2]), int(rng.uniform(2, 5) * SAMPLE_RATE))
+        lb = min(len(b_src[2]), int(rng.uniform(2, 5) * SAMPLE_RATE))
         a0, b0 = rng.integers(0, len(a_src[2]) - la + 1), rng.integers(0, len(b_src[2]) - lb + 1)
         a, b = a_src[2][a0 : a0 + la], b_src[2][b0 : b0 + lb]
         # Mostly overlapping pairs; some with a short gap, so a quick hand-over is a negative.
         if rng.random() < 0.8:
-            overlap = int(rng.uniform(0.3, min(la, lb) / 16000 * 0.8) * 16000)
+            overlap = int(rng.uniform(0.3, min(la, lb) / SAMPLE_RATE * 0.8) * SAMPLE_RATE)
         else:
-            overlap = -int(rng.uniform(0.1, 0.6) * 16000)
+            overlap = -int(rng.uniform(0.1, 0.6) * SAMPLE_RATE)
         b_start = la - overlap
         y = np.zeros(max(la, b_start + lb), dtype=np.float32)
         gain = 10 ** (rng.uniform(-6, 6) / 20) * (np.sqrt(np.mean(a**2)) + 1e-6) / (np.sqrt(np.mean(b**2)) + 1e-6)

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-SR = 16000
+from listenlens.pipeline.constants import SAMPLE_RATE as SR
+
 # Voice pairs the speaker encoder can tell apart as it can two real people: en-us+m3 with
 # en-gb+f4, say, sound more alike to it (linkage ratio 0.94) than the two real callers of
 # the pyannote sample (0.87), which no real two-party call resembles.

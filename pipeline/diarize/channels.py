@@ -39,9 +39,10 @@ from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
 from listenlens.pipeline.vad import speech_regions
 from listenlens.pipeline.diarize.base import Diarization, Progress, mask_runs, no_progress
+from listenlens.pipeline.constants import LEVEL_FRAME_S as FRAME_S
+from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.timeline import Turn
 
-FRAME_S = 0.01
 # dst's level must follow src's at least this well (Pearson, dB) to be called leak.
 MIN_LEAK_CORRELATION = 0.3
 # ...and be audible under at least this share of src's clear speech.
@@ -131,7 +132,7 @@ class ChannelDiarizer:
                 "the channels diarizer needs one party per channel, but this recording has one channel: "
                 "use --diarizer auto or embedded"
             )
-        if audio.sample_rate != 16000:
+        if audio.sample_rate != SAMPLE_RATE:
             raise AudioError(f"the channels diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: decode with load_audio")
         tuning = self.tuning
         n_ch = audio.channels
@@ -264,7 +265,7 @@ def _independent_seconds(a: np.ndarray, b: np.ndarray) -> float:
 # -- levels and leak ------------------------------------------------------------------
 
 
-def frame_levels_db(samples: np.ndarray, frame: int = int(FRAME_S * 16000)) -> np.ndarray:
+def frame_levels_db(samples: np.ndarray, frame: int = int(FRAME_S * SAMPLE_RATE)) -> np.ndarray:
     """Mean power of each 10 ms frame in dB, shape (channels, frames)."""
     x = np.atleast_2d(np.asarray(samples, dtype=np.float32))
     n = x.shape[1] // frame

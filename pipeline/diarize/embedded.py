@@ -25,6 +25,7 @@ import numpy as np
 
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
+from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.diarize.base import Diarization, Progress, check_counts, no_progress
 from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded_encoder import (
@@ -122,7 +123,7 @@ class EmbeddedDiarizer:
         s = self.settings
         x = audio.mono()
         duration = len(x) / audio.sample_rate
-        if audio.sample_rate != 16000:
+        if audio.sample_rate != SAMPLE_RATE:
             raise AudioError(f"the embedded diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: load it with load_audio")
         info = {"settings": asdict(s), "speech_s": 0.0}
         progress("diarize", 0, 1)

@@ -19,12 +19,12 @@ from functools import lru_cache
 import numpy as np
 
 from listenlens.errors import ModelError
+from listenlens.pipeline.constants import MEL_FRAME_S as FRAME_S
+from listenlens.pipeline.constants import MEL_HOP as HOP
+from listenlens.pipeline.constants import MEL_N_FFT as N_FFT
+from listenlens.pipeline.constants import SAMPLE_RATE
 
-SAMPLE_RATE = 16000
-HOP = 160  # 10 ms: one mel frame
-N_FFT = 400  # 25 ms
 N_MELS = 40
-FRAME_S = HOP / SAMPLE_RATE
 _MEL_CHUNK_FRAMES = 6000  # one minute at a time: the complex STFT of an hour would not fit
 _BATCH = 64
 # Mean mel power of speech at -30 dBFS RMS, the level resemblyzer normalizes utterances

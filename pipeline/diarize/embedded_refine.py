@@ -14,6 +14,8 @@ import numpy as np
 
 from listenlens.pipeline.diarize.embedded_encoder import FRAME_S
 
+_MIN_SURE_FRAMES = int(round(0.5 / FRAME_S))  # half a second of frames surely one speaker
+
 
 def refine_labels(mel: np.ndarray, labels: np.ndarray, *, search_s: float = 0.4, margin_s: float = 0.5) -> np.ndarray:
     """Return ``labels`` (per speech frame) with each speaker change moved to its best frame."""
@@ -26,7 +28,7 @@ def refine_labels(mel: np.ndarray, labels: np.ndarray, *, search_s: float = 0.4,
     loglik = np.zeros((len(labels), int(speakers.max()) + 1), dtype=np.float64)
     for spk in speakers:
         inside = binary_erosion(labels == spk, iterations=margin) if margin > 0 else labels == spk
-        if inside.sum() < 50:  # under half a second of sure frames: no usable model
+        if inside.sum() < _MIN_SURE_FRAMES:  # no usable model
             inside = labels == spk
         mu = feats[inside].mean(axis=0)
         var = feats[inside].var(axis=0) + 1e-3

@@ -29,11 +29,10 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from listenlens.errors import ModelError
-
-SAMPLE_RATE = 16000
-FRAME_S = 0.02  # one whisper encoder frame
-WINDOW_S = 30  # the encoder's fixed input length
-_CHUNK_FRAMES = 1500
+from listenlens.pipeline.constants import WHISPER_FRAME_S as FRAME_S
+from listenlens.pipeline.constants import WHISPER_FRAME_SAMPLES as _HOP
+from listenlens.pipeline.constants import WHISPER_WINDOW_FRAMES as _CHUNK_FRAMES
+from listenlens.pipeline.constants import WHISPER_WINDOW_S as WINDOW_S
 
 
 @dataclass(frozen=True)
@@ -132,7 +131,6 @@ class OverlapDetector:
         return out
 
 
-_HOP = SAMPLE_RATE // 50  # samples per encoder frame
 _CONTEXT_S = 1.0  # audio either side of a span: the 0.5 s smoothing and the encoder's view
 _GAP_FRAMES = 10  # 0.2 s of silence between packed pieces
 

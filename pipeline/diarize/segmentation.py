@@ -21,12 +21,12 @@ from functools import lru_cache
 import numpy as np
 
 from listenlens.errors import ModelError
+from listenlens.pipeline.constants import SAMPLE_RATE
+from listenlens.pipeline.constants import SEGMENTATION_FRAME_S as FRAME_S
+from listenlens.pipeline.constants import SEGMENTATION_FRAME_SPAN as FRAME_SPAN
+from listenlens.pipeline.constants import SEGMENTATION_FRAME_STEP as FRAME_STEP
+from listenlens.pipeline.constants import SEGMENTATION_WINDOW_SAMPLES as WINDOW_SAMPLES
 
-SAMPLE_RATE = 16000
-WINDOW_SAMPLES = 10 * SAMPLE_RATE  # the model's training chunk
-FRAME_STEP = 270  # samples between output frames (SincNet strides 10 * 3 * 3 * 3)
-FRAME_SPAN = 721  # samples one output frame sees
-FRAME_S = FRAME_STEP / SAMPLE_RATE
 LOCAL_SPEAKERS = 3
 # Powerset class -> active local speakers, in the model's class order.
 _POWERSET = np.array(
