@@ -39,6 +39,18 @@ class ServiceSettings(BaseSettings):
     webhook_max_attempts: int = Field(6, ge=1)
     webhook_backoff_s: float = Field(10.0, gt=0, description="first retry delay; doubles each attempt")
     webhook_timeout_s: float = Field(10.0, gt=0)
+    webhook_allow_http: bool = Field(False, description="also accept plain http:// webhook URLs (https only by default)")
+    webhook_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDRs or addresses of self-hosted receivers that may be private or loopback "
+        "(refused by default); an allowed address may also use http",
+    )
+
+    def egress_policy(self):
+        """Where webhooks may be sent (``domain/egress.py``)."""
+        from listenlens.service.domain.egress import EgressPolicy
+
+        return EgressPolicy(allow_http=self.webhook_allow_http, allow_networks=tuple(self.webhook_allow_networks))
 
     def resolved_home(self) -> Path:
         return Path(self.home).expanduser().resolve()

@@ -25,12 +25,12 @@ import secrets
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlparse
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from listenlens.service.db.models import Call, DeliveryAttempt, Webhook, WebhookDelivery, iso, utcnow
+from listenlens.service.domain.egress import EgressPolicy, EgressRefused
 from listenlens.service.domain.errors import InvalidRequest, NotFound
 from listenlens.service.jobs.queue import WEBHOOK, enqueue
 
@@ -64,11 +64,12 @@ def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, *
     return hmac.compare_digest(sign(secret, ts, body), signature)
 
 
-def register(session: Session, tenant_id: str, url: str) -> dict[str, Any]:
+def register(session: Session, tenant_id: str, url: str, policy: EgressPolicy) -> dict[str, Any]:
     """Register (or replace) the tenant's webhook; the answer carries the new secret, shown only here."""
-    parsed = urlparse(url.strip())
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidRequest(f"url {url!r} is not an http(s) URL, e.g. https://crm.example.com/hooks")
+    try:
+        policy.check_url(url)
+    except EgressRefused as exc:
+        raise InvalidRequest(str(exc)) from None
     secret = new_secret()
     hook = session.get(Webhook, tenant_id)
     if hook is None:

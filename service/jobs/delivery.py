@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from listenlens.service.domain.egress import EgressRefused, guarded_client
 from listenlens.service.db.models import DeliveryAttempt, Webhook, WebhookDelivery, utcnow
 from listenlens.service.domain.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from listenlens.service.jobs.queue import WEBHOOK, Claimed, enqueue
@@ -32,7 +33,9 @@ def deliver(runtime, job: Claimed, worker: str) -> None:
             delivery.last_error = "webhook removed before delivery"
             runtime.queue.finish(job.id, worker, failed=True, error=delivery.last_error, session=s)
             return
-        url, body, secret, delivery_id, event = delivery.url, delivery.body.encode(), hook.secret, delivery.id, delivery.event
+        # A retry goes where the tenant's webhook points now, not where it pointed when queued.
+        delivery.url = hook.url
+        url, body, secret, delivery_id, event = hook.url, delivery.body.encode(), hook.secret, delivery.id, delivery.event
 
     ts = int(time.time())
     headers = {
@@ -47,10 +50,17 @@ def deliver(runtime, job: Claimed, worker: str) -> None:
     error: str | None = None
     t0 = time.perf_counter()
     try:
-        resp = httpx.post(url, content=body, headers=headers, timeout=settings.webhook_timeout_s, follow_redirects=False)
+        # Checked again at sending time: an address allowed when the URL was registered may
+        # resolve elsewhere now, and the settings may have changed.
+        policy = settings.egress_policy()
+        policy.check_url(url)
+        with guarded_client(policy, settings.webhook_timeout_s) as client:
+            resp = client.post(url, content=body, headers=headers)
         status_code = resp.status_code
         if not 200 <= resp.status_code < 300:
             error = f"receiver answered HTTP {resp.status_code}"
+    except EgressRefused as exc:
+        error = f"not sent: {exc}"[:500]
     except httpx.HTTPError as exc:
         error = f"{exc.__class__.__name__}: {exc}"[:500]
     elapsed_ms = int((time.perf_counter() - t0) * 1000)

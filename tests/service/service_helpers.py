@@ -100,7 +100,9 @@ def make_settings(home: Path, **overrides):
 
     values = dict(home=home, database_url=None, broker_url=None, storage_url=None, retention_days=None,
                   housekeeping_interval_s=0.5, poll_interval_s=0.2, webhook_backoff_s=0.3, worker_threads=1,
-                  job_lease_s=60.0, max_upload_mb=50.0)
+                  job_lease_s=60.0, max_upload_mb=50.0,
+                  # The tests' webhook receivers listen on loopback, which only an allow-list opens.
+                  webhook_allow_networks=["127.0.0.1/32"])
     values.update(overrides)
     return ServiceSettings(**values)
 

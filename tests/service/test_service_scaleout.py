@@ -121,7 +121,7 @@ def cluster(tmp_path_factory, pg_url, queue, call_wav):
         LISTENLENS_HOME=str(home / "worker-home"), LISTENLENS_DATABASE_URL=pg_url, LISTENLENS_BROKER_URL=REDIS_URL,
         LISTENLENS_STORAGE_URL=str(home / "objects"), LISTENLENS_CELERY_QUEUE=queue,
         LISTENLENS_JOB_LEASE_S=str(LEASE_S), LISTENLENS_HOUSEKEEPING_INTERVAL_S="0.5",
-        LISTENLENS_WEBHOOK_BACKOFF_S="0.3", HF_HUB_OFFLINE="1",
+        LISTENLENS_WEBHOOK_BACKOFF_S="0.3", LISTENLENS_WEBHOOK_ALLOW_NETWORKS='["127.0.0.1/32"]', HF_HUB_OFFLINE="1",
     )
     receiver = WebhookReceiver(fail_first=1)
     with TestClient(create_app(settings)) as client:

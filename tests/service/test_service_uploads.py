@@ -251,12 +251,22 @@ def test_webhook_registration(api):
     assert api.client.get("/v1/webhook", headers=api.b).status_code == 404
     bad = api.client.put("/v1/webhook", json={"url": "ftp://example.com"}, headers=api.b)
     assert bad.status_code == 400
-    first = api.client.put("/v1/webhook", json={"url": "https://example.com/a"}, headers=api.b).json()
-    second = api.client.put("/v1/webhook", json={"url": "https://example.com/b"}, headers=api.b).json()
+    # Only the loopback receiver the test settings allow: no name to resolve, nothing sent elsewhere.
+    first = api.client.put("/v1/webhook", json={"url": "http://127.0.0.1:9/a"}, headers=api.b).json()
+    second = api.client.put("/v1/webhook", json={"url": "http://127.0.0.1:9/b"}, headers=api.b).json()
     assert first["secret"].startswith("whsec_") and second["secret"] != first["secret"]
     assert api.client.get("/v1/webhook", headers=api.b).json() == {**second, "secret": None}
     assert api.client.get("/v1/webhook", headers=api.a).status_code == 404  # per tenant
     assert api.client.delete("/v1/webhook", headers=api.b).status_code == 204
+    assert api.client.get("/v1/webhook", headers=api.b).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["http://10.0.0.1/x", "https://169.254.169.254/latest", "https://127.0.0.2/x",
+                                 "https://[::1]/x", "https://0.0.0.0/x", "https://2130706434/x"])
+def test_webhook_to_a_non_public_address_is_refused(api, url):
+    answer = api.client.put("/v1/webhook", json={"url": url}, headers=api.b)
+    assert answer.status_code == 400, answer.text
+    assert "public addresses only" in answer.json()["error"]["message"]
     assert api.client.get("/v1/webhook", headers=api.b).status_code == 404
 
 

@@ -18,7 +18,7 @@ _ERRORS = {401: {"model": ErrorResponse, "description": "missing, unknown or rev
             responses={400: {"model": ErrorResponse}, **_ERRORS})
 def put_webhook(body: WebhookIn, caller: Caller = Depends(current_caller), rt: Runtime = Depends(get_runtime)):
     with rt.db.session() as s:
-        return webhooks.register(s, caller.tenant_id, body.url)
+        return webhooks.register(s, caller.tenant_id, body.url, rt.settings.egress_policy())
 
 
 @router.get("", response_model=WebhookOut, summary="The registered webhook (without its secret)",
