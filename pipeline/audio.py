@@ -157,13 +157,13 @@ def _limits(limits: AudioLimits | None, max_duration_s: float | None) -> AudioLi
     return limits if max_duration_s is None else replace(limits, max_duration_s=max_duration_s)
 
 
-# Address space a decoding child needs beside the decoded audio: the interpreter, numpy,
-# scipy and FFmpeg mapped in (about 450 MB), codec and thread buffers, the resampler's frames.
-_CHILD_OVERHEAD_MB = 1024
+# Memory a decoding child may take beside the decoded audio: demuxer and codec buffers,
+# frames, the resampler, the checks' temporaries (all well under 100 MB when measured).
+_DECODE_HEADROOM_MB = 512
 
 
 def _child_memory_mb(limits: AudioLimits) -> float:
-    return limits.max_decoded_mb + _CHILD_OVERHEAD_MB
+    return limits.max_decoded_mb + _DECODE_HEADROOM_MB
 
 
 def _load_here(path: Path, limits: AudioLimits) -> tuple[dict, np.ndarray]:
@@ -455,6 +455,9 @@ class _Decoder:
         self.finished = False  # reached the end of the stream (not stopped early)
         # Only float PCM can carry NaN/inf; one NaN would poison every later sum.
         self.check_finite = (stream.codec_context.name or "").startswith("pcm_f")
+        # Audio decoders gain nothing from threads, and each would reserve memory (a stack,
+        # a malloc arena) under the decoding child's address-space limit.
+        stream.codec_context.thread_count = 1
 
     def blocks(self):
         import av

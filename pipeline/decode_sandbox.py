@@ -8,8 +8,9 @@ each decode runs in a child:
 * forked from a small helper process started once (multiprocessing's forkserver, with
   PyAV and numpy already imported), so a child starts in milliseconds and never
   inherits the caller's threads, models or open sockets;
-* with an address-space limit (``RLIMIT_AS``), a CPU-time limit as a backstop to the
-  wall-clock timeout enforced here, and no core dumps;
+* with an address-space limit (``RLIMIT_AS``: what it has mapped when it starts, plus
+  ``memory_mb``), a CPU-time limit as a backstop to the wall-clock timeout enforced
+  here, and no core dumps;
 * returning its samples through a pipe in chunks, freeing its copy as it sends, so
   the two processes together hold about one copy of the audio.
 
@@ -205,7 +206,10 @@ def _child_main(conn, fn, args, memory_mb: float | None, timeout_s: float) -> No
     cpu = int(timeout_s + _CPU_SLACK_S)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     if memory_mb:
-        cap = int(memory_mb * 1024 * 1024)
+        # On top of what is already mapped (the interpreter, numpy, FFmpeg, and per-core
+        # buffers some libraries reserve, which differ from host to host): the limit
+        # bounds what decoding this file adds.
+        cap = _mapped_bytes() + int(memory_mb * 1024 * 1024)
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
         info, samples = fn(*args)
@@ -225,6 +229,11 @@ def _child_main(conn, fn, args, memory_mb: float | None, timeout_s: float) -> No
     conn.send(("ok", info, None if samples is None else samples.shape))
     if samples is not None:
         _send_samples(conn, samples)
+
+
+def _mapped_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _send_samples(conn, samples: np.ndarray) -> None:
