@@ -10,32 +10,45 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from listenlens.config import PipelineSettings
 from listenlens.pipeline.diarize.base import Progress, no_progress
+from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.pipeline.timeline import CallTimeline
 from listenlens.pipeline.transcribe import transcribe_call
 
-SCHEMA = "listenlens.analysis/1"
+
+class CallInfo(BaseModel):
+    name: str | None = Field(description="the recording's name")
+    duration_s: float
+    roles: dict[str, Any] = Field(description="the timeline's role assignment")
+    source: dict[str, Any] = Field(description="where the timeline came from")
+
+
+class AnalysisResult(Scorecard):
+    """What ``listenlens analyze`` writes: the scorecard, the call, and its whole timeline.
+
+    Its ``schema`` is the scorecard's: a client reads the same keys from either.
+    """
+
+    call: CallInfo
+    timeline: dict[str, Any] = Field(description="the call timeline (docs/timeline-schema.md)")
 
 
 @dataclass
 class Analysis:
     timeline: CallTimeline
-    scorecard: dict[str, Any]
+    scorecard: Scorecard
+
+    def result(self) -> AnalysisResult:
+        timeline = self.timeline.to_dict()
+        call = CallInfo(name=self.timeline.source.get("name"), duration_s=round(self.timeline.duration, 3),
+                        roles=timeline["roles"], source=self.timeline.source)
+        return AnalysisResult(**dict(self.scorecard), call=call, timeline=timeline)
 
     def to_dict(self) -> dict[str, Any]:
-        timeline = self.timeline.to_dict()
-        return {
-            "schema": SCHEMA,
-            **self.scorecard,
-            "call": {
-                "name": self.timeline.source.get("name"),
-                "duration_s": round(self.timeline.duration, 3),
-                "roles": timeline["roles"],
-                "source": self.timeline.source,
-            },
-            "timeline": timeline,
-        }
+        return self.result().model_dump(mode="json")
 
 
 def analyze_timeline(timeline: CallTimeline, scorecard_config=None) -> Analysis:

@@ -1,9 +1,8 @@
-"""``listenlens transcribe`` and ``listenlens analyze``."""
+"""``listenlens transcribe``, ``listenlens analyze`` and ``listenlens schema``."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -40,6 +39,7 @@ QuietOpt = typer.Option(False, "--quiet", "-q", help="no progress display")
 def register(app: typer.Typer) -> None:
     app.command("transcribe")(transcribe)
     app.command("analyze")(analyze)
+    app.command("schema")(schema)
 
 
 def transcribe(
@@ -98,23 +98,29 @@ def analyze(
     settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
     with _progress(quiet or as_json) as progress:
         result = analyze_call(call, settings, rep=rep, channels=channels, progress=progress)
-        payload = result.to_dict()
-        text = json.dumps(payload, indent=2, ensure_ascii=False)
+        text = result.result().model_dump_json(indent=2)
         analysis_path = out / f"{call.stem}.analysis.json"
         write_outputs(result.timeline, out, call.stem, extra={analysis_path: text})
     picture = None
     if plot:
         from listenlens.pipeline.plot import plot_call
 
-        picture = plot_call(payload, out / f"{call.stem}.png")
+        picture = plot_call(result.scorecard, result.timeline, out / f"{call.stem}.png")
     if as_json:
         sys.stdout.write(text + "\n")
         return
     console = Console()
-    render_scorecard(payload, console)
+    render_scorecard(result.scorecard, console)
     console.print(f"[dim]full result:[/dim] {analysis_path}")
     if picture:
         console.print(f"[dim]picture:[/dim] {picture}")
+
+
+def schema() -> None:
+    """Print the JSON Schema of the scorecard (listenlens.scorecard/1) that analyze and the API return."""
+    from listenlens.pipeline.scorecard.models import schema_json
+
+    sys.stdout.write(schema_json())
 
 
 def _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline):

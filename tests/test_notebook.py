@@ -98,3 +98,18 @@ def test_review_reads_an_export_like_the_database(tmp_path, fmt):
     moved = flags_db.set_index("rep")["change"]
     assert moved["rep-a"] == pytest.approx(0.30, abs=0.01)
     assert moved["rep-b"] == pytest.approx(-0.75, abs=0.01)
+
+
+def test_rep_table_verdicts_follow_the_component_targets(tmp_path):
+    from listenlens.service import review
+
+    home = tmp_path / "home"
+    home.mkdir()
+    build_home(home)
+    table = review.rep_table(review.load_rows(home, ["2026-W47"]), "2026-W47")
+    marks = review.verdicts(table)
+    # talk ratio 35-50% is met, 52% near (score 92), 70% far (score 20); 4 of 4 questions met, 1 of 4 far
+    assert marks["talk_ratio"].to_dict() == {"rep-a": "far", "rep-b": "met", "rep-c": "met", "rep-d": "near"}
+    assert marks.loc["rep-a", "four_second_rule_share"] == "met" and marks.loc["rep-b", "four_second_rule_share"] == "far"
+    assert (marks["calls"] == "").all()
+    assert "color: #dc2626" in review.style_verdicts(table).to_html()

@@ -37,10 +37,12 @@ def card():
 
 def test_renders_score_metrics_and_worst_moments(card):
     out = render(card)
-    assert big_number(card["score"]).plain.splitlines()[0] in out  # the score, in block digits
+    assert big_number(card.score).plain.splitlines()[0] in out  # the score, in block digits
     assert "out of 100" in out
     assert "Rep talked 62%" in out  # 0.625, rounded half to even
-    assert "Rep talk ratio" in out and "35-50%" in out and "not met" in out
+    row = next(line for line in out.splitlines() if line.strip().startswith("Talk ratio"))
+    assert "62%" in row and "35-50%" in row and row.rstrip().endswith("near")  # scores 50: near the band
+    assert next(line for line in out.splitlines() if "Longest monologue" in line and "1:55" in line)
     assert "01:55" in out  # longest monologue, 115 s
     assert "0.80 s" in out  # patience
     assert "Moments to replay" in out
@@ -63,19 +65,36 @@ def test_empty_call_renders():
     assert "No coaching moments" in out
 
 
+def with_counts(card, **change):
+    counts = card.metrics.interruption_counts.model_copy(update=change)
+    return card.model_copy(update={"metrics": card.metrics.model_copy(update={"interruption_counts": counts})})
+
+
+def test_each_component_shows_its_verdict(card):
+    out = render(card)
+    verdicts = {c.label: c.verdict.label for c in card.components}
+    assert verdicts["Talk ratio"] == "near" and verdicts["Patience"] == "met"
+    for label, said in verdicts.items():
+        row = next(line for line in out.splitlines() if line.strip().startswith(label))
+        assert row.rstrip().endswith(said), row
+
+
+def test_verdict_colours_reach_the_terminal(card):
+    console = Console(record=True, width=120, color_system="truecolor")
+    render_scorecard(card, console)
+    html = console.export_html(inline_styles=True)
+    assert "#d97706" in html and "#16a34a" in html  # near (talk ratio) and met (patience)
+
+
 def test_mmss():
     assert [mmss(x) for x in (0, 59.9, 60, 195, 3725, None)] == ["00:00", "00:59", "01:00", "03:15", "1:02:05", "--:--"]
 
 
 def test_mono_call_says_interruptions_were_not_measured(card):
-    import copy
-
-    mono = copy.deepcopy(card)
-    mono["metrics"]["interruption_counts"]["measured"] = False
+    mono = with_counts(card, measured=False)
     text = render(mono)
     assert "Interruptions: not measured" in text
     assert "Interruptions: rep on customer" in render(card)
-    estimated = copy.deepcopy(card)
-    estimated["metrics"]["interruption_counts"]["estimated"] = True
+    estimated = with_counts(card, estimated=True)
     assert "estimated: overlaps detected in a mono recording" in render(estimated)
     assert "estimated" not in render(card).split("Interruptions:")[1].splitlines()[0]

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 from listenlens.errors import ListenlensError
 from listenlens.pipeline.metrics import MetricsConfig
-from listenlens.pipeline.scorecard import SCHEMA, ScorecardConfig, Target, curve, score_call
+from listenlens.pipeline.scorecard import SCHEMA, Scorecard, ScorecardConfig, Target, curve, score_call
 from listenlens.pipeline.timeline import CallTimeline, Turn, build_timeline
 
 ROLES = {"R": "rep", "C": "customer"}
@@ -43,34 +43,34 @@ def card():
 
 
 def comp(card, name):
-    return next(c for c in card["components"] if c["name"] == name)
+    return card.component(name)
 
 
 def test_contract_fields(card):
-    assert card["schema"] == SCHEMA
-    assert card["speakers"] == [
+    assert card.schema_ == SCHEMA and card.model_dump(mode="json")["schema"] == SCHEMA
+    assert [s.model_dump(mode="json") for s in card.speakers] == [
         {"label": "C", "role": "customer", "talk_time_s": 75.0},
         {"label": "R", "role": "rep", "talk_time_s": 125.0},
     ]
-    m = card["metrics"]
-    assert m["talk_ratio"] == 0.625
-    assert m["longest_monologue_s"] == 115.0 and m["longest_customer_story_s"] == 60.0
-    assert m["non_talk_s"] == pytest.approx(1.0 + 0.8 + 6.0, abs=1e-3)  # 5-6, 66-66.8, 181.8-187.8
-    (i,) = m["interruptions"]
-    assert (i["start"], i["by"], i["of"], i["by_label"], i["of_label"], i["overlap_s"], i["yielded"]) == (
+    m = card.metrics
+    assert m.talk_ratio == 0.625
+    assert m.longest_monologue_s == 115.0 and m.longest_customer_story_s == 60.0
+    assert m.non_talk_s == pytest.approx(1.0 + 0.8 + 6.0, abs=1e-3)  # 5-6, 66-66.8, 181.8-187.8
+    (i,) = m.interruptions
+    assert (i.start, i.by, i.of, i.by_label, i.of_label, i.overlap_s, i.yielded) == (
         195.0, "rep", "customer", "R", "C", 5.0, False)
-    assert [(q["start"], q["end"], q["text"], q["wait_s"], q["honoured"]) for q in m["questions"]] == [
+    assert [(q.start, q.end, q.text, q.wait_s, q.honoured) for q in m.questions] == [
         (0.0, 3.0, "What are your goals this year?", 3.0, True),
         (100.0, 102.0, "Does that make sense?", 1.0, False),
     ]
-    (p,) = m["paraphrases"]
-    assert (p["start"], p["method"], p["restates_start"], p["restates_end"]) == (66.8, "opener", 6.0, 66.0)
-    assert p["restates"] == "our reporting takes two full days every month that is the problem"
-    assert m["patience"]["median_s"] == 0.8
-    assert m["four_second_rule"]["share_honoured"] == 0.5 and m["four_second_rule"]["median_wait_s"] == 2.0
-    assert m["interactivity"] == {"switches": 3, "per_minute": round(3 / (202.8 / 60), 3)}
-    assert m["customer_stories"]["count"] == 1 and m["customer_stories"]["played_back"] == 1
-    assert m["interruption_counts"]["rep_on_customer"] == 1 and m["interruption_counts"]["customer_on_rep"] == 0
+    (p,) = m.paraphrases
+    assert (p.start, p.method, p.restates_start, p.restates_end) == (66.8, "opener", 6.0, 66.0)
+    assert p.restates == "our reporting takes two full days every month that is the problem"
+    assert m.patience.median_s == 0.8
+    assert m.four_second_rule.share_honoured == 0.5 and m.four_second_rule.median_wait_s == 2.0
+    assert (m.interactivity.switches, m.interactivity.per_minute) == (3, round(3 / (202.8 / 60), 3))
+    assert m.customer_stories.count == 1 and m.customer_stories.played_back == 1
+    assert m.interruption_counts.rep_on_customer == 1 and m.interruption_counts.customer_on_rep == 0
 
 
 def test_component_scores_follow_the_curves(card):
@@ -85,88 +85,89 @@ def test_component_scores_follow_the_curves(card):
     }
     for name, (value, score) in expected.items():
         c = comp(card, name)
-        assert c["applicable"] and c["value"] == pytest.approx(value, abs=1e-3), name
-        assert c["score"] == pytest.approx(score, abs=0.05), name
-        assert c["met"] is (score >= 100)
-    weights = {c["name"]: c["weight"] for c in card["components"]}
-    total = sum(weights[n] * comp(card, n)["score"] for n in weights) / sum(weights.values())
-    assert card["score"] == round(total) == 75
-    assert sum(c["share"] for c in card["components"]) == pytest.approx(1.0, abs=1e-3)
+        assert c.applicable and c.value == pytest.approx(value, abs=1e-3), name
+        assert c.score == pytest.approx(score, abs=0.05), name
+        assert c.met is (score >= 100)
+    weights = {c.name: c.weight for c in card.components}
+    total = sum(weights[n] * comp(card, n).score for n in weights) / sum(weights.values())
+    assert card.score == round(total) == 75
+    assert sum(c.share for c in card.components) == pytest.approx(1.0, abs=1e-3)
 
 
 def test_components_carry_their_moments(card):
-    (v,) = comp(card, "four_second_rule")["moments"]
-    assert v["start"] == 100.0 and v["text"] == "Does that make sense?"
-    (i,) = comp(card, "interruptions")["moments"]
-    assert i["start"] == 195.0
-    assert {"speaker": "R", "role": "rep"}.items() <= next(l for l in i["transcript"] if l["speaker"] == "R").items()
+    (v,) = comp(card, "four_second_rule").moments
+    assert v.start == 100.0 and v.text == "Does that make sense?"
+    (i,) = comp(card, "interruptions").moments
+    assert i.start == 195.0
+    assert next(line for line in i.transcript if line.speaker == "R").role == "rep"
 
 
 def test_coaching_moments(card):
-    kinds = [(m["kind"], m["start"], m["good"]) for m in card["moments"]]
+    kinds = [(m.kind, m.start, m.good) for m in card.moments]
     assert kinds == [("paraphrase", 66.8, True), ("four_second_rule", 100.0, False), ("interruption", 195.0, False)]
-    inter = card["moments"][-1]
-    texts = [(l["speaker"], l["text"]) for l in inter["transcript"]]
+    inter = card.moments[-1]
+    texts = [(line.speaker, line.text) for line in inter.transcript]
     assert ("R", "wait let me stop you there") in texts
-    assert all(192.0 - 1e-6 <= l["start"] <= 203.0 for l in inter["transcript"])  # 3 s of context
+    assert all(192.0 - 1e-6 <= line.start <= 203.0 for line in inter.transcript)  # 3 s of context
 
 
 def test_monologue_over_target_is_a_moment():
     tl = build_timeline([(0, 200, "R"), (201, 230, "C")], words("R", 0, "let me tell you everything"), roles=ROLES)
     card = score_call(tl, embedder=NoEmbedder())
-    (m,) = [m for m in card["moments"] if m["kind"] == "monologue"]
-    assert (m["start"], m["end"], m["duration_s"]) == (0.0, 200.0, 200.0)
-    assert comp(card, "longest_monologue")["score"] == pytest.approx(100 * (300 - 200) / 150, abs=0.05)
+    (m,) = [m for m in card.moments if m.kind == "monologue"]
+    assert (m.start, m.end, m.duration_s) == (0.0, 200.0, 200.0)
+    assert comp(card, "longest_monologue").score == pytest.approx(100 * (300 - 200) / 150, abs=0.05)
 
 
 def test_not_applicable_components_are_left_out_and_weights_renormalised():
     tl = build_timeline([(0, 15, "R"), (15.5, 20, "C")], roles=ROLES)  # no words, 20 s
     card = score_call(tl, embedder=NoEmbedder())
-    applicable = {c["name"] for c in card["components"] if c["applicable"]}
+    applicable = {c.name for c in card.components if c.applicable}
     assert applicable == {"talk_ratio", "longest_monologue"}
-    for c in card["components"]:
-        if not c["applicable"]:
-            assert c["score"] is None and c["value"] is None and c["share"] == 0.0 and c["reason"]
-    assert comp(card, "four_second_rule")["reason"] == "the rep asked no questions"
-    assert comp(card, "talk_ratio")["score"] == 0.0  # 15 / 19.5 > 0.75
-    assert comp(card, "talk_ratio")["share"] == pytest.approx(3 / 4.5, abs=1e-3)
-    assert card["score"] == round((3 * 0 + 1.5 * 100) / 4.5) == 33
+    for c in card.components:
+        if not c.applicable:
+            assert c.score is None and c.value is None and c.share == 0.0 and c.reason
+    assert comp(card, "four_second_rule").reason == "the rep asked no questions"
+    assert comp(card, "talk_ratio").score == 0.0  # 15 / 19.5 > 0.75
+    assert comp(card, "talk_ratio").share == pytest.approx(3 / 4.5, abs=1e-3)
+    assert card.score == round((3 * 0 + 1.5 * 100) / 4.5) == 33
 
 
 def test_empty_timeline_has_no_score_and_no_crash():
     card = score_call(build_timeline([]), embedder=NoEmbedder())
-    assert card["score"] is None and card["score_note"]
-    assert not any(c["applicable"] for c in card["components"])
-    assert card["speakers"] == [] and card["moments"] == []
-    json.dumps(card)
+    assert card.score is None and card.score_note
+    assert not any(c.applicable for c in card.components)
+    assert card.speakers == [] and card.moments == []
+    json.loads(card.model_dump_json())
 
 
 def test_unknown_roles_only():
     card = score_call(build_timeline([(0, 10, "A"), (5, 12, "B")]), embedder=NoEmbedder())
-    assert card["metrics"]["talk_ratio"] is None and card["score"] is None
-    assert card["metrics"]["interruptions"][0]["by"] == "unknown"
+    assert card.metrics.talk_ratio is None and card.score is None
+    assert card.metrics.interruptions[0].by == "unknown"
 
 
 def test_result_is_json(card):
-    assert json.loads(json.dumps(card))["score"] == card["score"]
+    assert json.loads(card.model_dump_json())["score"] == card.score
+    assert Scorecard.model_validate_json(card.model_dump_json()) == card
 
 
 def test_targets_and_thresholds_are_configurable():
     cfg = ScorecardConfig(targets={"talk_ratio": Target(weight=3, good_min=0.55, good_max=0.65,
                                                         zero_below=0.3, zero_above=0.9, label="55-65%")})
     card = score_call(discovery_call(), cfg, embedder=NoEmbedder())
-    assert comp(card, "talk_ratio")["score"] == 100.0
-    assert len(card["components"]) == 7  # the other targets keep their defaults
+    assert comp(card, "talk_ratio").score == 100.0
+    assert len(card.components) == 7  # the other targets keep their defaults
     cfg = ScorecardConfig(metrics=MetricsConfig(four_second_rule_s=0.5))
     card = score_call(discovery_call(), cfg, embedder=NoEmbedder())
-    assert card["metrics"]["four_second_rule"]["share_honoured"] == 1.0
-    assert card["settings"]["metrics"]["four_second_rule_s"] == 0.5
+    assert card.metrics.four_second_rule.share_honoured == 1.0
+    assert card.settings["metrics"]["four_second_rule_s"] == 0.5
 
 
 def test_zero_weight_drops_a_component_from_the_score():
     cfg = ScorecardConfig(targets={"talk_ratio": Target(weight=0, good_max=0.5, zero_above=0.75)})
     card = score_call(discovery_call(), cfg, embedder=NoEmbedder())
-    assert card["score"] == round((1.5 * 100 + 1.5 * 100 + 2 * 62.5 + 2 * comp(card, "interruptions")["score"]
+    assert card.score == round((1.5 * 100 + 1.5 * 100 + 2 * 62.5 + 2 * comp(card, "interruptions").score
                                    + 100 + 100) / 9)
 
 
@@ -202,20 +203,20 @@ def test_interruptions_are_not_measured_when_the_diarizer_cannot_see_overlap():
     tl = build_timeline(turns, words, {"R": "rep", "C": "customer"})
     tl.source["diarizer"] = {"backend": "embedded", "detects_overlap": False}
     result = score_call(tl, embedder=_NoSemantic())
-    comp = {c["name"]: c for c in result["components"]}["interruptions"]
-    assert comp["applicable"] is False and "not measured" in comp["reason"]
-    assert result["metrics"]["interruption_counts"]["measured"] is False
+    comp = result.component("interruptions")
+    assert comp.applicable is False and "not measured" in comp.reason
+    assert result.metrics.interruption_counts.measured is False
     tl.source["diarizer"]["detects_overlap"] = True
     result = score_call(tl, embedder=_NoSemantic())
-    comp = {c["name"]: c for c in result["components"]}["interruptions"]
-    assert comp["applicable"] is True and comp["value"] == 0
+    comp = result.component("interruptions")
+    assert comp.applicable is True and comp.value == 0
     # Mono overlaps are detected, not separated: the counts say they are estimates.
-    assert result["metrics"]["interruption_counts"]["estimated"] is True
+    assert result.metrics.interruption_counts.estimated is True
     for mono in ("segmented", "pyannote"):
         tl.source["diarizer"] = {"backend": mono, "detects_overlap": True}
-        assert score_call(tl, embedder=_NoSemantic())["metrics"]["interruption_counts"]["estimated"] is True
+        assert score_call(tl, embedder=_NoSemantic()).metrics.interruption_counts.estimated is True
     tl.source["diarizer"] = {"backend": "channels", "detects_overlap": True}
-    assert score_call(tl, embedder=_NoSemantic())["metrics"]["interruption_counts"]["estimated"] is False
+    assert score_call(tl, embedder=_NoSemantic()).metrics.interruption_counts.estimated is False
 
 
 class _NoSemantic:

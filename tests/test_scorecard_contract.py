@@ -22,16 +22,21 @@ from listenlens.pipeline.scorecard import ScorecardConfig, score_call  # noqa: E
 GOLDEN = json.loads((Path(__file__).parent / "data" / "scorecard_golden.json").read_text(encoding="utf-8"))
 
 
-def dumped(card) -> dict:
-    return card.model_dump(mode="json") if hasattr(card, "model_dump") else json.loads(json.dumps(card))
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_scorecard_json_is_unchanged(name):
     timeline, config, embedder = CASES[name]()
-    got = dumped(score_call(timeline, config, embedder=embedder))
+    got = score_call(timeline, config, embedder=embedder).model_dump(mode="json")
     want = GOLDEN[name]
     # Settings follow the settings models (they may gain fields) and are not in the
     # golden file; everything else is fixed.
     assert got.pop("settings") == (config or ScorecardConfig()).model_dump(mode="json")
     assert json.dumps(got, indent=1) == json.dumps(want, indent=1)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_stored_scorecards_validate_back_unchanged(name):
+    from listenlens.pipeline.scorecard import Scorecard
+
+    stored = dict(GOLDEN[name], settings={})
+    assert Scorecard.model_validate(stored).model_dump(mode="json") == stored
+    assert Scorecard.model_validate_json(json.dumps(stored)).model_dump_json() == json.dumps(stored, separators=(",", ":"))

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from listenlens.pipeline.scorecard.models import Scorecard
+
 CALL_EXAMPLE = {
     "id": "call_5f0c2a9e8b7d4c1fa3e6b2d9",
     "external_id": "zoom-88213",
@@ -22,8 +24,6 @@ CALL_EXAMPLE = {
     "options": {"channels": "rep,customer"},
     "recording": {"filename": "call.wav", "size_bytes": 1920044, "duration_s": 60.0, "channels": 2,
                   "available": True, "deleted_at": None},
-    "scorecard": {"score": 71.5, "metrics": {"talk_ratio": 0.58, "longest_monologue_s": 41.2, "questions": 7},
-                  "components": [], "moments": [], "speakers": []},
 }
 
 
@@ -67,13 +67,13 @@ class CallOut(BaseModel):
     score: float | None
     options: dict[str, Any]
     recording: Recording
-    scorecard: dict[str, Any] | None = Field(
-        None, description="when done: score, speakers, metrics, components, moments (see docs/scorecard)")
+    scorecard: Scorecard | None = Field(
+        None, description="when done: the listening scorecard (listenlens.scorecard/1; docs/scorecard.schema.json)")
 
 
 class CallList(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"items": [{k: v for k, v in CALL_EXAMPLE.items() if k != "scorecard"}], "total": 1, "limit": 20,
+        {"items": [CALL_EXAMPLE], "total": 1, "limit": 20,
          "offset": 0, "next_offset": None}]})
 
     items: list[CallOut]

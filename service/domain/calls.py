@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from listenlens.service.db.models import Call, CallResult, DeliveryAttempt, Job, WebhookDelivery, iso, utcnow
 from listenlens.service.domain import webhooks
+from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.service.domain.errors import Gone, NotFound, NotReady
+from listenlens.service.domain.scorecards import as_scorecard
 
 
 def call_view(call: Call, result: CallResult | None = None) -> dict[str, Any]:
@@ -107,14 +109,15 @@ class CallDetail:
     """A call with what the pipeline produced (both None until it is done)."""
 
     view: dict[str, Any]
-    scorecard: dict[str, Any] | None
+    scorecard: Scorecard | None  # the stored JSON, validated
     timeline: dict[str, Any] | None
 
 
 def call_detail(session: Session, tenant_id: str, call_id: str) -> CallDetail:
     call = own_call(session, tenant_id, call_id)
     result = session.get(CallResult, call.id) if call.status == "done" else None
-    return CallDetail(call_view(call), result.scorecard if result else None, result.timeline if result else None)
+    scorecard = as_scorecard(result.scorecard, call.id) if result else None
+    return CallDetail(call_view(call), scorecard, result.timeline if result else None)
 
 
 def call_progress(session: Session, tenant_id: str, call_id: str) -> dict[str, Any]:

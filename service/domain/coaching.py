@@ -4,13 +4,15 @@ compare a rep with, the calls still pending and the targets of the current score
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from listenlens.service.db.models import Call, CallResult
 from listenlens.service.domain.errors import NotFound
+from listenlens.pipeline.scorecard import Scorecard
+from listenlens.service.domain.scorecards import as_scorecard
 from listenlens.service.domain.trends import load_metric_rows
 
 if TYPE_CHECKING:
@@ -23,7 +25,7 @@ class TrendData:
     compare: pd.DataFrame | None  # the team's rows, for a rep
     compare_team: str | None
     pending: int  # calls queued or processing
-    latest_scorecard: dict[str, Any] | None  # the tenant's newest, for the current targets
+    latest_scorecard: Scorecard | None  # the tenant's newest, for the current targets
 
 
 def trend_data(session: Session, tenant_id: str, *, rep: str | None = None, team: str | None = None,
@@ -46,4 +48,4 @@ def trend_data(session: Session, tenant_id: str, *, rep: str | None = None, team
     latest = session.scalar(select(CallResult.scorecard).join(Call, Call.id == CallResult.call_id)
                             .where(Call.tenant_id == tenant_id, Call.status == "done")
                             .order_by(Call.finished_at.desc()).limit(1))
-    return TrendData(rows, compare, compare_team, pending, latest)
+    return TrendData(rows, compare, compare_team, pending, as_scorecard(latest) if latest is not None else None)

@@ -17,6 +17,8 @@ from typing import Iterable
 import pandas as pd
 
 from listenlens.errors import ListenlensError
+from listenlens.pipeline.scorecard import Verdict, judge
+from listenlens.pipeline.scorecard.components import BY_TREND_COLUMN
 from listenlens.service.domain.exports import normalise_week, read_export, week_bounds, week_rows
 from listenlens.service.domain.trends import iso_week, load_metric_rows, weekly_trends
 
@@ -109,6 +111,25 @@ def rep_table(rows: pd.DataFrame, week: str, metrics: list[str] | None = None) -
     table.insert(0, "calls", weekly.groupby("rep")["calls"].first())
     ordered = [m for m in (metrics or REVIEW_METRICS) if m in table.columns]
     return table[["calls", *ordered]]
+
+
+def verdicts(table: pd.DataFrame) -> pd.DataFrame:
+    """The verdict (met, near, far, not_scored) of each value of ``table`` in a column a
+    score component judges, against that component's default target; other columns empty."""
+    out = pd.DataFrame("", index=table.index, columns=table.columns)
+    for col in table.columns:
+        spec = BY_TREND_COLUMN.get(col)
+        if spec is not None:
+            out[col] = [judge(None if pd.isna(v) else float(v), spec.target).value for v in table[col]]
+    return out
+
+
+def style_verdicts(table: pd.DataFrame):
+    """``table`` styled for a notebook: each judged value in its verdict colour."""
+    colours = {v.value: v.colour for v in Verdict}
+    marks = verdicts(table)
+    return table.style.apply(
+        lambda col: [f"color: {colours[v]}; font-weight: bold" if v else "" for v in marks[col.name]], axis=0)
 
 
 def week_over_week(rows: pd.DataFrame, week: str, metrics: Iterable[str] = tuple(DEFAULT_THRESHOLDS)) -> pd.DataFrame:

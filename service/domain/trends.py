@@ -4,46 +4,49 @@
     weekly = weekly_trends(rows)                                # week x metric: count, mean, median
     trends_json(weekly) / weekly.to_csv(index=False)
 
-``metric_row`` reads the per-call numbers of one scorecard (``CORE_METRICS``), so the
-rows can also be built without a database (``rows_from_scorecards``), e.g. in a
-notebook or a test.
+``metric_row`` reads the per-call numbers of one ``Scorecard`` (``CORE_METRICS``); stored
+scorecards (JSON) are validated into the model first, so the rows can also be built
+without a database (``rows_from_scorecards``), e.g. in a notebook or a test.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-# Per-call metric columns, in display order, and where each is read in a scorecard's
-# "metrics" block (a list counts its items). A column a scorecard lacks is NaN.
-METRIC_PATHS: dict[str, tuple[str, ...]] = {
-    "talk_ratio": ("talk_ratio",),
-    "rep_talk_s": ("talk_time_s", "rep"),
-    "customer_talk_s": ("talk_time_s", "customer"),
-    "non_talk_s": ("non_talk_s",),
-    "longest_monologue_s": ("longest_monologue_s",),
-    "longest_customer_story_s": ("longest_customer_story_s",),
-    "interruptions_rep": ("interruption_counts", "rep_on_customer"),
-    "interruptions_customer": ("interruption_counts", "customer_on_rep"),
-    "interruptions_rep_per_10min": ("interruption_counts", "rep_on_customer_per_10min"),
-    "questions": ("four_second_rule", "asked"),
-    "questions_per_10min": ("question_rate", "value"),
-    "four_second_rule_share": ("four_second_rule", "share_honoured"),
-    "wait_time_median_s": ("four_second_rule", "median_wait_s"),
-    "self_answered": ("four_second_rule", "self_answered"),
-    "patience_median_s": ("patience", "median_s"),
-    "paraphrases": ("paraphrases",),
-    "customer_stories": ("customer_stories", "count"),
-    "customer_stories_played_back_share": ("customer_stories", "share_played_back"),
-    "interactivity": ("interactivity", "per_minute"),
-    "backchannels_rep": ("backchannel_count", "rep"),
-    "backchannels_customer": ("backchannel_count", "customer"),
+from listenlens.pipeline.scorecard.models import Metrics, Scorecard
+from listenlens.service.domain.scorecards import as_scorecard
+
+# Per-call metric columns, in display order, and how each is read from a scorecard's
+# metrics. A metric the call does not have (no question asked: no share) is NaN.
+METRIC_COLUMNS: dict[str, Callable[[Metrics], Any]] = {
+    "talk_ratio": lambda m: m.talk_ratio,
+    "rep_talk_s": lambda m: m.talk_time_s.rep,
+    "customer_talk_s": lambda m: m.talk_time_s.customer,
+    "non_talk_s": lambda m: m.non_talk_s,
+    "longest_monologue_s": lambda m: m.longest_monologue_s,
+    "longest_customer_story_s": lambda m: m.longest_customer_story_s,
+    "interruptions_rep": lambda m: m.interruption_counts.rep_on_customer,
+    "interruptions_customer": lambda m: m.interruption_counts.customer_on_rep,
+    "interruptions_rep_per_10min": lambda m: m.interruption_counts.rep_on_customer_per_10min,
+    "questions": lambda m: m.four_second_rule.asked,
+    "questions_per_10min": lambda m: m.question_rate.value,
+    "four_second_rule_share": lambda m: m.four_second_rule.share_honoured,
+    "wait_time_median_s": lambda m: m.four_second_rule.median_wait_s,
+    "self_answered": lambda m: m.four_second_rule.self_answered,
+    "patience_median_s": lambda m: m.patience.median_s,
+    "paraphrases": lambda m: len(m.paraphrases),
+    "customer_stories": lambda m: m.customer_stories.count,
+    "customer_stories_played_back_share": lambda m: m.customer_stories.share_played_back,
+    "interactivity": lambda m: m.interactivity.per_minute,
+    "backchannels_rep": lambda m: m.backchannel_count.rep,
+    "backchannels_customer": lambda m: m.backchannel_count.customer,
 }
 ID_COLUMNS = ["call_id", "external_id", "rep", "team", "call_time", "iso_week", "duration_s"]
-CORE_METRICS = ["score", *METRIC_PATHS]
+CORE_METRICS = ["score", *METRIC_COLUMNS]
 
 
 def iso_week(when: datetime) -> str:
@@ -51,17 +54,11 @@ def iso_week(when: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def metric_row(scorecard: dict[str, Any]) -> dict[str, float]:
+def metric_row(scorecard: Scorecard) -> dict[str, float]:
     """The numeric per-call metrics of one scorecard (``CORE_METRICS``; NaN when absent)."""
-    metrics = scorecard.get("metrics") or {}
-    out = {"score": _as_float(scorecard.get("score"))}
-    for column, path in METRIC_PATHS.items():
-        value: Any = metrics
-        for part in path:
-            value = value.get(part) if isinstance(value, dict) else None
-        if isinstance(value, list):
-            value = len(value)
-        out[column] = _as_float(value)
+    out = {"score": _as_float(scorecard.score)}
+    for column, read in METRIC_COLUMNS.items():
+        out[column] = _as_float(read(scorecard.metrics))
     return out
 
 
@@ -72,7 +69,8 @@ def _as_float(value: Any) -> float:
 
 
 def rows_from_scorecards(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Rows from dicts with the ID columns (``call_time`` a datetime) and a ``scorecard``."""
+    """Rows from dicts with the ID columns (``call_time`` a datetime) and a ``scorecard``
+    (a ``Scorecard``, or its JSON as stored)."""
     rows = []
     for rec in records:
         row = {k: rec.get(k) for k in ID_COLUMNS if k != "iso_week"}
@@ -81,7 +79,7 @@ def rows_from_scorecards(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
             when = pd.Timestamp(when).to_pydatetime()
         row["call_time"] = when
         row["iso_week"] = iso_week(when) if when is not None else None
-        row.update(metric_row(rec.get("scorecard") or {}))
+        row.update(metric_row(as_scorecard(rec["scorecard"], rec.get("call_id"))))
         rows.append(row)
     return _frame(rows)
 

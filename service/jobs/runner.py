@@ -66,7 +66,7 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
             analysis = analyze_call(path, settings, rep=options.get("rep_hint"), channels=options.get("channels"),
                                     progress=progress)
             full = calls.jsonable(analysis.to_dict())
-            scorecard = calls.jsonable(analysis.scorecard)
+            scorecard = calls.jsonable(analysis.scorecard.model_dump(mode="json"))
     except Cancelled:
         log.info("job %s abandoned: worker stopping or lease lost", job.id)
         return

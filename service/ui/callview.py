@@ -2,15 +2,19 @@
 
 Everything is geometry and text ready for the template: the page draws the timeline
 as SVG on the server, so it is there without JavaScript and a test can read it. The
-numbers come from the scorecard as stored (the page never re-scores a call): what a
-coach sees is what the API returned.
+numbers come from the scorecard as stored (the page never re-scores a call), validated
+into the ``Scorecard`` model: what a coach sees is what the API returned. Labels,
+formats and verdicts come from ``listenlens.pipeline.scorecard.components``; each
+verdict and score band is a CSS class of the same name.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from listenlens.service.ui.fmt import COMPONENTS, clock, label_of, score_class, unit_of, value_text
+from listenlens.pipeline.scorecard import Scorecard
+from listenlens.pipeline.scorecard.components import BY_NAME, COMPONENTS, clock, format_value
+from listenlens.pipeline.scorecard.models import Component, Metrics, Moment
 
 # Timeline SVG layout, in viewBox units (the SVG scales to the page width).
 WIDTH = 1000
@@ -33,28 +37,28 @@ MOMENT_KINDS = {
 }
 
 
-def call_page(view: dict[str, Any], scorecard: dict[str, Any] | None, timeline: dict[str, Any] | None) -> dict[str, Any]:
+def call_page(view: dict[str, Any], scorecard: Scorecard | None, timeline: dict[str, Any] | None) -> dict[str, Any]:
     """The template context for ``call.html`` (``view`` as ``calls.call_view`` returns it)."""
     page: dict[str, Any] = {"call": view, "done": view["status"] == "done", "duration": clock(_duration(view, scorecard, timeline))}
     if scorecard is None:
         return page
-    score = scorecard.get("score")
-    page["score"] = {"value": score, "text": "–" if score is None else f"{score:.0f}", "cls": score_class(score),
-                     "note": scorecard.get("score_note"), "dash": _gauge_dash(score)}
-    page["components"] = [component_row(c) for c in _ordered_components(scorecard.get("components") or [])]
-    page["speakers"] = scorecard.get("speakers") or []
-    page["roles"] = scorecard.get("roles") or {}
-    page["moments"] = [moment_row(m) for m in scorecard.get("moments") or []]
-    metrics = scorecard.get("metrics") or {}
-    page["facts"] = _facts(metrics)
+    score = scorecard.score
+    page["score"] = {"value": score, "text": "–" if score is None else f"{score:.0f}", "cls": scorecard.band.value,
+                     "note": scorecard.score_note, "dash": _gauge_dash(score)}
+    page["components"] = [component_row(c, scorecard) for c in _ordered_components(scorecard.components)]
+    page["speakers"] = [s.model_dump(mode="json") for s in scorecard.speakers]
+    page["roles"] = scorecard.roles.model_dump(mode="json")
+    page["moments"] = [moment_row(m) for m in scorecard.moments]
+    page["facts"] = _facts(scorecard.metrics)
     if timeline:
-        page["timeline"] = timeline_svg(timeline, metrics)
+        page["timeline"] = timeline_svg(timeline, scorecard.metrics)
         page["transcript"] = transcript_lines(timeline)
     return page
 
 
-def _duration(view, scorecard, timeline) -> float | None:
-    for src in ((timeline or {}).get("duration"), (scorecard or {}).get("duration_s"), (view.get("recording") or {}).get("duration_s")):
+def _duration(view, scorecard: Scorecard | None, timeline) -> float | None:
+    for src in ((timeline or {}).get("duration"), scorecard.duration_s if scorecard else None,
+                (view.get("recording") or {}).get("duration_s")):
         if src:
             return float(src)
     return None
@@ -67,85 +71,80 @@ def _gauge_dash(score: float | None) -> str:
     return f"{part:.1f} {full:.1f}"
 
 
-def _ordered_components(components: list[dict]) -> list[dict]:
-    order = {name: i for i, name in enumerate(COMPONENTS)}
-    return sorted(components, key=lambda c: (not c.get("applicable", True), order.get(c.get("name"), 99)))
+def _ordered_components(components: list[Component]) -> list[Component]:
+    order = {spec.name: i for i, spec in enumerate(COMPONENTS)}
+    return sorted(components, key=lambda c: (not c.applicable, order.get(c.name, 99)))
 
 
-def component_row(c: dict[str, Any]) -> dict[str, Any]:
+def component_row(c: Component, card: Scorecard) -> dict[str, Any]:
     """One metric against its target, with a bullet chart: the scale, the good band, the value."""
-    name = c.get("name", "")
-    unit = unit_of(name)
-    rng = c.get("target_range") or {}
-    value = c.get("value")
+    spec = BY_NAME.get(c.name)
+    rng = c.target_range
+    value = c.value
     # The scale runs from the zero points (or 0) to past the value, so the good band and
     # the value always show; shares always span 0-100%.
-    lo = min([0.0] + [v for v in (rng.get("zero_below"), rng.get("good_min"), value) if v is not None])
-    hi = max([v for v in (rng.get("zero_above"), rng.get("good_max"), value) if v is not None]
-             + [1.0 if unit == "share" else lo + 1.0])
+    lo = min([0.0] + [v for v in (rng.zero_below, rng.good_min, value) if v is not None])
+    hi = max([v for v in (rng.zero_above, rng.good_max, value) if v is not None]
+             + [1.0 if spec and spec.unit == "share" else lo + 1.0])
 
     def pct(x: float) -> float:
         return round(100.0 * (x - lo) / (hi - lo), 2) if hi > lo else 0.0
 
-    band_lo = rng.get("good_min") if rng.get("good_min") is not None else lo
-    band_hi = rng.get("good_max") if rng.get("good_max") is not None else hi
+    band_lo = rng.good_min if rng.good_min is not None else lo
+    band_hi = rng.good_max if rng.good_max is not None else hi
     return {
-        "name": name,
-        "label": label_of(name),
-        "help": COMPONENTS.get(name, ("", "", ""))[2],
-        "value": value_text(value, unit),
-        "target": c.get("target") or "",
-        "applicable": c.get("applicable", value is not None),
-        "reason": c.get("reason") or "does not apply to this call",
-        "met": c.get("met"),
-        "score": c.get("score"),
-        "score_text": "–" if c.get("score") is None else f"{c['score']:.0f}",
-        "cls": "na" if c.get("score") is None else ("good" if c.get("met") else score_class(c.get("score"))),
-        "weight": c.get("weight"),
+        "name": c.name,
+        "label": c.label,
+        "help": c.help,
+        "value": card.value_text(c),
+        "target": c.target,
+        "applicable": c.applicable,
+        "reason": c.reason or "does not apply to this call",
+        "met": c.met,
+        "score": c.score,
+        "score_text": "–" if c.score is None else f"{c.score:.0f}",
+        "verdict": c.verdict.label,
+        "cls": c.verdict.value,
+        "weight": c.weight,
         "band": {"x": pct(band_lo), "w": max(0.0, pct(band_hi) - pct(band_lo))},
         "marker": None if value is None else pct(max(lo, min(hi, value))),
-        "moments": [moment_row(m) for m in c.get("moments") or []],
+        "moments": [moment_row(m) for m in c.moments],
     }
 
 
-def moment_row(m: dict[str, Any]) -> dict[str, Any]:
-    start = float(m.get("start") or 0.0)
+def moment_row(m: Moment) -> dict[str, Any]:
     return {
-        "kind": m.get("kind", ""),
-        "kind_label": MOMENT_KINDS.get(m.get("kind", ""), m.get("kind", "").replace("_", " ").capitalize()),
-        "start": start,
-        "end": m.get("end"),
-        "at": clock(start),
-        "title": m.get("title", ""),
-        "good": bool(m.get("good")),
-        "transcript": merge_lines(m.get("transcript") or []),
+        "kind": m.kind,
+        "kind_label": MOMENT_KINDS.get(m.kind, m.kind.replace("_", " ").capitalize()),
+        "start": m.start,
+        "end": m.end,
+        "at": clock(m.start),
+        "title": m.title,
+        "good": m.good,
+        "transcript": merge_lines([line.model_dump(mode="json") for line in m.transcript]),
     }
 
 
-def _facts(metrics: dict[str, Any]) -> list[tuple[str, str]]:
-    talk = metrics.get("talk_time_s") or {}
-    rule = metrics.get("four_second_rule") or {}
-    counts = metrics.get("interruption_counts") or {}
+def _facts(metrics: Metrics) -> list[tuple[str, str]]:
+    talk, rule, counts = metrics.talk_time_s, metrics.four_second_rule, metrics.interruption_counts
     # Without overlap detection "0" would be a false reassurance; with it, on a mono call,
     # the count is an estimate and says so.
-    measured = counts.get("measured", True)
-    mark = " (estimated, mono)" if counts.get("estimated") else ""
-    facts = [
-        ("Rep talk time", value_text(talk.get("rep"), "seconds")),
-        ("Customer talk time", value_text(talk.get("customer"), "seconds")),
-        ("Silence", value_text(metrics.get("non_talk_s"), "seconds")),
-        ("Questions asked", str(rule.get("asked", len(metrics.get("questions") or [])))),
-        ("Median wait after a question", value_text(rule.get("median_wait_s"), "seconds")),
-        ("Rep interrupted customer", f"{counts.get('rep_on_customer', '–')}{mark}" if measured else "not measured"),
-        ("Customer interrupted rep", f"{counts.get('customer_on_rep', '–')}{mark}" if measured else "not measured"),
-        ("Paraphrases", str(len(metrics.get("paraphrases") or []))),
+    mark = " (estimated, mono)" if counts.estimated else ""
+    return [
+        ("Rep talk time", format_value(talk.rep, "seconds")),
+        ("Customer talk time", format_value(talk.customer, "seconds")),
+        ("Silence", format_value(metrics.non_talk_s, "seconds")),
+        ("Questions asked", str(rule.asked)),
+        ("Median wait after a question", format_value(rule.median_wait_s, "seconds")),
+        ("Rep interrupted customer", f"{counts.rep_on_customer}{mark}" if counts.measured else "not measured"),
+        ("Customer interrupted rep", f"{counts.customer_on_rep}{mark}" if counts.measured else "not measured"),
+        ("Paraphrases", str(len(metrics.paraphrases))),
     ]
-    return facts
 
 
 # -- timeline ------------------------------------------------------------------
 
-def timeline_svg(timeline: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+def timeline_svg(timeline: dict[str, Any], metrics: Metrics) -> dict[str, Any]:
     """Lanes of speech per speaker, overlaps, and markers for questions, interruptions, paraphrases."""
     duration = float(timeline.get("duration") or 0.0)
     speech = timeline.get("speech") or []
@@ -176,34 +175,29 @@ def timeline_svg(timeline: dict[str, Any], metrics: dict[str, Any]) -> dict[str,
                  "title": f"overlap {clock(s)}, {e - s:.1f} s"} for s, e in overlap_spans(speech)]
 
     questions = []
-    for q in metrics.get("questions") or []:
-        end = float(q.get("end") or q.get("start") or 0.0)
-        wait = q.get("wait_s")
-        honoured = q.get("honoured")
-        wait_end = end + max(0.0, float(wait)) if wait is not None else end
-        outcome = (q.get("outcome") or "").replace("_", " ")
+    for q in metrics.questions:
+        wait_end = q.end + max(0.0, q.wait_s)
+        outcome = q.outcome.replace("_", " ")
         questions.append({
-            "t": float(q.get("start") or end), "x": x(end), "wx": x(end), "ww": max(0.0, round(x(wait_end) - x(end), 2)),
-            "cls": "ok" if honoured else "bad",
-            "label": "" if wait is None else f"{float(wait):.1f}s",
-            "title": f"{clock(q.get('start'))} question: “{q.get('text', '')}” — wait {'' if wait is None else f'{float(wait):.1f} s'}"
-                     f"{', ' + outcome if outcome else ''}",
+            "t": q.start, "x": x(q.end), "wx": x(q.end), "ww": max(0.0, round(x(wait_end) - x(q.end), 2)),
+            "cls": "ok" if q.honoured else "bad",
+            "label": f"{q.wait_s:.1f}s",
+            "title": f"{clock(q.start)} question: “{q.text}” — wait {q.wait_s:.1f} s, {outcome}",
         })
     interruptions = []
-    for it in metrics.get("interruptions") or []:
-        y = lane_y.get(it.get("by_label"), MARK_ROW)
-        by_rep = it.get("by") == "rep"
+    for it in metrics.interruptions:
+        y = lane_y.get(it.by_label, MARK_ROW)
         interruptions.append({
-            "t": float(it["start"]), "x": x(it["start"]), "y": y, "cls": "rep" if by_rep else "other",
-            "title": f"{clock(it['start'])} {it.get('by_label')} ({it.get('by')}) interrupted {it.get('of_label')} "
-                     f"({it.get('of')}) — overlap {float(it.get('overlap_s') or 0):.1f} s: “{it.get('text', '')}”",
+            "t": it.start, "x": x(it.start), "y": y, "cls": "rep" if it.by == "rep" else "other",
+            "title": f"{clock(it.start)} {it.by_label} ({it.by.value}) interrupted {it.of_label} "
+                     f"({it.of.value}) — overlap {it.overlap_s:.1f} s: “{it.text}”",
         })
     paraphrases = []
-    for p in metrics.get("paraphrases") or []:
-        y = lane_y.get(p.get("speaker"), MARK_ROW)
+    for p in metrics.paraphrases:
+        y = lane_y.get(p.speaker, MARK_ROW)
         paraphrases.append({
-            "t": float(p["start"]), "x": x(p["start"]), "y": y + LANE_H / 2,
-            "title": f"{clock(p['start'])} played back: “{p.get('text', '')}” (restates “{p.get('restates', '')}”)",
+            "t": p.start, "x": x(p.start), "y": y + LANE_H / 2,
+            "title": f"{clock(p.start)} played back: “{p.text}” (restates “{p.restates}”)",
         })
 
     return {

@@ -24,7 +24,8 @@ from listenlens.service.domain.errors import NotFound
 from listenlens.service.domain.submit import submit_call
 from listenlens.service.ui import session as ui_session
 from listenlens.service.ui.callview import call_page
-from listenlens.service.ui.fmt import clock, score_class
+from listenlens.pipeline.scorecard import Verdict, score_band
+from listenlens.service.ui.fmt import clock
 from listenlens.service.ui.trendview import targets_of, trend_page
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,6 +38,8 @@ def templates() -> Jinja2Templates:
     env = Jinja2Templates(directory=str(TEMPLATES))
     env.env.filters["clock"] = clock
     env.env.filters["urlpart"] = lambda s: quote(str(s), safe="")
+    # The verdict colours, as CSS variables (--met, --near, --far, --not-scored) for ui.css.
+    env.env.globals["verdict_colours"] = {v.value.replace("_", "-"): v.colour for v in Verdict}
     return env
 
 
@@ -128,7 +131,7 @@ def home(request: Request, caller: Caller = Depends(page_caller)):
         recent = calls.recent_calls(s, caller.tenant_id, limit=50)
         reps, teams = calls.reps_and_teams(s, caller.tenant_id)
         rows = [{"id": c.id, "rep": c.rep, "team": c.team, "when": f"{c.call_time:%a %d %b %Y %H:%M}",
-                 "status": c.status, "score": c.score, "cls": score_class(c.score),
+                 "status": c.status, "score": c.score, "cls": score_band(c.score).value,
                  "duration": clock(c.duration_s) if c.duration_s else "", "filename": c.filename} for c in recent]
     return templates().TemplateResponse(request, "home.html",
                                         {"caller": caller, "calls": rows, "reps": reps, "teams": teams})

@@ -1,8 +1,10 @@
 """What the rep and team trend pages show: per metric, a small chart of ISO weeks.
 
 Weekly numbers come from ``listenlens.service.domain.trends.weekly_trends`` (the API's code);
-each chart draws the target band (from the scorecard components' target ranges), the
-rep's weekly mean against the team's weekly median, and one dot per call linking to it.
+each chart draws the target band (the target each component was scored against, from
+the latest scorecard), the rep's weekly mean against the team's weekly median, and one
+dot per call linking to it. The latest value carries its verdict against the target
+(``components.judge``), the call list each call's score band.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from typing import Any
 
 import pandas as pd
 
+from listenlens.pipeline.scorecard import Scorecard, Target, Verdict, judge, score_band
+from listenlens.pipeline.scorecard.components import BY_NAME
 from listenlens.service.domain.trends import weekly_trends
-from listenlens.service.ui.fmt import TREND_METRICS, clock, label_of, unit_of, value_text
+from listenlens.service.ui.fmt import TREND_METRICS, clock, value_text
 
 CHART_W, CHART_H = 460, 200
 M_LEFT, M_RIGHT, M_TOP, M_BOTTOM = 56, 14, 14, 30
@@ -21,15 +25,22 @@ M_LEFT, M_RIGHT, M_TOP, M_BOTTOM = 56, 14, 14, 30
 REP_PALETTE = ["#0d9488", "#d97706", "#db2777", "#0284c7", "#65a30d", "#9333ea", "#dc2626", "#78716c"]
 
 
-def targets_of(scorecard: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
-    """component name -> {label, range} from a stored scorecard's components."""
-    out = {}
-    for c in (scorecard or {}).get("components") or []:
-        out[c.get("name")] = {"label": c.get("target") or "", "range": c.get("target_range") or {}}
-    return out
+def targets_of(scorecard: Scorecard | None) -> dict[str, Target]:
+    """component name -> the target it was scored against in ``scorecard`` (the defaults without one)."""
+    if scorecard is None:
+        return {name: spec.target for name, spec in BY_NAME.items()}
+    return {c.name: c.as_target() for c in scorecard.components}
 
 
-def trend_page(rows: pd.DataFrame, compare: pd.DataFrame | None, targets: dict[str, dict[str, Any]],
+def _label(component: str | None) -> str:
+    return "Listening score" if component is None else BY_NAME[component].label
+
+
+def _unit(component: str | None) -> str:
+    return "score" if component is None else BY_NAME[component].unit
+
+
+def trend_page(rows: pd.DataFrame, compare: pd.DataFrame | None, targets: dict[str, Target],
                *, max_weeks: int = 12, compare_label: str = "team median", own_stat: str = "mean") -> dict[str, Any]:
     """Charts for ``rows`` (a rep's or a team's calls) with ``compare`` (the team) as a median line.
 
@@ -60,15 +71,14 @@ def trend_page(rows: pd.DataFrame, compare: pd.DataFrame | None, targets: dict[s
 
 
 def chart(col: str, component: str | None, weeks: list[str], own: pd.DataFrame, other: pd.DataFrame,
-          rows: pd.DataFrame, target: dict[str, Any] | None, colour: dict[str, str], compare_label: str,
+          rows: pd.DataFrame, target: Target | None, colour: dict[str, str], compare_label: str,
           own_stat: str = "mean") -> dict[str, Any]:
-    unit = unit_of(component)
+    unit = _unit(component)
     mine = _series(own, col, own_stat)
     theirs = _series(other, col, "median")
     calls = rows[["call_id", "rep", "iso_week", "call_time", col]].dropna(subset=[col])
-    rng = (target or {}).get("range") or {}
     values = [v for v in [*mine.values(), *theirs.values(), *calls[col].tolist()] if v is not None]
-    lo, hi = _y_range(values, rng, unit)
+    lo, hi = _y_range(values, target, unit)
     plot_w, plot_h = CHART_W - M_LEFT - M_RIGHT, CHART_H - M_TOP - M_BOTTOM
     n = max(1, len(weeks))
     step = plot_w / n
@@ -80,9 +90,9 @@ def chart(col: str, component: str | None, weeks: list[str], own: pd.DataFrame, 
         return round(M_TOP + plot_h * (1 - (v - lo) / (hi - lo)), 2)
 
     band = None
-    if rng.get("good_min") is not None or rng.get("good_max") is not None:
-        b_lo = max(lo, rng["good_min"]) if rng.get("good_min") is not None else lo
-        b_hi = min(hi, rng["good_max"]) if rng.get("good_max") is not None else hi
+    if target is not None and (target.good_min is not None or target.good_max is not None):
+        b_lo = max(lo, target.good_min) if target.good_min is not None else lo
+        b_hi = min(hi, target.good_max) if target.good_max is not None else hi
         if b_hi > b_lo:
             band = {"x": M_LEFT, "w": plot_w, "y": y(b_hi), "h": round(y(b_lo) - y(b_hi), 2)}
 
@@ -102,15 +112,20 @@ def chart(col: str, component: str | None, weeks: list[str], own: pd.DataFrame, 
                          "colour": colour.get(r.rep, "#64748b"),
                          "title": f"{r.rep} · {pd.Timestamp(r.call_time):%a %d %b %H:%M} · {value_text(getattr(r, col), unit)}"})
     ticks = _y_ticks(lo, hi, unit)
+    latest = next((v for v in reversed(list(mine.values())) if v is not None), None)
+    if component is None:
+        latest_cls = score_band(latest).value
+    else:
+        latest_cls = (judge(latest, target) if target is not None else Verdict.NOT_SCORED).value
     return {
-        "metric": col, "component": component, "label": label_of(component), "unit": unit,
-        "target": (target or {}).get("label", ""), "w": CHART_W, "h": CHART_H,
+        "metric": col, "component": component, "label": _label(component), "unit": unit,
+        "target": target.label if target is not None else "", "w": CHART_W, "h": CHART_H,
         "plot": {"x": M_LEFT, "y": M_TOP, "w": plot_w, "h": plot_h, "bottom": M_TOP + plot_h},
         "band": band, "own": line(mine), "other": line(theirs), "compare_label": compare_label,
         "dots": dots,
         "xticks": [{"x": x(w), "label": w.split("-")[-1], "week": w} for w in weeks],
         "yticks": [{"y": y(v), "label": _tick_text(v, unit)} for v in ticks],
-        "latest": value_text(next((v for v in reversed(list(mine.values())) if v is not None), None), unit),
+        "latest": value_text(latest, unit), "latest_cls": latest_cls,
     }
 
 
@@ -129,12 +144,13 @@ def _series(weekly: pd.DataFrame, col: str, stat: str) -> dict[str, float | None
     return {r["week"]: (None if pd.isna(r[stat]) else float(r[stat])) for r in part.to_dict("records")}
 
 
-def _y_range(values: list[float], rng: dict[str, Any], unit: str) -> tuple[float, float]:
+def _y_range(values: list[float], target: Target | None, unit: str) -> tuple[float, float]:
     if unit == "share":
         return 0.0, 1.0
     if unit == "score":
         return 0.0, 100.0
-    marks = values + [v for v in (rng.get("good_min"), rng.get("good_max")) if v is not None]
+    edges = (target.good_min, target.good_max) if target is not None else ()
+    marks = values + [v for v in edges if v is not None]
     lo, hi = (min(marks), max(marks)) if marks else (0.0, 1.0)
     lo = min(lo, 0.0)
     if hi <= lo:
@@ -166,7 +182,7 @@ def call_list(rows: pd.DataFrame, colour: dict[str, str]) -> list[dict[str, Any]
                 {"call_id": r["call_id"], "rep": r["rep"], "colour": colour.get(r["rep"], "#64748b"),
                  "when": f"{pd.Timestamp(r['call_time']):%a %d %b %H:%M}",
                  "duration": clock(r["duration_s"]) if pd.notna(r["duration_s"]) else "",
-                 "score": value_text(r.get("score"), "score"),
+                 "score": value_text(r.get("score"), "score"), "score_cls": score_band(r.get("score")).value,
                  "talk_ratio": value_text(r.get("talk_ratio"), "share"),
                  "four_second_rule": value_text(r.get("four_second_rule_share"), "share")}
                 for r in group.sort_values("call_time").to_dict("records")

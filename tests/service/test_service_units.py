@@ -107,25 +107,51 @@ def test_signature_scheme_matches_the_documented_formula():
     assert not verify_signature("whsec_x", "soon", body, f"sha256={expected}")
 
 
-def _card(score, talk_ratio, asked=None, share=None):
-    metrics = {"talk_ratio": talk_ratio, "interruption_counts": {"rep_on_customer": 1, "customer_on_rep": 0},
-               "paraphrases": [{}, {}], "patience": {"median_s": 0.7}}
-    if asked is not None:
-        metrics["four_second_rule"] = {"asked": asked, "share_honoured": share}
-    return {"score": score, "metrics": metrics}
+def _stored_card(score, talk_ratio, asked=None, share=None):
+    """A stored scorecard (JSON, as the database holds it) with these numbers."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from scorecard_cases import CASES
+
+    from listenlens.pipeline.scorecard import score_call
+
+    timeline, config, embedder = CASES["discovery"]()
+    card = score_call(timeline, config, embedder=embedder).model_dump(mode="json")
+    m = card["metrics"]
+    card["score"] = score
+    m["talk_ratio"] = talk_ratio
+    m["interruption_counts"].update(rep_on_customer=1, customer_on_rep=0)
+    m["paraphrases"] = m["paraphrases"] * 2
+    m["patience"]["median_s"] = 0.7
+    m["interactivity"]["per_minute"] = None
+    m["four_second_rule"].update(asked=asked or 0, share_honoured=share)
+    return card
 
 
 def test_metric_rows_read_the_scorecard():
     from listenlens.service.domain.trends import CORE_METRICS, ID_COLUMNS, rows_from_scorecards
 
     rows = rows_from_scorecards([{"call_id": "a", "rep": "ann", "team": "n", "call_time": datetime(2026, 11, 18, 9),
-                                  "scorecard": _card(70, 0.5, asked=4, share=0.75)}])
+                                  "scorecard": _stored_card(70, 0.5, asked=4, share=0.75)}])
     assert list(rows.columns) == ID_COLUMNS + CORE_METRICS
     row = rows.iloc[0]
     assert row["iso_week"] == "2026-W47"
     assert (row["score"], row["talk_ratio"], row["questions"], row["four_second_rule_share"]) == (70, 0.5, 4, 0.75)
     assert (row["interruptions_rep"], row["paraphrases"], row["patience_median_s"]) == (1, 2, 0.7)
-    assert math.isnan(row["interactivity"])  # absent from this scorecard
+    assert math.isnan(row["interactivity"])  # none in this scorecard
+
+
+def test_a_stored_scorecard_that_is_not_one_is_a_clear_error():
+    from listenlens.errors import ListenlensError
+    from listenlens.service.domain.trends import rows_from_scorecards
+
+    broken = _stored_card(70, 0.5)
+    del broken["metrics"]["four_second_rule"]
+    with pytest.raises(ListenlensError, match="stored scorecard of call a .*metrics.four_second_rule"):
+        rows_from_scorecards([{"call_id": "a", "rep": "ann", "call_time": datetime(2026, 11, 18, 9),
+                               "scorecard": broken}])
 
 
 def test_weekly_trends_count_mean_median_per_iso_week():
@@ -133,11 +159,11 @@ def test_weekly_trends_count_mean_median_per_iso_week():
 
     recs = [
         # 2026-W46 (Mon 9 Nov .. Sun 15 Nov): three calls
-        ("a", datetime(2026, 11, 9, 8), _card(60, 0.40, asked=2, share=0.5)),
-        ("b", datetime(2026, 11, 12, 8), _card(70, 0.50)),  # no questions: no four-second share
-        ("c", datetime(2026, 11, 15, 23), _card(95, 0.90, asked=1, share=1.0)),
+        ("a", datetime(2026, 11, 9, 8), _stored_card(60, 0.40, asked=2, share=0.5)),
+        ("b", datetime(2026, 11, 12, 8), _stored_card(70, 0.50)),  # no questions: no four-second share
+        ("c", datetime(2026, 11, 15, 23), _stored_card(95, 0.90, asked=1, share=1.0)),
         # 2026-W47: one call (Monday 00:30 belongs to the new week)
-        ("d", datetime(2026, 11, 16, 0, 30), _card(50, 0.6, asked=3, share=0.0)),
+        ("d", datetime(2026, 11, 16, 0, 30), _stored_card(50, 0.6, asked=3, share=0.0)),
     ]
     rows = rows_from_scorecards({"call_id": c, "rep": "ann", "call_time": t, "scorecard": sc} for c, t, sc in recs)
     weekly = weekly_trends(rows, ["score", "talk_ratio", "four_second_rule_share"])

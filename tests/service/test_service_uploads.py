@@ -69,6 +69,29 @@ def test_openapi_documents_the_endpoints_with_examples(api):
     assert "202" in spec["paths"]["/v1/calls"]["post"]["responses"]
 
 
+def test_openapi_types_the_scorecard_down_to_each_metric(api):
+    spec = api.client.get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+
+    def resolve(node):
+        while "$ref" in node or "anyOf" in node:
+            node = schemas[node["$ref"].split("/")[-1]] if "$ref" in node else next(
+                n for n in node["anyOf"] if n.get("type") != "null")
+        return node
+
+    ok = spec["paths"]["/v1/calls/{call_id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    card = resolve(resolve(ok)["properties"]["scorecard"])
+    assert card["title"] == "Scorecard" and "schema" in card["properties"]
+    metrics = resolve(card["properties"]["metrics"])
+    rule = resolve(metrics["properties"]["four_second_rule"])
+    assert rule["properties"]["share_honoured"]["anyOf"][0]["type"] == "number"
+    assert rule["properties"]["share_honoured"]["description"]
+    component = resolve(resolve(card["properties"]["components"])["items"])
+    assert set(resolve(component["properties"]["name"])["enum"]) >= {"talk_ratio", "four_second_rule"}
+    moment = resolve(card["properties"]["moments"])["items"]
+    assert moment["discriminator"]["propertyName"] == "kind"
+
+
 def test_list_filters_and_paginates(api, call_wav):
     times = ["2026-11-02T10:00:00Z", "2026-11-09T10:00:00Z", "2026-11-10T10:00:00+01:00", "2026-11-16T10:00:00Z",
              "2026-11-23T10:00:00Z"]

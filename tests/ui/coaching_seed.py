@@ -78,7 +78,7 @@ def seed(db, tenant_name: str, specs: list[CallSpec]) -> list[str]:
         tenant = get_or_create_tenant(s, tenant_name)
         for spec in specs:
             tl = call_timeline(spec.talk_ratio, spec.honoured, spec.questions)
-            card = jsonable(score_call(tl, CONFIG))
+            card = jsonable(score_call(tl, CONFIG).model_dump(mode="json"))
             call_id = "call_" + secrets.token_hex(12)
             s.add(Call(id=call_id, tenant_id=tenant.id, rep=spec.rep, team=spec.team, call_time=spec.call_time,
                        options={}, filename=f"{spec.rep}.wav", duration_s=tl.duration, channels=1, status="done",

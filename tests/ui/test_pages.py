@@ -173,10 +173,13 @@ def test_timeline_markers_sit_at_their_times():
     timeline = {"duration": 100.0, "speakers": [{"label": "C", "role": "customer"}, {"label": "R", "role": "rep"}],
                 "speech": [{"start": 0, "end": 50, "speaker": "R"}, {"start": 50, "end": 100, "speaker": "C"}],
                 "words": []}
-    metrics = {"questions": [{"start": 40, "end": 50, "wait_s": 2.0, "honoured": False, "text": "why?"}],
-               "interruptions": [{"start": 75, "by": "rep", "by_label": "R", "of": "customer", "of_label": "C",
-                                  "overlap_s": 1.0, "text": "but"}],
-               "paraphrases": []}
+    from listenlens.pipeline.scorecard.models import Interruption, Question
+
+    question = Question(start=40, end=50, speaker="R", text="why?", form="wh", wait_s=2.0, next_by="R",
+                        next_role="rep", outcome="self_answered", honoured=False)
+    interruption = Interruption(start=75, end=76, by="rep", of="customer", by_label="R", of_label="C",
+                                kind="rep_on_customer", overlap_s=1.0, yielded=False, text="but", interrupted_text="so")
+    metrics = _empty_metrics(questions=[question], interruptions=[interruption])
     svg = timeline_svg(timeline, metrics)
     x0, w = svg["gutter"], svg["plot_w"]
     assert [lane["label"] for lane in svg["lanes"]] == ["R", "C"], "the rep's lane comes first"
@@ -189,9 +192,47 @@ def test_timeline_markers_sit_at_their_times():
 def test_interruption_facts_say_not_measured_estimated_or_exact():
     from listenlens.service.ui.callview import _facts
 
-    def shown(counts):
-        return dict(_facts({"interruption_counts": counts}))["Rep interrupted customer"]
+    def shown(**counts):
+        base = _empty_metrics()
+        metrics = base.model_copy(update={"interruption_counts": base.interruption_counts.model_copy(update=counts)})
+        return dict(_facts(metrics))["Rep interrupted customer"]
 
-    assert shown({"rep_on_customer": 2, "measured": True, "estimated": False}) == "2"
-    assert shown({"rep_on_customer": 2, "measured": True, "estimated": True}) == "2 (estimated, mono)"
-    assert shown({"rep_on_customer": 0, "measured": False}) == "not measured"
+    assert shown(rep_on_customer=2, measured=True, estimated=False) == "2"
+    assert shown(rep_on_customer=2, measured=True, estimated=True) == "2 (estimated, mono)"
+    assert shown(rep_on_customer=0, measured=False) == "not measured"
+
+
+def _empty_metrics(**change):
+    from listenlens.pipeline.scorecard import score_call
+    from listenlens.pipeline.timeline import build_timeline
+
+    return score_call(build_timeline([])).metrics.model_copy(update=change)
+
+
+def test_component_pills_and_marks_carry_their_verdict(site):
+    from listenlens.pipeline.scorecard import Scorecard, Verdict
+    from listenlens.service.db.models import CallResult
+
+    client, app, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+    html = client.get(f"/ui/calls/{calls[1]}").text
+    with app.state.runtime.db.session() as s:
+        card = Scorecard.model_validate(s.get(CallResult, calls[1]).scorecard)
+    rows = re.findall(r'<tr class="[^"]*" title="[^"]*">(.*?)</tr>', html, re.S)
+    assert len(rows) == len(card.components)
+    for c in card.components:
+        row = next(r for r in rows if f"<strong>{c.label}</strong>" in r)
+        assert f'class="pill {c.verdict.value}" title="{c.verdict.label}"' in row, c.name
+        if c.applicable:
+            assert f'class="bullet-mark {c.verdict.value}"' in row
+    assert card.component("talk_ratio").verdict is Verdict.FAR  # 70% talk scores 20
+    # The verdict colours reach the stylesheet once, from the component definitions.
+    assert all(f"--{v.value.replace('_', '-')}: {v.colour};" in html for v in Verdict)
+
+
+def test_trend_page_judges_the_latest_week_against_the_target(site):
+    client, _, keys, _, _ = site
+    _sign_in(client, keys["acme"])
+    html = client.get("/ui/reps/rep-a").text
+    talk = html[html.index('data-metric="talk_ratio"'):]
+    assert re.search(r'<span class="latest far"[^>]*>70%<', talk[:talk.index("</section>")])

@@ -1,0 +1,35 @@
+"""What a scorecard is computed with: the metric thresholds and the component targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from listenlens.pipeline.metrics import MetricsConfig
+from listenlens.pipeline.scorecard.components import Target, default_targets
+
+
+class ScorecardConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    targets: dict[str, Target] = Field(default_factory=default_targets)
+    monologue_target_s: float = Field(150.0, gt=0, description="rep turns longer than this are coaching moments")
+    max_component_moments: int = Field(10, ge=0, description="moments listed per component")
+    rate_min_span_s: float = Field(
+        120.0, ge=0, description="rates per 10 minutes are not scored on calls with less speech span than this"
+    )
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        # Changing one target keeps the others; weight 0 drops a component from the score.
+        return {**default_targets(), **value} if isinstance(value, dict) else value
+
+    @model_validator(mode="after")
+    def _known_targets(self) -> "ScorecardConfig":
+        unknown = set(self.targets) - set(default_targets())
+        if unknown:
+            raise ValueError(f"unknown score components {sorted(unknown)}; known: {sorted(default_targets())}")
+        return self

@@ -1,0 +1,393 @@
+"""The scorecard as typed models: the ``listenlens.scorecard/1`` contract.
+
+``score_call`` returns a ``Scorecard``; ``Scorecard.model_dump(mode="json")`` is the JSON
+every client reads (field names are the contract), and a stored scorecard comes back
+with ``Scorecard.model_validate``. ``Scorecard.model_json_schema()`` is published as
+``docs/scorecard.schema.json`` (``listenlens schema``).
+
+Times are seconds from the start of the recording, rounded to milliseconds.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from listenlens.pipeline.scorecard.components import (
+    BY_NAME,
+    ComponentName,
+    ScoreBand,
+    Target,
+    Verdict,
+    score_band,
+    verdict,
+)
+from listenlens.pipeline.timeline import Role, RoleSource
+
+SCHEMA = "listenlens.scorecard/1"
+
+Seconds = Annotated[float, Field(description="seconds from the start of the recording")]
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# -- metrics -------------------------------------------------------------------
+
+class TalkTime(_Part):
+    """Talk time per side in seconds (two speakers of one side talking at once count once)."""
+
+    rep: float = Field(description="seconds the rep side spoke")
+    customer: float = Field(description="seconds the customer side spoke")
+    unknown: float = Field(description="seconds speakers of no known role spoke")
+
+
+class TurnSpan(_Part):
+    """A turn: one speaker holding the floor (backchannels do not break it)."""
+
+    speaker: str = Field(description="speaker label")
+    role: Role
+    start: Seconds
+    end: Seconds
+
+
+class TurnRef(_Part):
+    speaker: str = Field(description="speaker label")
+    start: Seconds
+    end: Seconds
+    duration_s: float = Field(description="length of the turn, s")
+
+
+class Backchannel(_Part):
+    """A short listener response ("mhm", "right") that did not take the floor."""
+
+    start: Seconds
+    end: Seconds
+    speaker: str = Field(description="who said it")
+    role: Role
+    text: str
+    during: str = Field(description="label of the speaker holding the floor")
+
+
+class RoleCounts(_Part):
+    rep: int
+    customer: int
+    unknown: int
+
+
+class Interruption(_Part):
+    """Someone starting to talk while another speaker holds the floor."""
+
+    start: Seconds
+    end: Seconds = Field(description="end of the interrupting utterance")
+    by: Role = Field(description="role of the interrupter")
+    of: Role = Field(description="role of the speaker interrupted")
+    by_label: str = Field(description="speaker label of the interrupter")
+    of_label: str = Field(description="speaker label of the speaker interrupted")
+    kind: str = Field(description="BY_on_OF, e.g. rep_on_customer")
+    overlap_s: float = Field(description="seconds both talked at once")
+    yielded: bool = Field(description="the interrupted speaker stopped")
+    text: str = Field(description="what the interrupter said")
+    interrupted_text: str = Field(description="what the interrupted speaker was saying")
+
+
+class InterruptionCounts(_Part):
+    rep_on_customer: int = Field(description="times the rep talked over the customer")
+    customer_on_rep: int = Field(description="times the customer talked over the rep")
+    other: int = Field(description="other overlaps (same side, unknown speakers)")
+    rep_on_customer_per_10min: float | None = Field(
+        description="rep-on-customer interruptions per 10 minutes of speech span; null without a rep and a customer")
+    measured: bool = Field(True, description="false when the diarizer cannot see overlapping speech (then the counts "
+                                             "are not evidence of no interruptions)")
+    estimated: bool = Field(False, description="overlaps were detected in a mono mix, not separated by channel")
+
+
+QuestionOutcome = Literal["answered", "waited", "self_answered", "stacked", "end_of_call"]
+
+
+class Question(_Part):
+    """A question the rep asked, and what followed it."""
+
+    start: Seconds
+    end: Seconds
+    speaker: str
+    text: str
+    form: str = Field(description="how it was recognised as a question: wh, yes_no, tag, mark, ...")
+    wait_s: float = Field(description="seconds until the next speech after the question")
+    next_by: str | None = Field(description="label of whoever spoke next; null at the end of the call")
+    next_role: Role | None
+    outcome: QuestionOutcome
+    honoured: bool = Field(description="the rep left room to answer (the four-second rule held)")
+
+
+class FourSecondRule(_Part):
+    threshold_s: float = Field(description="the rep's own speech within this many seconds breaks the rule")
+    asked: int = Field(description="questions the rep asked")
+    honoured: int = Field(description="questions followed by an answer or a wait of threshold_s")
+    share_honoured: float | None = Field(description="honoured / asked; null when no question was asked")
+    median_wait_s: float | None = Field(description="median wait after a question (end-of-call questions left out)")
+    self_answered: int = Field(description="questions the rep went on talking after")
+    stacked: int = Field(description="questions followed by another question of the rep's")
+    violations: list[Question] = Field(description="the questions that broke the rule")
+
+
+class QuestionRate(_Part):
+    value: float | None = Field(description="rep questions per per_s seconds of speech span")
+    per_s: float = Field(description="the rate's time unit in seconds (600: per 10 minutes)")
+    count: int = Field(description="questions the rep asked")
+
+
+class Switch(_Part):
+    """The floor passing from a customer to a rep."""
+
+    customer: str
+    rep: str
+    customer_end: Seconds
+    rep_start: Seconds
+    gap_s: float = Field(description="rep_start - customer_end (negative when the rep started early)")
+
+
+class Patience(_Part):
+    median_s: float | None = Field(description="median gap before the rep replied to a customer; null without a switch")
+    switches: list[Switch]
+
+
+class Paraphrase(_Part):
+    """A rep turn that played back (restated) the customer's preceding turn."""
+
+    start: Seconds
+    end: Seconds
+    speaker: str
+    text: str = Field(description="the rep's opening words that restate")
+    restates: str = Field(description="the customer turn's text")
+    restates_speaker: str
+    restates_start: Seconds
+    restates_end: Seconds
+    method: Literal["opener", "semantic"] = Field(description="a reflective opener, or sentence-embedding similarity")
+    opener: str | None = Field(description="the opener phrase, when method is opener")
+    similarity: float | None = Field(description="cosine similarity, when it was computed")
+
+
+class Story(_Part):
+    """A customer turn long enough to be a story, followed by a rep turn."""
+
+    start: Seconds
+    end: Seconds
+    speaker: str
+    duration_s: float
+    played_back: bool = Field(description="the rep's next turn restated it")
+
+
+class CustomerStories(_Part):
+    count: int
+    played_back: int
+    share_played_back: float | None = Field(description="played_back / count; null without a story")
+    items: list[Story]
+
+
+class Interactivity(_Part):
+    switches: int = Field(description="speaker switches between turns")
+    per_minute: float | None = Field(description="switches per minute of speech span")
+
+
+class Metrics(_Part):
+    """Every measured metric of the call (definitions: docs/metrics.md)."""
+
+    talk_ratio: float | None = Field(description="rep talk time / (rep + customer talk time); null when neither spoke")
+    talk_time_s: TalkTime
+    speech_span_s: float = Field(description="first speech start to last speech end, s")
+    non_talk_s: float = Field(description="silence between the first and the last speech, s")
+    turns: list[TurnSpan]
+    longest_monologue_s: float | None = Field(description="the rep's longest turn, s")
+    longest_monologue: TurnRef | None
+    longest_customer_story_s: float | None = Field(description="the customer's longest turn, s")
+    longest_customer_story: TurnRef | None
+    backchannels: list[Backchannel]
+    backchannel_count: RoleCounts
+    interruptions: list[Interruption]
+    interruption_counts: InterruptionCounts
+    questions: list[Question]
+    four_second_rule: FourSecondRule
+    question_rate: QuestionRate
+    patience: Patience
+    paraphrases: list[Paraphrase]
+    customer_stories: CustomerStories
+    interactivity: Interactivity
+
+
+# -- moments -----------------------------------------------------------------------
+
+class TranscriptLine(_Part):
+    speaker: str
+    role: Role
+    start: Seconds
+    end: Seconds
+    text: str
+
+
+class _MomentBase(_Part):
+    # Each kind narrows "kind" to its literal; declaring it here keeps it the first key.
+    kind: str = Field(description="what sort of moment: the discriminator of the moment types")
+    start: Seconds
+    end: Seconds
+    title: str = Field(description="what happened, in a sentence")
+    good: bool = Field(description="a good example (true) or something to coach (false)")
+    severity: float = Field(description="0-1, how bad; the worst are shown first")
+    transcript: list[TranscriptLine] = Field(description="the words around the moment")
+
+
+class InterruptionMoment(_MomentBase):
+    kind: Literal["interruption"] = "interruption"
+    by: Role
+    of: Role
+    overlap_s: float
+
+
+class QuestionMoment(_MomentBase):
+    """A question the rep left room to answer."""
+
+    kind: Literal["question"] = "question"
+    text: str
+
+
+class FourSecondRuleMoment(_MomentBase):
+    """A question the rep followed with own speech within the four-second threshold."""
+
+    kind: Literal["four_second_rule"] = "four_second_rule"
+    text: str
+    wait_s: float
+
+
+class TurnMoment(_MomentBase):
+    """A rep turn: a monologue over target, or one of the longest rep turns."""
+
+    kind: Literal["monologue", "rep_turn"]
+    duration_s: float
+
+
+class ParaphraseMoment(_MomentBase):
+    kind: Literal["paraphrase"] = "paraphrase"
+    text: str
+    restates: str
+
+
+class SwitchMoment(_MomentBase):
+    """A rep reply after a customer's turn, with the pause before it."""
+
+    kind: Literal["switch"] = "switch"
+    gap_s: float
+
+
+class MissedPlaybackMoment(_MomentBase):
+    """A customer story the rep did not play back."""
+
+    kind: Literal["missed_playback"] = "missed_playback"
+
+
+Moment = Annotated[
+    Union[InterruptionMoment, QuestionMoment, FourSecondRuleMoment, TurnMoment, ParaphraseMoment, SwitchMoment,
+          MissedPlaybackMoment],
+    Field(discriminator="kind"),
+]
+
+
+# -- components --------------------------------------------------------------------
+
+class TargetRange(_Part):
+    good_min: float | None
+    good_max: float | None
+    zero_below: float | None
+    zero_above: float | None
+
+
+class Component(_Part):
+    """One scored aspect of listening: its value against its target (definitions: ``components.COMPONENTS``)."""
+
+    name: ComponentName
+    value: float | None = Field(description="the measured value, in the component's unit; null when not applicable")
+    target: str = Field(description='the target as it reads, e.g. "35-50%"')
+    target_range: TargetRange
+    weight: float
+    share: float = Field(description="weight over the total weight of the applicable components")
+    applicable: bool
+    reason: str | None = Field(description="why the component does not apply to this call")
+    met: bool | None = Field(description="the value is inside the target band (verdict met); null when not applicable")
+    score: float | None = Field(description="0-100 against the target; null when not applicable")
+    moments: list[Moment] = Field(description="the moments behind the value")
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict(self.score)
+
+    @property
+    def label(self) -> str:
+        spec = BY_NAME.get(self.name)
+        return spec.label if spec else self.name.replace("_", " ").capitalize()
+
+    @property
+    def help(self) -> str:
+        spec = BY_NAME.get(self.name)
+        return spec.help if spec else ""
+
+    def as_target(self) -> Target:
+        """The target this component was scored against."""
+        return Target(weight=self.weight, label=self.target, **self.target_range.model_dump())
+
+
+# -- the scorecard -------------------------------------------------------------------
+
+class RolesOut(_Part):
+    """How the rep and the customer were told apart."""
+
+    source: RoleSource
+    confidence: float = Field(description="0-1")
+    evidence: list[str]
+
+
+class SpeakerOut(_Part):
+    label: str
+    role: Role
+    talk_time_s: float
+
+
+class Scorecard(_Part):
+    """The listening scorecard of one call (``listenlens.scorecard/1``)."""
+
+    model_config = ConfigDict(frozen=True, serialize_by_alias=True, validate_by_name=True, validate_by_alias=True,
+                              title="Scorecard")
+
+    schema_: Literal["listenlens.scorecard/1"] = Field(SCHEMA, alias="schema")
+    score: int | None = Field(description="0-100 listening score: the weighted mean of the applicable components")
+    score_note: str | None = Field(description="why there is no score")
+    duration_s: float = Field(description="length of the recording, s")
+    source: dict[str, Any] = Field(description="where the timeline came from: file, diarizer, models, timings")
+    roles: RolesOut
+    speakers: list[SpeakerOut]
+    metrics: Metrics
+    components: list[Component]
+    moments: list[Moment] = Field(description="what a coach should replay, in time order")
+    settings: dict[str, Any] = Field(description="every setting the scorecard was computed with (ScorecardConfig)")
+
+    @property
+    def band(self) -> ScoreBand:
+        return score_band(self.score)
+
+    def component(self, name: str) -> Component | None:
+        return next((c for c in self.components if c.name == name), None)
+
+    def value_text(self, c: Component) -> str:
+        """The component's value in its unit (rates in the scorecard's own time unit)."""
+        spec = BY_NAME.get(c.name)
+        if spec is None:
+            return "–" if c.value is None else f"{c.value:g}"
+        per_s = self.metrics.question_rate.per_s if c.name == "question_rate" else 600.0
+        return spec.format(c.value, per_s=per_s)
+
+
+def schema_json() -> str:
+    """``Scorecard.model_json_schema()`` as the text of ``docs/scorecard.schema.json``."""
+    import json
+
+    return json.dumps(Scorecard.model_json_schema(), indent=2, ensure_ascii=False) + "\n"

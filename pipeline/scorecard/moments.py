@@ -1,0 +1,85 @@
+"""Coaching moments: a time range, what happened, and the transcript around it."""
+
+from __future__ import annotations
+
+from listenlens.pipeline.metrics import MetricsConfig
+from listenlens.pipeline.scorecard.components import clip
+from listenlens.pipeline.scorecard.models import (
+    FourSecondRuleMoment,
+    InterruptionMoment,
+    MissedPlaybackMoment,
+    ParaphraseMoment,
+    QuestionMoment,
+    SwitchMoment,
+    TranscriptLine,
+    TurnMoment,
+)
+from listenlens.pipeline.timeline import CallTimeline, Role
+
+
+def r(x: float | None, nd: int = 3) -> float | None:
+    """Rounded for the scorecard: times to the millisecond."""
+    return None if x is None else round(float(x), nd)
+
+
+class MomentBuilder:
+    def __init__(self, timeline: CallTimeline, mc: MetricsConfig):
+        self.timeline = timeline
+        self.mc = mc
+
+    def transcript(self, start: float, end: float) -> list[TranscriptLine]:
+        """Lines of the words from ``context_s`` before to after the range (capped at ``context_max_s``)."""
+        lo = start - self.mc.context_s
+        hi = min(end + self.mc.context_s, start + self.mc.context_max_s)
+        lines: list[dict] = []
+        for w in self.timeline.words:
+            if w.end <= lo or w.start >= hi or not w.text.strip():
+                continue
+            if lines and lines[-1]["speaker"] == w.speaker and w.start - lines[-1]["end"] < self.mc.sentence_pause_s:
+                lines[-1]["text"] += " " + w.text.strip()
+                lines[-1]["end"] = r(w.end)
+            else:
+                lines.append({"speaker": w.speaker, "role": self.timeline.role_of(w.speaker),
+                              "start": r(w.start), "end": r(w.end), "text": w.text.strip()})
+        return [TranscriptLine(**line) for line in lines]
+
+    def _common(self, start: float, end: float, title: str, *, good: bool = False, severity: float = 0.0) -> dict:
+        return {"start": r(start), "end": r(end), "title": title, "good": good, "severity": r(severity, 2),
+                "transcript": self.transcript(start, end)}
+
+    def interruption(self, i) -> InterruptionMoment:
+        listening_failure = i.by_role == Role.REP and i.of_role == Role.CUSTOMER
+        title = f"{i.by} ({i.by_role.value}) interrupted {i.of} ({i.of_role.value}) for {i.overlap_s:.1f} s"
+        title += "; they yielded" if i.yielded else "; they kept talking"
+        severity = min(1.0, i.overlap_s / 3.0) if listening_failure else 0.1
+        return InterruptionMoment(**self._common(i.start, i.end, title, severity=severity),
+                                  by=i.by_role, of=i.of_role, overlap_s=r(i.overlap_s))
+
+    def question(self, q) -> QuestionMoment | FourSecondRuleMoment:
+        end = q.end + max(q.wait_s, 0.0)
+        if q.honoured:
+            title = f"question, {q.outcome.replace('_', ' ')} after {q.wait_s:.1f} s"
+            return QuestionMoment(**self._common(q.start, end, title, good=True), text=q.text)
+        how = "asked another question" if q.outcome == "stacked" else "answered it"
+        title = f"rep {how} {q.wait_s:.1f} s after asking (under {self.mc.four_second_rule_s:g} s)"
+        severity = clip(1.0 - max(q.wait_s, 0.0) / self.mc.four_second_rule_s)
+        return FourSecondRuleMoment(**self._common(q.start, end, title, severity=severity),
+                                    text=q.text, wait_s=r(q.wait_s))
+
+    def turn(self, t, kind: str, target: float | None = None) -> TurnMoment:
+        title = f"{t.speaker} spoke for {t.duration:.0f} s"
+        severity = clip((t.duration - target) / target) if target else 0.0
+        return TurnMoment(kind=kind, **self._common(t.start, t.end, title, severity=severity), duration_s=r(t.duration))
+
+    def paraphrase(self, p) -> ParaphraseMoment:
+        how = f'opened with "{p.opener}"' if p.method == "opener" else f"similarity {p.similarity:.2f}"
+        return ParaphraseMoment(**self._common(p.start, p.end, f"played back the customer ({how})", good=True),
+                                text=p.text, restates=p.restates)
+
+    def switch(self, s) -> SwitchMoment:
+        title = f"{s.rep} replied {s.gap_s:.1f} s after {s.customer} finished"
+        return SwitchMoment(**self._common(min(s.customer_end, s.rep_start), max(s.customer_end, s.rep_start), title),
+                            gap_s=r(s.gap_s))
+
+    def missed_playback(self, story) -> MissedPlaybackMoment:
+        return MissedPlaybackMoment(**self._common(story.start, story.end, "customer story not played back"))
