@@ -101,7 +101,7 @@ def test_review_reads_an_export_like_the_database(tmp_path, fmt):
 
 
 def test_rep_table_verdicts_follow_the_component_targets(tmp_path):
-    from listenlens.service import review
+    from listenlens.service.domain import review
 
     home = tmp_path / "home"
     home.mkdir()
