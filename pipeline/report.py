@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from listenlens.pipeline.scorecard import Scorecard, Verdict, score_band
+from listenlens.pipeline.scorecard.components import moment_label
 from listenlens.pipeline.scorecard.models import TranscriptLine
 
 # 3x5 block digits: the score must be readable at a glance, and rich has no big font.
@@ -31,14 +32,6 @@ _DIGITS = {
     "8": ["███", "█ █", "███", "█ █", "███"],
     "9": ["███", "█ █", "███", "  █", "███"],
     "-": ["   ", "   ", "███", "   ", "   "],
-}
-
-_KIND = {
-    "interruption": "Interruption",
-    "four_second_rule": "Four-second rule",
-    "monologue": "Long monologue",
-    "paraphrase": "Played back",
-    "question": "Question",
 }
 
 
@@ -118,7 +111,7 @@ def render_scorecard(card: Scorecard, console: Console, *, worst: int = 5, good:
         console.print(Text("Moments to replay", style="bold"))
         for mo in bad[:worst]:
             line = Text(f"  {mmss(mo.start)}  ", style="bold")
-            line.append(f"{_KIND.get(mo.kind, mo.kind)}: ", style=f"bold {Verdict.FAR.colour}")
+            line.append(f"{moment_label(mo.kind)}: ", style=f"bold {Verdict.FAR.colour}")
             line.append(mo.title)
             console.print(line)
             console.print(_snippet(mo.transcript), end="")
@@ -129,7 +122,7 @@ def render_scorecard(card: Scorecard, console: Console, *, worst: int = 5, good:
         console.print(Text("Good examples", style="bold"))
         for mo in fine[:good]:
             line = Text(f"  {mmss(mo.start)}  ", style="bold")
-            line.append(f"{_KIND.get(mo.kind, mo.kind)}: ", style=f"bold {Verdict.MET.colour}")
+            line.append(f"{moment_label(mo.kind)}: ", style=f"bold {Verdict.MET.colour}")
             line.append(mo.title)
             console.print(line)
             console.print(_snippet(mo.transcript), end="")

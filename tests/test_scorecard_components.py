@@ -106,3 +106,15 @@ def test_a_scorecard_validates_against_the_published_schema():
     for make in CASES.values():
         timeline, config, embedder = make()
         jsonschema.validate(json.loads(score_call(timeline, config, embedder=embedder).model_dump_json()), schema)
+
+
+def test_every_moment_kind_has_one_label():
+    import typing
+
+    from listenlens.pipeline.scorecard.components import MOMENT_LABELS, moment_label
+    from listenlens.pipeline.scorecard.models import Moment
+
+    union = typing.get_args(Moment)[0]
+    kinds = {k for model in typing.get_args(union) for k in typing.get_args(model.model_fields["kind"].annotation)}
+    assert kinds == set(MOMENT_LABELS)
+    assert moment_label("monologue") == "Long monologue" and moment_label("new_kind") == "New kind"

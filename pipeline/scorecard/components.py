@@ -167,6 +167,25 @@ def format_value(value: float | None, unit: Unit | str, *, decimals: int = 1, pe
     return f"{v:.3g}"
 
 
+# -- moments -----------------------------------------------------------------------
+
+MOMENT_LABELS = {
+    "interruption": "Interruption",
+    "four_second_rule": "Four-second rule",
+    "question": "Question",
+    "monologue": "Long monologue",
+    "paraphrase": "Played back",
+    "missed_playback": "Story not played back",
+    "switch": "Reply",
+    "rep_turn": "Rep turn",
+}
+
+
+def moment_label(kind: str) -> str:
+    """How a moment's kind reads on the report and the pages."""
+    return MOMENT_LABELS.get(kind, kind.replace("_", " ").capitalize())
+
+
 # -- the components ----------------------------------------------------------------
 
 @dataclass(frozen=True)

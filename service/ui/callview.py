@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from listenlens.pipeline.scorecard import Scorecard
-from listenlens.pipeline.scorecard.components import BY_NAME, COMPONENTS, clock, format_value
+from listenlens.pipeline.scorecard.components import BY_NAME, COMPONENTS, clock, format_value, moment_label
 from listenlens.pipeline.scorecard.models import Component, Metrics, Moment
 
 # Timeline SVG layout, in viewBox units (the SVG scales to the page width).
@@ -25,16 +25,6 @@ LANE_H = 30
 LANE_GAP = 8
 AXIS_H = 26
 ROLE_ORDER = {"rep": 0, "customer": 1, "unknown": 2}
-MOMENT_KINDS = {
-    "interruption": "Interruption",
-    "four_second_rule": "Four-second rule",
-    "question": "Question",
-    "monologue": "Monologue",
-    "paraphrase": "Played back",
-    "missed_playback": "Story not played back",
-    "switch": "Reply",
-    "rep_turn": "Rep turn",
-}
 
 
 def call_page(view: dict[str, Any], scorecard: Scorecard | None, timeline: dict[str, Any] | None) -> dict[str, Any]:
@@ -115,7 +105,7 @@ def component_row(c: Component, card: Scorecard) -> dict[str, Any]:
 def moment_row(m: Moment) -> dict[str, Any]:
     return {
         "kind": m.kind,
-        "kind_label": MOMENT_KINDS.get(m.kind, m.kind.replace("_", " ").capitalize()),
+        "kind_label": moment_label(m.kind),
         "start": m.start,
         "end": m.end,
         "at": clock(m.start),
