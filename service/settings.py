@@ -38,7 +38,10 @@ class ServiceSettings(BaseSettings):
 
     webhook_max_attempts: int = Field(6, ge=1)
     webhook_backoff_s: float = Field(10.0, gt=0, description="first retry delay; doubles each attempt")
-    webhook_timeout_s: float = Field(10.0, gt=0)
+    webhook_timeout_s: float = Field(10.0, gt=0, description="one attempt gives up after this long")
+    webhook_threads: int = Field(
+        4, ge=1, description="in-process delivery threads; a slow receiver holds at most one of them"
+    )
     webhook_allow_http: bool = Field(False, description="also accept plain http:// webhook URLs (https only by default)")
     webhook_allow_networks: list[str] = Field(
         default_factory=list,

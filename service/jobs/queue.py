@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -57,16 +57,15 @@ class JobQueue:
         self.lease = timedelta(seconds=lease_s)
         self.max_attempts = max_attempts
 
-    def claim_next(self, worker: str, kinds: Iterable[str]) -> Claimed | None:
+    def claim_next(self, worker: str, kinds: Iterable[str], *, skip_tenants: Collection[str] = ()) -> Claimed | None:
+        """The oldest due job of ``kinds``, not of a tenant in ``skip_tenants``."""
         kinds = list(kinds)
         now = utcnow()
         with self.db.session() as s:
-            ids = s.scalars(
-                select(Job.id)
-                .where(Job.status == "queued", Job.kind.in_(kinds), Job.run_after <= now)
-                .order_by(Job.run_after, Job.id)
-                .limit(5)
-            ).all()
+            q = select(Job.id).where(Job.status == "queued", Job.kind.in_(kinds), Job.run_after <= now)
+            if skip_tenants:
+                q = q.where(Job.tenant_id.not_in(list(skip_tenants)))
+            ids = s.scalars(q.order_by(Job.run_after, Job.id).limit(5)).all()
         for job_id in ids:
             got = self.claim(job_id, worker)
             if got is not None:
