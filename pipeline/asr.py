@@ -29,6 +29,14 @@ REGION_JOIN_S = 0.3
 # Speech is transcribed in pieces of at most this much joined audio: Whisper's features
 # for a whole hour would hold gigabytes at once.
 GROUP_MAX_S = 600.0
+# Whisper learned from transcripts that mostly leave out "um" and "uh", so it drops
+# fillers unless its prompt shows some. faster-whisper puts ``hotwords`` in front of
+# every 30 s window; ``initial_prompt`` would reach only the first one, because the
+# previous window's text is not carried over (condition_on_previous_text=False).
+FILLER_PROMPT = "Um, uh, so, like, you know, I mean, er, hmm, basically."
+# Off by default: bench/fillers_asr.py measures what the prompt keeps and what it costs
+# (bench/results.md, "Beyond timing").
+KEEP_FILLERS = False
 
 Progress = Callable[[str, float, "float | None"], None]
 
@@ -67,9 +75,10 @@ def load_whisper(model: str, device: str, compute_type: str, cpu_threads: int):
 
 
 class Transcriber:
-    def __init__(self, settings: PipelineSettings):
+    def __init__(self, settings: PipelineSettings, *, keep_fillers: bool = KEEP_FILLERS):
         s = settings.resolved()
         self.settings = s
+        self.keep_fillers = keep_fillers
         self.model_path = asr_model_path(s.model)
         # CTranslate2's own default is 4 threads; on a 2-core machine that oversubscribes.
         threads = s.cpu_threads or (os.cpu_count() or 1)
@@ -79,6 +88,22 @@ class Transcriber:
     def description(self) -> dict:
         s = self.settings
         return {"model": s.model, "path": self.model_path, "device": s.device, "compute_type": s.compute_type}
+
+    def decode_options(self) -> dict:
+        """Options of faster-whisper's ``transcribe`` besides the audio."""
+        s = self.settings
+        return dict(
+            language=s.language,
+            beam_size=s.beam_size,
+            word_timestamps=True,
+            vad_filter=False,
+            # A long call must not drift into a repetition loop carried by its own prompt,
+            # and without that prompt the temperature fallback (re-decoding a window up to
+            # five times) costs more than it recovers: greedy decoding once is ~20% faster.
+            condition_on_previous_text=False,
+            temperature=0.0,
+            hotwords=FILLER_PROMPT if self.keep_fillers else None,
+        )
 
     def transcribe(
         self,
@@ -105,19 +130,7 @@ class Transcriber:
     def _transcribe_joined(self, joined, chunks, channel, progress, stage) -> list[AsrSegment]:
         from faster_whisper.transcribe import restore_speech_timestamps
 
-        s = self.settings
-        segments, _info = self.model.transcribe(
-            joined,
-            language=s.language,
-            beam_size=s.beam_size,
-            word_timestamps=True,
-            vad_filter=False,
-            # A long call must not drift into a repetition loop carried by its own prompt,
-            # and without that prompt the temperature fallback (re-decoding a window up to
-            # five times) costs more than it recovers: greedy decoding once is ~20% faster.
-            condition_on_previous_text=False,
-            temperature=0.0,
-        )
+        segments, _info = self.model.transcribe(joined, **self.decode_options())
         out: list[AsrSegment] = []
         for seg in restore_speech_timestamps(_with_progress(segments, progress, stage), chunks, SAMPLE_RATE):
             words = [AsrWord(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in seg.words or []]
