@@ -1,0 +1,221 @@
+"""Objections and what the rep did next.
+
+``objection_type`` reads a customer sentence and returns the kind of resistance it
+voices, or None:
+
+* ``brush_off``: "just send me something", "email me the details", "put it in writing";
+* ``competitor``: another vendor in the picture ("we're talking to X", "we signed with
+  one of your competitors", "locked into a contract with our current provider");
+* ``price``: "too expensive", "no budget", "can't afford", "more than we pay today";
+* ``authority``: someone else decides ("run it by my boss", "procurement has to sign off");
+* ``timing``: "not now", "next quarter", "after the holidays", "on hold", "not a priority";
+* ``need``: "we're fine", "we already have", "we built our own", "not interested".
+
+The first kind that matches in that order wins (a brush-off often mentions a time, a
+competitor a price). A sentence that denies the objection ("budget isn't an issue",
+"the timing works well") matches none of the patterns, which are written as the
+objection is voiced.
+
+The rep's *response* is the rep's next utterance that is not a backchannel, read up to
+``ContentConfig.objection_response_sentences`` sentences: *listening* when a sentence
+asks a question or plays the objection back (a paraphrase opener, or repeating its
+words) before any pitch; *pitching* when a sentence argues ("but", "actually", "the
+thing is") or is about the seller's side (self-promotion, seller focus) first; *other*
+otherwise (an acknowledgement alone, a goodbye). The pause is from the customer's last
+word before the reply to the reply's start (negative when the rep talked over them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from listenlens.pipeline.metrics.config import MetricsConfig
+from listenlens.pipeline.metrics.content_config import ContentConfig
+from listenlens.pipeline.metrics.focus import sentence_focus
+from listenlens.pipeline.metrics.moments import Moment, moment, side_sentences
+from listenlens.pipeline.metrics.promotion import is_self_promotion
+from listenlens.pipeline.metrics.questions import question_form
+from listenlens.pipeline.metrics.text import phrase_tokens, split_sentences, starts_with, strip_lead_ins, tokens
+from listenlens.pipeline.metrics.utterances import build_utterances, is_backchannel_form
+from listenlens.pipeline.timeline import CallTimeline, Role
+
+_N = r"(n't|not|nt)"  # "can't", "cannot", and recogniser spellings such as "cant"
+PATTERNS: dict[str, list[str]] = {
+    "brush_off": [
+        r"\b(send|shoot|drop|mail|email|e-mail|forward|fire|pop) (me|us|over|it|that) ?(over )?(something|some \w+|an? (email|e-mail|"
+        r"brochure|one-pager|one pager|deck|note|line|pdf)|the (info|information|details|brochure|deck|material|materials)|"
+        r"(your|the) pricing|info|information|details|material|materials|a few details|it all)\b",
+        r"\bsend (something|some (info|information|material|materials|details|stuff)|over (some|a|the|something|your))\b",
+        r"\b(email|e-mail) me\b", r"\bin (an )?(email|e-mail|writing)\b", r"\bjust send\b",
+        r"\b(one-pager|one pager|brochure)\b",
+    ],
+    "competitor": [
+        r"\bcompetitors?\b", r"\b(talking|speaking|working) (to|with) (\w+ )?(other|another|a few|a couple|two|three|\w+)\b(?<!you)",
+        r"\b(signed|went|going|renewed|locked|committed|partnered|sticking|staying) (in |on )?(\w+ ){0,3}(with|into|to) (\w+ )?"
+        r"(current|existing|other|another|one of|our (vendor|provider|partner)|\w+)\b",
+        r"\b(other|another|different|second|third) (vendor|vendors|provider|providers|option|options|platform|platforms|"
+        r"company|companies|solution|solutions|tool|tools)\b", r"\bshopping around\b", r"\bleaning (towards|toward|to)\b",
+        r"\b(quote|quotes|proposal|offer|bid) from\b", r"\bloyal to\b", r"\bbeen with \w+ (for|since)\b",
+        r"\b(current|existing) (vendor|provider|supplier|partner|system provider)\b", r"\bfinal stages with\b",
+        r"\b(also |already )?(looking at|evaluating|considering|comparing|trialing|piloting) (a few|a couple|two|three|\w+ other|"
+        r"other|another|some other|several|a few other)\b",
+        r"^(?!we |i |our |it |that |this |they )\w+ already (covers|handles|does|gives|offers|has)\b",
+        r"\bwe('re| are) (already )?(talking|speaking) (to|with) [a-z]+\b",
+    ],
+    "price": [
+        r"\b(too|really|very|pretty|quite|so|way too|bit|little) (expensive|pricey|costly|steep|much money)\b",
+        r"\bexpensive\b", r"\bpricey\b", r"\bafford\b", r"\bcannot afford\b",
+        r"\b(no|zero|little|limited|tight) budget\b", r"\bbudget (is|was|'s)? ?(tight|gone|spent|frozen|zero|basically zero|"
+        r"used up|maxed)\b", r"\b(budget|budgets) for \w+ (is|are) (basically |pretty much )?(zero|gone|tight|spent)\b",
+        r"\bdo" + _N + r" have (the|a|any|enough) (budget|money|funds)\b", r"\b(out of|over|not in|outside) (our|the|my) "
+        r"(price )?(budget|range|price range)\b", r"\bno budget\b", r"\bbudget left\b",
+        r"\b(price|pricing|cost|costs|fee|fees|quote|number) (is|are|'s|seems|looks|feels)? ?(a (lot|bit|little) )?"
+        r"(too|way|much|really|pretty|very|quite|a lot)? ?(high|higher|steep|much|more than|expensive|out of)\b",
+        r"\b(costs?|price|pricing) .{0,20}\bproblem\b", r"\bcan" + _N + r" justify (the |that |spending |paying )\b",
+        r"\bhard to justify\b", r"\bmoney is (really |pretty |very )?tight\b", r"\bmore than (we|i) (pay|paid|expected|planned|"
+        r"budgeted|spend|thought|wanted)\b", r"\b(a lot |way |much )?more (expensive )?than (i|we) (thought|expected|planned)\b",
+        r"\b(half|a third|a quarter|a fraction) of (that|what|the price)\b", r"\bpaying (a third|half|less)\b",
+        r"\bfor less\b", r"\bcheaper\b", r"\btoo much( money)?\b(?! time)", r"\badds up\b", r"\bspend(ing)? that much\b",
+        r"\bnumber like that\b", r"\bout of our (price )?range\b", r"\b(way |well |a lot |far )?over (what )?(we|i) (budgeted|planned|expected)\b",
+        r"\b(price|pricing|cost|costs|fee|fees|quote|rate|rates)\b.{0,25}\b(too (high|much|steep)|steep|expensive)\b",
+    ],
+    "authority": [
+        r"\brun (it|this|that|everything|the \w+) (by|past)\b", r"\bnot (my|the) (decision|call)\b", r"\bnot up to me\b",
+        r"\bnot the one who\b", r"\b(check|talk|speak|confer|consult|chat) (with|to) (my|our|the) \w*\b",
+        r"\bloop (in|my|our)\b", r"\b(need|needs|has|have|got) to (sign off|approve|review|okay|ok|sign)\b",
+        r"\bsign[- ]off\b", r"\bapprov(e|es|al|als)\b", r"\bup to (the|my|our)\b", r"\bfinal say\b", r"\bmakes? (those|that|the) "
+        r"(calls?|decisions?)\b", r"\bdecides? on\b", r"\b(board|committee|procurement|legal|corporate|headquarters|hq|"
+        r"parent company|owner|owners|partners?|finance) (has|have|needs?|will|would|wants?|decides?|makes?|approves?)\b",
+        r"\bwants? to review\b", r"\bdon't have (the )?(authority|sign-off|sign off|final say)\b",
+        r"\bask (my|our|the) (boss|manager|director|cfo|ceo|owner|team|partner|wife|husband)\b",
+        r"\bnot my (department|budget|area)\b", r"\b(my|our) (boss|manager|director|cfo|ceo|vp) (decides|has|needs|makes|would)\b",
+    ],
+    "timing": [
+        r"\bnot (a |the )?(good|great|right|best|ideal) time\b",
+        r"\b(is" + _N + r"|isn't|is not|'s not|s not) (really )?(the |a )?(right|good|great|best|ideal) (time|moment)\b", r"\btiming (just |really )?(is" + _N + r"|isn't|is not|is bad)\b",
+        r"\b(bad|terrible|tough|awkward|poor) (time|timing)\b", r"\bnot (right )?now\b", r"\bnot yet\b", r"\bnot ready\b",
+        r"\bnext (quarter|year|month|fiscal|budget cycle|spring|summer|fall|winter)\b", r"\bq[1-4]\b",
+        r"\bafter (the )?(holidays|summer|new year|audit|launch|merger|migration|busy season|reorg|reorganisation|"
+        r"reorganization|rollout|season|holiday)\b", r"\buntil (next|the|after|q[1-4]|spring|summer|fall|autumn|winter|"
+        r"january|february|march|april|may|june|july|august|september|october|november|december|later|then)\b",
+        r"\bin (a few|a couple|several|six|three|two|four|\w+) (months|quarters)\b", r"\b(maybe )?later\b(?! today)",
+        r"\bdown the (road|line)\b", r"\brevisit\b", r"\bcircle back\b", r"\bcheck back\b", r"\bcall (me )?back\b",
+        r"\breach out (again )?(in|after|later|next)\b", r"\bhold off\b", r"\bon hold\b", r"\bpaus(e|ing)\b", r"\bfreeze\b",
+        r"\bnot a (top |high )?priority\b", r"\b(have to|will have to|need to|'ll have to) wait\b", r"\bwait (until|till|for)\b",
+        r"\brather wait\b", r"\bswamped\b", r"\btoo busy\b", r"\bin the (fall|spring|summer|winter|new year)\b",
+        r"\bthis (will|would|has to|can) wait\b", r"\bnothing new\b",
+        r"\b(talk|call|revisit|reconnect|connect|chat|touch base|come back|follow up)\b.{0,20}\bin (january|february|march|april|"
+        r"may|june|july|august|september|october|november|december|the new year|a few weeks|a couple of weeks|a month)\b",
+    ],
+    "need": [
+        r"\bdo" + _N + r" (really |actually )?(need|see the need|see a need|require)\b", r"\bno (real )?need\b",
+        r"\b(we're|we are|i'm|i am) (pretty |really |totally |all |quite )?(fine|good|set|all set|happy|covered|okay|ok)\b",
+        r"\bhappy with\b", r"\b(works?|working) (fine|well|great|okay|ok)\b", r"\bwell enough\b", r"\bdoes the job\b",
+        r"\balready (have|use|got|using|has)\b", r"\bbuilt (our|it|one|something) (own|in-house|ourselves)?\b",
+        r"\bin-house\b", r"\binternal (team|tool|system)\b", r"\bnot (really )?(a |an )?(problem|issue|pain|priority) (we|for us|"
+        r"we have|here)\b", r"\b(don't|do not) (have|see) (that|this|a|the) (problem|issue|need)\b", r"\bnot interested\b",
+        r"\bnot sure we (have|need)\b", r"\bwould" + _N + r" (use|add|need|help)\b", r"\bnot something (\w+ ){0,3}(would|need|use)\b",
+        r"\bnot (much|a lot) of (a )?(need|use)\b", r"\bdon't think (this|it|that|we) would (add|help|change)\b",
+        r"\bdoesn't (apply|fit)\b", r"\bdon't see (us|the|much)\b", r"\bno use for\b", r"\b(need|needs) anything (that|so|like)\b",
+    ],
+}
+# The customer saying the opposite: "budget isn't an issue", "timing is perfect".
+DENIALS = [
+    r"\b(timing|budget|price|pricing|cost|money)\b.{0,20}\b(perfect|fine|fair|great|good|works|not (really )?an? (issue|problem|"
+    r"concern)|is" + _N + r" (really )?an? (issue|problem|concern)|no (issue|problem))\b",
+    r"\bbudget (is |was |has been )?(already )?(approved|set aside|signed off)\b", r"\b(we|i) (already |do )?have the budget\b",
+]
+_DENIALS = [re.compile(p) for p in DENIALS]
+ORDER = ["brush_off", "competitor", "price", "authority", "timing", "need"]
+_PATTERNS = {k: [re.compile(p) for p in v] for k, v in PATTERNS.items()}
+
+ARGUMENT_OPENERS = ["but", "actually", "the thing is", "honestly", "to be honest", "that's why", "what you get",
+                    "the value", "you'll see", "the truth is", "in fact", "trust me", "remember", "keep in mind"]
+PLAYBACK_OPENERS_EXTRA = ["so it's", "so it is", "so the", "so you're", "so you", "so budget", "so price", "so timing"]
+STOP = {"the", "a", "an", "to", "of", "and", "or", "we", "i", "it", "is", "are", "be", "that", "this", "for", "in", "on",
+        "just", "so", "you", "your", "our", "my", "me", "us", "with", "at", "now", "right", "really", "have", "do", "don't",
+        "not", "it's", "that's", "we're", "i'm", "yeah", "okay", "well", "but", "about", "what", "if", "would", "can"}
+
+
+def objection_type(text: str) -> str | None:
+    """The objection a customer sentence voices (see the module doc), or None."""
+    joined = " ".join(tokens(text))
+    if not joined or any(p.search(joined) for p in _DENIALS):
+        return None
+    for kind in ORDER:
+        if any(p.search(joined) for p in _PATTERNS[kind]):
+            return kind
+    return None
+
+
+def response_kind(
+    reply: list[str], objection: str, config: MetricsConfig | None = None, content: ContentConfig | None = None
+) -> str:
+    """``listening``, ``pitching`` or ``other`` for the rep's reply sentences."""
+    config = config or MetricsConfig()
+    content = content or ContentConfig()
+    openers = phrase_tokens(list(config.paraphrase_openers) + PLAYBACK_OPENERS_EXTRA)
+    leads = phrase_tokens(config.lead_ins)
+    said = {t for t in tokens(objection) if t not in STOP}
+    for sentence in reply[: content.objection_response_sentences]:
+        toks = tokens(sentence)
+        if not toks:
+            continue
+        suffixes = strip_lead_ins(toks, leads)
+        if question_form(sentence, config.lead_ins) is not None:
+            return "listening"
+        if any(starts_with(s, o) for s in suffixes for o in openers):
+            return "listening"
+        if any(starts_with(s, o) for s in suffixes for o in phrase_tokens(ARGUMENT_OPENERS)):
+            return "pitching"
+        if is_self_promotion(sentence, config, content) or sentence_focus(sentence, config, content) == "seller":
+            return "pitching"
+        content_words = [t for t in toks if t not in STOP]
+        if said and len(set(content_words) & said) >= 2:
+            return "listening"  # repeats the objection's own words back
+    return "other"
+
+
+@dataclass(frozen=True)
+class Objection:
+    moment: Moment
+    type: str
+    response: Moment | None  # the rep's reply; None when the rep said nothing more
+    response_kind: str | None  # listening | pitching | other; None without a reply
+    pause_s: float | None  # from the customer's last word to the reply
+
+
+def find_objections(
+    timeline: CallTimeline, config: MetricsConfig | None = None, content: ContentConfig | None = None
+) -> list[Objection]:
+    config = config or MetricsConfig()
+    content = content or ContentConfig()
+    utts = build_utterances(timeline, config)
+    reps = set(timeline.labels(Role.REP))
+    customers = set(timeline.labels(Role.CUSTOMER))
+    out: list[Objection] = []
+    for s in side_sentences(timeline, Role.CUSTOMER, config):
+        kind = objection_type(s.text)
+        if kind is None:
+            continue
+        reply = next(
+            (u for u in utts if u.speaker in reps and u.start > s.start and u.end > s.end and u.words
+             and not is_backchannel_form(u, config)),
+            None,
+        )
+        if reply is None:
+            out.append(Objection(moment(timeline, s), kind, None, None, None))
+            continue
+        before = [w.end for w in timeline.words if w.speaker in customers and w.start < reply.start]
+        pause = reply.start - max(before) if before else None
+        taken = next(
+            (u.start for u in utts if u.speaker != reply.speaker and u.start > reply.start and not is_backchannel_form(u, config)),
+            float("inf"),
+        )
+        words = [w for w in timeline.words if w.speaker == reply.speaker and reply.start <= w.start < taken]
+        reply_sentences = split_sentences(words, config.sentence_pause_s)[: content.objection_response_sentences]
+        kind_of_reply = response_kind([r.text for r in reply_sentences], s.text, config, content)
+        first = reply_sentences[0]
+        out.append(Objection(moment(timeline, s), kind, moment(timeline, first), kind_of_reply, pause))
+    return out

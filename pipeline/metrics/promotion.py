@@ -1,0 +1,137 @@
+"""Self-promotion: the rep praising their own product, company or technology.
+
+A rep sentence is self-promotion (``is_self_promotion``) when it makes a claim of
+excellence about the seller's side:
+
+* *claims* that are praise wherever they stand: "award-winning", "industry-leading",
+  "best-in-class", "world-class", "patented", "proprietary", "second to none", "nobody
+  else ...", "the only platform that ...", "years ahead", "trusted by", "customers love
+  it", "named a leader by Gartner", "top-rated", ...;
+* *superlatives and strong adjectives* ("the best", "the most advanced", "the fastest",
+  "better/faster/cheaper than anyone", "amazing", "powerful", "revolutionary") only when
+  the sentence is about the seller's side: "we/our/us", the product ("it", "this", "the
+  platform"), or a name from ``ContentConfig.seller_names``.
+
+It is not self-promotion when the sentence asks (a question), is negated ("it won't
+be the cheapest", "I'm not sure we're the best fit"), praises the customer ("your best
+reps", "you have a great product") or a competitor ("their product is the market
+leader"), or uses the word for something else ("the leading cause", "best case",
+"number one on my list").
+
+Each instance is a moment; the count is also given per ``promotion_rate_per_s`` (10
+minutes) of rep talk time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from listenlens.pipeline.metrics.config import MetricsConfig
+from listenlens.pipeline.metrics.content_config import ContentConfig
+from listenlens.pipeline.metrics.focus import CUSTOMER_WORDS, PRODUCT_NOUNS
+from listenlens.pipeline.metrics.moments import Moment, moment, side_sentences
+from listenlens.pipeline.metrics.questions import question_form
+from listenlens.pipeline.metrics.talk import side_talk_time
+from listenlens.pipeline.metrics.text import phrase_tokens, tokens
+from listenlens.pipeline.timeline import CallTimeline, Role
+
+# Matched on the lower-cased tokens joined by single spaces (hyphens kept inside tokens).
+CLAIMS = [
+    r"\b(industry|market|category)[- ]lead(ing|er|ers)\b", r"\bthe leading (\w+ )?(platform|solution|provider|vendor|tool|"
+    r"software|company|name|brand|system|choice|partner)", r"\b(a|the) leader in\b", r"\bnamed (a|the) leader\b",
+    r"\brecogni[sz]ed (by|as)\b", r"\baward[- ]winning\b", r"\bwon (the |an |a |\w+ )*awards?\b", r"\bawards?\b",
+    r"\bbest[- ]in[- ]class\b", r"\bworld[- ]class\b", r"\bpatented\b", r"\bproprietary\b", r"\bsecond to none\b",
+    r"\bunmatched\b", r"\bunparalleled\b", r"\bunrivall?ed\b", r"\bunbeatable\b", r"\bstate[- ]of[- ]the[- ]art\b",
+    r"\bcutting[- ]edge\b", r"\brevolutionary\b", r"\bgame[- ]chang(er|ing)\b", r"\bgold standard\b",
+    r"\bnumber one (in|choice|provider|platform|vendor|solution|rated|for)\b", r"\bthe number one\b", r"\b#1\b",
+    r"\btop[- ]rated\b", r"\brated (five|5|4\.\d|four point \w+) stars?\b", r"\b(five|5)[- ]star\b",
+    r"\b(no|nothing|nobody|no one|none) (else )?(on the market |out there )?(compares|comes close|like (it|us|ours|this))\b",
+    r"\bnothing else (like|on the market)\b", r"\b(nothing|nobody|no one)\b.{0,40}\b(compares|comes close|can match)\b", r"\b(nobody|no one|no other \w+) (else )?(in the (industry|market|space) )?(can|does|offers|gives|has|comes)\b",
+    r"\bno (other|competitor)\b", r"\bthe only (\w+ )?(vendor|solution|platform|one|company|provider|tool|product|system) "
+    r"(that|with|who|to|in|on)\b", r"\b(years|miles|way) ahead\b", r"\bahead of (the|any|every) (competition|competitors|curve|rest|pack)\b",
+    r"\b(customers|clients|users|people|everyone|teams|reps|agents|nurses|drivers) (\w+ )?(love|adore|rave|swear by)\b",
+    r"\blove (it|us|our|the (product|platform|app|tool))\b", r"\brave (about|reviews)\b",
+    r"\btrust(ed)? (by|us|our)\b", r"\b(rely|run|depend|count) on (us|our)\b", r"\bfortune (500|five hundred|100)\b",
+    r"\bgartner\b", r"\bforrester\b", r"\bcapterra\b", r"\bg2\b", r"\binvented (this|the) (category|space|industry)\b",
+    r"\bproven to\b", r"\bguarantee[sd]?\b", r"\bfamous for\b", r"\bnever look back\b", r"\babove and beyond\b",
+    r"\bspeak for themselves\b", r"\bhands down\b", r"\bby far\b", r"\bthe best in the (business|industry|market|world|country|space|region)\b",
+]
+# Praise only when the sentence is about the seller's side.
+ABOUT_SELLER = [
+    r"\b(the )?best\b", r"\bthe (most|fastest|highest|strongest|easiest|simplest|smartest|cheapest|quickest|"
+    r"largest|biggest|safest|lowest|broadest|deepest|richest|only)\b", r"\b(better|faster|cheaper|smarter|easier|"
+    r"stronger|more \w+) than (anyone|anybody|any|anything|everyone|everybody|the (competition|rest|others|big)|"
+    r"competitors|what|our competitors|the other)\b", r"\b(amazing|incredible|incredibly|fantastic|awesome|outstanding|exceptional|"
+    r"phenomenal|powerful|robust|seamless|seamlessly|innovative|intuitive|superior|remarkable|brilliant|"
+    r"unique|leader|leading|unbelievable|stunning|bulletproof|flawless|effortless)\b",
+]
+NOT_PRAISE = [
+    r"\bbest (case|way|time|fit|practice|practices|bet|guess|of luck|regards|option for you|approach for you)\b",
+    r"\ball the best\b", r"\bdo (my|our) best\b", r"\bleading (cause|indicator|indicators|question|questions)\b",
+    r"\bnumber one (on|goal|priority|question|issue|concern|thing)\b", r"\bthe most (important|common|likely|of)\b",
+    r"\bunique (challenge|situation|case|need|needs|setup|requirement|problem)\b",
+]
+SELLER_REFS = {"we", "our", "ours", "us", "we're", "we've", "we'll", "we'd", "it", "it's", "its", "this", "i'd", "i"}
+OTHER_SIDE = {"their", "they", "they're", "competitor", "competitors", "theirs"}
+NEGATIONS = {"not", "never", "no", "won't", "can't", "cannot", "don't", "doesn't", "isn't", "aren't", "wasn't",
+             "wouldn't", "couldn't", "shouldn't", "haven't", "hasn't", "didn't"}
+
+_CLAIMS = [re.compile(p) for p in CLAIMS]
+_ABOUT_SELLER = [re.compile(p) for p in ABOUT_SELLER]
+_NOT_PRAISE = [re.compile(p) for p in NOT_PRAISE]
+
+
+def is_self_promotion(text: str, config: MetricsConfig | None = None, content: ContentConfig | None = None) -> bool:
+    config = config or MetricsConfig()
+    content = content or ContentConfig()
+    toks = tokens(text)
+    if not toks or question_form(text, config.lead_ins) is not None:
+        return False
+    joined = " ".join(toks)
+    for pat in _NOT_PRAISE:
+        joined = pat.sub(" ", joined)
+    claim = any(p.search(joined) for p in _CLAIMS)
+    praise = claim or any(p.search(joined) for p in _ABOUT_SELLER)
+    if not praise:
+        return False
+    if _negated(toks, joined):
+        return False
+    seller = _mentions_seller(toks, content)
+    if not seller and (any(t in CUSTOMER_WORDS for t in toks) or any(t in OTHER_SIDE for t in toks)):
+        return False  # praise of the customer ("your best reps") or of a competitor
+    return claim or seller
+
+
+def _negated(toks: list[str], joined: str) -> bool:
+    """A negation outside the claims that carry their own ("nobody else", "second to none")."""
+    rest = joined
+    for p in _CLAIMS:
+        rest = p.sub(" ", rest)
+    return any(t in NEGATIONS for t in rest.split()) or any(t.endswith("n't") for t in rest.split())
+
+
+def _mentions_seller(toks: list[str], content: ContentConfig) -> bool:
+    if any(t in SELLER_REFS for t in toks):
+        return True
+    if any(t in PRODUCT_NOUNS and i > 0 and toks[i - 1] in {"the", "this", "our"} for i, t in enumerate(toks)):
+        return True
+    return any(tuple(toks[i : i + len(n)]) == n for n in phrase_tokens(content.seller_names) for i in range(len(toks)))
+
+
+@dataclass(frozen=True)
+class SelfPromotion:
+    moments: list[Moment]
+    count: int
+    rate: float | None  # per ``promotion_rate_per_s`` of rep talk time; None when the rep did not speak
+
+
+def find_self_promotion(
+    timeline: CallTimeline, config: MetricsConfig | None = None, content: ContentConfig | None = None
+) -> SelfPromotion:
+    config = config or MetricsConfig()
+    content = content or ContentConfig()
+    found = [moment(timeline, s) for s in side_sentences(timeline, Role.REP, config) if is_self_promotion(s.text, config, content)]
+    talk = side_talk_time(timeline, Role.REP)
+    rate = len(found) / talk * content.promotion_rate_per_s if talk > 0 else None
+    return SelfPromotion(found, len(found), rate)
