@@ -42,6 +42,27 @@ def _machine(m: dict) -> str:
     return f"{m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; {m['os']}; Python {m['python']}"
 
 
+_MARKED = re.compile(r"^<!-- (?P<name>[\w-]+):start -->\n.*?^<!-- (?P=name):end -->\n?", re.MULTILINE | re.DOTALL)
+
+
+def keep_marked_sections(markdown: str, previous: str) -> str:
+    """Append the sections other scripts wrote between ``<!-- name:start -->`` and
+    ``<!-- name:end -->`` in the previous file (bench/beyond_metrics.py's, say), so
+    regenerating the file from results.json does not drop them."""
+    have = {m.group("name") for m in _MARKED.finditer(markdown)}
+    kept = [m.group(0).rstrip("\n") for m in _MARKED.finditer(previous) if m.group("name") not in have]
+    return markdown if not kept else markdown.rstrip("\n") + "\n\n" + "\n\n".join(kept) + "\n"
+
+
+def replace_marked_section(markdown: str, name: str, body: str) -> str:
+    """``markdown`` with the section ``name`` set to ``body`` (appended when absent)."""
+    block = f"<!-- {name}:start -->\n{body.rstrip()}\n<!-- {name}:end -->\n"
+    for m in _MARKED.finditer(markdown):
+        if m.group("name") == name:
+            return markdown[: m.start()] + block + markdown[m.end():]
+    return markdown.rstrip("\n") + "\n\n" + block
+
+
 def render_markdown(r: dict) -> str:
     m, v = r["machine"], r["versions"]
     out = [

@@ -376,10 +376,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def save(results: dict) -> None:
-    from render_results import PICTURE_NAME, render_markdown, render_picture
+    from render_results import PICTURE_NAME, keep_marked_sections, render_markdown, render_picture
 
+    previous = RESULTS_MD.read_text(encoding="utf-8") if RESULTS_MD.exists() else ""
     for path, text in ((RESULTS_JSON, json.dumps(results, indent=2, ensure_ascii=False) + "\n"),
-                       (RESULTS_MD, render_markdown(results))):
+                       (RESULTS_MD, keep_marked_sections(render_markdown(results), previous))):
         tmp = path.with_suffix(path.suffix + ".part")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
