@@ -133,6 +133,11 @@ _PATTERNS = {k: [re.compile(p) for p in v] for k, v in PATTERNS.items()}
 ARGUMENT_OPENERS = ["but", "actually", "the thing is", "honestly", "to be honest", "that's why", "what you get",
                     "the value", "you'll see", "the truth is", "in fact", "trust me", "remember", "keep in mind"]
 PLAYBACK_OPENERS_EXTRA = ["so it's", "so it is", "so the", "so you're", "so you", "so budget", "so price", "so timing"]
+# Acknowledgements say neither: the next sentence decides ("I hear you. What budget ...").
+ACKNOWLEDGEMENTS = ["i hear you", "i understand", "i totally understand", "i completely understand", "i get it",
+                    "i get that", "i see", "that's fair", "fair enough", "that makes sense", "makes sense", "totally",
+                    "understood", "i appreciate that", "thanks for sharing", "thank you for sharing", "got it",
+                    "of course", "absolutely", "no problem", "sure", "okay", "right"]
 STOP = {"the", "a", "an", "to", "of", "and", "or", "we", "i", "it", "is", "are", "be", "that", "this", "for", "in", "on",
         "just", "so", "you", "your", "our", "my", "me", "us", "with", "at", "now", "right", "really", "have", "do", "don't",
         "not", "it's", "that's", "we're", "i'm", "yeah", "okay", "well", "but", "about", "what", "if", "would", "can"}
@@ -169,6 +174,12 @@ def response_kind(
             return "listening"
         if any(starts_with(s, o) for s in suffixes for o in phrase_tokens(ARGUMENT_OPENERS)):
             return "pitching"
+        ack = next((a for s in suffixes for a in phrase_tokens(ACKNOWLEDGEMENTS) if starts_with(s, a)), None)
+        if ack is not None:
+            rest = next(s for s in suffixes if starts_with(s, ack))[len(ack):]
+            if len(rest) <= 2:
+                continue
+            sentence = " ".join(rest)
         if is_self_promotion(sentence, config, content) or sentence_focus(sentence, config, content) == "seller":
             return "pitching"
         content_words = [t for t in toks if t not in STOP]
@@ -207,7 +218,7 @@ def find_objections(
         if reply is None:
             out.append(Objection(moment(timeline, s), kind, None, None, None))
             continue
-        before = [w.end for w in timeline.words if w.speaker in customers and w.start < reply.start]
+        before = [w.end for w in timeline.words if w.speaker in customers and w.start <= reply.start]
         pause = reply.start - max(before) if before else None
         taken = next(
             (u.start for u in utts if u.speaker != reply.speaker and u.start > reply.start and not is_backchannel_form(u, config)),

@@ -72,7 +72,9 @@ NOT_PRAISE = [
     r"\bnumber one (on|goal|priority|question|issue|concern|thing)\b", r"\bthe most (important|common|likely|of)\b",
     r"\bunique (challenge|situation|case|need|needs|setup|requirement|problem)\b",
 ]
-SELLER_REFS = {"we", "our", "ours", "us", "we're", "we've", "we'll", "we'd", "it", "it's", "its", "this", "i'd", "i"}
+SELLER_REFS = {"we", "our", "ours", "us", "we're", "we've", "we'll", "we'd", "i'd", "i"}
+# "it", "this": the product in a rep's pitch, unless the sentence is about the customer.
+WEAK_SELLER_REFS = {"it", "it's", "its", "this", "this's"}
 OTHER_SIDE = {"their", "they", "they're", "competitor", "competitors", "theirs"}
 NEGATIONS = {"not", "never", "no", "won't", "can't", "cannot", "don't", "doesn't", "isn't", "aren't", "wasn't",
              "wouldn't", "couldn't", "shouldn't", "haven't", "hasn't", "didn't"}
@@ -97,10 +99,15 @@ def is_self_promotion(text: str, config: MetricsConfig | None = None, content: C
         return False
     if _negated(toks, joined):
         return False
-    seller = _mentions_seller(toks, content)
-    if not seller and (any(t in CUSTOMER_WORDS for t in toks) or any(t in OTHER_SIDE for t in toks)):
-        return False  # praise of the customer ("your best reps") or of a competitor
-    return claim or seller
+    if _mentions_seller(toks, content):
+        return True
+    if not claim:
+        return False
+    # A claim about the customer ("your team is world-class") or a competitor ("their product
+    # is the market leader") names them before the claim; "no other platform gives you ..." after.
+    at = min(m.start() for p in _CLAIMS for m in [p.search(joined)] if m)
+    before = joined[:at].split()
+    return not any(t in CUSTOMER_WORDS | OTHER_SIDE for t in before)
 
 
 def _negated(toks: list[str], joined: str) -> bool:
@@ -113,6 +120,11 @@ def _negated(toks: list[str], joined: str) -> bool:
 
 def _mentions_seller(toks: list[str], content: ContentConfig) -> bool:
     if any(t in SELLER_REFS for t in toks):
+        return True
+    # The first reference decides: "it's the most intuitive tool you'll use" is about the
+    # product, "your best reps already do this" about the customer.
+    first = next((t for t in toks if t in WEAK_SELLER_REFS | CUSTOMER_WORDS | OTHER_SIDE), None)
+    if first in WEAK_SELLER_REFS:
         return True
     if any(t in PRODUCT_NOUNS and i > 0 and toks[i - 1] in {"the", "this", "our"} for i, t in enumerate(toks)):
         return True
