@@ -33,7 +33,7 @@ SELLER_WORDS = {"we", "our", "ours", "us", "ourselves", "we're", "we've", "we'll
 PRODUCT_NOUNS = {"platform", "product", "products", "software", "tool", "app", "module", "dashboard", "dashboards",
                  "solution", "engine", "api", "feature", "features", "system", "company", "service", "roadmap",
                  "integration", "integrations", "release", "version", "suite", "technology", "interface"}
-HANDOVER_VERBS = {"tell", "walk", "talk", "help", "give", "show", "remind", "teach", "let"}
+HANDOVER_VERBS = {"tell", "walk", "talk", "help", "give", "remind", "teach"}
 DETERMINERS = {"the", "this", "our", "that"}
 # Greetings, small talk and call logistics: neutral whoever they mention.
 NEUTRAL_PHRASES = [
@@ -44,7 +44,9 @@ NEUTRAL_PHRASES = [
     "connection", "let me pull up", "let me just pull up", "record this", "recording", "let's get started", "get started", "let's start", "wrap up",
     "wrap this up", "let you go", "let you get back", "talk soon", "talk to you", "have a great", "have a good",
     "bye", "weekend", "weather", "raining", "introductions", "where was i", "go ahead", "sorry about that",
-    "take care", "covers it", "good point", "great question", "good question",
+    "take care", "covers it", "good point", "great question", "good question", "drop off", "hop off", "jump off",
+    "hard stop", "have to run", "jump in", "dive in", "can you see", "is that visible", "showing up on your",
+    "stop sharing", "on mute", "you're on mute", "happy friday", "happy monday", "by the way",
 ]
 NEUTRAL_START = {"sorry", "oh", "okay", "ok", "alright", "right", "great", "perfect", "cool", "hmm", "um", "uh", "so",
                  "yeah", "yes", "sure", "nice", "good", "thanks"}
@@ -61,10 +63,15 @@ def sentence_focus(text: str, config: MetricsConfig | None = None, content: Cont
         return "neutral"
     names = phrase_tokens(content.seller_names)
     leads = phrase_tokens(config.lead_ins)
+    openers = phrase_tokens(config.paraphrase_openers)
     customer = seller = 0.0
     subject_seen = False
-    for clause in clauses(text):
+    for n, clause in enumerate(clauses(text)):
         clause = strip_lead_ins(clause, leads)[-1]
+        # "if I heard you right, your agents ...": a reflective opener says nothing of either side
+        opener = next((o for o in openers if tuple(clause[: len(o)]) == o), None)
+        if opener is not None:
+            clause = clause[len(opener):]
         for i, t in enumerate(clause):
             side = _side(clause, i, names)
             if side is None:
@@ -96,8 +103,13 @@ def _side(toks: list[str], i: int, names) -> str | None:
         if t == "me" and i > 0 and toks[i - 1] in HANDOVER_VERBS:
             return None
         return "seller"
-    if t in PRODUCT_NOUNS and i > 0 and toks[i - 1] in DETERMINERS:
-        return "seller"
+    if t in PRODUCT_NOUNS:
+        # "the platform", "the mobile app", "our reporting module"; not "your old system"
+        for back in toks[max(0, i - 3) : i][::-1]:
+            if back in CUSTOMER_WORDS or back in {"their", "a", "an"}:
+                return None
+            if back in DETERMINERS:
+                return "seller"
     for name in names:
         if tuple(toks[i : i + len(name)]) == name:
             return "seller"

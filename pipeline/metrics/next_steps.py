@@ -42,7 +42,9 @@ _ORD_WORDS = (r"(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tent
 _ORD = r"(\d{1,2}(st|nd|rd|th)|" + _ORD_WORDS + ")"
 TIME_PATTERNS = [
     r"\b" + _DAYS + r"s?\b(?! through)",
-    r"\b(today|tonight|tomorrow|tmrw)\b",
+    r"\b(?<!for )(?<!call )(?<!chat )(?<!talk )(?<!talking )(?<!meeting )(?<!conversation )(?<!time )(?<!session )"
+    r"(?<!demo )(?<!here )(?<!speaking )(?<!chatting )today\b(?!'s)",
+    r"\b(tonight|tomorrow|tmrw)\b",
     r"\bthis (morning|afternoon|evening)\b",
     r"\b(at|by|around|say) " + _HOURS + r"\b(?! (point|of|least|all|times?|users|people|seats|percent|minutes|hours|days|weeks))",
     r"\b" + _HOURS + r" ?(am|pm|a m|p m|o'clock|oclock)\b", r"\b\d{1,2}:\d\d\b", r"\bnoon\b", r"\bmidday\b",

@@ -49,19 +49,28 @@ PATTERNS: dict[str, list[str]] = {
         r"\bsend (something|some (info|information|material|materials|details|stuff)|over (some|a|the|something|your))\b",
         r"\b(email|e-mail) me\b", r"\bin (an )?(email|e-mail|writing)\b", r"\bjust send\b",
         r"\b(one-pager|one pager|brochure)\b",
+        r"\b(email|e-mail|send|shoot|forward|mail) (it|that|this|them|those|everything|something|stuff) (over|across|to me|"
+        r"my way|along|through)\b", r"\bsend (\w+ ){0,2}my way\b", r"\bwhatever you send\b",
+        r"\bsend (me|us|over) (your|the|a|some) (deck|brochure|one-pager|info|information|materials?|details|pricing|link|"
+        r"case study|case studies|overview|presentation|slides|whitepaper|white paper|pdf|literature)\b",
     ],
     "competitor": [
-        r"\bcompetitors?\b", r"\b(talking|speaking|working) (to|with) (\w+ )?(other|another|a few|a couple|two|three|\w+)\b(?<!you)",
-        r"\b(signed|went|going|renewed|locked|committed|partnered|sticking|staying) (in |on )?(\w+ ){0,3}(with|into|to) (\w+ )?"
-        r"(current|existing|other|another|one of|our (vendor|provider|partner)|\w+)\b",
+        r"\bcompetitors?\b", r"\b(talking|speaking|working) (to|with) (other|another|a few|a couple|two|three|several|some other)\b",
+        r"\b(signed|going|went|renewed|locked|committed|partnered|sticking|staying) (in |on |up )?(\w+ ){0,2}(with|into) "
+        r"(a|an|the|our|one|another|them|those)\b", r"going with (the other|another|them|someone)\b",
+        r"\b(trial|pilot|poc|proof of concept|evaluation|contract|negotiations?) with\b",
+        r"\b(been using|have used|using|used) \w+ (for|since) (years|ages|decades|a while|a long time|\w+ years)\b",
+        r"\b(someone|somebody) else\b", r"\bpitched us\b", r"\bthe other guys\b",
         r"\b(other|another|different|second|third) (vendor|vendors|provider|providers|option|options|platform|platforms|"
         r"company|companies|solution|solutions|tool|tools)\b", r"\bshopping around\b", r"\bleaning (towards|toward|to)\b",
         r"\b(quote|quotes|proposal|offer|bid) from\b", r"\bloyal to\b", r"\bbeen with \w+ (for|since)\b",
-        r"\b(current|existing) (vendor|provider|supplier|partner|system provider)\b", r"\bfinal stages with\b",
+        r"\b(current|existing) (vendor|provider|supplier|partner) (is |just )?(offered|gave|giving|matched|matching|covers|"
+        r"handles|renewed|discounted|beat)\b", r"\bwith (our|the) (current|existing) (vendor|provider|supplier|partner)\b",
+        r"\bfinal stages with\b",
         r"\b(also |already )?(looking at|evaluating|considering|comparing|trialing|piloting) (a few|a couple|two|three|\w+ other|"
         r"other|another|some other|several|a few other)\b",
         r"^(?!we |i |our |it |that |this |they )\w+ already (covers|handles|does|gives|offers|has)\b",
-        r"\bwe('re| are) (already )?(talking|speaking) (to|with) [a-z]+\b",
+        r"\bwe('re| are) (already )?(talking|speaking) (to|with) (?!you\b|your\b)[a-z]+\b",
     ],
     "price": [
         r"\b(too|really|very|pretty|quite|so|way too|bit|little) (expensive|pricey|costly|steep|much money)\b",
@@ -77,7 +86,11 @@ PATTERNS: dict[str, list[str]] = {
         r"budgeted|spend|thought|wanted)\b", r"\b(a lot |way |much )?more (expensive )?than (i|we) (thought|expected|planned)\b",
         r"\b(half|a third|a quarter|a fraction) of (that|what|the price)\b", r"\bpaying (a third|half|less)\b",
         r"\bfor less\b", r"\bcheaper\b", r"\btoo much( money)?\b(?! time)", r"\badds up\b", r"\bspend(ing)? that much\b",
-        r"\bnumber like that\b", r"\bout of our (price )?range\b", r"\b(way |well |a lot |far )?over (what )?(we|i) (budgeted|planned|expected)\b",
+        r"\bnumber like that\b", r"\bout of our (price )?range\b", r"\bout of our league\b", r"\b(price|cost)[- ]wise\b",
+        r"\b(not|never|won't|wont) (be )?(paying|pay|spend|spending) (that|this|so) much\b",
+        r"\b(double|twice|triple|three times|2x|3x) (what|the price|as much)\b", r"\b(choke|balk|flinch)\w* (on|at)\b",
+        r"\bsticker shock\b", r"\b(fee|fees|price|cost|costs|pricing) (\w+ )?(kills|is a dealbreaker|is a deal breaker)\b",
+        r"\bdo" + _N + r" have (that kind of|the kind of|that|this|that much|much) (money|cash|funds|budget)\b", r"\b(way |well |a lot |far )?over (what )?(we|i) (budgeted|planned|expected)\b",
         r"\b(price|pricing|cost|costs|fee|fees|quote|rate|rates)\b.{0,25}\b(too (high|much|steep)|steep|expensive)\b",
     ],
     "authority": [
@@ -89,7 +102,10 @@ PATTERNS: dict[str, list[str]] = {
         r"parent company|owner|owners|partners?|finance) (has|have|needs?|will|would|wants?|decides?|makes?|approves?)\b",
         r"\bwants? to review\b", r"\bdon't have (the )?(authority|sign-off|sign off|final say)\b",
         r"\bask (my|our|the) (boss|manager|director|cfo|ceo|owner|team|partner|wife|husband)\b",
-        r"\bnot my (department|budget|area)\b", r"\b(my|our) (boss|manager|director|cfo|ceo|vp) (decides|has|needs|makes|would)\b",
+        r"\bnot my (department|budget|area)\b", r"\b(go|goes|run|runs) through (the|our|my) \w+",
+        r"\b(needs?|has|have) to go (to|through|past|before)\b", r"\b(pitch|present|sell) (this|it|that) to\b",
+        r"\bconvince (our|my|the)\b", r"\bcan" + _N + r" (make|decide) (that|this|it)\b", r"\bon my own\b",
+        r"\b(my|our) (boss|manager|director|owner|vp|cfo|ceo|board) decides\b", r"\bi'm (just )?gathering (info|information)\b", r"\b(my|our) (boss|manager|director|cfo|ceo|vp) (decides|has|needs|makes|would)\b",
     ],
     "timing": [
         r"\bnot (a |the )?(good|great|right|best|ideal) time\b",
@@ -105,6 +121,10 @@ PATTERNS: dict[str, list[str]] = {
         r"\bnot a (top |high )?priority\b", r"\b(have to|will have to|need to|'ll have to) wait\b", r"\bwait (until|till|for)\b",
         r"\brather wait\b", r"\bswamped\b", r"\btoo busy\b", r"\bin the (fall|spring|summer|winter|new year)\b",
         r"\bthis (will|would|has to|can) wait\b", r"\bnothing new\b",
+        r"\b(ask|call|try|ping|contact|email) (me|us) (again |back )?(in|after|next|around|once)\b",
+        r"\bnow('s| is) not (great|good|ideal|the time|a good time)\b", r"\bnow isn't\b", r"\btoo (early|soon)\b",
+        r"\b(touch base|talk|revisit|reconnect|connect|chat|come back|circle back|pick this up|look at this) (again )?"
+        r"(after|once|when) (our|the|we)\b", r"\bslammed\b", r"\b(next|another) (budget|planning) (cycle|year|round)\b",
         r"\b(talk|call|revisit|reconnect|connect|chat|touch base|come back|follow up)\b.{0,20}\bin (january|february|march|april|"
         r"may|june|july|august|september|october|november|december|the new year|a few weeks|a couple of weeks|a month)\b",
     ],
@@ -118,13 +138,18 @@ PATTERNS: dict[str, list[str]] = {
         r"\bnot sure we (have|need)\b", r"\bwould" + _N + r" (use|add|need|help)\b", r"\bnot something (\w+ ){0,3}(would|need|use)\b",
         r"\bnot (much|a lot) of (a )?(need|use)\b", r"\bdon't think (this|it|that|we) would (add|help|change)\b",
         r"\bdoesn't (apply|fit)\b", r"\bdon't see (us|the|much)\b", r"\bno use for\b", r"\b(need|needs) anything (that|so|like)\b",
+        r"\b(and|but) it works\b", r"\bdon't think (we'd|we would|we'll|we will|they'd|they would|it would|it'd|we) "
+        r"(use|need|get much|benefit|really need)\b", r"\b(got|have) (it|that|this|everything) covered\b",
+        r"\bno (real |big |major )(pain|problem|issue|need)\b", r"\bno pain\b", r"\bwithout it\b",
     ],
 }
 # The customer saying the opposite: "budget isn't an issue", "timing is perfect".
 DENIALS = [
     r"\b(timing|budget|price|pricing|cost|money)\b.{0,20}\b(perfect|fine|fair|great|good|works|not (really )?an? (issue|problem|"
     r"concern)|is" + _N + r" (really )?an? (issue|problem|concern)|no (issue|problem))\b",
-    r"\bbudget (is |was |has been )?(already )?(approved|set aside|signed off)\b", r"\b(we|i) (already |do )?have the budget\b",
+    r"\bbudget (is |was |has been )?(already )?(approved|set aside|signed off)\b",
+    # a complaint about what they had before is why they are talking, not an objection
+    r"\b(old|previous|former|last) (tool|system|vendor|provider|software|platform|solution)\b", r"\b(we|i) (already |do )?have the budget\b",
 ]
 _DENIALS = [re.compile(p) for p in DENIALS]
 ORDER = ["brush_off", "competitor", "price", "authority", "timing", "need"]

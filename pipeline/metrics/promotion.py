@@ -55,7 +55,13 @@ CLAIMS = [
     r"\btrust(ed)? (by|us|our)\b", r"\b(rely|run|depend|count) on (us|our)\b", r"\bfortune (500|five hundred|100)\b",
     r"\bgartner\b", r"\bforrester\b", r"\bcapterra\b", r"\bg2\b", r"\binvented (this|the) (category|space|industry)\b",
     r"\bproven to\b", r"\bguarantee[sd]?\b", r"\bfamous for\b", r"\bnever look back\b", r"\babove and beyond\b",
-    r"\bspeak for themselves\b", r"\bhands down\b", r"\bby far\b", r"\bthe best in the (business|industry|market|world|country|space|region)\b",
+    r"\bspeak for themselves\b", r"\bhands down\b", r"\bout of the water\b", r"\b(beat|beats|crush|crushes|outperform|"
+    r"outperforms|outclass|outclasses) (the competition|everyone|anyone|everybody|the rest|all)\b",
+    r"\b(can't|cannot|cant|won't|wont|couldn't) (\w+ ){0,2}(get|find|see|match) (\w+ ){0,3}anywhere else\b",
+    r"\b(get|find|see|match) (\w+ ){0,3}anywhere else\b", r"\bsells itself\b", r"\b(speaks|pays) for itself\b", r"\bvoted\b",
+    r"\b(every|each) (single )?(customer|client|user)\b.{0,30}\b(renewed|stayed|loves?|recommends?|expanded)\b",
+    r"\bnever lost a (customer|client)\b", r"\b(lightning|blazing) fast\b", r"\brock solid\b", r"\btop[- ]notch\b",
+    r"\bbest[- ]of[- ]breed\b", r"\bindustry[- ]best\b", r"\bby far\b", r"\bthe best in the (business|industry|market|world|country|space|region)\b",
 ]
 # Praise only when the sentence is about the seller's side.
 ABOUT_SELLER = [
@@ -71,6 +77,8 @@ NOT_PRAISE = [
     r"\ball the best\b", r"\bdo (my|our) best\b", r"\bleading (cause|indicator|indicators|question|questions)\b",
     r"\bnumber one (on|goal|priority|question|issue|concern|thing)\b", r"\bthe most (important|common|likely|of)\b",
     r"\bunique (challenge|situation|case|need|needs|setup|requirement|problem)\b",
+    r"\bthe best (thing|way|step|approach|option|route|plan) (to do|to start|forward|is to|would be to|for you)\b",
+    r"\bthe best next step\b", r"\bthe leading \w+ in your\b",
 ]
 SELLER_REFS = {"we", "our", "ours", "us", "we're", "we've", "we'll", "we'd", "i'd", "i"}
 # "it", "this": the product in a rep's pitch, unless the sentence is about the customer.

@@ -37,10 +37,13 @@ TELL_REQUESTS = [
     "tell me", "tell us", "walk me through", "walk us through", "talk me through", "talk us through", "describe",
     "explain", "help me understand", "help us understand", "share", "give me a sense", "give me an idea",
     "give me a picture", "paint me a picture", "elaborate", "say more", "fill me in", "expand on",
+    "give me an example", "give me some examples", "give me a feel", "give me some background", "give me a rundown",
+    "give me an overview", "give me a quick overview", "i'd love to hear about", "i'd like to hear about",
+    "i'd love to learn about", "i'd love to learn more", "i'd like to learn more",
 ]
 POLITE = ["can you", "could you", "would you", "will you", "can u", "would you mind", "do you mind", "i'd love for you to",
           "i'd love to hear", "i'd like to hear", "i'd love to understand", "i'd like to understand", "please",
-          "can you please", "could you please", "would you be able to", "could you maybe", "can you maybe"]
+          "can you please", "could you please", "would you be able to", "could you maybe", "can you maybe", "mind"]
 TELLING = ["telling me", "telling us", "walking me through", "walking us through", "sharing", "explaining", "describing"]
 # "How about Tuesday?", "What if we start small?", "Why don't we ...": a proposal to accept or refuse.
 PROPOSALS = ["how about", "what about", "what if", "why don't", "why not"]
@@ -48,7 +51,8 @@ PROPOSAL_OBJECTS = {"we", "i", "us", "let's", "you", "tomorrow", "today", "next"
                     "thursday", "friday", "saturday", "sunday", "morning", "afternoon", "lunch", "a", "an"}
 OPEN_TOPICS = ["any thoughts", "thoughts on", "your thoughts"]
 INDIRECT_OPEN = ["i'm curious", "i am curious", "i'm wondering", "i wonder", "i'd love to know", "i'd like to know",
-                 "do you mind sharing", "curious"]
+                 "do you mind sharing", "curious", "i'd love to hear", "i'd like to hear", "i'd love to understand",
+                 "i'd like to understand", "i want to understand", "i want to know", "i'd love to learn"]
 
 
 def question_type(text: str, config: MetricsConfig | None = None) -> str:
