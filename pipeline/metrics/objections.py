@@ -52,7 +52,10 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(email|e-mail|send|shoot|forward|mail) (it|that|this|them|those|everything|something|stuff) (over|across|to me|"
         r"my way|along|through)\b", r"\bsend (\w+ ){0,2}my way\b", r"\bwhatever you send\b",
         r"\bsend (me|us|over) (your|the|a|some) (deck|brochure|one-pager|info|information|materials?|details|pricing|link|"
-        r"case study|case studies|overview|presentation|slides|whitepaper|white paper|pdf|literature)\b",
+        r"case study|case studies|overview|presentation|slides|whitepaper|white paper|pdf|literature|price list|summary)\b",
+        r"\b(send|email|mail|forward|shoot) (me|us) (a|an|the|your|some) (price list|summary|overview|link)\b",
+        r"\bleave (your|me|us) (a |an |some )?(details|number|info|information|card|literature|something|brochure)\b",
+        r"\bif we're interested\b", r"\bsend (it|that|this|something) to (my|our) (assistant|team|office|inbox|colleague)\b",
     ],
     "competitor": [
         r"\bcompetitors?\b", r"\b(talking|speaking|working) (to|with) (other|another|a few|a couple|two|three|several|some other)\b",
@@ -61,6 +64,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(trial|pilot|poc|proof of concept|evaluation|contract|negotiations?) with\b",
         r"\b(been using|have used|using|used) \w+ (for|since) (years|ages|decades|a while|a long time|\w+ years)\b",
         r"\b(someone|somebody) else\b", r"\bpitched us\b", r"\bthe other guys\b",
+        r"\b(had|have had|having) (good|great|decent|a good) (luck|experience|results|success) with\b",
         r"\b(other|another|different|second|third) (vendor|vendors|provider|providers|option|options|platform|platforms|"
         r"company|companies|solution|solutions|tool|tools)\b", r"\bshopping around\b", r"\bleaning (towards|toward|to)\b",
         r"\b(quote|quotes|proposal|offer|bid) from\b", r"\bloyal to\b", r"\bbeen with \w+ (for|since)\b",
@@ -89,7 +93,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\bnumber like that\b", r"\bout of our (price )?range\b", r"\bout of our league\b", r"\b(price|cost)[- ]wise\b",
         r"\b(not|never|won't|wont) (be )?(paying|pay|spend|spending) (that|this|so) much\b",
         r"\b(double|twice|triple|three times|2x|3x) (what|the price|as much)\b", r"\b(choke|balk|flinch)\w* (on|at)\b",
-        r"\bsticker shock\b", r"\b(fee|fees|price|cost|costs|pricing) (\w+ )?(kills|is a dealbreaker|is a deal breaker)\b",
+        r"\bsticker shock\b", r"\b(half|a third|a quarter) (that|of that)\b", r"\b(fee|fees|price|cost|costs|pricing) (\w+ )?(kills|is a dealbreaker|is a deal breaker)\b",
         r"\bdo" + _N + r" have (that kind of|the kind of|that|this|that much|much) (money|cash|funds|budget)\b", r"\b(way |well |a lot |far )?over (what )?(we|i) (budgeted|planned|expected)\b",
         r"\b(price|pricing|cost|costs|fee|fees|quote|rate|rates)\b.{0,25}\b(too (high|much|steep)|steep|expensive)\b",
     ],
@@ -105,7 +109,10 @@ PATTERNS: dict[str, list[str]] = {
         r"\bnot my (department|budget|area)\b", r"\b(go|goes|run|runs) through (the|our|my) \w+",
         r"\b(needs?|has|have) to go (to|through|past|before)\b", r"\b(pitch|present|sell) (this|it|that) to\b",
         r"\bconvince (our|my|the)\b", r"\bcan" + _N + r" (make|decide) (that|this|it)\b", r"\bon my own\b",
-        r"\b(my|our) (boss|manager|director|owner|vp|cfo|ceo|board) decides\b", r"\bi'm (just )?gathering (info|information)\b", r"\b(my|our) (boss|manager|director|cfo|ceo|vp) (decides|has|needs|makes|would)\b",
+        r"\b(my|our) (boss|manager|director|owner|vp|cfo|ceo|board) decides\b", r"\bsignatures?\b",
+        r"\b(purchasing|procurement|legal|finance|it|hr) (department |team |office |group )?(handles|decides|makes|owns|approves|"
+        r"signs|picks|chooses)\b", r"\bget (my|our|the) (\w+ ){1,2}(on board|to sign|to approve|to agree|sign-off|buy-in)\b",
+        r"\bon board\b", r"\bi'm (just )?gathering (info|information)\b", r"\b(my|our) (boss|manager|director|cfo|ceo|vp) (decides|has|needs|makes|would)\b",
     ],
     "timing": [
         r"\bnot (a |the )?(good|great|right|best|ideal) time\b",
@@ -123,8 +130,8 @@ PATTERNS: dict[str, list[str]] = {
         r"\bthis (will|would|has to|can) wait\b", r"\bnothing new\b",
         r"\b(ask|call|try|ping|contact|email) (me|us) (again |back )?(in|after|next|around|once)\b",
         r"\bnow('s| is) not (great|good|ideal|the time|a good time)\b", r"\bnow isn't\b", r"\btoo (early|soon)\b",
-        r"\b(touch base|talk|revisit|reconnect|connect|chat|come back|circle back|pick this up|look at this) (again )?"
-        r"(after|once|when) (our|the|we)\b", r"\bslammed\b", r"\b(next|another) (budget|planning) (cycle|year|round)\b",
+        r"\b(touch base|talk|revisit|reconnect|connect|chat|come back|circle back|pick this up|look at this)( to (me|us))? "
+        r"(again )?(after|once|when) (our|the|we)\b", r"\b(closer to|towards|toward|around|near|by) the end of the (year|quarter)\b", r"\bslammed\b", r"\b(next|another) (budget|planning) (cycle|year|round)\b",
         r"\b(talk|call|revisit|reconnect|connect|chat|touch base|come back|follow up)\b.{0,20}\bin (january|february|march|april|"
         r"may|june|july|august|september|october|november|december|the new year|a few weeks|a couple of weeks|a month)\b",
     ],
@@ -141,6 +148,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(and|but) it works\b", r"\bdon't think (we'd|we would|we'll|we will|they'd|they would|it would|it'd|we) "
         r"(use|need|get much|benefit|really need)\b", r"\b(got|have) (it|that|this|everything) covered\b",
         r"\bno (real |big |major )(pain|problem|issue|need)\b", r"\bno pain\b", r"\bwithout it\b",
+        r"\b(handles|does|covers|takes care of) (all )?(of )?(that|this|it|everything)\b(?!.*\?)",
     ],
 }
 # The customer saying the opposite: "budget isn't an issue", "timing is perfect".
@@ -153,6 +161,59 @@ DENIALS = [
 ]
 _DENIALS = [re.compile(p) for p in DENIALS]
 ORDER = ["brush_off", "competitor", "price", "authority", "timing", "need"]
+
+# Second tier, for wording the patterns above do not know: a sentence that names a topic
+# of one kind (money, time, a decider, a vendor, the need itself) *and* resists (a
+# negation or a word of pushback) is an objection of that kind.
+TOPICS: dict[str, list[str]] = {
+    "brush_off": [r"\b(send|email|e-mail|mail|forward|shoot|leave|drop) (me|us|it|over|whatever|something|your|a|some)\b"],
+    "competitor": [
+        r"\b(vendor|vendors|provider|providers|supplier|rival|rivals|competitor|competitors|alternative|alternatives)\b",
+        r"\b(using|use|with|signed|contract|deal|onboarding|trial|pilot|luck) (with )?[A-Z]?[a-z]+\.(com|io)\b",
+        r"\b(working|contract|deal|onboarding|luck|trial|pilot|partnered|signed|renewed|relationship) with (?!you\b|your\b|us\b|it\b|that\b|this\b|the (team|staff|budget)\b)\w+",
+        r"\b(someone|somebody) else\b", r"\bcustom (solution|tool|build|system)\b", r"\bmandates?\b",
+    ],
+    "price": [
+        r"\b(steep|pricey|price|prices|pricing|priced|cost|costs|costly|spend|spending|money|budget|budgets|afford|financially|financial|"
+        r"dollars|bucks|grand|fee|fees|licensing|license|licence|roi|expensive|cheap|cheaper|paying|quote|subscription|"
+        r"investment|price point|\d+ ?k|ten k|numbers)\b",
+    ],
+    "authority": [
+        r"\b(decide|decides|decision|decisions|decision maker|approval|approve|approves|signatures?|sign off|sign-off|buy-in|"
+        r"buy in|board|committee|boss|manager|director|directors|ceo|cfo|coo|cto|vp|owner|owners|partners|leadership|"
+        r"purchasing|procurement|legal|corporate|headquarters|internally|up to me|on board|weigh in|final word|final say|"
+        r"report to|my team|superiors|higher ups|higher-ups)\b",
+    ],
+    "timing": [
+        r"\b(now|time|timing|moment|year|quarter|quarters|month|months|weeks|spring|summer|fall|autumn|winter|january|"
+        r"february|march|april|june|july|august|september|october|november|december|later|radar|bandwidth|plate|"
+        r"priorities|priority|roadmap|busy|launch|migration|until|wait|park|yet|soon|early|position|season|holidays)\b",
+    ],
+    "need": [
+        r"\b(need|needs|needed|problem|problems|pain|issue|issues|complaints?|value|use|useful|benefit|working|works|fine|"
+        r"covered|simple|must have|nice to have|bells and whistles|make sense|makes sense|overkill|change|get much|"
+        r"point|necessary|relevant|worth it)\b",
+    ],
+}
+RESIST = [
+    r"\b(not|no|never|nothing|nobody|none|cannot|can't|cant|won't|wont|don't|dont|doesn't|doesnt|isn't|isnt|aren't|"
+    r"haven't|hasn't|wouldn't|shouldn't|didn't|couldn't)\b", r"n't\b",
+    r"\b(too|only|already|elsewhere|wait|later|hold|park|brutal|steep|tough|hard|high|higher|fraction|under|chunk|"
+    r"beyond|capped|cap|scares?|scary|worried|worry|concerns?|concerned|unless|expecting|hoping|tight|locked|mandates?|"
+    r"instead|laughed|lot|double|overkill|nice to have|halfway|first|rival|swing|hesitant|skeptical|doubt|maybe)\b",
+]
+_TOPICS = {k: [re.compile(p) for p in v] for k, v in TOPICS.items()}
+_RESIST = [re.compile(p) for p in RESIST]
+# Wanting or welcoming the thing is not resisting it.
+WELCOME = [
+    r"\b(within|fits|fit|under) (our|the|my) budget\b", r"\babout what (i|we) expected\b", r"\bcouldn't be better\b",
+    r"\b(excited|love|eager|keen|happy to|glad|looking forward|can't wait|cant wait)\b", r"\b(we're|we are|i'm|i am) ready to\b",
+    r"\blet's (do|get|start|set|go|schedule|book|move|try|sign|kick)\b",
+    r"\b(we'd|we would|i'd|i would) (like|love) to (get started|start|move|begin|go|sign|try|see|set up|schedule|book|roll)\b",
+    r"\b(i'm|i am) the (one|person) who (decides|makes|signs|approves)\b", r"\bi (decide|make the decision|make the call|sign off)\b", r"\b(contract|order form|agreement|paperwork|invoice)\b.{0,30}\bsign\b",
+    r"\bbeen meaning to\b", r"\bhad (problems|issues|trouble)\b",
+]
+_WELCOME = [re.compile(p) for p in WELCOME]
 _PATTERNS = {k: [re.compile(p) for p in v] for k, v in PATTERNS.items()}
 
 ARGUMENT_OPENERS = ["but", "actually", "the thing is", "honestly", "to be honest", "that's why", "what you get",
@@ -171,10 +232,22 @@ STOP = {"the", "a", "an", "to", "of", "and", "or", "we", "i", "it", "is", "are",
 def objection_type(text: str) -> str | None:
     """The objection a customer sentence voices (see the module doc), or None."""
     joined = " ".join(tokens(text))
-    if not joined or any(p.search(joined) for p in _DENIALS):
+    if not joined or any(p.search(joined) for p in _DENIALS) or any(p.search(joined) for p in _WELCOME):
         return None
     for kind in ORDER:
         if any(p.search(joined) for p in _PATTERNS[kind]):
+            return kind
+    return _by_topic(text, joined)
+
+
+def _by_topic(text: str, joined: str) -> str | None:
+    if not any(p.search(joined) for p in _RESIST):
+        return None
+    if question_form(text) in {"wh", "tag"}:
+        return None  # asking about the price or the timeline is not resisting them
+    for kind in ORDER:
+        # brand names keep their capitals in the recogniser's text; the rest is matched lower-case
+        if any(p.search(joined) or p.search(text) for p in _TOPICS[kind]):
             return kind
     return None
 
