@@ -61,7 +61,11 @@ CLAIMS = [
     r"\b(get|find|see|match) (\w+ ){0,3}anywhere else\b", r"\bsells itself\b", r"\b(speaks|pays) for itself\b", r"\bvoted\b",
     r"\b(every|each) (single )?(customer|client|user)\b.{0,30}\b(renewed|stayed|loves?|recommends?|expanded)\b",
     r"\bnever lost a (customer|client)\b", r"\b(lightning|blazing) fast\b", r"\brock solid\b", r"\btop[- ]notch\b",
-    r"\bbest[- ]of[- ]breed\b", r"\bindustry[- ]best\b", r"\bby far\b", r"\bthe best in the (business|industry|market|world|country|space|region)\b",
+    r"\bbest[- ]of[- ]breed\b", r"\bindustry[- ]best\b", r"\blegendary\b", r"\bpioneer(s|ed|ing)?\b",
+    r"\b(world[- ])?renowned\b", r"\bthe envy of\b", r"\bone of a kind\b", r"\bno better\b(?! than)",
+    r"\bnever (go|went|look|looked) back\b", r"\bhead and shoulders\b", r"\blight[- ]years\b", r"\bbeloved\b",
+    r"\biconic\b", r"\bacclaimed\b", r"\bfastest[- ]growing\b", r"\bcategory[- ]defining\b", r"\bwin (almost |nearly )?"
+    r"(every|all|most) (\w+ )?(deal|deals|evaluation|evaluations|bake-off|bake-offs|bakeoff|head to head|comparison)", r"\bby far\b", r"\bthe best in the (business|industry|market|world|country|space|region)\b",
 ]
 # Praise only when the sentence is about the seller's side.
 ABOUT_SELLER = [
@@ -70,7 +74,11 @@ ABOUT_SELLER = [
     r"stronger|more \w+) than (anyone|anybody|any|anything|everyone|everybody|the (competition|rest|others|big)|"
     r"competitors|what|our competitors|the other)\b", r"\b(amazing|incredible|incredibly|fantastic|awesome|outstanding|exceptional|"
     r"phenomenal|powerful|robust|seamless|seamlessly|innovative|intuitive|superior|remarkable|brilliant|"
-    r"unique|leader|leading|unbelievable|stunning|bulletproof|flawless|effortless)\b",
+    r"unique|leader|leading|unbelievable|stunning|bulletproof|flawless|effortless|premier|go-to|slick|special|"
+    r"gorgeous|beautiful|elegant|spectacular|magical|insanely|crazy fast|super fast|dominant|favorite|favourite)\b",
+    # superlatives by form: "the smoothest", "the cleanest", "the most accurate"
+    r"\bthe (?!latest\b|earliest\b|nearest\b|closest\b|soonest\b|least\b|newest\b|oldest\b|rest\b|west\b)[a-z]+est\b",
+    r"\bthe most [a-z]+\b", r"\bknown (across|in|throughout|for)\b",
 ]
 NOT_PRAISE = [
     r"\bbest (case|way|time|fit|practice|practices|bet|guess|of luck|regards|option for you|approach for you)\b",
@@ -78,7 +86,9 @@ NOT_PRAISE = [
     r"\bnumber one (on|goal|priority|question|issue|concern|thing)\b", r"\bthe most (important|common|likely|of)\b",
     r"\bunique (challenge|situation|case|need|needs|setup|requirement|problem)\b",
     r"\bthe best (thing|way|step|approach|option|route|plan) (to do|to start|forward|is to|would be to|for you)\b",
-    r"\bthe best next step\b", r"\bthe leading \w+ in your\b",
+    r"\bthe best next step\b", r"\bthe leading \w+ in your\b", r"\bspecial (offer|offers|pricing|deal|promotion|discount|rate)\b",
+    r"\bthe (most \w+|\w+est) (way|path|route|thing|option|step|place|setup|issue|problem|part) (to|for|is|of)\b",
+    r"\bthe (most|\w+est) (common|important|likely|popular question|frustrating|difficult|hardest)\b",
 ]
 SELLER_REFS = {"we", "our", "ours", "us", "we're", "we've", "we'll", "we'd", "i'd", "i"}
 # "it", "this": the product in a rep's pitch, unless the sentence is about the customer.
