@@ -19,7 +19,7 @@ FLOORS = {
     ("self_promotion", "yes"): 0.95,
     ("question_type", "open"): 0.95,
     ("question_type", "closed"): 0.95,
-    ("objections", "objection (type right)"): 0.93,
+    ("objections", "objection (type right)"): 0.88,
     ("next_steps", "next step"): 0.90,
     ("next_steps", "follow-up"): 0.90,
 }

@@ -38,7 +38,7 @@ DETERMINERS = {"the", "this", "our", "that"}
 # Greetings, small talk and call logistics: neutral whoever they mention.
 NEUTRAL_PHRASES = [
     "hello", "hi", "hey", "good morning", "good afternoon", "good evening", "thanks for", "thank you", "thanks so much",
-    "thanks again", "nice to meet", "good to see", "great to see", "pleasure to meet", "how are you", "how was your",
+    "thanks again", "nice to meet", "good to see", "great to see", "pleasure to meet", "how are you doing", "how are you today", "how's it going", "how is it going", "how was your",
     "how's your", "can you hear", "hear me", "my screen", "share my", "see my", "one second", "one sec", "just a second",
     "just a sec", "wait a second", "one moment", "a moment to", "give me a", "bear with me", "mute", "unmute", "cut out", "cutting out", "my internet",
     "connection", "let me pull up", "let me just pull up", "record this", "recording", "let's get started", "get started", "let's start", "wrap up",
@@ -47,6 +47,11 @@ NEUTRAL_PHRASES = [
     "take care", "covers it", "good point", "great question", "good question", "drop off", "hop off", "jump off",
     "hard stop", "have to run", "jump in", "dive in", "can you see", "is that visible", "showing up on your",
     "stop sharing", "on mute", "you're on mute", "happy friday", "happy monday", "by the way",
+    # the meeting itself: time left, where we were, goodbyes
+    "out of time", "minutes left", "time left", "done here", "leave off", "left off", "where were we",
+    "where did we", "train of thought", "check the time", "against the clock", "talking to you", "talking with you", "chatting with you",
+    "speaking with you", "enjoy your", "enjoy the rest", "rest of your day", "rest of the day", "have a lovely",
+    "have a nice", "over time", "running late", "lost my", "on time",
 ]
 NEUTRAL_START = {"sorry", "oh", "okay", "ok", "alright", "right", "great", "perfect", "cool", "hmm", "um", "uh", "so",
                  "yeah", "yes", "sure", "nice", "good", "thanks"}
@@ -59,7 +64,7 @@ def sentence_focus(text: str, config: MetricsConfig | None = None, content: Cont
     toks = tokens(text)
     if not toks:
         return "neutral"
-    if _contains_any(toks, phrase_tokens(NEUTRAL_PHRASES)):
+    if _contains_any(toks, phrase_tokens(NEUTRAL_PHRASES)) or (len(toks) <= 5 and toks[-3:] == ["how", "are", "you"]):
         return "neutral"
     names = phrase_tokens(content.seller_names)
     leads = phrase_tokens(config.lead_ins)
