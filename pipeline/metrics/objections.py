@@ -43,6 +43,9 @@ from listenlens.pipeline.timeline import CallTimeline, Role
 _N = r"(n't|not|nt)"  # "can't", "cannot", and recogniser spellings such as "cant"
 PATTERNS: dict[str, list[str]] = {
     "brush_off": [
+        r"\bmailing list\b", r"\bby (email|e-mail|mail)\b",
+        r"\b(read|look at|review|go through|check out) (your|the) (materials|info|information|brochure|deck|website|site|literature)\b",
+        r"\bwebsite\b.{0,20}\b(look|read|check)\b",
         r"\b(send|shoot|drop|mail|email|e-mail|forward|fire|pop) (me|us|over|it|that) ?(over )?(something|some \w+|an? (email|e-mail|"
         r"brochure|one-pager|one pager|deck|note|line|pdf)|the (info|information|details|brochure|deck|material|materials)|"
         r"(your|the) pricing|info|information|details|material|materials|a few details|it all)\b",
@@ -58,6 +61,8 @@ PATTERNS: dict[str, list[str]] = {
         r"\bif we're interested\b", r"\bsend (it|that|this|something) to (my|our) (assistant|team|office|inbox|colleague)\b",
     ],
     "competitor": [
+        r"\bcommitted to\b", r"\b(gave|offered|quoted|got) us (a |an )?(much |way |far )?(better|lower|cheaper|bigger)\b",
+        r"\b(homegrown|home-grown)\b", r"\bin talks with\b",
         r"\bcompetitors?\b", r"\b(talking|speaking|working) (to|with) (other|another|a few|a couple|two|three|several|some other)\b",
         r"\b(signed|going|went|renewed|locked|committed|partnered|sticking|staying) (in |on |up )?(\w+ ){0,2}(with|into) "
         r"(a|an|the|our|one|another|them|those)\b", r"going with (the other|another|them|someone)\b",
@@ -77,6 +82,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\bwe('re| are) (already )?(talking|speaking) (to|with) (?!you\b|your\b)[a-z]+\b",
     ],
     "price": [
+        r"\ba lot to ask\b", r"\b(serious|big|bigger|steep|huge) discount\b",
         r"\b(too|really|very|pretty|quite|so|way too|bit|little) (expensive|pricey|costly|steep|much money)\b",
         r"\bexpensive\b", r"\bpricey\b", r"\bafford\b", r"\bcannot afford\b",
         r"\b(no|zero|little|limited|tight) budget\b", r"\bbudget (is|was|'s)? ?(tight|gone|spent|frozen|zero|basically zero|"
@@ -98,6 +104,10 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(price|pricing|cost|costs|fee|fees|quote|rate|rates)\b.{0,25}\b(too (high|much|steep)|steep|expensive)\b",
     ],
     "authority": [
+        r"\bsign(s|ed)? off\b", r"\bfinal (call|word|say|decision)\b", r"\bupstairs\b",
+        r"\bpay grade\b", r"\bhands are tied\b", r"\bvotes? on\b", r"\b(picks|chooses|selects) (the|our|all) (vendors?|"
+        r"tools?|software|suppliers?|providers?)\b", r"\b[\w-]+'s (okay|ok|approval|sign-off|blessing|go-ahead|green light)\b",
+        r"\b(okay|ok|approval|blessing|go-ahead|green light) from\b",
         r"\brun (it|this|that|everything|the \w+) (by|past)\b", r"\bnot (my|the) (decision|call)\b", r"\bnot up to me\b",
         r"\bnot the one who\b", r"\b(check|talk|speak|confer|consult|chat) (with|to) (my|our|the) \w*\b",
         r"\bloop (in|my|our)\b", r"\b(need|needs|has|have|got) to (sign off|approve|review|okay|ok|sign)\b",
@@ -115,6 +125,9 @@ PATTERNS: dict[str, list[str]] = {
         r"\bon board\b", r"\bi'm (just )?gathering (info|information)\b", r"\b(my|our) (boss|manager|director|cfo|ceo|vp) (decides|has|needs|makes|would)\b",
     ],
     "timing": [
+        r"\boff the table\b", r"\bnot for a while\b", r"\b(ping|call|email|text|contact|reach out to) "
+        r"(me|us) again\b", r"\bgive it (a few|a couple of|some|a) \w+\b", r"\b(once|when|until) things (calm|settle|slow|quiet)\w*\b",
+        r"\bother (fires|priorities|things going on|projects)\b",
         r"\bnot (a |the )?(good|great|right|best|ideal) time\b",
         r"\b(is" + _N + r"|isn't|is not|'s not|s not) (really )?(the |a )?(right|good|great|best|ideal) (time|moment)\b", r"\btiming (just |really )?(is" + _N + r"|isn't|is not|is bad)\b",
         r"\b(bad|terrible|tough|awkward|poor) (time|timing)\b", r"\bnot (right )?now\b", r"\bnot yet\b", r"\bnot ready\b",
@@ -136,6 +149,8 @@ PATTERNS: dict[str, list[str]] = {
         r"may|june|july|august|september|october|november|december|the new year|a few weeks|a couple of weeks|a month)\b",
     ],
     "need": [
+        r"\b(the way (we are|things are|it is)|as (it is|we are))\b",
+        r"\btoo (small|few|tiny)\b", r"\bnot (big|large) enough\b", r"\bprefers? (doing it|to do it|paper|the old|manual)",
         r"\bdo" + _N + r" (really |actually )?(need|see the need|see a need|require)\b", r"\bno (real )?need\b",
         r"\b(we're|we are|i'm|i am) (pretty |really |totally |all |quite )?(fine|good|set|all set|happy|covered|okay|ok)\b",
         r"\bhappy with\b", r"\b(works?|working) (fine|well|great|okay|ok)\b", r"\bwell enough\b", r"\bdoes the job\b",
@@ -174,7 +189,7 @@ TOPICS: dict[str, list[str]] = {
         r"\b(someone|somebody) else\b", r"\bcustom (solution|tool|build|system)\b", r"\bmandates?\b",
     ],
     "price": [
-        r"\b(steep|pricey|price|prices|pricing|priced|cost|costs|costly|spend|spending|money|budget|budgets|afford|financially|financial|"
+        r"\b(discount|steep|pricey|price|prices|pricing|priced|cost|costs|costly|spend|spending|money|budget|budgets|afford|financially|financial|"
         r"dollars|bucks|grand|fee|fees|licensing|license|licence|roi|expensive|cheap|cheaper|paying|quote|subscription|"
         r"investment|price point|\d+ ?k|ten k|numbers)\b",
     ],
@@ -187,18 +202,21 @@ TOPICS: dict[str, list[str]] = {
     "timing": [
         r"\b(now|time|timing|moment|year|quarter|quarters|month|months|weeks|spring|summer|fall|autumn|winter|january|"
         r"february|march|april|june|july|august|september|october|november|december|later|radar|bandwidth|plate|"
-        r"priorities|priority|roadmap|busy|launch|migration|until|wait|park|yet|soon|early|position|season|holidays)\b",
+        r"priorities|priority|roadmap|busy|launch|migration|until|wait|park|yet|soon|early|position|season|holidays|a while|"
+        r"calm down|settle|settles)\b",
     ],
     "need": [
         r"\b(need|needs|needed|problem|problems|pain|issue|issues|complaints?|value|use|useful|benefit|working|works|fine|"
         r"covered|simple|must have|nice to have|bells and whistles|make sense|makes sense|overkill|change|get much|"
-        r"point|necessary|relevant|worth it)\b",
+        r"point|necessary|relevant|worth it|solves?|by hand|manually|on paper|spreadsheets?|excel|that many|that much|"
+        r"enough|small|size|volume)\b",
     ],
 }
 RESIST = [
     r"\b(not|no|never|nothing|nobody|none|cannot|can't|cant|won't|wont|don't|dont|doesn't|doesnt|isn't|isnt|aren't|"
     r"haven't|hasn't|wouldn't|shouldn't|didn't|couldn't)\b", r"n't\b",
-    r"\b(too|only|already|elsewhere|wait|later|hold|park|brutal|steep|tough|hard|high|higher|fraction|under|chunk|"
+    r"\btoo\b(?!$)", r"\b(more than|entire|whole|serious|a lot|off the table|other fires|prefers?|even consider)\b",
+    r"\b(only|already|elsewhere|wait|later|hold|park|brutal|steep|tough|hard|high|higher|fraction|under|chunk|"
     r"beyond|capped|cap|scares?|scary|worried|worry|concerns?|concerned|unless|expecting|hoping|tight|locked|mandates?|"
     r"instead|laughed|lot|double|overkill|nice to have|halfway|first|rival|swing|hesitant|skeptical|doubt|maybe)\b",
 ]
@@ -211,10 +229,14 @@ WELCOME = [
     r"\blet's (do|get|start|set|go|schedule|book|move|try|sign|kick)\b",
     r"\b(we'd|we would|i'd|i would) (like|love) to (get started|start|move|begin|go|sign|try|see|set up|schedule|book|roll)\b",
     r"\b(i'm|i am) the (one|person) who (decides|makes|signs|approves)\b", r"\bi (decide|make the decision|make the call|sign off)\b", r"\b(contract|order form|agreement|paperwork|invoice)\b.{0,30}\bsign\b",
-    r"\bbeen meaning to\b", r"\bhad (problems|issues|trouble)\b",
+    r"\bbeen meaning to\b", r"\bhad (problems|issues|trouble)\b", r"\bcatch up\b",
+    r"\b(cheaper|less|lower) than (i|we) (expected|thought|feared)\b",
 ]
 _WELCOME = [re.compile(p) for p in WELCOME]
 _PATTERNS = {k: [re.compile(p) for p in v] for k, v in PATTERNS.items()}
+# Another product by name: recognisers keep capitals, so "rolling out Toast" shows a brand.
+_BRAND = re.compile(r"\b(rolling out|implementing|deploying|switching to|moving to|migrating to|going with|committed to|"
+                    r"already using|already use|signed with|renewed with|trial with|pilot with) (?!I\b)[A-Z][A-Za-z]+")
 
 ARGUMENT_OPENERS = ["but", "actually", "the thing is", "honestly", "to be honest", "that's why", "what you get",
                     "the value", "you'll see", "the truth is", "in fact", "trust me", "remember", "keep in mind"]
@@ -236,6 +258,8 @@ def objection_type(text: str) -> str | None:
         return None
     for kind in ORDER:
         if any(p.search(joined) for p in _PATTERNS[kind]):
+            return kind
+        if kind == "competitor" and _BRAND.search(text):
             return kind
     return _by_topic(text, joined)
 
