@@ -24,6 +24,10 @@ LABELLED = HERE / "labelled"
 RESULTS_MD = HERE / "results.md"
 FILLERS_JSON = HERE / "fillers_asr.json"
 SPLITS = ("test", "dev")
+# The last test batch was written after all tuning; its figures are the fairest guess of
+# how the rules do on wording nobody tuned them for.
+FRESH = "test3"
+ROW_SPLITS = ("test", FRESH, "dev")
 WORD_STEP_S, WORD_S, TURN_GAP_S = 0.35, 0.3, 0.8
 
 # (set, class) -> target precision and recall on the test split
@@ -99,21 +103,40 @@ def evaluate() -> dict[tuple[str, str, str], Counts]:
 
     out: dict[tuple[str, str, str], Counts] = {}
 
-    def counts(s: str, c: str, split: str) -> Counts:
-        return out.setdefault((s, c, split), Counts())
+    class Both:
+        """Counts for the item's split and, for the fresh batch, for that batch too."""
+
+        def __init__(self, *targets: Counts) -> None:
+            self.targets = targets
+
+        def add(self, *args) -> None:
+            for t in self.targets:
+                t.add(*args)
+
+    current: list[dict] = [{}]
+
+    def counts(s: str, c: str, split: str) -> Both:
+        targets = [out.setdefault((s, c, split), Counts())]
+        if f"-{FRESH}-" in current[0].get("id", ""):
+            targets.append(out.setdefault((s, c, FRESH), Counts()))
+        return Both(*targets)
 
     for r in load("customer_focus"):
+        current[0] = r
         got = sentence_focus(r["text"])
         for c in ("customer", "seller", "neutral"):
             counts("customer_focus", c, r["split"]).add(got == c, r["label"] == c, f"{r['text']!r} ({r['label']}, got {got})")
     for r in load("self_promotion"):
+        current[0] = r
         got = is_self_promotion(r["text"])
         counts("self_promotion", "yes", r["split"]).add(got, r["label"] == "yes", repr(r["text"]))
     for r in load("question_type"):
+        current[0] = r
         got = question_type(r["text"])
         for c in ("open", "closed"):
             counts("question_type", c, r["split"]).add(got == c, r["label"] == c, f"{r['text']!r} ({r['label']}, got {got})")
     for r in load("objections"):
+        current[0] = r
         got = objection_type(r["text"])
         right = {r["label"], r.get("also")} - {None, "none"}
         what = f"{r['text']!r} ({r['label']}, got {got})"
@@ -121,6 +144,7 @@ def evaluate() -> dict[tuple[str, str, str], Counts]:
                                                                        bool(right), what)
         counts("objections", "objection (any type)", r["split"]).add(got is not None, bool(right), what)
     for r in load("next_steps"):
+        current[0] = r
         timeline, spans = ending_timeline(r["turns"])
         step = find_next_step(timeline)
         said = " / ".join(f"{t['speaker']}: {t['text']}" for t in r["turns"])
@@ -138,13 +162,14 @@ def _pct(x: float | None) -> str:
 
 def table(results: dict[tuple[str, str, str], Counts]) -> list[str]:
     lines = ["| set | class | split | items of the class | precision | recall | target (test) |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    for (s, c, split), k in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1], SPLITS.index(kv[0][2]))):
+    for (s, c, split), k in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1], ROW_SPLITS.index(kv[0][2]))):
         target = TARGETS.get((s, c))
         verdict = ""
         if target is not None and split == "test":
             met = all(x is not None and x >= target for x in (k.precision, k.recall))
             verdict = f"{target:.0%} P and R: {'met' if met else '**short**'}"
-        lines.append(f"| {s} | {c} | {split} | {k.n} | {_pct(k.precision)} | {_pct(k.recall)} | {verdict} |")
+        label = f"{split} (last batch, written after tuning)" if split == FRESH else split
+        lines.append(f"| {s} | {c} | {label} | {k.n} | {_pct(k.precision)} | {_pct(k.recall)} | {verdict} |")
     return lines
 
 
@@ -166,6 +191,27 @@ def fillers_section() -> list[str]:
             f"| {name} | {v['fillers_said']} | {v['fillers_kept']} ({_pct(v['kept_share'])}) | {v['fillers_invented']} |"
             f" {_pct(v['other_word_error_rate'])} | {v['line_edge_error_median_s']:.2f} s / {v['line_edge_error_p90_s']:.2f} s |"
         )
+    real = f.get("real")
+    if real:
+        ev = real["events"]
+        out += [
+            "",
+            f"On the {real['files']} real recordings in shared/data (AMI meeting excerpts and the pyannote telephone"
+            " sample, no transcript; each transcribed over its human-made turns with the prompt off and on):"
+            f" fillers recognised {real['fillers_off']} off, {real['fillers_on']} on; of the {real['other_words_off']}"
+            f" other words, {real['other_words_changed']} differ between the two runs"
+            f" ({_pct(real['other_words_changed'] / real['other_words_off'] if real['other_words_off'] else None)});"
+            f" words both runs share move by {real['shared_word_shift_median_s']:.2f} s median,"
+            f" {real['shared_word_shift_p90_s']:.2f} s p90. Events (first speaker taken as the rep), off / on: "
+            + ", ".join(f"{k} {v['off']} / {v['on']}" for k, v in ev.items()) + ".",
+        ]
+    out += [
+        "",
+        "`asr.KEEP_FILLERS` stays off: on the built calls the prompt keeps twice the fillers without hurting the other"
+        " words or their timing, but on real speech it changes many other words and some events, and without a"
+        " transcript of those recordings nobody can say the change is for the better. `filler_words` therefore"
+        " counts what the default decoding keeps, a floor.",
+    ]
     return out
 
 
@@ -177,7 +223,10 @@ def section(results) -> str:
         "",
         "Generated by `bench/beyond_metrics.py` from `bench/labelled/` (sizes: "
         + "; ".join(f"{n} {v['test']} test + {v['dev']} dev" for n, v in sizes.items())
-        + "). The test split was written and committed before any rule was tuned; the rules were tuned on dev only."
+        + "). No rule was tuned on a test item: the first test batch was committed before any rule existed, the"
+        " second after the first tuning round (its misses were seen before later dev rounds), the third after the"
+        " last round and before the rules were run on it. The third batch's rows are the fairest estimate of"
+        " wording nobody tuned for."
         " Objections: *type right* counts a detection as correct only with the labelled type (or its labelled"
         " alternative); *any type* scores detection alone. Next steps: one item per call ending; follow-ups: one"
         " item per rep turn.",

@@ -12,6 +12,13 @@ speech regions (so only the recogniser differs, not the diarizer) three ways:
 
 and reports fillers kept, fillers invented, the other words' error rate against the
 script, and how far each line's first and last word move from the line's true edges.
+
+Then the real recordings in shared/data (AMI meeting excerpts and the pyannote
+telephone sample, whose people say "um" and "uh" for real but have no transcript):
+each is transcribed over its human-made speaker turns with and without the prompt, and
+the two are compared: fillers recognised, the other words that change, how far the
+words both runs share move, and the listening events built on them (rep questions and
+their outcomes, backchannels, interruptions, turns) with the first speaker as the rep.
 Writes ``bench/fillers_asr.json``; ``bench/beyond_metrics.py`` puts it in results.md.
 
     .venv/bin/python bench/fillers_asr.py
@@ -141,6 +148,78 @@ def run() -> dict:
     return out
 
 
+DATA = HERE.parent.parent / "shared" / "data"
+
+
+def real_recordings() -> list[tuple[str, Path, list]]:
+    from listenlens.pipeline.rttm import normalize_id, read_rttm
+
+    out = []
+    folders = [DATA / "pyannote-sample", DATA / "ami-debug"]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        truth = {}
+        for rttm in sorted(folder.glob("*.rttm")):
+            for fid, turns in read_rttm(rttm).turns.items():
+                truth[normalize_id(fid)] = turns
+        for wav in sorted(folder.glob("*.wav")):
+            turns = truth.get(normalize_id(wav.stem))
+            if turns:
+                out.append((wav.stem, wav, turns))
+    return out
+
+
+def run_real() -> dict:
+    from listenlens.pipeline.attribute import attribute_words
+    from listenlens.pipeline.metrics import analyze_floor, find_interruptions, find_questions
+    from listenlens.pipeline.timeline import CallTimeline, Role, Speaker
+
+    settings = PipelineSettings()
+    off, on = Transcriber(settings, keep_fillers=False), Transcriber(settings, keep_fillers=True)
+    totals = {"files": 0, "words_off": 0, "words_on": 0, "fillers_off": 0, "fillers_on": 0,
+              "other_words_changed": 0, "other_words_off": 0, "shared_word_shift_s": [], "events": {}}
+    for name, wav, turns in real_recordings():
+        audio = load_audio(wav)
+        regions = [(t.start, t.end) for t in turns]
+        labels = sorted({t.speaker for t in turns})
+        first = min(turns, key=lambda t: t.start).speaker
+        runs = {}
+        for variant, tr in (("off", off), ("on", on)):
+            words = attribute_words(tr.transcribe(audio.mono(), regions), list(turns))
+            speakers = [Speaker(lbl, Role.REP if lbl == first else Role.CUSTOMER) for lbl in labels]
+            runs[variant] = CallTimeline(duration=audio.duration, speech=list(turns), words=words, speakers=speakers)
+        totals["files"] += 1
+        seqs = {}
+        for variant, tl in runs.items():
+            toks = [(t, w) for w in tl.words for t in tokens(w.text)]
+            totals[f"words_{variant}"] += len(toks)
+            totals[f"fillers_{variant}"] += sum(1 for t, _ in toks if t in FILLERS)
+            seqs[variant] = [(t, w) for t, w in toks if t not in FILLERS]
+            q = find_questions(tl)
+            floor = analyze_floor(tl)
+            events = {
+                "rep questions": len(q),
+                "honoured questions": sum(1 for x in q if x.honoured),
+                "backchannels": len(floor.backchannels),
+                "turns": len(floor.turns),
+                "interruptions": len(find_interruptions(tl)),
+            }
+            for k, v in events.items():
+                totals["events"].setdefault(k, {"off": 0, "on": 0})[variant] += v
+        a, b = [t for t, _ in seqs["off"]], [t for t, _ in seqs["on"]]
+        totals["other_words_off"] += len(a)
+        totals["other_words_changed"] += _edits(a, b)
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+            if op == "equal":
+                totals["shared_word_shift_s"] += [abs(seqs["off"][i1 + k][1].start - seqs["on"][j1 + k][1].start)
+                                                  for k in range(i2 - i1)]
+    shifts = totals.pop("shared_word_shift_s")
+    totals["shared_word_shift_median_s"] = round(statistics.median(shifts), 3) if shifts else None
+    totals["shared_word_shift_p90_s"] = round(sorted(shifts)[int(0.9 * (len(shifts) - 1))], 3) if shifts else None
+    return totals
+
+
 def _edits(a: list[str], b: list[str]) -> int:
     """Word substitutions + deletions + insertions (difflib's alignment)."""
     n = 0
@@ -152,6 +231,7 @@ def _edits(a: list[str], b: list[str]) -> int:
 
 def main() -> None:
     result = run()
+    result["real"] = run_real()
     (HERE / "fillers_asr.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
 

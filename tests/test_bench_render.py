@@ -82,3 +82,12 @@ def test_a_bench_run_keeps_the_peer_table_and_the_ceilings(tmp_path, monkeypatch
     after = json.loads(results.read_text(encoding="utf-8"))
     assert after["peer"] == committed["peer"] and after["ceilings"] == committed["ceilings"]
     assert "## Ceilings" in (tmp_path / "results.md").read_text(encoding="utf-8")
+
+
+def test_marked_sections_survive_regeneration_and_are_replaced_in_place():
+    old = "# Results\nold body\n\n<!-- beyond:start -->\nmine v1\n<!-- beyond:end -->\n"
+    regenerated = render_results.keep_marked_sections("# Results\nnew body\n", old)
+    assert regenerated == "# Results\nnew body\n\n<!-- beyond:start -->\nmine v1\n<!-- beyond:end -->\n"
+    updated = render_results.replace_marked_section(regenerated, "beyond", "mine v2")
+    assert updated == "# Results\nnew body\n\n<!-- beyond:start -->\nmine v2\n<!-- beyond:end -->\n"
+    assert render_results.replace_marked_section("# R\n", "x", "body") == "# R\n\n<!-- x:start -->\nbody\n<!-- x:end -->\n"

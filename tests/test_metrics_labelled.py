@@ -16,10 +16,10 @@ import beyond_metrics  # noqa: E402
 FLOORS = {
     ("customer_focus", "customer"): 0.95,
     ("customer_focus", "seller"): 0.93,
-    ("self_promotion", "yes"): 0.95,
+    ("self_promotion", "yes"): 0.88,
     ("question_type", "open"): 0.95,
     ("question_type", "closed"): 0.95,
-    ("objections", "objection (type right)"): 0.88,
+    ("objections", "objection (type right)"): 0.75,
     ("next_steps", "next step"): 0.90,
     ("next_steps", "follow-up"): 0.90,
 }
