@@ -42,6 +42,7 @@ _CPU_SLACK_S = 30  # the CPU limit only catches a child the parent could not tim
 _PRELOAD = ["numpy", "av", "scipy.signal", "listenlens.pipeline.audio"]
 
 _lock = threading.Lock()
+_start_lock = threading.Lock()
 _context = None
 
 
@@ -67,9 +68,10 @@ def run(fn, *args, name: str, timeout_s: float, memory_mb: float | None):
         return _receive(receiver, child, deadline, name=name, timeout_s=timeout_s, memory_mb=memory_mb)
     finally:
         receiver.close()
+        child.join(2.0)  # it has sent everything and is exiting; one stuck on exit is killed
         if child.is_alive():
             child.kill()
-        child.join()
+            child.join()
 
 
 def _ctx():
@@ -114,6 +116,19 @@ class _Child(ForkServerProcess):
     @staticmethod
     def _Popen(process_obj):
         return _Popen(process_obj)
+
+    def start(self):
+        # A Celery prefork worker (billiard) marks itself daemonic, and multiprocessing
+        # then refuses it children, lest they outlive it. This child cannot: the caller
+        # waits for it, kills it on any way out, and it dies with its pipe besides.
+        with _start_lock:
+            config = multiprocessing.current_process()._config
+            daemon = config.pop("daemon", None)
+            try:
+                super().start()
+            finally:
+                if daemon is not None:
+                    config["daemon"] = daemon
 
 
 # --- parent side -------------------------------------------------------------------

@@ -490,6 +490,15 @@ def test_decoder_crash_is_a_clear_error_and_the_caller_lives_on(good, monkeypatc
     assert load_audio(good["flac"]).channels == 2  # still here, and decoding
 
 
+def test_decoding_works_from_a_daemonic_worker_process(good, monkeypatch):
+    # A Celery prefork worker marks itself daemonic, which multiprocessing takes as "no children".
+    import multiprocessing
+
+    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    assert load_audio(good["flac"]).channels == 2
+    assert multiprocessing.current_process()._config["daemon"] is True
+
+
 def test_decoder_out_of_memory_is_a_clear_error():
     with pytest.raises(AudioError) as err:
         _run_in_child(audiofiles.decoder_hog, memory_mb=200)
