@@ -29,6 +29,7 @@ import threading
 import time
 from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from multiprocessing.context import ForkServerProcess, set_spawning_popen
+from multiprocessing.process import AuthenticationString
 
 import numpy as np
 
@@ -97,6 +98,7 @@ class _Popen(popen_forkserver.Popen):
         prep_data = spawn.get_preparation_data(process_obj._name)
         prep_data.pop("init_main_from_path", None)
         prep_data.pop("init_main_from_name", None)
+        prep_data["authkey"] = bytes(process_obj.authkey)  # the caller's may be billiard's, unpicklable
         buf = io.BytesIO()
         set_spawning_popen(self)
         try:
@@ -113,6 +115,12 @@ class _Popen(popen_forkserver.Popen):
 
 
 class _Child(ForkServerProcess):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # A fresh config, not a copy of the current process's: in a Celery prefork worker
+        # that one holds billiard's own authkey, which refuses to be pickled to a child.
+        self._config = {"authkey": AuthenticationString(os.urandom(32)), "daemon": self._config.get("daemon", False)}
+
     @staticmethod
     def _Popen(process_obj):
         return _Popen(process_obj)

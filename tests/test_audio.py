@@ -490,13 +490,17 @@ def test_decoder_crash_is_a_clear_error_and_the_caller_lives_on(good, monkeypatc
     assert load_audio(good["flac"]).channels == 2  # still here, and decoding
 
 
-def test_decoding_works_from_a_daemonic_worker_process(good, monkeypatch):
-    # A Celery prefork worker marks itself daemonic, which multiprocessing takes as "no children".
+def test_decoding_works_from_a_celery_prefork_worker(good, monkeypatch):
+    # Such a worker (billiard) marks itself daemonic, which multiprocessing takes as "no
+    # children", and holds an authkey of billiard's that refuses to be pickled.
     import multiprocessing
 
-    monkeypatch.setitem(multiprocessing.current_process()._config, "daemon", True)
+    billiard_process = pytest.importorskip("billiard.process")
+    config = multiprocessing.current_process()._config
+    monkeypatch.setitem(config, "daemon", True)
+    monkeypatch.setitem(config, "authkey", billiard_process.AuthenticationString(b"k" * 32))
     assert load_audio(good["flac"]).channels == 2
-    assert multiprocessing.current_process()._config["daemon"] is True
+    assert config["daemon"] is True
 
 
 def test_decoder_out_of_memory_is_a_clear_error():
