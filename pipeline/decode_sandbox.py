@@ -33,7 +33,7 @@ from multiprocessing.process import AuthenticationString
 
 import numpy as np
 
-from listenlens.errors import AudioError
+from listenlens.errors import AudioError, ListenlensError
 
 log = logging.getLogger("listenlens.audio")
 
@@ -127,8 +127,8 @@ class _Child(ForkServerProcess):
 
     def start(self):
         # A Celery prefork worker (billiard) marks itself daemonic, and multiprocessing
-        # then refuses it children, lest they outlive it. This child cannot: the caller
-        # waits for it, kills it on any way out, and it dies with its pipe besides.
+        # then refuses it children, lest they outlive it. This one is waited for and
+        # killed on any way out of ``run``, and its CPU-time limit ends it otherwise.
         with _start_lock:
             config = multiprocessing.current_process()._config
             daemon = config.pop("daemon", None)
@@ -240,8 +240,6 @@ def _child_main(conn, fn, args, memory_mb: float | None, timeout_s: float) -> No
         conn.send(("memory",))
         return
     except Exception as exc:
-        from listenlens.errors import ListenlensError
-
         if isinstance(exc, ListenlensError):
             conn.send(("error", exc))
         else:
@@ -268,7 +266,9 @@ def _send_samples(conn, samples: np.ndarray) -> None:
     flat = samples
     while isinstance(flat.base, np.ndarray):
         flat = flat.base
-    flat = flat if flat.flags["OWNDATA"] and flat.ndim == 1 else np.ascontiguousarray(samples).reshape(-1)
+    owned = flat.flags["OWNDATA"] and flat.ndim == 1 and flat.size == samples.size and samples.flags["C_CONTIGUOUS"]
+    if not owned or flat.ctypes.data != samples.ctypes.data:
+        flat = np.ascontiguousarray(samples).reshape(-1)
     del samples
     size = flat.size
     for end in range(size, 0, -_CHUNK):

@@ -313,3 +313,8 @@ def decoder_hang(*args):
 
     while True:
         time.sleep(1)
+
+
+def counting_samples(channels: int, n: int):
+    """What a decode returns, (info, (channels, n) samples), with every sample distinct."""
+    return {"made": "counting"}, np.arange(channels * n, dtype=np.float32).reshape(channels, n)

@@ -474,6 +474,13 @@ def _run_in_child(fn, **kw):
     return decode_sandbox.run(fn, Path("x.wav"), name="call.wav", **{"timeout_s": 30.0, "memory_mb": None, **kw})
 
 
+def test_samples_cross_from_the_child_intact():
+    channels, n = 3, 3 * decode_sandbox._CHUNK // 2 + 7  # several chunks, the last one short
+    info, samples = decode_sandbox.run(audiofiles.counting_samples, channels, n, name="-", timeout_s=60.0, memory_mb=512)
+    assert info == {"made": "counting"} and samples.shape == (channels, n) and samples.flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(samples.reshape(-1), np.arange(channels * n, dtype=np.float32))
+
+
 def test_decoder_crash_is_a_clear_error_and_the_caller_lives_on(good, monkeypatch):
     with pytest.raises(AudioError) as err:
         _run_in_child(audiofiles.decoder_segfault)
