@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
+from listenlens.cli_progress import ProgressDisplay
 from listenlens.evaluation.targets import TARGETS_HELP
 from listenlens.pipeline.diarize import CHOICES
 
@@ -39,7 +39,7 @@ def evaluate(
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 120))  # logs and pipes: no wrapped columns
-    with _progress(quiet) as progress:
+    with ProgressDisplay(quiet, stage_lines=False, prefix="[eval] ") as progress:
         settings = _settings(diarizer, num_speakers)
         report = run_eval(
             folder,
@@ -50,6 +50,7 @@ def evaluate(
             memory_mb=bench_figure("memory_60min_peak_mb"),
             bench_speed_x=bench_figure("speed_30min_x"),
             progress=progress,
+            on_file=progress.file,
             settings=settings,
         )
         if json_out:
@@ -154,34 +155,3 @@ def _write_atomically(path: Path, text: str) -> None:
         write_files_atomically({path: text})
     except OSError as exc:
         raise ConfigError(f"--json {path}: cannot write it ({exc.strerror}); choose a writable path") from None
-
-
-@contextlib.contextmanager
-def _progress(quiet: bool):
-    """Which file and which stage, on stderr; plain lines when stderr is not a terminal."""
-    if quiet:
-        yield lambda stage, done, total: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        def report(stage: str, done: float, total: float | None) -> None:
-            if stage == "files" and total and done < total:
-                console.print(f"[eval] file {int(done) + 1} of {int(total)}", highlight=False)
-
-        yield report
-        return
-    with Progress(TextColumn("{task.description:<14}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        files = bar.add_task("files", total=None)
-        stage_task = bar.add_task("", total=None)
-
-        def report(stage: str, done: float, total: float | None) -> None:
-            if stage == "files":
-                bar.update(files, completed=done, total=total)
-            else:
-                bar.update(stage_task, description=stage, completed=done, total=total)
-
-        yield report

@@ -14,7 +14,7 @@ from typing import Callable
 
 from listenlens.errors import NotAConversationError
 from listenlens.evaluation.cases import EvalCase, EvalError
-from listenlens.pipeline.diarize.base import Progress, no_progress
+from listenlens.pipeline.progress import ProgressListener, ignore_progress
 from listenlens.pipeline.rttm import normalize_id, read_rttm
 from listenlens.pipeline.timeline import CallTimeline, Turn
 
@@ -30,7 +30,7 @@ class Hypothesis:
 Hypothesize = Callable[[EvalCase], Hypothesis]
 
 
-def pipeline_hypothesis(settings=None, progress: Progress = no_progress) -> Hypothesize:
+def pipeline_hypothesis(settings=None, progress: ProgressListener = ignore_progress) -> Hypothesize:
     """Run the product pipeline (decode, diarize, ASR, scorecard) on each case."""
     from listenlens.pipeline.analyze import analyze_call
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from listenlens.errors import ListenlensError
 from listenlens.evaluation.cases import EvalCase, EvalError, discover
@@ -13,7 +13,7 @@ from listenlens.evaluation.hypotheses import Hypothesis, Hypothesize, pipeline_h
 from listenlens.evaluation.summary import summarize
 from listenlens.evaluation.targets import TARGET_KINDS, check_targets, detect_kind, mark_failed
 from listenlens.evaluation.timing import REP_RULE, compare_timing, timing_metrics, truth_rep, truth_timeline, with_roles
-from listenlens.pipeline.diarize.base import Progress, no_progress
+from listenlens.pipeline.progress import ProgressListener, ignore_progress
 from listenlens.pipeline.timeline import Role, turns_annotation
 
 SCHEMA = "listenlens.eval/1"
@@ -65,10 +65,14 @@ def run_eval(
     kind: str = "auto",
     memory_mb: float | None = None,
     bench_speed_x: float | None = None,
-    progress: Progress = no_progress,
+    progress: ProgressListener = ignore_progress,
+    on_file: Callable[[int, int], None] = lambda done, total: None,
     settings=None,
 ) -> dict[str, Any]:
-    """Evaluate every recording in ``folder`` with truth; the report as a JSON-ready dict."""
+    """Evaluate every recording in ``folder`` with truth; the report as a JSON-ready dict.
+
+    ``progress`` hears each pipeline run's stages; ``on_file(done, total)`` each file's start.
+    """
     if kind not in TARGET_KINDS:
         raise EvalError(f"unknown target set {kind!r}; choose one of {', '.join(TARGET_KINDS)}")
     if any(c < 0 for c in collars):
@@ -78,7 +82,7 @@ def run_eval(
     hypothesize = hypothesize or pipeline_hypothesis(settings, progress)
     files, failed = [], []
     for i, case in enumerate(cases):
-        progress("files", i, len(cases))
+        on_file(i, len(cases))
         try:
             hyp = hypothesize(case)
         except EvalError:
@@ -91,7 +95,7 @@ def run_eval(
         result = evaluate_case(case, hyp, collars)
         result["diarizer"] = (hyp.timeline.source.get("diarizer") or {}).get("backend")
         files.append(result)
-    progress("files", len(cases), len(cases))
+    on_file(len(cases), len(cases))
     overall = summarize(files, collars)
     chosen = detect_kind(cases, files) if kind == "auto" else kind
     targets = check_targets(chosen, overall, memory_mb, bench_speed_x)

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from listenlens.config import PipelineSettings
-from listenlens.pipeline.diarize.base import Progress, no_progress
+from listenlens.pipeline.progress import SCORING, ProgressListener, ProgressTracker, ignore_progress
 from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.pipeline.timeline import CallTimeline
 from listenlens.pipeline.transcribe import transcribe_call
@@ -66,9 +66,13 @@ def analyze_call(
     *,
     rep: str | None = None,
     channels: str | None = None,
-    progress: Progress = no_progress,
+    progress: ProgressListener | ProgressTracker = ignore_progress,
     scorecard_config=None,
 ) -> Analysis:
-    timeline = transcribe_call(path, settings, rep=rep, channels=channels, progress=progress)
-    progress("metrics", 0, None)
-    return analyze_timeline(timeline, scorecard_config)
+    """The scorecard of a recording. ``progress`` hears each stage, "Scoring" last."""
+    track = ProgressTracker.of(progress)
+    timeline = transcribe_call(path, settings, rep=rep, channels=channels, progress=track)
+    track.enter(SCORING)
+    analysis = analyze_timeline(timeline, scorecard_config)
+    track.finish(SCORING)
+    return analysis

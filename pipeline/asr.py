@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from listenlens.config import PipelineSettings
 from listenlens.errors import ModelError
 from listenlens.models.registry import asr_model_path
 from listenlens.pipeline.constants import SAMPLE_RATE
+from listenlens.pipeline.progress import Progress
 
 # Context kept around each speech region: Whisper clips word onsets without it.
 REGION_PAD_S = 0.2
@@ -38,7 +39,6 @@ FILLER_PROMPT = "Um, uh, so, like, you know, I mean, er, hmm, basically."
 # (bench/results.md, "Beyond timing").
 KEEP_FILLERS = False
 
-Progress = Callable[[str, float, "float | None"], None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from enum import Enum
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from listenlens.cli_progress import ProgressDisplay
 from listenlens.pipeline.diarize import CHOICES
 
 
@@ -64,7 +64,7 @@ def transcribe(
 
     settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
     console = Console()
-    with _progress(quiet) as progress:
+    with ProgressDisplay(quiet) as progress:
         timeline = transcribe_call(call, settings, rep=rep, channels=channels, progress=progress)
         paths = write_outputs(timeline, out, call.stem)
     _print_transcript(timeline, console)
@@ -96,7 +96,7 @@ def analyze(
     from listenlens.pipeline.report import render_scorecard
 
     settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
-    with _progress(quiet or as_json) as progress:
+    with ProgressDisplay(quiet or as_json) as progress:
         result = analyze_call(call, settings, rep=rep, channels=channels, progress=progress)
         text = result.result().model_dump_json(indent=2)
         analysis_path = out / f"{call.stem}.analysis.json"
@@ -137,39 +137,6 @@ def _settings(diarizer, num_speakers, model, device, compute_type, profile, pyan
     }
     # Flags override the environment; unset flags leave LISTENLENS_* in force.
     return PipelineSettings(**{k: v for k, v in given.items() if v is not None})
-
-
-@contextlib.contextmanager
-def _progress(quiet: bool):
-    """A progress display on stderr; one line per stage when stderr is not a terminal."""
-    if quiet:
-        yield lambda stage, done, total: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    if not console.is_terminal:
-        seen: set[str] = set()
-
-        def report(stage: str, done: float, total: float | None) -> None:
-            if stage not in seen:
-                seen.add(stage)
-                console.print(f"{stage} ...", markup=False, highlight=False)
-
-        yield report
-        return
-    with Progress(
-        TextColumn("{task.description:<12}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn(), console=console, transient=True
-    ) as bar:
-        tasks: dict[str, int] = {}
-
-        def report(stage: str, done: float, total: float | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield report
 
 
 def _print_transcript(timeline, console) -> None:

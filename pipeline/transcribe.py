@@ -18,7 +18,16 @@ from listenlens.pipeline.asr import Transcriber
 from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates
 from listenlens.pipeline.audio import Audio, is_silent, load_audio
 from listenlens.pipeline.diarize import DETECTS_OVERLAP, get_diarizer, select_backend
-from listenlens.pipeline.diarize.base import Progress, no_progress
+from listenlens.pipeline.progress import (
+    FINDING_WHO_SPOKE,
+    LOADING,
+    READING,
+    TRANSCRIBE_STAGES,
+    TRANSCRIBING,
+    ProgressListener,
+    ProgressTracker,
+    ignore_progress,
+)
 from listenlens.pipeline.roles import assign_roles, parse_channel_map
 from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Speaker
 
@@ -29,26 +38,28 @@ def transcribe_call(
     *,
     rep: str | None = None,
     channels: str | None = None,
-    progress: Progress = no_progress,
+    progress: ProgressListener | ProgressTracker = ignore_progress,
 ) -> CallTimeline:
+    """Who spoke when and said what. ``progress`` hears each stage as it goes."""
     settings = (settings or PipelineSettings()).resolved()
+    track = ProgressTracker.of(progress, TRANSCRIBE_STAGES)
     if channels:
         parse_channel_map(channels)  # a bad map fails before minutes of work
     path = Path(path)
     timings: dict[str, float] = {}
     # A wrong model setting fails here, in a second, not after the audio is diarized.
-    progress("load models", 0, None)
+    track.enter(LOADING)
     transcriber = Transcriber(settings)
 
     t0 = time.perf_counter()
-    progress("decode", 0, None)
+    track.enter(READING)
     audio = load_audio(path, limits=settings.audio_limits())
     timings["decode"] = time.perf_counter() - t0
     if is_silent(audio):
         raise SilentAudioError(f"{path.name} is silent: no sound above the noise floor; check the recording level or the file")
 
     return transcribe_audio(
-        audio, settings, name=path.stem, rep=rep, channels=channels, progress=progress, timings=timings, transcriber=transcriber
+        audio, settings, name=path.stem, rep=rep, channels=channels, progress=track, timings=timings, transcriber=transcriber
     )
 
 
@@ -59,10 +70,11 @@ def transcribe_audio(
     name: str,
     rep: str | None = None,
     channels: str | None = None,
-    progress: Progress = no_progress,
+    progress: ProgressListener | ProgressTracker = ignore_progress,
     timings: dict[str, float] | None = None,
     transcriber: Transcriber | None = None,
 ) -> CallTimeline:
+    track = ProgressTracker.of(progress, TRANSCRIBE_STAGES)
     timings = timings if timings is not None else {}
     transcriber = transcriber or Transcriber(settings)
     backend = select_backend(settings.diarizer, audio)
@@ -74,7 +86,7 @@ def transcribe_audio(
         num_speakers=settings.num_speakers,
         min_speakers=settings.min_speakers,
         max_speakers=settings.max_speakers,
-        progress=progress,
+        progress=track.stage(FINDING_WHO_SPOKE),
     )
     timings["diarize"] = time.perf_counter() - t0
     labels = sorted({t.speaker for t in dia.turns})
@@ -92,18 +104,23 @@ def transcribe_audio(
         )
 
     t0 = time.perf_counter()
+    track.enter(TRANSCRIBING)
     if dia.channel_of:
         per_channel = []
-        for ch in sorted(set(dia.channel_of.values())):
+        in_use = sorted(set(dia.channel_of.values()))
+        for i, ch in enumerate(in_use):
             own = [t for t in dia.turns if dia.channel_of.get(t.speaker) == ch]
             per_channel.append(
                 transcriber.transcribe(
-                    audio.channel(ch), [(t.start, t.end) for t in own], channel=ch, progress=progress, stage=f"asr ch{ch}"
+                    audio.channel(ch), [(t.start, t.end) for t in own], channel=ch,
+                    progress=track.stage(TRANSCRIBING, part=i, parts=len(in_use)), stage=f"asr ch{ch}",
                 )
             )
         segments = drop_crosstalk_duplicates(per_channel, audio.samples)
     else:
-        segments = transcriber.transcribe(audio.mono(), [(t.start, t.end) for t in dia.turns], progress=progress)
+        segments = transcriber.transcribe(
+            audio.mono(), [(t.start, t.end) for t in dia.turns], progress=track.stage(TRANSCRIBING)
+        )
     timings["asr"] = time.perf_counter() - t0
 
     words = attribute_words(segments, dia.turns, dia.channel_of or None)

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from listenlens.errors import ConfigError
 from listenlens.pipeline.audio import Audio
+# A backend reports its steps through the pipeline's Progress callback.
+from listenlens.pipeline.progress import Progress, no_progress  # noqa: F401
 from listenlens.pipeline.timeline import Turn
-
-# progress(stage, done, total): called as work advances; total may be None.
-Progress = Callable[[str, float, float | None], None]
-
-
-def no_progress(stage: str, done: float, total: float | None) -> None:
-    return None
 
 
 def check_counts(num_speakers: int | None, min_speakers: int, max_speakers: int) -> None:

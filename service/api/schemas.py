@@ -37,8 +37,9 @@ class ErrorResponse(BaseModel):
 
 
 class Progress(BaseModel):
-    stage: str | None = Field(None, description="pipeline stage: decode, vad, diarize, transcribe, metrics, ...")
-    fraction: float | None = Field(None, description="0..1 within the stage when known")
+    stage: str | None = Field(None, description="what is happening: starting, Loading models, Reading the recording, "
+                              "Finding who spoke, Transcribing, Scoring, done")
+    fraction: float | None = Field(None, description="0..1 of the whole analysis; it only moves forward")
 
 
 class Recording(BaseModel):

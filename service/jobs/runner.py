@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from listenlens.errors import ListenlensError
+from listenlens.pipeline.progress import ProgressUpdate
 from listenlens.service.db.models import Call, utcnow
 from listenlens.service.domain import calls
 from listenlens.service.jobs import delivery
@@ -128,28 +129,25 @@ def _pending_webhook_jobs(session, call_id: str) -> list[int]:
 
 
 class _ProgressWriter:
-    """The pipeline's progress callback: writes the stage to the call row, throttled."""
+    """The pipeline's progress listener: writes the stage and the fraction done to the call row, throttled."""
 
     def __init__(self, runtime, call_id: str, stop: threading.Event | None, lost: threading.Event | None):
         self.runtime, self.call_id, self.stop, self.lost = runtime, call_id, stop, lost
         self.last_write = 0.0
         self.last_stage: str | None = None
 
-    def __call__(self, stage: str, done: float, total: float | None) -> None:
+    def __call__(self, update: ProgressUpdate) -> None:
         if (self.stop is not None and self.stop.is_set()) or (self.lost is not None and self.lost.is_set()):
             raise Cancelled()
         now = time.monotonic()
-        if stage == self.last_stage and now - self.last_write < _PROGRESS_EVERY_S:
+        if update.stage == self.last_stage and now - self.last_write < _PROGRESS_EVERY_S:
             return
-        self.last_stage, self.last_write = stage, now
-        fraction = None
-        if total:
-            fraction = max(0.0, min(1.0, float(done) / float(total)))
+        self.last_stage, self.last_write = update.stage, now
         try:
             with self.runtime.db.session() as s:
                 call = s.get(Call, self.call_id)
                 if call is not None and call.status == "processing":
-                    call.progress_stage, call.progress = stage[:64], fraction
+                    call.progress_stage, call.progress = update.stage[:64], update.fraction
         except Exception as exc:  # progress is best effort; never fail a call over it
             log.warning("progress update for %s failed: %s", self.call_id, exc)
 
