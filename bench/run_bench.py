@@ -200,8 +200,8 @@ def run_accuracy(work: Path, timeout: float) -> dict:
         # The same calls as telephony platforms store them (8 kHz G.711): other audio
         # quality than any setting was chosen on.
         "dual-channel-telephone": build_dual_channel_telephone(work),
-        # One mono call in voice pairs the diarizers were not built around; issue 4 sets
-        # no target on these, so none is checked.
+        # One mono call in voice pairs the diarizers were not built around; the product
+        # sets no target on these, so none is checked.
         **build_voice_calls(work),
     }
     out = {}
