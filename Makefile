@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install deps demo test test-fast test-avx2 bench eval demo-call
+.PHONY: install deps demo test test-fast test-avx2 lint bench eval demo-call
 
 install: $(STAMP)
 
@@ -38,6 +38,11 @@ test-avx2: install deps
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not scaleout and not browser"
+
+# Lint and type check (both configured in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/python scripts/typecheck.py
 
 # The whole results file: speed, memory and accuracy, then the peer table and the
 # oracle ceilings, which add their sections to it.
