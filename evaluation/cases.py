@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from listenlens.errors import ListenlensError
 from listenlens.pipeline.rttm import TruthError, normalize_id, read_rttm, read_uem

@@ -8,9 +8,9 @@ included (its cost belongs in the speed figure).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from listenlens.errors import NotAConversationError
 from listenlens.evaluation.cases import EvalCase, EvalError

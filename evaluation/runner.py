@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from listenlens.errors import ListenlensError
 from listenlens.evaluation.cases import EvalCase, EvalError, discover

@@ -67,14 +67,16 @@ def check_targets(
     der = lambda group: group["diarization"].get("0.25", {}).get("der")  # noqa: E731
     if kind == "phone":
         add("DER at 0.25 s collar", _pct(der(a)), PHONE_DER_PCT, at_most=True, unit="%")
-        add("talk ratio error (worst file)", a["timing"]["talk_ratio_max_abs_error_pp"], PHONE_TALK_RATIO_PP, at_most=True, unit="pp", note=worst)
+        add("talk ratio error (worst file)", a["timing"]["talk_ratio_max_abs_error_pp"], PHONE_TALK_RATIO_PP,
+            at_most=True, unit="pp", note=worst)
     elif kind == "meeting":
         add("DER at 0.25 s collar, all files", _pct(der(a)), MEETING_DER_PCT, at_most=True, unit="%")
         if "held_out" in overall:
             add(HELD_OUT_DER_TARGET, _pct(der(overall["held_out"])), MEETING_DER_PCT, at_most=True, unit="%",
                 note="splits not used for tuning")
     elif kind == "dual-channel":
-        add("talk ratio error (worst file)", a["timing"]["talk_ratio_max_abs_error_pp"], DUAL_CHANNEL_TALK_RATIO_PP, at_most=True, unit="pp", note=worst)
+        add("talk ratio error (worst file)", a["timing"]["talk_ratio_max_abs_error_pp"], DUAL_CHANNEL_TALK_RATIO_PP,
+            at_most=True, unit="pp", note=worst)
         recall = a["timing"]["interruption_recall"]
         add("interruptions found", None if recall is None else 100.0 * recall, 100.0, at_most=False, unit="%",
             note=f"{a['timing']['interruptions_matched']} of {a['timing']['interruptions_truth']}")

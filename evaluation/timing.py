@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 from listenlens.evaluation.cases import EvalCase
 from listenlens.pipeline.metrics.patience import Switch, customer_to_rep_switches, median_patience

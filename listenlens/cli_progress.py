@@ -22,7 +22,7 @@ class ProgressDisplay:
         self._console = self._bar = self._call = self._files = None
         self._last_stage: str | None = None
 
-    def __enter__(self) -> "ProgressDisplay":
+    def __enter__(self) -> ProgressDisplay:
         if self.quiet:
             return self
         from rich.console import Console

@@ -10,8 +10,9 @@ look) or a stage has no count to give.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 # progress(step, done, total): called as a step's work advances; total may be None.
 Progress = Callable[[str, float, "float | None"], None]
@@ -63,7 +64,7 @@ class ProgressTracker:
         self.fraction = 0.0
 
     @classmethod
-    def of(cls, progress: "ProgressListener | ProgressTracker", stages: tuple[Stage, ...] = ANALYZE_STAGES) -> "ProgressTracker":
+    def of(cls, progress: ProgressListener | ProgressTracker, stages: tuple[Stage, ...] = ANALYZE_STAGES) -> ProgressTracker:
         """``progress`` itself when it is a tracker already (a caller's stages go on), else a new one."""
         return progress if isinstance(progress, ProgressTracker) else cls(progress, stages)
 

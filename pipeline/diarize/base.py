@@ -9,6 +9,7 @@ import numpy as np
 
 from listenlens.errors import ConfigError
 from listenlens.pipeline.audio import Audio
+
 # A backend reports its steps through the pipeline's Progress callback.
 from listenlens.pipeline.progress import Progress, no_progress  # noqa: F401
 from listenlens.pipeline.timeline import Turn
