@@ -207,7 +207,7 @@ def fillers_section() -> list[str]:
         ]
     out += [
         "",
-        "`asr.KEEP_FILLERS` stays off: on the built calls the prompt keeps twice the fillers without hurting the other"
+        "The `asr.keep_fillers` setting stays off: on the built calls the prompt keeps twice the fillers without hurting the other"
         " words or their timing, but on real speech it changes many other words and some events, and without a"
         " transcript of those recordings nobody can say the change is for the better. `filler_words` therefore"
         " counts what the default decoding keeps, a floor.",

@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 
 from callsynth import Line, make_call  # noqa: E402
 
-from listenlens.config import PipelineSettings  # noqa: E402
+from listenlens.config import AsrSettings, load_settings  # noqa: E402
 from listenlens.pipeline.asr import FILLER_PROMPT, Transcriber  # noqa: E402
 from listenlens.pipeline.audio import load_audio  # noqa: E402
 from listenlens.pipeline.metrics.text import tokens  # noqa: E402
@@ -92,7 +92,7 @@ class _InitialPrompt(Transcriber):
         return {**super().decode_options(), "hotwords": None, "initial_prompt": FILLER_PROMPT}
 
 
-def _transcriber(variant: str, settings: PipelineSettings) -> Transcriber:
+def _transcriber(variant: str, settings: AsrSettings) -> Transcriber:
     if variant == "initial_prompt":
         return _InitialPrompt(settings, keep_fillers=False)
     return Transcriber(settings, keep_fillers=variant == "hotwords")
@@ -103,7 +103,7 @@ def _line_words(segments, start: float, end: float):
 
 
 def run() -> dict:
-    settings = PipelineSettings()
+    settings = load_settings().asr
     transcribers = {v: _transcriber(v, settings) for v in VARIANTS}
     stats = {v: {"fillers_said": 0, "fillers_kept": 0, "fillers_invented": 0, "words_said": 0, "word_errors": 0,
                  "edge_err_s": []} for v in VARIANTS}
@@ -175,7 +175,7 @@ def run_real() -> dict:
     from listenlens.pipeline.metrics import analyze_floor, find_interruptions, find_questions
     from listenlens.pipeline.timeline import CallTimeline, Role, Speaker
 
-    settings = PipelineSettings()
+    settings = load_settings().asr
     off, on = Transcriber(settings, keep_fillers=False), Transcriber(settings, keep_fillers=True)
     totals = {"files": 0, "words_off": 0, "words_on": 0, "fillers_off": 0, "fillers_on": 0,
               "other_words_changed": 0, "other_words_off": 0, "shared_word_shift_s": [], "events": {}}

@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from make_long_call import build_dual_channel
 
-    from listenlens.config import PipelineSettings
+    from listenlens.config import load_settings
     from listenlens.evaluation.cases import discover
 
     ap = argparse.ArgumentParser(description="compare listenlens's timing metrics with call-ai-metrics'")
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-save", action="store_true", help="print only; leave bench/results.* alone")
     args = ap.parse_args(argv)
 
-    settings = PipelineSettings()
+    settings = load_settings()
     rows: list[dict] = []
     inputs = [("stereo", c) for c in discover(build_dual_channel(args.work))]
     inputs += [("segments", c) for c in discover(DATA / "pyannote-sample")]

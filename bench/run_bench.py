@@ -61,10 +61,10 @@ def _peak_mb() -> float:
 
 def worker(stage: str, audio_path: Path, cache: Path) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from listenlens.config import PipelineSettings
+    from listenlens.config import load_settings
     from listenlens.pipeline.audio import load_audio
 
-    settings = PipelineSettings().resolved()
+    settings = load_settings().resolved()
     timeline_json = cache / f"{audio_path.stem}.timeline.json"
     out: dict = {"stage": stage, "load_s": 0.0}
     base_mb = _peak_mb()
@@ -121,14 +121,15 @@ def worker(stage: str, audio_path: Path, cache: Path) -> dict:
             from listenlens.pipeline.diarize import get_diarizer, select_backend
 
             t0 = time.perf_counter()
-            backend = select_backend(settings.diarizer, audio)
-            diarizer = get_diarizer(backend, settings)
+            ds = settings.diarizer
+            backend = select_backend(ds.backend, audio)
+            diarizer = get_diarizer(backend, ds, device=settings.asr.device)
             if hasattr(diarizer, "encoder"):
                 diarizer.encoder  # load the voice encoder outside the timed run
             out["load_s"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            dia = diarizer.diarize(audio, num_speakers=settings.num_speakers,
-                                   min_speakers=settings.min_speakers, max_speakers=settings.max_speakers)
+            dia = diarizer.diarize(audio, num_speakers=ds.num_speakers,
+                                   min_speakers=ds.min_speakers, max_speakers=ds.max_speakers)
             out["run_s"] = time.perf_counter() - t0
             out["backend"] = backend
             out["speakers"] = len({t.speaker for t in dia.turns})
@@ -138,7 +139,7 @@ def worker(stage: str, audio_path: Path, cache: Path) -> dict:
             data = json.loads(timeline_json.read_text(encoding="utf-8"))
             regions = [(t["start"], t["end"]) for t in data["speech"]]
             t0 = time.perf_counter()
-            transcriber = Transcriber(settings)
+            transcriber = Transcriber(settings.asr)
             out["load_s"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             segments = transcriber.transcribe(audio.mono(), regions)

@@ -1,7 +1,7 @@
 """Accuracy and speed of the mono diarizers on the shared reference recordings.
 
     .venv/bin/python bench/tune_embedded.py                      # embedded, current defaults
-    .venv/bin/python bench/tune_embedded.py threshold=0.35 refine=False   # try settings
+    .venv/bin/python bench/tune_embedded.py vad_threshold=0.35 snap_s=0.5   # try settings
     .venv/bin/python bench/tune_embedded.py --backend segmented part_s=3.0  # the segmented one
     .venv/bin/python bench/tune_embedded.py --quiet ...          # split totals only
     .venv/bin/python bench/tune_embedded.py --long               # long calls (built, see below)
@@ -321,9 +321,9 @@ def parse_settings(pairs: list[str], backend: str = "embedded"):
         except (ValueError, SyntaxError):
             changes[key] = value
     defaults = SegmentedSettings() if backend == "segmented" else EmbeddedSettings()
-    unknown = sorted(set(changes) - set(vars(defaults)))
+    unknown = sorted(set(changes) - set(type(defaults).model_fields))
     if unknown:
-        raise SystemExit(f"error: {', '.join(unknown)}: not a setting of {type(defaults).__name__}; choose from {', '.join(vars(defaults))}")
+        raise SystemExit(f"error: {', '.join(unknown)}: not a setting of {type(defaults).__name__}; choose from {', '.join(type(defaults).model_fields)}")
     return defaults.with_(**changes)
 
 

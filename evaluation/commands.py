@@ -9,8 +9,9 @@ from typing import List, Optional
 import typer
 
 from listenlens.cli_progress import ProgressDisplay
+from listenlens.config.commands import ConfigOpt, SetOpt
 from listenlens.evaluation.targets import TARGETS_HELP
-from listenlens.pipeline.diarize import CHOICES
+from listenlens.pipeline.diarize.settings import CHOICES
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +27,8 @@ def evaluate(
     num_speakers: Optional[int] = typer.Option(None, "--num-speakers", min=1, max=6, help="tell the diarizer how many speakers there are"),
     hyp: Optional[Path] = typer.Option(None, "--hyp", help="score RTTM hypotheses from this folder instead of running the pipeline"),
     targets: str = typer.Option("auto", "--targets", help=f"which targets to check: {TARGETS_HELP}"),
+    config: Optional[Path] = ConfigOpt,
+    sets: Optional[List[str]] = SetOpt,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
 ) -> None:
     """Diarization error (DER, JER) and timing-metric error against RTTM truth, per file and overall."""
@@ -40,7 +43,7 @@ def evaluate(
     if not console.is_terminal:
         console = Console(width=max(console.width, 120))  # logs and pipes: no wrapped columns
     with ProgressDisplay(quiet, stage_lines=False, prefix="[eval] ") as progress:
-        settings = _settings(diarizer, num_speakers)
+        settings = _settings(config, sets, diarizer, num_speakers)
         report = run_eval(
             folder,
             hypothesize=rttm_hypothesis(hyp) if hyp else None,
@@ -60,17 +63,13 @@ def evaluate(
         console.print(f"[dim]report:[/dim] {json_out}")
 
 
-def _settings(diarizer: str | None, num_speakers: int | None):
-    from pydantic import ValidationError
-
-    from listenlens.config import PipelineSettings
+def _settings(config: Path | None, sets: list[str] | None, diarizer: str | None, num_speakers: int | None):
+    from listenlens.config.commands import cli_settings
     from listenlens.errors import ConfigError
 
-    given = {"diarizer": diarizer, "num_speakers": num_speakers}
-    try:
-        return PipelineSettings(**{k: v for k, v in given.items() if v is not None})
-    except ValidationError:
-        raise ConfigError(f"--diarizer {diarizer!r}: choose one of {', '.join(CHOICES)}") from None
+    if diarizer is not None and diarizer not in CHOICES:
+        raise ConfigError(f"--diarizer {diarizer!r}: choose one of {', '.join(CHOICES)}")
+    return cli_settings(config, sets, {"diarizer.backend": diarizer, "diarizer.num_speakers": num_speakers})
 
 
 def render(report: dict, console) -> None:

@@ -124,7 +124,10 @@ def _version() -> str:
 
 
 def _settings_summary(settings) -> dict[str, Any]:
-    from listenlens.config import PipelineSettings
+    from listenlens.config import load_settings
 
-    s = (settings or PipelineSettings()).resolved()
-    return {k: getattr(s, k, None) for k in ("diarizer", "model", "device", "compute_type", "num_speakers")}
+    s = (settings or load_settings()).resolved()
+    return {
+        "diarizer": s.diarizer.backend, "model": s.asr.model, "device": s.asr.device,
+        "compute_type": s.asr.compute_type, "num_speakers": s.diarizer.num_speakers,
+    }

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from listenlens.config import PipelineSettings
+from listenlens.config import Settings, load_settings
 from listenlens.pipeline.progress import SCORING, ProgressListener, ProgressTracker, ignore_progress
 from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.pipeline.timeline import CallTimeline
@@ -52,8 +52,12 @@ class Analysis:
 
 
 def analyze_timeline(timeline: CallTimeline, scorecard_config=None) -> Analysis:
+    """Score ``timeline``; ``scorecard_config``: a ``ScorecardConfig`` (default: the
+    ``scorecard`` section of ``load_settings()``)."""
     from listenlens.pipeline.scorecard import score_call
 
+    if scorecard_config is None:
+        scorecard_config = load_settings().scorecard
     t0 = time.perf_counter()
     scorecard = score_call(timeline, scorecard_config)
     timeline.source.setdefault("timings_s", {})["metrics"] = round(time.perf_counter() - t0, 3)
@@ -62,17 +66,18 @@ def analyze_timeline(timeline: CallTimeline, scorecard_config=None) -> Analysis:
 
 def analyze_call(
     path: str | Path,
-    settings: PipelineSettings | None = None,
+    settings: Settings | None = None,
     *,
     rep: str | None = None,
     channels: str | None = None,
     progress: ProgressListener | ProgressTracker = ignore_progress,
-    scorecard_config=None,
 ) -> Analysis:
-    """The scorecard of a recording. ``progress`` hears each stage, "Scoring" last."""
+    """The scorecard of a recording under ``settings`` (default: ``load_settings()``), its
+    ``scorecard`` section included. ``progress`` hears each stage, "Scoring" last."""
+    settings = settings or load_settings()
     track = ProgressTracker.of(progress)
     timeline = transcribe_call(path, settings, rep=rep, channels=channels, progress=track)
     track.enter(SCORING)
-    analysis = analyze_timeline(timeline, scorecard_config)
+    analysis = analyze_timeline(timeline, settings.scorecard)
     track.finish(SCORING)
     return analysis

@@ -17,7 +17,7 @@ from typing import Iterable
 
 import numpy as np
 
-from listenlens.config import PipelineSettings
+from listenlens.config import AsrSettings
 from listenlens.errors import ModelError
 from listenlens.models.registry import asr_model_path
 from listenlens.pipeline.constants import SAMPLE_RATE
@@ -35,9 +35,6 @@ GROUP_MAX_S = 600.0
 # every 30 s window; ``initial_prompt`` would reach only the first one, because the
 # previous window's text is not carried over (condition_on_previous_text=False).
 FILLER_PROMPT = "Um, uh, so, like, you know, I mean, er, hmm, basically."
-# Off by default: bench/fillers_asr.py measures what the prompt keeps and what it costs
-# (bench/results.md, "Beyond timing").
-KEEP_FILLERS = False
 
 
 
@@ -75,10 +72,11 @@ def load_whisper(model: str, device: str, compute_type: str, cpu_threads: int):
 
 
 class Transcriber:
-    def __init__(self, settings: PipelineSettings, *, keep_fillers: bool = KEEP_FILLERS):
+    def __init__(self, settings: AsrSettings, *, keep_fillers: bool | None = None):
+        """``keep_fillers``: overrides the ``keep_fillers`` setting (the filler bench compares both)."""
         s = settings.resolved()
         self.settings = s
-        self.keep_fillers = keep_fillers
+        self.keep_fillers = s.keep_fillers if keep_fillers is None else keep_fillers
         self.model_path = asr_model_path(s.model)
         # CTranslate2's own default is 4 threads; on a 2-core machine that oversubscribes.
         threads = s.cpu_threads or (os.cpu_count() or 1)

@@ -43,7 +43,7 @@ _GIVE_UP_AFTER = 50  # bad packets, when they are also most of what was read
 
 @dataclass(frozen=True)
 class AudioLimits:
-    """What a recording may be. Each is a ``PipelineSettings`` field (``LISTENLENS_*``)."""
+    """What a recording may be: the ``[audio]`` settings (``docs/configuration.md``)."""
 
     max_duration_s: float | None = 4 * 3600.0
     max_channels: int = 8
@@ -60,7 +60,7 @@ class AudioLimits:
 
     @classmethod
     def from_settings(cls, settings) -> "AudioLimits":
-        """The limits a ``PipelineSettings`` (or anything with the same fields) names."""
+        """The limits the ``[audio]`` settings (or anything with the same fields) name."""
         return cls(**{f: getattr(settings, f) for f in cls.__dataclass_fields__ if hasattr(settings, f)})
 
 

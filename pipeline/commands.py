@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
 from listenlens.cli_progress import ProgressDisplay
-from listenlens.pipeline.diarize import CHOICES
-
+from listenlens.config.commands import ConfigOpt, SetOpt
+from listenlens.pipeline.diarize.settings import CHOICES
 
 
 DiarizerChoice = Enum("DiarizerChoice", {name: name for name in CHOICES}, type=str)
@@ -24,7 +24,7 @@ class ProfileChoice(str, Enum):
 
 CallArg = typer.Argument(..., help="the call recording (WAV, MP3, M4A, OGG, FLAC, WebM, ...)", show_default=False)
 OutOpt = typer.Option(Path("listenlens-out"), "--out", "-o", help="folder the outputs are written to")
-DiarizerOpt = typer.Option(None, "--diarizer", help="who-spoke-when backend [env LISTENLENS_DIARIZER; default auto]")
+DiarizerOpt = typer.Option(None, "--diarizer", help="who-spoke-when backend [setting diarizer.backend, env LISTENLENS_DIARIZER; default auto]")
 SpeakersOpt = typer.Option(None, "--num-speakers", min=1, max=6, help="how many speakers, if known (default: found automatically)")
 RepOpt = typer.Option(None, "--rep", help="the rep: a speaker label (SPEAKER_01, CH0) or the name they introduce themselves with")
 ChannelsOpt = typer.Option(None, "--channels", help="what each channel holds, e.g. rep,customer (dual-channel recordings)")
@@ -54,6 +54,8 @@ def transcribe(
     compute_type: Optional[str] = ComputeOpt,
     profile: Optional[ProfileChoice] = ProfileOpt,
     pyannote_pipeline: Optional[str] = PyannoteOpt,
+    config: Optional[Path] = ConfigOpt,
+    sets: Optional[List[str]] = SetOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Who said what, when: write the timeline as JSON, RTTM and WebVTT, and print the transcript."""
@@ -62,7 +64,7 @@ def transcribe(
     from listenlens.pipeline.export import write_outputs
     from listenlens.pipeline.transcribe import transcribe_call
 
-    settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
+    settings = _settings(config, sets, diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
     console = Console()
     with ProgressDisplay(quiet) as progress:
         timeline = transcribe_call(call, settings, rep=rep, channels=channels, progress=progress)
@@ -86,6 +88,8 @@ def analyze(
     compute_type: Optional[str] = ComputeOpt,
     profile: Optional[ProfileChoice] = ProfileOpt,
     pyannote_pipeline: Optional[str] = PyannoteOpt,
+    config: Optional[Path] = ConfigOpt,
+    sets: Optional[List[str]] = SetOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """The listening scorecard of a call: print it, and write the full result as JSON."""
@@ -95,7 +99,7 @@ def analyze(
     from listenlens.pipeline.export import write_outputs
     from listenlens.pipeline.report import render_scorecard
 
-    settings = _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
+    settings = _settings(config, sets, diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
     with ProgressDisplay(quiet or as_json) as progress:
         result = analyze_call(call, settings, rep=rep, channels=channels, progress=progress)
         text = result.result().model_dump_json(indent=2)
@@ -123,20 +127,19 @@ def schema() -> None:
     sys.stdout.write(schema_json())
 
 
-def _settings(diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline):
-    from listenlens.config import PipelineSettings
+def _settings(config, sets, diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline):
+    from listenlens.config.commands import cli_settings
 
-    given = {
-        "diarizer": diarizer.value if diarizer else None,
-        "num_speakers": num_speakers,
-        "model": model,
-        "device": device,
-        "compute_type": compute_type,
-        "profile": profile.value if profile else None,
-        "pyannote_pipeline": pyannote_pipeline,
-    }
-    # Flags override the environment; unset flags leave LISTENLENS_* in force.
-    return PipelineSettings(**{k: v for k, v in given.items() if v is not None})
+    # Flags override --set, the environment and the file; unset flags leave those in force.
+    return cli_settings(config, sets, {
+        "diarizer.backend": diarizer.value if diarizer else None,
+        "diarizer.num_speakers": num_speakers,
+        "diarizer.pyannote.pipeline": pyannote_pipeline,
+        "asr.model": model,
+        "asr.device": device,
+        "asr.compute_type": compute_type,
+        "asr.profile": profile.value if profile else None,
+    })
 
 
 def _print_transcript(timeline, console) -> None:

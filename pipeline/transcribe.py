@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from listenlens import __version__
-from listenlens.config import PipelineSettings
+from listenlens.config import Settings, load_settings
 from listenlens.errors import NoSpeechError, OneSpeakerError, SilentAudioError
 from listenlens.pipeline.asr import Transcriber
 from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates
@@ -34,14 +34,15 @@ from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Speaker
 
 def transcribe_call(
     path: str | Path,
-    settings: PipelineSettings | None = None,
+    settings: Settings | None = None,
     *,
     rep: str | None = None,
     channels: str | None = None,
     progress: ProgressListener | ProgressTracker = ignore_progress,
 ) -> CallTimeline:
-    """Who spoke when and said what. ``progress`` hears each stage as it goes."""
-    settings = (settings or PipelineSettings()).resolved()
+    """Who spoke when and said what under ``settings`` (default: ``load_settings()``).
+    ``progress`` hears each stage as it goes."""
+    settings = (settings or load_settings()).resolved()
     track = ProgressTracker.of(progress, TRANSCRIBE_STAGES)
     if channels:
         parse_channel_map(channels)  # a bad map fails before minutes of work
@@ -49,11 +50,11 @@ def transcribe_call(
     timings: dict[str, float] = {}
     # A wrong model setting fails here, in a second, not after the audio is diarized.
     track.enter(LOADING)
-    transcriber = Transcriber(settings)
+    transcriber = Transcriber(settings.asr)
 
     t0 = time.perf_counter()
     track.enter(READING)
-    audio = load_audio(path, limits=settings.audio_limits())
+    audio = load_audio(path, limits=settings.audio.limits())
     timings["decode"] = time.perf_counter() - t0
     if is_silent(audio):
         raise SilentAudioError(f"{path.name} is silent: no sound above the noise floor; check the recording level or the file")
@@ -65,7 +66,7 @@ def transcribe_call(
 
 def transcribe_audio(
     audio: Audio,
-    settings: PipelineSettings,
+    settings: Settings,
     *,
     name: str,
     rep: str | None = None,
@@ -76,16 +77,18 @@ def transcribe_audio(
 ) -> CallTimeline:
     track = ProgressTracker.of(progress, TRANSCRIBE_STAGES)
     timings = timings if timings is not None else {}
-    transcriber = transcriber or Transcriber(settings)
-    backend = select_backend(settings.diarizer, audio)
+    settings = settings.resolved()
+    transcriber = transcriber or Transcriber(settings.asr)
+    ds = settings.diarizer
+    backend = select_backend(ds.backend, audio)
 
     t0 = time.perf_counter()
-    diarizer = get_diarizer(backend, settings)
+    diarizer = get_diarizer(backend, ds, device=settings.asr.device)
     dia = diarizer.diarize(
         audio,
-        num_speakers=settings.num_speakers,
-        min_speakers=settings.min_speakers,
-        max_speakers=settings.max_speakers,
+        num_speakers=ds.num_speakers,
+        min_speakers=ds.min_speakers,
+        max_speakers=ds.max_speakers,
         progress=track.stage(FINDING_WHO_SPOKE),
     )
     timings["diarize"] = time.perf_counter() - t0
@@ -95,7 +98,7 @@ def transcribe_audio(
             f"{name}: no speech was found; check that the recording holds a conversation",
             diarization=dia, duration=audio.duration,
         )
-    if len(labels) == 1 and settings.num_speakers != 1:
+    if len(labels) == 1 and ds.num_speakers != 1:
         raise OneSpeakerError(
             f"{name}: only one speaker was heard; a listening scorecard needs both sides of the call "
             "(give the full recording; if two people do speak, say so: --num-speakers 2, or num_speakers=2 "
@@ -135,6 +138,7 @@ def transcribe_audio(
             "audio": audio.source,
             "diarizer": {"backend": dia.backend, "detects_overlap": DETECTS_OVERLAP.get(dia.backend, True), **dia.info},
             "asr": transcriber.description,
+            "settings": settings.echo(),
             "listenlens": __version__,
             "timeline_schema": SCHEMA,
         },

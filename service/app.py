@@ -1,6 +1,6 @@
 """The FastAPI application: the API under ``/v1`` and the coaching pages under ``/ui``.
 
-``create_app()`` reads ``ServiceSettings``/``PipelineSettings`` from the environment;
+``create_app()`` reads the settings tree (``listenlens.config.load_settings``);
 at start it opens the runtime (``open_runtime``: the database is migrated) and, in the
 embedded setup (no broker configured), starts the in-process worker, which resumes
 whatever was queued or interrupted. Every error answers ``{"error": {"code", "message"}}``.
@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from listenlens.config import PipelineSettings
+from listenlens.config import Settings, load_settings
 from listenlens.service.api.errors import UploadLimit, install_error_handlers
 from listenlens.service.runtime import open_runtime
 from listenlens.service.settings import ServiceSettings
@@ -29,14 +29,16 @@ background: poll `GET /v1/calls/{id}` or register a webhook. Errors are JSON:
 """
 
 
-def create_app(settings: ServiceSettings | None = None, pipeline_settings: PipelineSettings | None = None,
+def create_app(settings: ServiceSettings | None = None, pipeline_settings: Settings | None = None,
                *, start_worker: bool = True) -> FastAPI:
     from listenlens import __version__
     from listenlens.service import ui
     from listenlens.service.api.routes import calls, exports, health, trends, webhooks
 
-    settings = settings or ServiceSettings()
-    pipeline_settings = pipeline_settings or PipelineSettings()
+    if settings is None or pipeline_settings is None:
+        loaded = load_settings()
+        settings = settings or loaded.service
+        pipeline_settings = pipeline_settings or loaded
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

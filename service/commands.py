@@ -11,6 +11,8 @@ from typing import List, Optional
 
 import typer
 
+from listenlens.config.commands import ConfigOpt, SetOpt
+
 keys_app = typer.Typer(help="API keys: each belongs to a tenant and sees only that tenant's calls.",
                        no_args_is_help=True)
 
@@ -26,19 +28,23 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on (0.0.0.0: all)"),
     port: int = typer.Option(8000, "--port", help="TCP port"),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
+    config: Optional[Path] = ConfigOpt,
+    sets: Optional[List[str]] = SetOpt,
 ) -> None:
     """Run the API (and, without LISTENLENS_BROKER_URL, the in-process worker)."""
     import logging
 
     import uvicorn
 
+    from listenlens.config.commands import cli_settings
     from listenlens.service.app import create_app
 
+    settings = cli_settings(config, sets)
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # One process: the in-process worker and its loaded models live here, and a second
     # uvicorn worker would only duplicate them. Scale out with Celery workers instead.
-    uvicorn.run(create_app(), host=host, port=port, log_level=log_level, workers=1)
+    uvicorn.run(create_app(settings.service, settings), host=host, port=port, log_level=log_level, workers=1)
 
 
 @keys_app.command("create")
@@ -118,11 +124,11 @@ def export(
     from listenlens.errors import ListenlensError
     from listenlens.service.domain.auth import choose_tenant
     from listenlens.service.domain.exports import normalise_week, week_rows, write_export
+    from listenlens.config import load_settings
     from listenlens.service.runtime import open_runtime
-    from listenlens.service.settings import ServiceSettings
 
     weeks = [normalise_week(w) for w in week]  # bad weeks fail before the database is touched
-    settings = ServiceSettings()
+    settings = load_settings().service
     if not settings.database_url and not (settings.resolved_home() / "listenlens.db").exists():
         raise ListenlensError(f"no listenlens database under {settings.resolved_home()}: set LISTENLENS_HOME to the "
                               "folder `listenlens serve` uses")

@@ -17,7 +17,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-from listenlens.config import PipelineSettings
+from listenlens.config import Settings, load_settings
 from listenlens.service.db.database import Database
 from listenlens.service.jobs.queue import JobQueue
 from listenlens.service.settings import ServiceSettings
@@ -27,10 +27,16 @@ log = logging.getLogger("listenlens.service")
 
 
 class Runtime:
-    def __init__(self, settings: ServiceSettings | None = None, pipeline_settings: PipelineSettings | None = None,
+    def __init__(self, settings: ServiceSettings | None = None, pipeline_settings: Settings | None = None,
                  *, migrate: bool = True):
-        self.settings = settings or ServiceSettings()
-        self.pipeline_settings = pipeline_settings or PipelineSettings()
+        """``pipeline_settings``: the whole tree the analyses run with; ``settings``: its
+        service section unless given apart (both default to ``load_settings()``)."""
+        if settings is None or pipeline_settings is None:
+            loaded = load_settings()
+            settings = settings or loaded.service
+            pipeline_settings = pipeline_settings or loaded
+        self.settings = settings
+        self.pipeline_settings = pipeline_settings
         self.home = self.settings.resolved_home()
         self.home.mkdir(parents=True, exist_ok=True)
         self.tmp_dir = self.home / "tmp"
@@ -72,7 +78,7 @@ class Runtime:
 
 
 @contextmanager
-def open_runtime(settings: ServiceSettings | None = None, pipeline_settings: PipelineSettings | None = None,
+def open_runtime(settings: ServiceSettings | None = None, pipeline_settings: Settings | None = None,
                  *, migrate: bool = True, worker: bool = False) -> Iterator[Runtime]:
     """A started runtime, closed on exit; ``worker``: also run the in-process worker (embedded setup only)."""
     runtime = Runtime(settings, pipeline_settings, migrate=migrate)

@@ -1,4 +1,7 @@
-"""Service settings, each also a ``LISTENLENS_*`` environment variable.
+"""The ``[service]`` section of the settings tree (``listenlens.config``).
+
+Read it with ``load_settings().service``: every field is also an environment variable,
+``LISTENLENS_SERVICE__HOME`` or its short name ``LISTENLENS_HOME``.
 
 The defaults are the embedded setup: SQLite, recordings and temp files under
 ``LISTENLENS_HOME`` and an in-process worker. Setting ``LISTENLENS_DATABASE_URL`` (to
@@ -11,12 +14,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
-class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LISTENLENS_", extra="ignore")
+class ServiceSettings(BaseModel):
+    """The API, its workers, storage and webhook delivery."""
+
+    model_config = ConfigDict(extra="forbid")
 
     home: Path = Field(Path("~/.listenlens"), description="folder holding everything the embedded setup stores")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default sqlite under home")
@@ -25,8 +29,8 @@ class ServiceSettings(BaseSettings):
     celery_queue: str = Field("listenlens", description="Celery queue the API sends jobs to")
 
     max_upload_mb: float = Field(500.0, description="larger uploads answer 413")
-    # The duration limit is PipelineSettings.max_duration_s (LISTENLENS_MAX_DURATION_S),
-    # shared with the CLI so both refuse the same recordings.
+    # The duration limit is audio.max_duration_s (LISTENLENS_MAX_DURATION_S), shared
+    # with the CLI so both refuse the same recordings.
 
     retention_days: float | None = Field(None, description="delete recordings this many days after upload; metrics stay")
     housekeeping_interval_s: float = Field(30.0, description="how often expired leases, due jobs and retention are checked")
@@ -34,9 +38,9 @@ class ServiceSettings(BaseSettings):
     worker_threads: int = Field(1, ge=0, description="in-process analysis threads (0: API only, no analysis)")
     job_lease_s: float = Field(60.0, gt=0, description="a job whose worker stops heartbeating this long is taken over")
     job_max_attempts: int = Field(3, ge=1, description="a job interrupted this many times is failed")
-    poll_interval_s: float = Field(1.0, gt=0)
+    poll_interval_s: float = Field(1.0, gt=0, description="how often an idle worker looks for queued jobs")
 
-    webhook_max_attempts: int = Field(6, ge=1)
+    webhook_max_attempts: int = Field(6, ge=1, description="deliveries of one event tried before giving up")
     webhook_backoff_s: float = Field(10.0, gt=0, description="first retry delay; doubles each attempt")
     webhook_timeout_s: float = Field(10.0, gt=0, description="one attempt gives up after this long")
     webhook_threads: int = Field(
@@ -47,6 +51,10 @@ class ServiceSettings(BaseSettings):
         default_factory=list,
         description="CIDRs or addresses of self-hosted receivers that may be private or loopback "
         "(refused by default); an allowed address may also use http",
+    )
+
+    ui_secret: SecretStr | None = Field(
+        None, description="signs the coaching pages' session cookies; unset: a random one kept under home"
     )
 
     def egress_policy(self):

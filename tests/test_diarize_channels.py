@@ -259,9 +259,9 @@ def test_unknown_backend_is_a_config_error(stereo_call):
 
 
 def test_get_diarizer_builds_each_backend():
-    from listenlens.config import PipelineSettings
+    from listenlens.pipeline.diarize import DiarizerSettings
 
-    settings = PipelineSettings()
+    settings = DiarizerSettings()
     assert get_diarizer("channels", settings).name == "channels"
     assert get_diarizer("embedded", settings).name == "embedded"
     assert get_diarizer("segmented", settings).name == "segmented"

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from pyannote.core import Annotation, Segment
 
-from listenlens.config import PipelineSettings
+from listenlens.config import load_settings
 from listenlens.errors import ConfigError, ModelError
 from listenlens.pipeline.audio import Audio
-from listenlens.pipeline.diarize import get_diarizer
+from listenlens.pipeline.diarize import DiarizerSettings, get_diarizer
 from listenlens.pipeline.diarize import pyannote_backend as pb
 from listenlens.pipeline.timeline import Turn
 
@@ -24,8 +24,8 @@ def pretend_installed(monkeypatch):
     monkeypatch.setattr(pb, "installed", lambda: True)
 
 
-def _settings(**kw) -> PipelineSettings:
-    return PipelineSettings(**{"pyannote_pipeline": None, "hf_token": None, **kw})
+def _settings(pyannote_pipeline=None, hf_token=None) -> DiarizerSettings:
+    return DiarizerSettings(pyannote={"pipeline": pyannote_pipeline, "hf_token": hf_token})
 
 
 # -- setup errors ----------------------------------------------------------------------
@@ -152,7 +152,7 @@ class FakePipeline:
 
 def test_diarize_passes_the_waveform_in_memory_and_the_speaker_counts():
     fake = FakePipeline()
-    d = pb.PyannoteDiarizer(_settings(), pipeline=fake)
+    d = pb.PyannoteDiarizer(_settings().pyannote, pipeline=fake)
     stereo = np.random.default_rng(0).normal(0, 0.1, (2, 16000)).astype(np.float32)
     seen = []
     dia = d.diarize(Audio(stereo), min_speakers=2, max_speakers=3, progress=lambda *a: seen.append(a))
@@ -234,7 +234,8 @@ def test_pyannote_pipeline_on_a_real_call(shared_data):
 
     folder = shared_data / "pyannote-sample"
     audio = load_audio(folder / "sample.wav")
-    dia = get_diarizer("pyannote", PipelineSettings()).diarize(audio, num_speakers=2)
+    settings = load_settings().resolved()
+    dia = get_diarizer("pyannote", settings.diarizer, device=settings.asr.device).diarize(audio, num_speakers=2)
     assert len({t.speaker for t in dia.turns}) == 2
 
     reference = Annotation(uri="sample")

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from listenlens.config import PipelineSettings
+from listenlens.config import AsrSettings, load_settings
 from listenlens.errors import ModelError
 from listenlens.models import registry
 
@@ -35,16 +35,16 @@ def test_other_names_pass_through_to_faster_whisper():
 
 def test_gpu_profile_is_one_flag_and_explicit_settings_win(monkeypatch):
     monkeypatch.delenv("LISTENLENS_MODEL", raising=False)
-    s = PipelineSettings(profile="gpu").resolved()
+    s = AsrSettings(profile="gpu").resolved()
     assert (s.model, s.device, s.compute_type) == ("large-v3", "cuda", "float16")
-    s = PipelineSettings(profile="gpu", model="medium.en").resolved()
+    s = AsrSettings(profile="gpu", model="medium.en").resolved()
     assert (s.model, s.device) == ("medium.en", "cuda")
 
 
 def test_environment_variables_select_the_model(monkeypatch):
     monkeypatch.setenv("LISTENLENS_MODEL", "small.en")
     monkeypatch.setenv("LISTENLENS_DEVICE", "cuda")
-    s = PipelineSettings().resolved()
+    s = load_settings().resolved().asr
     assert (s.model, s.device, s.compute_type) == ("small.en", "cuda", "int8")
 
 

@@ -57,7 +57,9 @@ def stereo_call(tmp_path_factory):
 def stereo_result(stereo_call, tmp_path_factory):
     path, _ = stereo_call
     out = tmp_path_factory.mktemp("e2e-out")
-    proc = run_cli("analyze", str(path), "--channels", "rep,customer", "--json", "-o", str(out))
+    # The --set (a limit far above this call's length) changes no figure; it shows in the echo.
+    proc = run_cli("analyze", str(path), "--channels", "rep,customer", "--json", "-o", str(out),
+                   "--set", "audio.max_duration_s=3600")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -71,6 +73,11 @@ def test_json_contract(stereo_result):
     assert 0 < m["talk_ratio"] < 1
     for key in ("longest_monologue_s", "interruptions", "questions", "paraphrases"):
         assert key in m
+    # What ran is echoed: the pipeline's settings in the call's source, the scorecard's beside the score.
+    ran = r["call"]["source"]["settings"]
+    assert ran["audio"]["max_duration_s"] == 3600.0
+    assert ran["diarizer"]["backend"] == "auto" and ran["asr"]["model"] == "tiny.en"
+    assert r["settings"]["metrics"]["pause_s"] == 2.0 and r["settings"]["targets"]["talk_ratio"]["weight"] == 3.0
 
 
 def test_questions_and_their_waits(stereo_call, stereo_result):

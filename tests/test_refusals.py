@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import listenlens.pipeline.transcribe as transcribe
-from listenlens.config import PipelineSettings
+from listenlens.config import Settings
 from listenlens.errors import AudioError, NoSpeechError, NotAConversationError, OneSpeakerError, SilentAudioError
 from listenlens.pipeline.audio import SAMPLE_RATE, Audio
 from listenlens.pipeline.diarize.base import Diarization
@@ -21,11 +21,11 @@ class _Heard:
         return Diarization(list(self.turns), backend="segmented")
 
 
-def _refusal(monkeypatch, turns, **settings) -> NotAConversationError:
-    monkeypatch.setattr(transcribe, "get_diarizer", lambda name, s: _Heard(turns))
+def _refusal(monkeypatch, turns) -> NotAConversationError:
+    monkeypatch.setattr(transcribe, "get_diarizer", lambda name, s, **kw: _Heard(turns))
     audio = Audio(np.zeros((1, 3 * SAMPLE_RATE), dtype=np.float32))
     with pytest.raises(NotAConversationError) as err:
-        transcribe.transcribe_audio(audio, PipelineSettings(**settings).resolved(), name="call", transcriber=object())
+        transcribe.transcribe_audio(audio, Settings().resolved(), name="call", transcriber=object())
     return err.value
 
 

@@ -2,8 +2,9 @@
 
 ``select_backend(requested, audio)`` turns the ``--diarizer`` setting into a backend
 name for this recording (``auto``: ``channels`` for a true dual-channel call, else
-``segmented``); ``get_diarizer(name, settings)`` builds it. Backends are imported
-lazily: ``embedded`` loads a voice encoder and ``pyannote`` an optional package.
+``segmented``); ``get_diarizer(name, settings)`` builds it with its section of the
+settings (``diarize/settings.py``). Backends are imported lazily: ``embedded`` loads a
+voice encoder and ``pyannote`` an optional package.
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from listenlens.errors import ConfigError
+from listenlens.pipeline.diarize.settings import BACKENDS, CHOICES, DiarizerSettings
 
 if TYPE_CHECKING:
-    from listenlens.config import PipelineSettings
     from listenlens.pipeline.audio import Audio
     from listenlens.pipeline.diarize.base import Diarizer
 
-BACKENDS = ("channels", "embedded", "segmented", "pyannote")
 # Whether a backend can put two speakers on the same moment. Without that, a mono call's
 # interruptions cannot be seen at all, and the scorecard says so instead of showing 0.
 # A backend may override this per run in ``Diarization.info["detects_overlap"]`` (the
 # embedded backend with its overlap detector switched off).
 DETECTS_OVERLAP = {"channels": True, "embedded": True, "segmented": True, "pyannote": True}
-CHOICES = ("auto", *BACKENDS)
+__all__ = ["BACKENDS", "CHOICES", "DETECTS_OVERLAP", "DiarizerSettings", "get_diarizer", "select_backend"]
 
 
 def select_backend(requested: str, audio: "Audio") -> str:
@@ -47,25 +47,27 @@ def select_backend(requested: str, audio: "Audio") -> str:
     return name
 
 
-def get_diarizer(name: str, settings: "PipelineSettings") -> "Diarizer":
-    """Build the backend ``name`` (not ``auto``: resolve it with ``select_backend``)."""
+def get_diarizer(name: str, settings: DiarizerSettings | None = None, *, device: str = "cpu") -> "Diarizer":
+    """Build the backend ``name`` (not ``auto``: resolve it with ``select_backend``) with its
+    knobs from ``settings``; ``device`` is where the ``pyannote`` backend runs."""
     name = _known(name)
+    settings = settings or DiarizerSettings()
     if name == "channels":
         from listenlens.pipeline.diarize.channels import ChannelDiarizer
 
-        return ChannelDiarizer(settings)
+        return ChannelDiarizer(settings.channels)
     if name == "embedded":
         from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer
 
-        return EmbeddedDiarizer()
+        return EmbeddedDiarizer(settings.embedded)
     if name == "segmented":
         from listenlens.pipeline.diarize.segmented import SegmentedDiarizer
 
-        return SegmentedDiarizer()
+        return SegmentedDiarizer(settings.segmented, embedded=settings.embedded)
     if name == "pyannote":
         from listenlens.pipeline.diarize.pyannote_backend import PyannoteDiarizer
 
-        return PyannoteDiarizer(settings)
+        return PyannoteDiarizer(settings.pyannote, device=device)
     raise ConfigError(
         "diarizer 'auto' depends on the recording: call select_backend(requested, audio) first"
     )

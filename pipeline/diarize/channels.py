@@ -41,58 +41,13 @@ from listenlens.pipeline.vad import speech_regions
 from listenlens.pipeline.diarize.base import Diarization, Progress, mask_runs, no_progress
 from listenlens.pipeline.constants import LEVEL_FRAME_S as FRAME_S
 from listenlens.pipeline.constants import SAMPLE_RATE
+from listenlens.pipeline.diarize.settings import ChannelTuning
 from listenlens.pipeline.timeline import Turn
 
 # dst's level must follow src's at least this well (Pearson, dB) to be called leak.
 MIN_LEAK_CORRELATION = 0.3
 # ...and be audible under at least this share of src's clear speech.
 MIN_LEAK_SHARE = 0.25
-
-
-@dataclass(frozen=True)
-class ChannelTuning:
-    """Knobs of the channel diarizer; the defaults suit telephone calls."""
-
-    # A frame counts as audible this far above the channel's noise floor.
-    active_db: float = 10.0
-    # Own speech must beat the predicted leak of the other channels by this much. Leak
-    # gain wanders a few dB (AGC, codecs), genuine speech is 15+ dB above its leak.
-    leak_margin_db: float = 6.0
-    # Leak delays searched (the brief's few ms to ~50 ms, with room for line echo).
-    max_leak_delay_s: float = 0.25
-    # Pauses of the speaker's own shorter than this do not split their speech, unless
-    # the other party fills the pause with a short reply. Pauses between sentences run
-    # 0.3 to 0.7 s, and how long a pause measures depends on the line noise (a noisier
-    # line ends the trailing sounds sooner), so the threshold sits above that range.
-    pause_s: float = 0.7
-    # Gaps shorter than this always close: stop closures inside overlapped speech.
-    closure_s: float = 0.12
-    # Shorter speech is dropped: clicks, coughs at the edge of audibility.
-    min_speech_s: float = 0.12
-    # Added to each side of the found speech: frame edges cut soft onsets and releases.
-    pad_s: float = 0.03
-    # Silero threshold for the per-channel VAD layer: the embedded diarizer's 0.35, not
-    # Silero's 0.5, so a soft or distant voice counts as speech (the energy gates above
-    # keep the other party's leak out). On the bench's dual-channel set this moved the
-    # talk-ratio error of the AMI-derived calls from -10.2/-2.5/-2.3 pp to -8.8/-1.1/+0.2
-    # pp, left the synthetic calls as they were and the phone sample at +0.3 pp (+0.2).
-    vad_threshold: float = 0.35
-    # How far from a frame Silero calls speech the channel's own loud frames still count
-    # as that speech (they must pass the energy layers too). On telephone-band audio
-    # Silero can hear only the loudest 30-60 ms of a short word: the sample's opening
-    # "hello" (0.43 s, 30 dB above the line noise) peaked at 0.40 for one frame, and
-    # Silero's own minimum-speech rule then dropped it, so the word, and the party's
-    # first turn, went missing. Silero's detections are therefore taken raw (no minimum
-    # length, no padding; this backend's min_speech_s and pad_s apply after the energy
-    # layers) and widened by this much. Chosen on the bench's dual-channel sets, 16 kHz
-    # and telephone band (0.2 against 0.4 s; docs/diarization.md, channels).
-    vad_reach_s: float = 0.2
-    # A reply counts as filling the speaker's pause when it lies inside that pause with
-    # this much slack at either end: in a latched exchange (the reply starts the moment
-    # the speaker stops, and the speaker resumes the moment it ends) the edges found for
-    # the two parties can cross by a frame or two, and the pause was then joined over the
-    # other party's turn (the telephone sample's 0.55 s reply, +1.3 pp talk ratio).
-    latch_s: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -114,8 +69,7 @@ class LeakPath:
 class ChannelDiarizer:
     name = "channels"
 
-    def __init__(self, settings=None, *, tuning: ChannelTuning | None = None):
-        self.settings = settings
+    def __init__(self, tuning: ChannelTuning | None = None):
         self.tuning = tuning or ChannelTuning()
 
     def diarize(

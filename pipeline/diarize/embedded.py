@@ -19,8 +19,6 @@ windows are embedded in batches, and clustering looks at a bounded sample.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-
 import numpy as np
 
 from listenlens.errors import AudioError
@@ -38,52 +36,9 @@ from listenlens.pipeline.diarize.embedded_encoder import (
 )
 from listenlens.pipeline.diarize.overlap import FRAME_S as OVERLAP_FRAME_S
 from listenlens.pipeline.diarize.overlap import WINDOW_S as OVERLAP_WINDOW_S
+from listenlens.pipeline.diarize.settings import EmbeddedSettings
 from listenlens.pipeline.timeline import Turn, annotation_turns, turns_annotation
 from listenlens.pipeline.vad import speech_regions
-
-
-@dataclass(frozen=True)
-class EmbeddedSettings:
-    """Every knob of the embedded diarizer; see docs/diarization.md for how they were chosen."""
-
-    # Lower than vad.py's phone default: a soft far-field voice is speech too.
-    vad_threshold: float = 0.35
-    vad_min_silence_s: float = 0.25
-    vad_min_speech_s: float = 0.15
-    vad_pad_s: float = 0.1
-    window_s: float = 1.6  # the encoder was trained on 1.6 s partials
-    step_s: float = 0.25
-    merge_similarity: float = 0.92  # linkage ratio above which two groups are one voice
-    # Sales calls have two parties: each speaker beyond ``expected_speakers`` must be
-    # clearly another voice (linkage ratio under ``extra_similarity``) to be kept.
-    expected_speakers: int | None = 2
-    extra_similarity: float = 0.85
-    min_share: float = 0.05  # smaller clusters are noise, not a speaker
-    outlier_share: float = 0.4  # least typical windows left out of clustering
-    min_turn_s: float = 0.3  # shorter label runs inside speech are absorbed
-    bridge_s: float = 0.5  # same-speaker pauses shorter than this are bridged
-    calibrate: bool = True  # per-speaker z-scores, so no voice leans the changes
-    snap_s: float = 1.0  # a speaker change this close to a pause moves into the pause
-    level_norm: bool = True  # each window at the encoder's training level
-    # A stretch of speech between pauses shorter than this is judged again on its own
-    # embedding: its 1.6 s windows reach into the neighbours' speech, so a short answer
-    # ("Hello Sam.", "Yes, exactly.") otherwise goes to whoever spoke around it.
-    region_max_s: float | None = 2.5
-    region_min_s: float = 0.4
-    region_margin: float = 0.5  # calibrated-score lead the region's own voice needs
-    refine: bool = False  # Gaussian change-point refinement: measured no gain, off
-    overlap: bool = True  # detect overlapped speech and give it a second speaker
-    overlap_threshold: float | None = None  # None: the threshold trained with the detector
-    overlap_min_s: float = 0.2  # shorter flagged stretches are dropped
-    # Overlap is kept only in a stretch of unbroken speech where the speaker changes:
-    # with a pause at the hand-over nobody talked over anybody.
-    overlap_needs_change: bool = True
-    # ...and only this close to the change: people talk at once where one cuts in on the
-    # other, not a second or two before the floor passes.
-    overlap_reach_s: float | None = 0.5
-
-    def with_(self, **changes) -> "EmbeddedSettings":
-        return replace(self, **changes)
 
 
 class EmbeddedDiarizer:
@@ -125,7 +80,7 @@ class EmbeddedDiarizer:
         duration = len(x) / audio.sample_rate
         if audio.sample_rate != SAMPLE_RATE:
             raise AudioError(f"the embedded diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: load it with load_audio")
-        info = {"settings": asdict(s), "speech_s": 0.0}
+        info = {"speech_s": 0.0}
         progress("diarize", 0, 1)
         regions = speech_regions(
             x,
@@ -183,10 +138,6 @@ class EmbeddedDiarizer:
         labels = _absorb_short_runs(labels, scores, int(round(s.min_turn_s / FRAME_S)))
         if s.snap_s > 0:
             labels = _snap_to_pauses(labels, idx, int(round(s.snap_s / FRAME_S)))
-        if s.refine and clustering.centroids.shape[0] > 1:
-            from listenlens.pipeline.diarize.embedded_refine import refine_labels
-
-            labels = refine_labels(mel, labels)
         if s.region_max_s and clustering.centroids.shape[0] > 1:
             labels = _judge_short_regions(self.encoder, mel, idx, labels, raw, clustering.centroids, s)
         second = None

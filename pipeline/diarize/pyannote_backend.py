@@ -29,6 +29,7 @@ import numpy as np
 from listenlens.errors import ConfigError, ModelError
 from listenlens.pipeline.audio import Audio
 from listenlens.pipeline.diarize.base import Diarization, Progress, no_progress
+from listenlens.pipeline.diarize.settings import PyannoteSettings
 from listenlens.pipeline.timeline import Turn, annotation_turns
 
 CONFIG_FILE = "config.yaml"
@@ -44,22 +45,22 @@ _cache_lock = threading.Lock()
 class PyannoteDiarizer:
     name = "pyannote"
 
-    def __init__(self, settings=None, *, pipeline: Any = None):
+    def __init__(self, settings: PyannoteSettings | None = None, *, device: str = "cpu", pipeline: Any = None):
         """``pipeline``: an already loaded pyannote pipeline (or any callable with its
-        interface); when None it is loaded from ``settings`` on first use."""
-        from listenlens.config import PipelineSettings
-
-        self.settings = settings or PipelineSettings()
+        interface); when None it is loaded from ``settings`` on first use, on ``device``
+        (cpu, cuda or auto)."""
+        self.settings = settings or PyannoteSettings()
+        self.device = device
         self._pipeline = pipeline
         if pipeline is None:
-            self.checkpoint = resolve_checkpoint(self.settings.pyannote_pipeline, self.settings.hf_token)
+            self.checkpoint = resolve_checkpoint(self.settings.pipeline, self.settings.token)
         else:
             self.checkpoint = "(given pipeline)"
 
     @property
     def pipeline(self) -> Any:
         if self._pipeline is None:
-            self._pipeline = load_pipeline(self.checkpoint, self.settings.hf_token, _device(self.settings))
+            self._pipeline = load_pipeline(self.checkpoint, self.settings.token, _device(self.device))
         return self._pipeline
 
     def diarize(
@@ -232,8 +233,8 @@ def _looks_like_path(spec: str) -> bool:
     return spec.startswith((".", "/", "~")) or "\\" in spec or spec.count("/") != 1
 
 
-def _device(settings) -> str:
-    device = (settings.resolved().device or "cpu").lower()
+def _device(device: str | None) -> str:
+    device = (device or "cpu").lower()
     if device == "auto":
         try:
             import torch

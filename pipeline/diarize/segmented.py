@@ -30,8 +30,6 @@ embeddings are computed a batch of windows at a time.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -50,53 +48,8 @@ from listenlens.pipeline.diarize.segmentation import (
     LocalSegmentation,
     SpeakerSegmenter,
 )
+from listenlens.pipeline.diarize.settings import EmbeddedSettings, SegmentedSettings
 from listenlens.pipeline.timeline import Turn, annotation_turns, turns_annotation
-
-
-
-@dataclass(frozen=True)
-class SegmentedSettings:
-    """Every knob of the segmented diarizer; docs/diarization.md says how each was chosen."""
-
-    step_s: float = 1.0  # window step: each moment is seen by 10 s / step_s windows
-    embed_window_s: float = 1.6  # resemblyzer's partial length
-    embed_step_s: float = 0.8
-    min_embed_s: float = 0.4  # a local speaker with less solo speech uses all its frames
-    min_any_s: float = 0.2  # ...and with less than this in all, gets no embedding
-    merge_similarity: float = 0.92
-    expected_speakers: int | None = 2
-    extra_similarity: float = 0.85
-    min_share: float = 0.05
-    outlier_share: float = 0.2
-    # Where the most-active speaker flips for a frame or two at a turn's end, the turns
-    # would show 17-34 ms slivers (seen on the sample): no one speaks or pauses that
-    # briefly. DER is the same with or without these two (sample, AMI, long calls).
-    bridge_s: float = 0.05  # same-speaker gaps shorter than this are closed
-    min_turn_s: float = 0.05  # shorter turns are dropped
-    # segmentation-3.0 marks speech ~55 ms before it begins (median over ~470 turns of the
-    # built calls, whose truth is the exact first sample of each clip; 37 ms on the
-    # human-marked sample): its frames see past their own step. Turn starts move this much
-    # later. Ends showed no consistent lead (+30 to +44 ms late on built clips that end
-    # in a hard cut, 52 ms early against the sample's human marks), so they stay.
-    onset_delay_s: float = 0.05
-    windows_per_batch: int = 64  # windows embedded together (bounds memory)
-    constrained: bool = True  # local speakers of one window take different speakers
-    # A local speaker's solo speech longer than this is embedded in parts of about this
-    # length: the segmentation sometimes keeps two similar far-field voices as one local
-    # speaker, and a part whose voice is clearly another speaker's goes to that speaker.
-    part_s: float | None = None  # off: measured worse on AMI train and the long calls (docs)
-    part_margin: float = 0.05  # similarity lead a part needs over its local speaker's choice
-    # Embeddings of windows closer than this share most of their audio, so their
-    # likeness is no evidence that a group is one voice (see cluster._linkage_ratio).
-    same_audio_s: float | None = 5.0
-    # When the voices cluster into one speaker, ask the embedded backend (step 5 above),
-    # if the segmentation heard at least second_look_overlap_s of two voices at once.
-    # One voice alone measured 0 to 0.17 s of such "overlap" (docs/diarization.md).
-    second_look: bool = True
-    second_look_overlap_s: float = 0.5
-
-    def with_(self, **changes) -> "SegmentedSettings":
-        return replace(self, **changes)
 
 
 class SegmentedDiarizer:
@@ -111,8 +64,11 @@ class SegmentedDiarizer:
         encoder=None,
         segmenter: SpeakerSegmenter | None = None,
         second_opinion=None,
+        embedded: EmbeddedSettings | None = None,
     ):
+        """``embedded``: the knobs of the embedded backend asked for a second look."""
         self.settings = settings or SegmentedSettings()
+        self.embedded = embedded or EmbeddedSettings()
         self._encoder = encoder
         # SpeakerSegmenter loads its model on first use, once per process.
         self.segmenter = segmenter or SpeakerSegmenter()
@@ -124,7 +80,7 @@ class SegmentedDiarizer:
         if self._second_opinion is None:
             from listenlens.pipeline.diarize.embedded import EmbeddedDiarizer
 
-            self._second_opinion = EmbeddedDiarizer(encoder=self._encoder)
+            self._second_opinion = EmbeddedDiarizer(self.embedded, encoder=self._encoder)
         return self._second_opinion
 
     @property
@@ -148,7 +104,7 @@ class SegmentedDiarizer:
         s = self.settings
         x = audio.mono()
         duration = len(x) / SAMPLE_RATE
-        info: dict = {"settings": asdict(s), "detects_overlap": True}
+        info: dict = {"detects_overlap": True}
         progress("diarize", 0, 2)
         seg = self.segmenter(x, s.step_s, progress=lambda done, n: progress("diarize", done / n, 2))
         count = seg.count()

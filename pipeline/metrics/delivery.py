@@ -9,7 +9,7 @@
   clause ("like, we tried", "it's, you know, slow"); "basically" always. "I like it",
   "do you know", "what kind of tool" are not fillers. Reported per
   ``filler_rate_per_s`` (a minute) of rep talk time. Recognisers drop many fillers
-  (see ``asr.KEEP_FILLERS``), so the count is a floor.
+  (the ``asr.keep_fillers`` setting), so the count is a floor.
 * **Dead air**: a stretch of ``dead_air_s`` (5 s) or more between the first and the
   last speech where nobody speaks, unless the last words before it were a rep
   question (``questions.find_questions``): that silence is the customer thinking.

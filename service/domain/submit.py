@@ -64,7 +64,7 @@ def submit_call(
     tmp = tmp_dir / _safe_name(filename, suffix)
     try:
         size = _save_upload(upload, filename, tmp, settings.max_upload_bytes, settings.max_upload_mb)
-        info = _probe(tmp, runtime.pipeline_settings.audio_limits())
+        info = _probe(tmp, runtime.pipeline_settings.audio.limits())
         n_channels = int(info.get("channels") or 1)
         if channels and n_channels < 2:
             raise ConfigError(f"channels={channels!r} needs a recording with one party per channel, but this one has "

@@ -57,7 +57,10 @@ class _ProcessRuntime:
 
 
 def create_celery_app(settings: ServiceSettings | None = None) -> Celery:
-    settings = settings or ServiceSettings()
+    if settings is None:
+        from listenlens.config import load_settings
+
+        settings = load_settings().service
     celery = make_celery(settings)
     process = _ProcessRuntime(settings)
     stop_housekeeping = threading.Event()

@@ -58,8 +58,9 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
         _fail(runtime, job, worker, "recording_missing", "the recording was deleted before it was analyzed; upload it again")
         return
 
-    settings = runtime.pipeline_settings.model_copy(
-        update={k: options[k] for k in ("diarizer", "num_speakers") if options.get(k) is not None}
+    settings = runtime.pipeline_settings.updated(
+        {f"diarizer.{k}": options[o] for k, o in (("backend", "diarizer"), ("num_speakers", "num_speakers"))
+         if options.get(o) is not None}
     )
     progress = _ProgressWriter(runtime, job.call_id, stop, lost)
     try:

@@ -34,10 +34,10 @@ class Session:
     expires: int
 
 
-def server_secret(home: Path) -> bytes:
-    env = os.environ.get("LISTENLENS_UI_SECRET")
-    if env:
-        return env.encode()
+def server_secret(home: Path, configured: str | None = None) -> bytes:
+    """``configured`` (the ``service.ui_secret`` setting), else a random secret kept under ``home``."""
+    if configured:
+        return configured.encode()
     path = home / "ui-secret"
     if not path.exists():
         tmp = home / f".ui-secret.{secrets.token_hex(4)}"
@@ -80,7 +80,8 @@ def runtime_secret(request: Request) -> bytes:
     rt = request.app.state.runtime
     cached = getattr(rt, "_ui_secret", None)
     if cached is None:
-        cached = server_secret(rt.home)
+        secret = rt.settings.ui_secret
+        cached = server_secret(rt.home, secret.get_secret_value() if secret else None)
         rt._ui_secret = cached
     return cached
 

@@ -31,13 +31,13 @@ def _counts(settings) -> tuple[int, int, int]:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from listenlens.config import PipelineSettings
+    from listenlens.config import Settings
     from listenlens.service.app import create_app
 
     home = tmp_path_factory.mktemp("home")
     settings = make_settings(home, max_upload_mb=1.0)
     # The synthesized call lasts ~12 s: a 60 s limit accepts it, a 5 s one would not.
-    with TestClient(create_app(settings, PipelineSettings(max_duration_s=60.0), start_worker=False)) as client:
+    with TestClient(create_app(settings, Settings(audio={"max_duration_s": 60.0}), start_worker=False)) as client:
         yield SimpleNamespace(client=client, settings=settings, a=bearer(new_key(settings, "acme")),
                               b=bearer(new_key(settings, "globex")))
 
@@ -215,11 +215,11 @@ def test_decoder_crash_in_the_upload_check_is_a_422_not_a_dead_api(api, call_wav
 
 
 def test_too_long_recording_is_refused(tmp_path_factory, call_wav):
-    from listenlens.config import PipelineSettings
+    from listenlens.config import Settings
     from listenlens.service.app import create_app
 
     settings = make_settings(tmp_path_factory.mktemp("home-short"))
-    with TestClient(create_app(settings, PipelineSettings(max_duration_s=5.0), start_worker=False)) as client:
+    with TestClient(create_app(settings, Settings(audio={"max_duration_s": 5.0}), start_worker=False)) as client:
         with open(call_wav, "rb") as f:
             r = client.post("/v1/calls", headers=bearer(new_key(settings, "acme")),
                             files={"file": ("long.wav", f, "audio/wav")})

@@ -7,7 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
-from listenlens.config import DiarizerName
+from listenlens.pipeline.diarize.settings import DiarizerName
 from listenlens.service.api import responses
 from listenlens.service.api.deps import Caller, current_caller, get_runtime, parse_time
 from listenlens.service.api.schemas import CALL_EXAMPLE, CallList, CallOut, ErrorResponse

@@ -28,19 +28,19 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from listenlens.service.settings import ServiceSettings
+    from listenlens.config import load_settings
 
-    url = config.get_main_option("sqlalchemy.url") or ServiceSettings().resolved_database_url()
+    url = config.get_main_option("sqlalchemy.url") or load_settings().service.resolved_database_url()
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         _run(conn)
 
 
 if context.is_offline_mode():
-    from listenlens.service.settings import ServiceSettings
+    from listenlens.config import load_settings
 
     context.configure(
-        url=config.get_main_option("sqlalchemy.url") or ServiceSettings().resolved_database_url(),
+        url=config.get_main_option("sqlalchemy.url") or load_settings().service.resolved_database_url(),
         target_metadata=target_metadata,
         literal_binds=True,
     )
