@@ -218,7 +218,9 @@ def test_updated_validates_dotted_changes():
     s = load_settings()
     t = s.updated({"diarizer.backend": "embedded", "diarizer.num_speakers": 2})
     assert (t.diarizer.backend, t.diarizer.num_speakers, s.diarizer.backend) == ("embedded", 2, "auto")
-    with pytest.raises(Exception):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="diarizer.backend"):
         s.updated({"diarizer.backend": "nemo"})
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import listenlens.pipeline.transcribe as transcribe
 from listenlens.cli_progress import ProgressDisplay
-from listenlens.config import PipelineSettings
+from listenlens.config import Settings
 from listenlens.pipeline.audio import Audio
 from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.diarize.base import Diarization
@@ -86,10 +86,10 @@ class _Silent:
 
 
 def test_transcribing_a_call_reports_its_stages_in_order(monkeypatch):
-    monkeypatch.setattr(transcribe, "get_diarizer", lambda name, s: _TwoVoices())
+    monkeypatch.setattr(transcribe, "get_diarizer", lambda name, s, **kw: _TwoVoices())
     seen: list[ProgressUpdate] = []
     audio = Audio(np.zeros((1, 3 * SAMPLE_RATE), dtype=np.float32))
-    transcribe.transcribe_audio(audio, PipelineSettings().resolved(), name="call", transcriber=_Silent(), progress=seen.append)
+    transcribe.transcribe_audio(audio, Settings().resolved(), name="call", transcriber=_Silent(), progress=seen.append)
     stages = [u.stage for u in seen]
     assert stages.index("Finding who spoke") < stages.index("Transcribing")
     assert stages[-1] == "Transcribing" and seen[-1].fraction == pytest.approx(1.0)  # no scoring in a transcript

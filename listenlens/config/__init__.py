@@ -9,12 +9,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from listenlens.errors import ConfigError
 
 if TYPE_CHECKING:
+    from pydantic import ValidationError
+
     from listenlens.config.tree import PROFILES, AsrSettings, AudioSettings, Settings, config_file
 
 # The tree imports every section's module (the scorecard's pulls in the metrics); it is

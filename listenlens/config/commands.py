@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any
 
 import typer
 
@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(config_app, name="config")
 
 
-def cli_settings(config: Optional[Path], sets: Optional[List[str]], flags: dict[str, Any] | None = None):
+def cli_settings(config: Path | None, sets: list[str] | None, flags: dict[str, Any] | None = None):
     """The effective settings for a command: ``flags`` maps dotted keys to flag values
     (None: the flag was not given, the other sources decide)."""
     from listenlens.config import load_settings
@@ -37,8 +37,8 @@ def cli_settings(config: Optional[Path], sets: Optional[List[str]], flags: dict[
 
 @config_app.command("show")
 def show(
-    config: Optional[Path] = ConfigOpt,
-    sets: Optional[List[str]] = SetOpt,
+    config: Path | None = ConfigOpt,
+    sets: list[str] | None = SetOpt,
     as_json: bool = typer.Option(False, "--json", help="print JSON (no sources) instead of annotated TOML"),
 ) -> None:
     """Print the effective settings, each with where it came from (default, file, env, command line); secrets are hidden."""

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -58,7 +59,7 @@ class AsrSettings(BaseModel):
     # (bench/results.md, "Beyond timing").
     keep_fillers: bool = Field(False, description="prompt the recogniser with fillers so it keeps the um and uh it hears")
 
-    def resolved(self) -> "AsrSettings":
+    def resolved(self) -> AsrSettings:
         """Fill model/device/compute_type left unset from the chosen profile."""
         preset = PROFILES[self.profile]
         return self.model_copy(update={k: getattr(self, k) or v for k, v in preset.items()})
@@ -137,11 +138,11 @@ class Settings(BaseSettings):
 
     # -- what the pipeline reads ---------------------------------------------------------
 
-    def resolved(self) -> "Settings":
+    def resolved(self) -> Settings:
         """A copy with the ASR profile applied (model, device and compute type filled in)."""
         return self.model_copy(update={"asr": self.asr.resolved()})
 
-    def updated(self, changes: Mapping[str, Any]) -> "Settings":
+    def updated(self, changes: Mapping[str, Any]) -> Settings:
         """A validated copy with ``changes`` (dotted keys: ``{"diarizer.backend": "embedded"}``)."""
         from listenlens.config.sources import deep_merge, nest
 

@@ -26,7 +26,7 @@ DETECTS_OVERLAP = {"channels": True, "embedded": True, "segmented": True, "pyann
 __all__ = ["BACKENDS", "CHOICES", "DETECTS_OVERLAP", "DiarizerSettings", "get_diarizer", "select_backend"]
 
 
-def select_backend(requested: str, audio: "Audio") -> str:
+def select_backend(requested: str, audio: Audio) -> str:
     """The backend to run on ``audio`` for the ``--diarizer`` value ``requested``."""
     from listenlens.pipeline.diarize.channels import is_effectively_mono
 
@@ -47,7 +47,7 @@ def select_backend(requested: str, audio: "Audio") -> str:
     return name
 
 
-def get_diarizer(name: str, settings: DiarizerSettings | None = None, *, device: str = "cpu") -> "Diarizer":
+def get_diarizer(name: str, settings: DiarizerSettings | None = None, *, device: str = "cpu") -> Diarizer:
     """Build the backend ``name`` (not ``auto``: resolve it with ``select_backend``) with its
     knobs from ``settings``; ``device`` is where the ``pyannote`` backend runs."""
     name = _known(name)

@@ -54,11 +54,15 @@ class EmbeddedSettings(_Knobs):
     # A stretch of speech between pauses shorter than this is judged again on its own
     # embedding: its 1.6 s windows reach into the neighbours' speech, so a short answer
     # ("Hello Sam.", "Yes, exactly.") otherwise goes to whoever spoke around it.
-    region_max_s: float | None = Field(2.5, gt=0, description="pause-bounded stretches up to this long are judged on their own voice (null: off)")
+    region_max_s: float | None = Field(
+        2.5, gt=0, description="pause-bounded stretches up to this long are judged on their own voice (null: off)"
+    )
     region_min_s: float = Field(0.4, ge=0, description="...and at least this long")
     region_margin: float = Field(0.5, description="calibrated-score lead a stretch's own voice needs to change its speaker")
     overlap: bool = Field(True, description="detect overlapped speech and give it a second speaker")
-    overlap_threshold: float | None = Field(None, ge=0, le=1, description="overlap probability threshold (null: the one trained with the detector)")
+    overlap_threshold: float | None = Field(
+        None, ge=0, le=1, description="overlap probability threshold (null: the one trained with the detector)"
+    )
     overlap_min_s: float = Field(0.2, ge=0, description="shorter flagged overlaps are dropped")
     # Overlap is kept only in a stretch of unbroken speech where the speaker changes:
     # with a pause at the hand-over nobody talked over anybody.
@@ -119,7 +123,9 @@ class ChannelTuning(_Knobs):
     # Pauses between sentences run 0.3 to 0.7 s, and how long a pause measures depends on
     # the line noise (a noisier line ends the trailing sounds sooner), so the threshold
     # sits above that range.
-    pause_s: float = Field(0.7, ge=0, description="own pauses shorter than this do not split speech, unless the other party replies in them")
+    pause_s: float = Field(
+        0.7, ge=0, description="own pauses shorter than this do not split speech, unless the other party replies in them"
+    )
     closure_s: float = Field(0.12, ge=0, description="gaps shorter than this always close (stop closures in overlapped speech)")
     min_speech_s: float = Field(0.12, ge=0, description="shorter speech is dropped (clicks, coughs)")
     pad_s: float = Field(0.03, ge=0, description="added to each side of the found speech")
@@ -173,7 +179,7 @@ class DiarizerSettings(BaseModel):
     pyannote: PyannoteSettings = Field(default_factory=PyannoteSettings)
 
     @model_validator(mode="after")
-    def _counts(self) -> "DiarizerSettings":
+    def _counts(self) -> DiarizerSettings:
         if self.max_speakers < self.min_speakers:
             raise ValueError(f"max_speakers ({self.max_speakers}) is below min_speakers ({self.min_speakers})")
         return self
