@@ -198,6 +198,29 @@ def test_pipeline_failure_marks_the_call_failed_and_notifies(svc, tmp_path):
     assert svc.client.delete(f"/v1/calls/{call['id']}", headers=svc.a).status_code == 204
 
 
+def test_decoder_crash_in_the_worker_fails_that_call_only(svc, monkeypatch):
+    import audiofiles
+
+    from listenlens.pipeline import audio as audio_mod
+
+    monkeypatch.setattr(audio_mod, "_load_here", audiofiles.decoder_segfault)  # runs in the decoding child
+    with open(svc.call_wav, "rb") as f:
+        up = svc.client.post("/v1/calls", headers=svc.a, files={"file": ("crasher.wav", f, "audio/wav")},
+                             data={"rep": "crash-test"})
+    assert up.status_code == 202, up.text  # the upload check is not patched: it passes
+    call = wait_status(svc.client, up.json()["id"], svc.a)
+    assert call["status"] == "failed" and call["error"]["code"] == "bad_audio"
+    assert call["error"]["message"].startswith("could not decode crasher.wav: the decoder crashed on it")
+    monkeypatch.undo()
+    # The worker that ran it is still there and analyses the next call.
+    with open(svc.call_wav, "rb") as f:
+        again = svc.client.post("/v1/calls", headers=svc.a, files={"file": ("after.wav", f, "audio/wav")},
+                                data={"rep": "crash-test", "channels": "rep,customer"})
+    assert wait_status(svc.client, again.json()["id"], svc.a)["status"] == "done"
+    for c in (call["id"], again.json()["id"]):
+        assert svc.client.delete(f"/v1/calls/{c}", headers=svc.a).status_code == 204
+
+
 def test_retention_deletes_recordings_and_keeps_metrics(svc):
     from listenlens.cli import app as cli
     from listenlens.service.jobs.housekeeping import apply_retention
