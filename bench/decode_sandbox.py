@@ -74,7 +74,7 @@ def main() -> None:
             outcome = ""
             for fn in (probe_audio, load_audio):
                 for isolate in (False, True):
-                    s, outcome = _time(lambda: fn(path, isolate=isolate), args.repeat)
+                    s, outcome = _time(lambda fn=fn, path=path, isolate=isolate: fn(path, isolate=isolate), args.repeat)
                     row.append(f"{1000 * s:8.0f}ms")
             print(" ".join(row), " ", outcome)
 

@@ -59,7 +59,7 @@ class AudioLimits:
         return int(self.max_decoded_mb * 1024 * 1024)
 
     @classmethod
-    def from_settings(cls, settings) -> "AudioLimits":
+    def from_settings(cls, settings) -> AudioLimits:
         """The limits the ``[audio]`` settings (or anything with the same fields) name."""
         return cls(**{f: getattr(settings, f) for f in cls.__dataclass_fields__ if hasattr(settings, f)})
 
@@ -209,6 +209,7 @@ def _read(path: Path, limits: AudioLimits, stop_after_s: float | None = None):
             buffer.n = exact
     samples = buffer.finish() if buffer is not None else None
     decoder.check_complete(samples, declared if decoder.finished else None)
+    assert samples is not None  # check_complete refuses a file that decoded to nothing
     np.clip(samples, -1.0, 1.0, out=samples)  # resampling overshoots full-scale peaks slightly
     _check_not_garbage(samples, path)
     info.update(channels=int(samples.shape[0]), decode_errors=decoder.bad_packets)

@@ -29,7 +29,6 @@ import threading
 import time
 from multiprocessing import forkserver, popen_forkserver, reduction, spawn, util
 from multiprocessing.context import ForkServerProcess, set_spawning_popen
-from multiprocessing.process import AuthenticationString
 
 import numpy as np
 
@@ -119,7 +118,8 @@ class _Child(ForkServerProcess):
         super().__init__(**kwargs)
         # A fresh config, not a copy of the current process's: in a Celery prefork worker
         # that one holds billiard's own authkey, which refuses to be pickled to a child.
-        self._config = {"authkey": AuthenticationString(os.urandom(32)), "daemon": self._config.get("daemon", False)}
+        self._config = {"daemon": self._config.get("daemon", False)}
+        self.authkey = os.urandom(32)
 
     @staticmethod
     def _Popen(process_obj):
@@ -160,7 +160,7 @@ def _receive(conn, child, deadline: float, *, name: str, timeout_s: float, memor
         return info, None
     samples = np.empty(shape, dtype=np.float32)
     flat = samples.reshape(-1)
-    view = memoryview(flat).cast("B")
+    view = flat.data.cast("B")
     for end in range(flat.size, 0, -_CHUNK):  # the child sends its last chunk first
         start = max(0, end - _CHUNK)
         _wait(conn, child, deadline, name=name, timeout_s=timeout_s, memory_mb=memory_mb)
@@ -273,6 +273,6 @@ def _send_samples(conn, samples: np.ndarray) -> None:
     size = flat.size
     for end in range(size, 0, -_CHUNK):
         start = max(0, end - _CHUNK)
-        conn.send_bytes(memoryview(flat[start:end]).cast("B"))
+        conn.send_bytes(flat[start:end].data.cast("B"))
         if flat.flags["OWNDATA"]:
             flat.resize(start, refcheck=False)
