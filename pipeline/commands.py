@@ -113,8 +113,12 @@ def analyze(
     if as_json:
         sys.stdout.write(text + "\n")
         return
+    from listenlens.pipeline.scorecard.names import names_from_timeline
+
     console = Console()
-    render_scorecard(result.scorecard, console)
+    # --rep may be the rep's name ("sam") rather than a speaker label: then it is what the rep is called.
+    rep_name = rep if rep and rep not in result.timeline.labels() else None
+    render_scorecard(result.scorecard, console, names=names_from_timeline(result.timeline, rep_name=rep_name))
     console.print(f"[dim]full result:[/dim] {analysis_path}")
     if picture:
         console.print(f"[dim]picture:[/dim] {picture}")

@@ -16,8 +16,8 @@ from rich.table import Table
 from rich.text import Text
 
 from listenlens.pipeline.scorecard import Scorecard, Verdict, score_band
-from listenlens.pipeline.scorecard.components import moment_label
-from listenlens.pipeline.scorecard.models import TranscriptLine
+from listenlens.pipeline.scorecard.coaching import Line, coach_call, ranked_moments
+from listenlens.pipeline.scorecard.names import SpeakerNames, names_from_scorecard
 
 # 3x5 block digits: the score must be readable at a glance, and rich has no big font.
 _DIGITS = {
@@ -50,21 +50,26 @@ def big_number(value: int | None) -> Text:
     return Text("\n".join(rows), style=f"bold {score_band(value).colour}")
 
 
-def _snippet(transcript: list[TranscriptLine], width: int = 90) -> Text:
+def _snippet(transcript: list[Line], width: int = 90) -> Text:
     text = Text()
     for line in transcript[:4]:
         words = line.text
         if len(words) > width:
             words = words[: width - 1] + "…"
-        role = line.role.value
-        style = "cyan" if role == "rep" else "magenta" if role == "customer" else "white"
-        text.append(f"    {line.speaker} ({role}): ", style=f"bold {style}")
+        style = "cyan" if line.role == "rep" else "magenta" if line.role == "customer" else "white"
+        text.append(f"    {line.who}: ", style=f"bold {style}")
         text.append(words + "\n")
     return text
 
 
-def render_scorecard(card: Scorecard, console: Console, *, worst: int = 5, good: int = 3) -> None:
-    """Print a scorecard for a rep to read at a glance."""
+def render_scorecard(card: Scorecard, console: Console, *, worst: int = 5, good: int = 3,
+                     names: SpeakerNames | None = None) -> None:
+    """Print a scorecard for a rep to read at a glance.
+
+    ``names``: what to call each speaker (``names.names_from_timeline``); without it, the
+    names heard in the scorecard's own excerpts, else "Rep" and "Customer".
+    """
+    names = names or names_from_scorecard(card)
     score = card.score
     m = card.metrics
     header = Group(
@@ -106,25 +111,37 @@ def render_scorecard(card: Scorecard, console: Console, *, worst: int = 5, good:
                       Text(f"{c.score:.0f}", style=colour), Text(c.verdict.label, style=f"bold {colour}"))
     console.print(table)
 
-    bad = sorted((mo for mo in card.moments if not mo.good), key=lambda mo: (-mo.severity, mo.start))
+    coach = coach_call(card, names)
+    if coach:
+        console.print(Text("Coach this", style="bold"))
+        for item in coach:
+            line = Text("  ")
+            line.append(f"{item.label} {item.value}", style=f"bold {item.verdict.colour}")
+            line.append(f"  {item.finding}\n    Try: {item.suggestion}")
+            console.print(line)
+            if item.moment is not None:
+                console.print(Text(f"    Play {mmss(item.moment.start)}: {item.moment.text}", style="grey50"))
+
+    moments = ranked_moments(card, names)
+    bad = [mo for mo in moments if not mo.good]
     if bad:
-        console.print(Text("Moments to replay", style="bold"))
+        console.print(Text("Moments to replay, most important first", style="bold"))
         for mo in bad[:worst]:
             line = Text(f"  {mmss(mo.start)}  ", style="bold")
-            line.append(f"{moment_label(mo.kind)}: ", style=f"bold {Verdict.FAR.colour}")
-            line.append(mo.title)
+            line.append(f"{mo.label}: ", style=f"bold {Verdict.FAR.colour}")
+            line.append(mo.text)
             console.print(line)
             console.print(_snippet(mo.transcript), end="")
         if len(bad) > worst:
             console.print(Text(f"  ... and {len(bad) - worst} more in the JSON scorecard", style="grey50"))
-    fine = [mo for mo in card.moments if mo.good]
+    fine = [mo for mo in moments if mo.good]
     if fine:
         console.print(Text("Good examples", style="bold"))
         for mo in fine[:good]:
             line = Text(f"  {mmss(mo.start)}  ", style="bold")
-            line.append(f"{moment_label(mo.kind)}: ", style=f"bold {Verdict.MET.colour}")
-            line.append(mo.title)
+            line.append(f"{mo.label}: ", style=f"bold {Verdict.MET.colour}")
+            line.append(mo.text)
             console.print(line)
             console.print(_snippet(mo.transcript), end="")
-    if not card.moments:
+    if not moments:
         console.print(Text("No coaching moments found in this call.", style="grey50"))

@@ -46,11 +46,16 @@ def test_renders_score_metrics_and_worst_moments(card):
     assert "01:55" in out  # longest monologue, 115 s
     assert "0.80 s" in out  # patience
     assert "Moments to replay" in out
-    assert "03:15" in out and "interrupted C (customer)" in out  # the interruption at 195 s
+    assert "03:15" in out and "Rep talked over Customer for 5.0 s" in out  # the interruption at 195 s
+    assert not any(f"{label} (" in out or f"{label}:" in out for label in ("R", "C")), "names, not labels"
     assert "01:40" in out and "Does that make sense?" in out  # the four-second-rule violation
     assert "Good examples" in out and "01:06" in out  # the paraphrase at 66.8 s
     # worst first: the interruption (5 s overlap) outranks the 1 s self-answer
-    assert out.index("03:15") < out.index("01:40")
+    replay = out[out.index("Moments to replay"):]
+    assert replay.index("03:15") < replay.index("01:40")
+    # Coach this: the furthest from target first, with a suggestion and the moment to play.
+    coach = out[out.index("Coach this"):out.index("Moments to replay")]
+    assert "Try:" in coach and "Play " in coach
 
 
 def test_not_applicable_is_shown_as_such():

@@ -127,7 +127,26 @@ def call_progress(session: Session, tenant_id: str, call_id: str) -> dict[str, A
         "id": call.id, "status": call.status, "stage": call.progress_stage, "fraction": call.progress,
         "error": {"code": call.error_code, "message": call.error_message} if call.status == "failed" else None,
         "score": call.score,
+        "queue_position": queue_position(session, call),
     }
+
+
+def queue_position(session: Session, call: Call) -> int | None:
+    """1 for the next call a worker takes, 2 for the one after, ...; None unless the call is queued.
+
+    Counts the analyses due before this one across the whole queue (only a number, so no
+    other tenant's call is revealed).
+    """
+    if call.status != "queued":
+        return None
+    mine = session.scalar(select(Job).where(Job.call_id == call.id, Job.kind == "analyze", Job.status == "queued")
+                          .order_by(Job.id.desc()).limit(1))
+    if mine is None:
+        return None
+    ahead = session.scalar(select(func.count()).select_from(Job).where(
+        Job.kind == "analyze", Job.status == "queued", Job.run_after <= mine.run_after, Job.id != mine.id,
+        (Job.run_after < mine.run_after) | (Job.id < mine.id)))
+    return int(ahead or 0) + 1
 
 
 def recent_calls(session: Session, tenant_id: str, limit: int = 50) -> list[Call]:

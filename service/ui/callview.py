@@ -13,17 +13,26 @@ from __future__ import annotations
 from typing import Any
 
 from listenlens.pipeline.scorecard import Scorecard
-from listenlens.pipeline.scorecard.components import BY_NAME, COMPONENTS, clock, format_value, moment_label
-from listenlens.pipeline.scorecard.models import Component, Metrics, Moment
+from listenlens.pipeline.scorecard.coaching import CoachItem, PlainMoment, coach_call, ranked_moments
+from listenlens.pipeline.scorecard.components import BY_NAME, COMPONENTS, clock, format_value
+from listenlens.pipeline.scorecard.models import Component, Metrics
+from listenlens.pipeline.scorecard.names import ROLE_WORDS, SpeakerNames, names_from_scorecard, names_from_timeline
 
-# Timeline SVG layout, in viewBox units (the SVG scales to the page width).
+# Timeline SVG layout, in viewBox units (the SVG scales to the page width). The page
+# draws it twice: wide for a desktop, narrow for a phone (CSS shows one), so the lanes
+# always fit the width and the labels stay readable.
 WIDTH = 1000
 GUTTER = 120  # speaker names
+PHONE_WIDTH = 380
+PHONE_GUTTER = 88
 PAD_RIGHT = 16
 MARK_ROW = 40  # questions and their wait times, above the lanes
 LANE_H = 30
 LANE_GAP = 8
 AXIS_H = 26
+Q_ROW_H = 20  # each further row of question marks
+Q_SPACING = 48  # question marks (with their wait label) closer than this go on another row
+MARK_SPACING = 14  # marks on one lane closer than this are nudged apart
 ROLE_ORDER = {"rep": 0, "customer": 1, "unknown": 2}
 
 
@@ -32,18 +41,31 @@ def call_page(view: dict[str, Any], scorecard: Scorecard | None, timeline: dict[
     page: dict[str, Any] = {"call": view, "done": view["status"] == "done", "duration": clock(_duration(view, scorecard, timeline))}
     if scorecard is None:
         return page
+    names = (names_from_timeline(timeline, rep_name=view.get("rep")) if timeline
+             else names_from_scorecard(scorecard, rep_name=view.get("rep")))
+    page["names"] = names
     score = scorecard.score
     page["score"] = {"value": score, "text": "–" if score is None else f"{score:.0f}", "cls": scorecard.band.value,
                      "note": scorecard.score_note, "dash": _gauge_dash(score)}
     page["components"] = [component_row(c, scorecard) for c in _ordered_components(scorecard.components)]
     page["speakers"] = [s.model_dump(mode="json") for s in scorecard.speakers]
     page["roles"] = scorecard.roles.model_dump(mode="json")
-    page["moments"] = [moment_row(m) for m in scorecard.moments]
+    page["coach"] = [coach_row(item) for item in coach_call(scorecard, names)]
+    page["moments"] = [moment_row(m) for m in ranked_moments(scorecard, names)]
     page["facts"] = _facts(scorecard.metrics)
     if timeline:
-        page["timeline"] = timeline_svg(timeline, scorecard.metrics)
-        page["transcript"] = transcript_lines(timeline)
+        page["timeline"] = timeline_svg(timeline, scorecard.metrics, names)
+        page["timeline_phone"] = timeline_svg(timeline, scorecard.metrics, names, width=PHONE_WIDTH,
+                                              gutter=PHONE_GUTTER)
+        page["transcript"] = transcript_lines(timeline, names=names)
     return page
+
+
+def coach_row(item: CoachItem) -> dict[str, Any]:
+    return {"component": item.component, "label": item.label, "value": item.value, "target": item.target,
+            "cls": item.verdict.value, "verdict": item.verdict.label, "finding": item.finding,
+            "suggestion": item.suggestion, "moment": moment_row(item.moment) if item.moment else None,
+            "calls": item.calls}
 
 
 def _duration(view, scorecard: Scorecard | None, timeline) -> float | None:
@@ -98,20 +120,24 @@ def component_row(c: Component, card: Scorecard) -> dict[str, Any]:
         "weight": c.weight,
         "band": {"x": pct(band_lo), "w": max(0.0, pct(band_hi) - pct(band_lo))},
         "marker": None if value is None else pct(max(lo, min(hi, value))),
-        "moments": [moment_row(m) for m in c.moments],
+        "sr": f"{card.value_text(c)} against the target {c.target}: {c.verdict.label}" if c.applicable
+              else f"not scored: {c.reason or 'does not apply to this call'}",
     }
 
 
-def moment_row(m: Moment) -> dict[str, Any]:
+def moment_row(m: PlainMoment) -> dict[str, Any]:
+    """A moment as the page lists it: in plain words, with names, from ``coaching``."""
     return {
         "kind": m.kind,
-        "kind_label": moment_label(m.kind),
+        "kind_label": m.label,
         "start": m.start,
         "end": m.end,
-        "at": clock(m.start),
-        "title": m.title,
+        "at": m.at,
+        "title": m.text,
         "good": m.good,
-        "transcript": merge_lines([line.model_dump(mode="json") for line in m.transcript]),
+        "call_id": m.call_id,
+        "transcript": merge_lines([{"speaker": line.who, "role": line.role, "start": line.start, "end": line.start,
+                                    "text": line.text} for line in m.transcript]),
     }
 
 
@@ -121,9 +147,9 @@ def _facts(metrics: Metrics) -> list[tuple[str, str]]:
     # the count is an estimate and says so.
     mark = " (estimated, mono)" if counts.estimated else ""
     return [
-        ("Rep talk time", format_value(talk.rep, "seconds")),
-        ("Customer talk time", format_value(talk.customer, "seconds")),
-        ("Silence", format_value(metrics.non_talk_s, "seconds")),
+        ("Rep talk time", clock(talk.rep)),
+        ("Customer talk time", clock(talk.customer)),
+        ("Silence", clock(metrics.non_talk_s)),
         ("Questions asked", str(rule.asked)),
         ("Median wait after a question", format_value(rule.median_wait_s, "seconds")),
         ("Rep interrupted customer", f"{counts.rep_on_customer}{mark}" if counts.measured else "not measured"),
@@ -134,67 +160,104 @@ def _facts(metrics: Metrics) -> list[tuple[str, str]]:
 
 # -- timeline ------------------------------------------------------------------
 
-def timeline_svg(timeline: dict[str, Any], metrics: Metrics) -> dict[str, Any]:
-    """Lanes of speech per speaker, overlaps, and markers for questions, interruptions, paraphrases."""
+def timeline_svg(timeline: dict[str, Any], metrics: Metrics, names: SpeakerNames | None = None, *,
+                 width: float = WIDTH, gutter: float = GUTTER) -> dict[str, Any]:
+    """Lanes of speech per speaker, overlaps, and markers for questions, interruptions, paraphrases.
+
+    Question marks that would touch go on rows of their own above the lanes, and marks on
+    one lane that would touch are nudged apart, so no mark hides another.
+    """
+    names = names or names_from_timeline(timeline)
     duration = float(timeline.get("duration") or 0.0)
     speech = timeline.get("speech") or []
     if speech:
         duration = max(duration, max(float(t["end"]) for t in speech))
     duration = max(duration, 1.0)
-    plot_w = WIDTH - GUTTER - PAD_RIGHT
+    plot_w = width - gutter - PAD_RIGHT
 
     def x(t: float) -> float:
-        return round(GUTTER + plot_w * max(0.0, min(float(t), duration)) / duration, 2)
+        return round(gutter + plot_w * max(0.0, min(float(t), duration)) / duration, 2)
+
+    # Questions: a row each, first come first placed, so marks (and wait labels) never overlap.
+    row_ends: list[float] = []
+    q_rows = []
+    for q in sorted(metrics.questions, key=lambda q: q.end):
+        qx = x(q.end)
+        row = next((i for i, last in enumerate(row_ends) if qx - last >= Q_SPACING), len(row_ends))
+        if row == len(row_ends):
+            row_ends.append(qx)
+        row_ends[row] = qx
+        q_rows.append((q, row))
+    mark_row = MARK_ROW + Q_ROW_H * max(0, len(row_ends) - 1)
 
     speakers = sorted(timeline.get("speakers") or [], key=lambda s: (ROLE_ORDER.get(s.get("role"), 3), s["label"]))
     lane_y: dict[str, float] = {}
     lanes = []
     for i, spk in enumerate(speakers):
-        y = MARK_ROW + i * (LANE_H + LANE_GAP)
+        y = mark_row + i * (LANE_H + LANE_GAP)
         lane_y[spk["label"]] = y
         turns = [t for t in speech if t["speaker"] == spk["label"]]
+        role = spk.get("role", "unknown")
+        name = names[spk["label"]]
         lanes.append({
-            "label": spk["label"], "role": spk.get("role", "unknown"), "y": y, "h": LANE_H, "ty": y + LANE_H / 2 + 4,
+            "label": spk["label"], "name": name, "role": role,
+            "role_word": "" if name.startswith(ROLE_WORDS.get(role, "~")) else ROLE_WORDS.get(role, "").lower(),
+            "y": y, "h": LANE_H, "ty": y + LANE_H / 2 + 4,
             "rects": [{"x": x(t["start"]), "w": max(0.6, round(x(t["end"]) - x(t["start"]), 2)),
                        "start": t["start"], "end": t["end"]} for t in turns],
         })
-    lanes_bottom = MARK_ROW + max(1, len(lanes)) * (LANE_H + LANE_GAP) - LANE_GAP
+    lanes_bottom = mark_row + max(1, len(lanes)) * (LANE_H + LANE_GAP) - LANE_GAP
     height = lanes_bottom + AXIS_H
 
     overlaps = [{"x": x(s), "w": max(0.8, round(x(e) - x(s), 2)), "start": s, "end": e,
-                 "title": f"overlap {clock(s)}, {e - s:.1f} s"} for s, e in overlap_spans(speech)]
+                 "title": f"{clock(s)}: two people talking at once for {e - s:.1f} s"} for s, e in overlap_spans(speech)]
 
     questions = []
-    for q in metrics.questions:
+    for q, row in q_rows:
         wait_end = q.end + max(0.0, q.wait_s)
-        outcome = q.outcome.replace("_", " ")
+        cy = mark_row - 9 - row * Q_ROW_H
+        if q.honoured:
+            how = "answered" if q.outcome == "answered" else "left room to answer"
+        else:
+            how = "asked another question" if q.outcome == "stacked" else "answered it"
         questions.append({
-            "t": q.start, "x": x(q.end), "wx": x(q.end), "ww": max(0.0, round(x(wait_end) - x(q.end), 2)),
+            "t": q.start, "x": x(q.end), "cy": cy, "wx": x(q.end), "wy": cy - 3,
+            "ww": max(0.0, round(x(wait_end) - x(q.end), 2)),
             "cls": "ok" if q.honoured else "bad",
             "label": f"{q.wait_s:.1f}s",
-            "title": f"{clock(q.start)} question: “{q.text}” — wait {q.wait_s:.1f} s, {outcome}",
+            "title": f"{clock(q.start)} {names[q.speaker]} asked “{q.text}”: {how} after {q.wait_s:.1f} s",
         })
+    lane_marks: dict[tuple[str, float], list[float]] = {}
+
+    def dodge(kind: str, y: float, mx: float) -> float:
+        # A mark within MARK_SPACING of another of its kind on the same lane moves down a step.
+        taken = lane_marks.setdefault((kind, y), [])
+        k = sum(1 for other in taken if abs(other - mx) < MARK_SPACING)
+        taken.append(mx)
+        return y + (k % 3) * 7
+
     interruptions = []
-    for it in metrics.interruptions:
-        y = lane_y.get(it.by_label, MARK_ROW)
+    for it in sorted(metrics.interruptions, key=lambda i: i.start):
+        y = lane_y.get(it.by_label, mark_row)
         interruptions.append({
-            "t": it.start, "x": x(it.start), "y": y, "cls": "rep" if it.by == "rep" else "other",
-            "title": f"{clock(it.start)} {it.by_label} ({it.by.value}) interrupted {it.of_label} "
-                     f"({it.of.value}) — overlap {it.overlap_s:.1f} s: “{it.text}”",
+            "t": it.start, "x": x(it.start), "y": dodge("interruption", y, x(it.start)), "lane_y": y,
+            "cls": "rep" if it.by == "rep" else "other",
+            "title": f"{clock(it.start)} {names[it.by_label]} talked over {names[it.of_label]} "
+                     f"for {it.overlap_s:.1f} s: “{it.text}”",
         })
     paraphrases = []
-    for p in metrics.paraphrases:
-        y = lane_y.get(p.speaker, MARK_ROW)
+    for p in sorted(metrics.paraphrases, key=lambda p: p.start):
+        y = lane_y.get(p.speaker, mark_row)
         paraphrases.append({
-            "t": p.start, "x": x(p.start), "y": y + LANE_H / 2,
-            "title": f"{clock(p.start)} played back: “{p.text}” (restates “{p.restates}”)",
+            "t": p.start, "x": x(p.start), "y": dodge("paraphrase", y, x(p.start)) + LANE_H / 2,
+            "title": f"{clock(p.start)} {names[p.speaker]} played back: “{p.text}”",
         })
 
     return {
-        "width": WIDTH, "height": height, "gutter": GUTTER, "plot_w": plot_w, "duration": duration,
-        "mark_row": MARK_ROW, "lanes_top": MARK_ROW - 2, "lanes_bottom": lanes_bottom,
+        "width": width, "height": height, "gutter": gutter, "plot_w": plot_w, "duration": duration,
+        "mark_row": mark_row, "lanes_top": mark_row - 2, "lanes_bottom": lanes_bottom,
         "lanes": lanes, "overlaps": overlaps, "questions": questions, "interruptions": interruptions,
-        "paraphrases": paraphrases, "ticks": _ticks(duration, x, lanes_bottom),
+        "paraphrases": paraphrases, "ticks": _ticks(duration, x, lanes_bottom, max_ticks=12 if width >= 600 else 5),
     }
 
 
@@ -222,8 +285,8 @@ def overlap_spans(speech: list[dict[str, Any]]) -> list[tuple[float, float]]:
     return spans
 
 
-def _ticks(duration: float, x, y: float) -> list[dict[str, Any]]:
-    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800) if duration / s <= 12), 3600)
+def _ticks(duration: float, x, y: float, max_ticks: int = 12) -> list[dict[str, Any]]:
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800) if duration / s <= max_ticks), 3600)
     ticks = []
     t = 0.0
     while t <= duration + 1e-6:
@@ -234,7 +297,8 @@ def _ticks(duration: float, x, y: float) -> list[dict[str, Any]]:
 
 # -- transcript ----------------------------------------------------------------
 
-def transcript_lines(timeline: dict[str, Any], pause_s: float = 2.0) -> list[dict[str, Any]]:
+def transcript_lines(timeline: dict[str, Any], pause_s: float = 2.0, *,
+                     names: SpeakerNames | None = None) -> list[dict[str, Any]]:
     """Words as lines: one speaker's words until they pause ``pause_s``, in order of start.
 
     Lines are built per speaker first, so when two people talk over each other each
@@ -243,7 +307,11 @@ def transcript_lines(timeline: dict[str, Any], pause_s: float = 2.0) -> list[dic
     roles = {s["label"]: s.get("role", "unknown") for s in timeline.get("speakers") or []}
     pieces = [{"speaker": w["speaker"], "role": roles.get(w["speaker"], "unknown"), "start": float(w["start"]),
                "end": float(w["end"]), "text": (w.get("text") or "").strip()} for w in timeline.get("words") or []]
-    return merge_lines(pieces, pause_s)
+    lines = merge_lines(pieces, pause_s)
+    names = names or names_from_timeline(timeline)
+    for line in lines:
+        line["who"] = names[line["speaker"]]
+    return lines
 
 
 def merge_lines(pieces: list[dict[str, Any]], pause_s: float = 2.0) -> list[dict[str, Any]]:
@@ -264,4 +332,5 @@ def merge_lines(pieces: list[dict[str, Any]], pause_s: float = 2.0) -> list[dict
     lines = sorted((r for runs in by_speaker.values() for r in runs), key=lambda r: (r["start"], r["speaker"]))
     for line in lines:
         line["at"] = clock(line["start"])
+        line.setdefault("who", line["speaker"])
     return lines

@@ -25,7 +25,7 @@ from listenlens.service.domain.submit import submit_call
 from listenlens.service.ui import session as ui_session
 from listenlens.service.ui.callview import call_page
 from listenlens.pipeline.scorecard import Verdict, score_band
-from listenlens.service.ui.fmt import clock
+from listenlens.service.ui.fmt import clock, day, when
 from listenlens.service.ui.trendview import targets_of, trend_page
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,10 +37,21 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 def templates() -> Jinja2Templates:
     env = Jinja2Templates(directory=str(TEMPLATES))
     env.env.filters["clock"] = clock
+    env.env.filters["when"] = when
+    env.env.filters["day"] = day
     env.env.filters["urlpart"] = lambda s: quote(str(s), safe="")
-    # The verdict colours, as CSS variables (--met, --near, --far, --not-scored) for ui.css.
-    env.env.globals["verdict_colours"] = {v.value.replace("_", "-"): v.colour for v in Verdict}
     return env
+
+
+def verdict_css() -> str:
+    """The verdict colours as CSS variables (--met, --near, --far, --not-scored) for ui.css,
+    written from the component definitions (a stylesheet, so no inline style is needed)."""
+    return ":root { " + " ".join(f"--{v.value.replace('_', '-')}: {v.colour};" for v in Verdict) + " }\n"
+
+
+@router.get("/verdicts.css")
+def verdicts_css():
+    return Response(verdict_css(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
 # -- signing in ----------------------------------------------------------------
@@ -130,7 +141,7 @@ def home(request: Request, caller: Caller = Depends(page_caller)):
     with rt.db.session() as s:
         recent = calls.recent_calls(s, caller.tenant_id, limit=50)
         reps, teams = calls.reps_and_teams(s, caller.tenant_id)
-        rows = [{"id": c.id, "rep": c.rep, "team": c.team, "when": f"{c.call_time:%a %d %b %Y %H:%M}",
+        rows = [{"id": c.id, "rep": c.rep, "team": c.team, "when": when(c.call_time),
                  "status": c.status, "score": c.score, "cls": score_band(c.score).value,
                  "duration": clock(c.duration_s) if c.duration_s else "", "filename": c.filename} for c in recent]
     return templates().TemplateResponse(request, "home.html",
@@ -159,9 +170,11 @@ def upload(
     caller: Caller = Depends(data_caller),
 ):
     """The upload form posts here; the call is submitted exactly as ``POST /v1/calls`` submits it."""
-    when = parse_time(call_time, "call_time") if _blank(call_time) else None
+    at = parse_time(call_time, "call_time") if _blank(call_time) else None
     done = submit_call(request.app.state.runtime, caller.tenant_id, file.file, file.filename, rep=_blank(rep),
-                       team=_blank(team), call_time=when, channels=_blank(channels), rep_hint=_blank(rep_hint))
+                       team=_blank(team), call_time=at, channels=_blank(channels), rep_hint=_blank(rep_hint))
+    if "text/html" in request.headers.get("accept", ""):  # the form posted without JavaScript
+        return RedirectResponse(f"/ui/calls/{quote(done.view['id'], safe='')}", status_code=303)
     return responses.submitted(done)
 
 
@@ -175,10 +188,12 @@ def call_detail(request: Request, call_id: str, caller: Caller = Depends(page_ca
     try:
         with rt.db.session() as s:
             detail = calls.call_detail(s, caller.tenant_id, call_id)
+            progress = (calls.call_progress(s, caller.tenant_id, call_id)
+                        if detail.view["status"] in ("queued", "processing") else None)
     except NotFound:
         return _not_found(request, caller, "call")
     page = call_page(detail.view, detail.scorecard, detail.timeline)
-    return templates().TemplateResponse(request, "call.html", {"caller": caller, **page})
+    return templates().TemplateResponse(request, "call.html", {"caller": caller, "progress": progress, **page})
 
 
 @router.get("/calls/{call_id}/status")

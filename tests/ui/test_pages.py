@@ -109,11 +109,35 @@ def test_call_page_shows_score_components_timeline_and_moments(site):
         score = s.get(Call, calls[1]).score
     assert re.search(rf'id="score-value">{score:.0f}<', html)
     assert ">70%<" in html and "35-50%" in html  # talk ratio against its target
-    assert html.count('class="mark question ok seek"') == 2 and html.count('class="mark question bad seek"') == 2
-    assert html.count("class=\"seek moment-seek\"") == 2  # the two rushed questions
-    assert html.count('<g class="lane role-') == 2
+    wide = html[html.index('id="timeline"'):html.index('id="timeline-phone"')]
+    assert wide.count('class="mark question ok seek"') == 2 and wide.count('class="mark question bad seek"') == 2
+    assert wide.count('<g class="lane role-') == 2
+    moments = html[html.index('id="moments-h"'):html.index('id="transcript-h"')]
+    assert moments.count('class="seek moment-seek"') >= 2  # the two rushed questions, the longest rep turns
     # Seeded calls have no recording: the page says so instead of showing a dead player.
     assert 'id="player"' not in html and "No recording is stored" in html
+
+
+def test_call_page_coaches_the_furthest_from_target_first(site):
+    client, app, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+    html = client.get(f"/ui/calls/{calls[1]}").text  # rep-a, W47: 70% talk (score 20), 2 of 4 questions rushed
+    coach = html[html.index('id="coach"'):]
+    coach = coach[:coach.index("</section>")]
+    assert html.index('id="coach"') < html.index('id="score-value"'), "coach this comes first"
+    items = re.findall(r'data-component="(\w+)"', coach)
+    assert items[0] == "talk_ratio" and len(items) <= 2
+    first = coach[:coach.index("</li>")]
+    assert "rep-a did 70% of the talking" in first and "Let the customer answer" in first
+    assert re.search(r'class="seek moment-seek coach-seek" data-t="[0-9.]+"', first), "with the moment to play"
+    # People by name, never by the diarizer's labels.
+    assert "SPK_REP" not in _visible(html) and "SPK_CUS" not in _visible(html)
+    assert ">Customer</b>" in html and ">rep-a</b>" in html
+
+
+def _visible(html: str) -> str:
+    """The page's text and attribute values a person can meet (no data-* attributes)."""
+    return re.sub(r'\sdata-[\w-]+="[^"]*"', "", html)
 
 
 def test_processing_and_failed_calls(site):
@@ -128,7 +152,7 @@ def test_processing_and_failed_calls(site):
     assert 'id="processing"' in html and "score-value" not in html
     status = client.get(f"/ui/calls/{calls[0]}/status").json()
     assert status == {"id": calls[0], "status": "processing", "stage": "transcribe", "fraction": 0.4,
-                      "error": None, "score": status["score"]}
+                      "error": None, "score": status["score"], "queue_position": None}
     with app.state.runtime.db.session() as s:
         call = s.get(Call, calls[0])
         call.status, call.error_code, call.error_message = "failed", "bad_audio", "call.wav is silent: nobody speaks"
@@ -218,7 +242,7 @@ def test_component_pills_and_marks_carry_their_verdict(site):
     html = client.get(f"/ui/calls/{calls[1]}").text
     with app.state.runtime.db.session() as s:
         card = Scorecard.model_validate(s.get(CallResult, calls[1]).scorecard)
-    rows = re.findall(r'<tr class="[^"]*" title="[^"]*">(.*?)</tr>', html, re.S)
+    rows = re.findall(r'<tr class="[^"]*" title="[^"]*">(.*?)</tr>', html[html.index('class="components"'):], re.S)
     assert len(rows) == len(card.components)
     for c in card.components:
         row = next(r for r in rows if f"<strong>{c.label}</strong>" in r)
@@ -227,7 +251,8 @@ def test_component_pills_and_marks_carry_their_verdict(site):
             assert f'class="bullet-mark {c.verdict.value}"' in row
     assert card.component("talk_ratio").verdict is Verdict.FAR  # 70% talk scores 20
     # The verdict colours reach the stylesheet once, from the component definitions.
-    assert all(f"--{v.value.replace('_', '-')}: {v.colour};" in html for v in Verdict)
+    css = client.get("/ui/verdicts.css").text
+    assert all(f"--{v.value.replace('_', '-')}: {v.colour};" in css for v in Verdict)
 
 
 def test_trend_page_judges_the_latest_week_against_the_target(site):
