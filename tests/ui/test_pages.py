@@ -261,3 +261,21 @@ def test_trend_page_judges_the_latest_week_against_the_target(site):
     html = client.get("/ui/reps/rep-a").text
     talk = html[html.index('data-metric="talk_ratio"'):]
     assert re.search(r'<span class="latest far"[^>]*>70%<', talk[:talk.index("</section>")])
+
+
+def test_browsers_get_pages_for_errors_and_scripts_keep_json(site):
+    client, _, keys, calls, _ = site
+    html = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    _sign_in(client, keys["acme"])
+    res = client.get("/ui/no/such/page", headers=html)
+    assert res.status_code == 404 and res.headers["content-type"].startswith("text/html")
+    assert "Page not found" in res.text and '"error"' not in res.text
+    assert client.get("/ui/no/such/page").json()["error"]["code"] == "not_found"
+    # The upload form posted without JavaScript, with a bad time: a page that leads back to the form.
+    res = client.post("/ui/upload", headers=html, data={"rep": "r", "team": "t", "call_time": "yesterday"},
+                      files={"file": ("a.wav", b"RIFF", "audio/wav")})
+    assert 400 <= res.status_code < 500 and res.headers["content-type"].startswith("text/html")
+    assert 'href="/ui/upload"' in res.text or 'href="/ui"' in res.text
+    client.post("/ui/logout")
+    res = client.get(f"/ui/calls/{calls[0]}/status", headers=html)
+    assert res.status_code == 401 and "Please sign in" in res.text and 'href="/ui/login"' in res.text
