@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install deps demo test test-fast test-avx2 lint bench eval demo-call
+.PHONY: install deps bench-deps demo test test-fast test-avx2 lint bench eval event-eval demo-call
 
 install: $(STAMP)
 
@@ -18,11 +18,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-# System packages the tests use: espeak-ng speaks the test calls, chromium runs the
-# browser tests.
+# System packages the tests use: espeak-ng and flite speak the test calls, chromium runs
+# the browser tests. The sales calls of `make event-eval` also speak with festival.
 deps:
-	@if ! command -v espeak-ng >/dev/null || ! command -v chromium >/dev/null; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng chromium >/dev/null; \
+	@if ! command -v espeak-ng >/dev/null || ! command -v flite >/dev/null || ! command -v chromium >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng flite chromium >/dev/null; \
+	fi
+
+bench-deps: deps
+	@if ! command -v text2wave >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq festival festvox-kallpc16k festvox-us-slt-hts >/dev/null; \
 	fi
 
 demo: install
@@ -50,6 +55,9 @@ bench: install
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/peer_compare.py
 	$(BIN)/python bench/ceilings.py
+
+event-eval: install bench-deps
+	nice -n 10 $(BIN)/python bench/event_eval.py
 
 eval: install
 	$(BIN)/listenlens eval ../shared/data/pyannote-sample

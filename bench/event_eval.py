@@ -8,8 +8,10 @@ Each call of ``bench/sales_calls`` is analyzed as ``listenlens analyze`` does it
 and telephone copies with roles inferred from the call), and its events are matched to
 the truth by time:
 
-* **rep question**: a found question matches a true one ending within
-  ``TOLERANCES["question_end_s"]``; found questions left over are *phantoms*. Verdict:
+* **rep question**: a found question matches a true one when it ends within
+  ``TOLERANCES["question_end_s"]`` of the true end, or inside the true question (the
+  recogniser put a "?" early: "is that every ticket? or mainly the urgent ones"); found
+  questions left over are *phantoms*. Verdict:
   honoured (answered, waited, end of call) / self-answered / stacked, compared on the
   matched questions;
 * **interruption**: same direction (rep on customer, customer on rep) and start within
@@ -22,7 +24,11 @@ the truth by time:
   time (within ``word_s``; a word of the same text preferred), and is wrong when its
   speaker (through the optimal mapping of found to true speakers) is not the one who
   said it. Words with no script word near them (a leak transcribed, a hallucination)
-  are counted apart as unaligned.
+  are counted apart as unaligned. Two true speakers the pipeline heard as one (a
+  customer and her colleague on one channel) make the words of one of them wrong, so
+  the *side* error is given too: a word given to the rep side that the customer side
+  said, or the reverse, which is what the scorecard's rep metrics read;
+* **roles**: right when every found speaker has the role of the true speaker it maps to.
 
 The ``script`` variant runs the scorecard on the script's own timeline (true turns and
 words, true roles): it measures the definitions, not the recogniser, so a miss there is
@@ -103,6 +109,8 @@ class CallResult:
     talk_ratio_truth: float | None = None
     talk_ratio_found: float | None = None
     roles_source: str | None = None
+    roles_right: bool | None = None  # every found speaker has the role of the true speaker it maps to
+    speakers_found: int | None = None
     scores: dict[str, KindScore] = field(default_factory=lambda: {k: KindScore() for k in KINDS})
     phantom_questions: list[dict] = field(default_factory=list)
     verdicts_right: int = 0
@@ -111,7 +119,9 @@ class CallResult:
     words_found: int = 0
     words_aligned: int = 0
     words_wrong: int = 0
+    words_wrong_side: int = 0
     misses: list[str] = field(default_factory=list)  # what a reader should listen to
+    found: dict = field(default_factory=dict)  # the product's events, to look up a miss
 
     @property
     def talk_ratio_error_pp(self) -> float | None:
@@ -174,6 +184,9 @@ class EventReport:
             "talk_ratio_error_pp_mean": sum(errs) / len(errs) if errs else None,
             "talk_ratio_worst_call": max(rated, key=lambda c: abs(c.talk_ratio_error_pp)).id if rated else None,
             "word_attribution_error": sum(c.words_wrong for c in calls) / aligned if aligned else None,
+            "word_side_error": sum(c.words_wrong_side for c in calls) / aligned if aligned else None,
+            "roles_right": sum(1 for c in calls if c.roles_right),
+            "roles_wrong_calls": [c.id for c in calls if c.roles_right is False],
             "words_unaligned_share": (found_words - aligned) / found_words if found_words else None,
         }
 
@@ -233,9 +246,15 @@ def script_timeline(truth: dict):
 # --- matching --------------------------------------------------------------------------
 
 
-def match(truth: Sequence[float], found: Sequence[float], tolerance: float) -> list[tuple[int, int]]:
-    """One-to-one pairs (truth index, found index) within ``tolerance``, closest pairs first."""
-    pairs = sorted((abs(t - f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found) if abs(t - f) <= tolerance)
+def match(truth: Sequence[float], found: Sequence[float], tolerance: float,
+          windows: Sequence[tuple[float, float]] | None = None) -> list[tuple[int, int]]:
+    """One-to-one pairs (truth index, found index), closest pairs first: within ``tolerance``,
+    or (with ``windows``, one per true event) a found time inside the true event's window."""
+
+    def near(i: int, t: float, f: float) -> bool:
+        return abs(t - f) <= tolerance or (windows is not None and windows[i][0] <= f <= windows[i][1])
+
+    pairs = sorted((abs(t - f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found) if near(i, t, f))
     used_t, used_f, out = set(), set(), []
     for _, i, j in pairs:
         if i not in used_t and j not in used_f:
@@ -245,8 +264,9 @@ def match(truth: Sequence[float], found: Sequence[float], tolerance: float) -> l
     return out
 
 
-def _score(kind: str, res: CallResult, truth: list[dict], found: list[dict], key: str, tol: float, describe) -> list[tuple[int, int]]:
-    pairs = match([t[key] for t in truth], [f[key] for f in found], tol)
+def _score(kind: str, res: CallResult, truth: list[dict], found: list[dict], key: str, tol: float, describe,
+           windows=None) -> list[tuple[int, int]]:
+    pairs = match([t[key] for t in truth], [f[key] for f in found], tol, windows)
     res.scores[kind] += KindScore(len(truth), len(found), len(pairs))
     got_t, got_f = {i for i, _ in pairs}, {j for _, j in pairs}
     res.misses += [f"missed {kind} {describe(t)}" for i, t in enumerate(truth) if i not in got_t]
@@ -267,7 +287,8 @@ def score_call(call: BuiltCall, variant: str, analysis) -> CallResult:
 
     # Rep questions and their verdicts.
     qt, qf = truth["questions"], m["questions"]
-    pairs = _score("questions", res, qt, qf, "end", tol["question_end_s"], lambda q: f"ending {_clock(q['end'])}: {q['text'][:60]!r}")
+    pairs = _score("questions", res, qt, qf, "end", tol["question_end_s"], lambda q: f"ending {_clock(q['end'])}: {q['text'][:60]!r}",
+                   windows=[(q["start"], q["end"]) for q in qt])
     matched_f = {j for _, j in pairs}
     res.phantom_questions = [{"start": q["start"], "end": q["end"], "text": q["text"]} for j, q in enumerate(qf) if j not in matched_f]
     for i, j in pairs:
@@ -299,13 +320,27 @@ def score_call(call: BuiltCall, variant: str, analysis) -> CallResult:
     hit = [any(f["start"] < t["end"] and t["start"] < f["end"] for f in mono_f) for t in mono_t]
     res.scores["monologues"] = KindScore(len(mono_t), len(mono_f), sum(hit))
 
-    _words(res, truth, analysis.timeline)
+    mapping = speaker_mapping(truth, analysis.timeline)
+    sides = {n: s["side"] for n, s in truth["speakers"].items()}
+    roles = {s["label"]: s["role"] for s in sc["speakers"]}
+    res.speakers_found = len(roles)
+    res.roles_right = all(roles.get(h) == sides[t] for h, t in mapping.items())
+    if not res.roles_right:
+        res.misses.append("roles: " + ", ".join(f"{h} ({roles.get(h)}) is {t} ({sides[t]})" for h, t in sorted(mapping.items())))
+    _words(res, truth, analysis.timeline, mapping, roles)
+    res.found = {
+        "roles": roles,
+        "questions": [{k: q[k] for k in ("start", "end", "text", "outcome", "wait_s")} for q in qf],
+        "interruptions": [{k: i[k] for k in ("start", "by", "of", "overlap_s", "text")} for i in m["interruptions"]],
+        "paraphrases": [{k: p[k] for k in ("start", "text", "method", "restates_start")} for p in m["paraphrases"]],
+        "backchannels": [{k: b[k] for k in ("start", "role", "text")} for b in m["backchannels"]],
+    }
     return res
 
 
-def _words(res: CallResult, truth: dict, timeline) -> None:
+def _words(res: CallResult, truth: dict, timeline, mapping: dict[str, str], roles: dict[str, str]) -> None:
     """Word attribution: each found word against the script's word at its time."""
-    mapping = speaker_mapping(truth, timeline)
+    sides = {n: s["side"] for n, s in truth["speakers"].items()}
     script = sorted(truth["words"], key=lambda w: w["start"])
     tol = TOLERANCES["word_s"]
     for w in timeline.words:
@@ -320,6 +355,8 @@ def _words(res: CallResult, truth: dict, timeline) -> None:
         res.words_aligned += 1
         if mapping.get(w.speaker) != best["speaker"]:
             res.words_wrong += 1
+        if roles.get(w.speaker) != sides[best["speaker"]]:
+            res.words_wrong_side += 1
 
 
 def speaker_mapping(truth: dict, timeline) -> dict[str, str]:
@@ -393,8 +430,8 @@ def render_section(data: dict) -> str:
            f"{data['audio_minutes']:.1f} minutes each variant. `script` runs the scorecard on the script's own timeline"
            " (the definitions alone, no recogniser).", "",
            "| variant | split | questions P / R | phantom q. per 10 calls | verdicts right | interruptions P / R (rep on cust. R, cust. on rep R) "
-           "| paraphrases P / R | backchannels P / R | monologues R | talk ratio error max / mean (pp) | word attribution error |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+           "| paraphrases P / R | backchannels P / R | monologues R | talk ratio error max / mean (pp) | word attribution error (side) | roles right |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for variant, rep in data["variants"].items():
         for split, s in [("all", rep["overall"]), *rep["by_split"].items()]:
             k = s["kinds"]
@@ -406,13 +443,17 @@ def render_section(data: dict) -> str:
                 f"| {_p(k['paraphrases']['precision'])} / {_p(k['paraphrases']['recall'])} "
                 f"| {_p(k['backchannels']['precision'])} / {_p(k['backchannels']['recall'])} "
                 f"| {_p(k['monologues']['recall'])} | {_f(s['talk_ratio_error_pp_max'])} / {_f(s['talk_ratio_error_pp_mean'])} "
-                f"| {_p(s['word_attribution_error'])} |")
+                f"| {_p(s['word_attribution_error'])} ({_p(s['word_side_error'])}) | {s['roles_right']} of {s['calls']} |")
     out += ["", "| variant | target | all calls | held-out | verdict (all / held-out) |", "| --- | --- | --- | --- | --- |"]
     for variant, rep in data["variants"].items():
         for t_all, t_held in zip(rep["targets"]["all"], rep["targets"].get("held-out", rep["targets"]["all"])):
             sign = "≤" if t_all["at_most"] else "≥"
             out.append(f"| {variant} | {t_all['name']} ({sign} {t_all['limit']:g} {t_all['unit']}) | {_f(t_all['value'])} "
                        f"| {_f(t_held['value'])} | {_verdict(t_all['met'])} / {_verdict(t_held['met'])} |")
+    wrong = [f"{v}: {', '.join(r['overall']['roles_wrong_calls'])}" for v, r in data["variants"].items() if r["overall"]["roles_wrong_calls"]]
+    if wrong:
+        out += ["", "Calls where a found speaker took the other side's role (every event of theirs then counts for the wrong side): "
+                + "; ".join(wrong) + "."]
     out += ["", f"Tuning split: {', '.join(data['splits']['tune'])}.", "",
             f"Held-out split: {', '.join(data['splits']['held-out'])}.", END]
     return "\n".join(out)
@@ -451,7 +492,8 @@ def print_report(report: EventReport) -> None:
         print(f"  phantom rep questions: {s['phantom_questions']} ({_f(s['phantom_questions_per_10_calls'])} per 10 calls); "
               f"verdicts right {_p(s['verdict_accuracy'])} of {s['verdicts_judged']}; wait error {_f(s['wait_mean_abs_error_s'], '.2f')} s")
         print(f"  talk ratio error max {_f(s['talk_ratio_error_pp_max'])} pp ({s['talk_ratio_worst_call']}), mean {_f(s['talk_ratio_error_pp_mean'])} pp; "
-              f"word attribution error {_p(s['word_attribution_error'])} (unaligned {_p(s['words_unaligned_share'])})")
+              f"word attribution error {_p(s['word_attribution_error'])} (side {_p(s['word_side_error'])}, unaligned {_p(s['words_unaligned_share'])})")
+        print(f"  roles right on {s['roles_right']} of {s['calls']} calls" + (f" (wrong: {', '.join(s['roles_wrong_calls'])})" if s["roles_wrong_calls"] else ""))
         for t in report.targets(split):
             sign = "<=" if t.at_most else ">="
             print(f"  {_verdict(t.met):>6s}  {t.name}: {_f(t.value)} {t.unit} ({sign} {t.limit:g})")

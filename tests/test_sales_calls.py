@@ -160,6 +160,9 @@ def test_a_question_inside_a_rep_line_is_refused(tmp_path):
 def test_match_pairs_closest_first_and_one_to_one():
     assert sorted(match([1.0, 5.0], [1.4, 1.1, 9.0], tolerance=1.0)) == [(0, 1)]
     assert match([1.0], [2.5], tolerance=1.0) == []
+    # A found question that ends inside the true one (an early "?") is the same question.
+    assert match([10.0], [7.5], tolerance=1.0, windows=[(6.0, 10.0)]) == [(0, 0)]
+    assert match([10.0], [5.5], tolerance=1.0, windows=[(6.0, 10.0)]) == []
 
 
 def test_the_results_section_is_replaced_and_the_rest_kept():

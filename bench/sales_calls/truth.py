@@ -72,7 +72,7 @@ def place(script: CallScript, clips: list[np.ndarray]) -> list[Placed]:
         else:
             start = cursor + (DEFAULT_GAP_S if line.gap is None else float(line.gap))
         start = round(max(0.0, start), 3)
-        segs = [(start, start + dur)] if script.speakers[line.speaker].real else speech_segments(clip, start)
+        segs = [(start, round(start + dur, 3))] if script.speakers[line.speaker].real else speech_segments(clip, start)
         p = Placed(i, line, script.side_of(line.speaker), start, round(start + dur, 3), segs)
         placed.append(p)
         if line.inside is None:
