@@ -46,9 +46,10 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -57,7 +58,7 @@ from sales_calls.build import OUT, BuiltCall, build_all  # noqa: E402
 
 RESULTS_JSON = HERE / "event_eval.json"
 RESULTS_MD = HERE / "results.md"
-START, END = "<!-- event-eval:start -->", "<!-- event-eval:end -->"
+SECTION = "event-eval"  # results.md section, between <!-- event-eval:start --> and <!-- event-eval:end -->
 VARIANTS = ("script", "dual", "mono", "telephone")
 TOLERANCES = {
     "question_end_s": 1.0,
@@ -86,7 +87,7 @@ class KindScore:
     def recall(self) -> float | None:
         return self.matched / self.truth if self.truth else None
 
-    def __iadd__(self, other: "KindScore") -> "KindScore":
+    def __iadd__(self, other: KindScore) -> KindScore:
         self.truth += other.truth
         self.found += other.found
         self.matched += other.matched
@@ -276,7 +277,8 @@ def _score(kind: str, res: CallResult, truth: list[dict], found: list[dict], key
 
 def score_call(call: BuiltCall, variant: str, analysis) -> CallResult:
     """Match one analysis's events to the call's truth."""
-    truth, sc = call.truth, analysis.scorecard
+    truth = call.truth
+    sc = analysis.scorecard.model_dump(mode="json")  # the scorecard as every client reads it
     m = sc["metrics"]
     res = CallResult(call.id, call.split, variant, talk_ratio_truth=truth["talk"]["ratio"],
                      talk_ratio_found=m["talk_ratio"], roles_source=sc["roles"]["source"])
@@ -422,15 +424,16 @@ def _p(x) -> str:
 
 
 def render_section(data: dict) -> str:
-    """The results.md section (between the markers) from the saved JSON."""
-    out = [START, "## Events on the sales calls", "",
+    """The results.md section's body (what goes between its markers) from the saved JSON."""
+    out = ["## Events on the sales calls", "",
            f"Generated {data['date']} by `bench/event_eval.py` (git {data.get('git_commit', '?')}) from `bench/event_eval.json`;"
            " do not edit by hand. The calls, the matching rules and their tolerances: `docs/benchmarks.md`."
            f" {data['calls']} calls ({len(data['splits']['tune'])} tuning, {len(data['splits']['held-out'])} held-out), "
            f"{data['audio_minutes']:.1f} minutes each variant. `script` runs the scorecard on the script's own timeline"
            " (the definitions alone, no recogniser).", "",
-           "| variant | split | questions P / R | phantom q. per 10 calls | verdicts right | interruptions P / R (rep on cust. R, cust. on rep R) "
-           "| paraphrases P / R | backchannels P / R | monologues R | talk ratio error max / mean (pp) | word attribution error (side) | roles right |",
+           "| variant | split | questions P / R | phantom q. per 10 calls | verdicts right "
+           "| interruptions P / R (rep on cust. R, cust. on rep R) | paraphrases P / R | backchannels P / R | monologues R "
+           "| talk ratio error max / mean (pp) | word attribution error (side) | roles right |",
            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for variant, rep in data["variants"].items():
         for split, s in [("all", rep["overall"]), *rep["by_split"].items()]:
@@ -450,12 +453,13 @@ def render_section(data: dict) -> str:
             sign = "≤" if t_all["at_most"] else "≥"
             out.append(f"| {variant} | {t_all['name']} ({sign} {t_all['limit']:g} {t_all['unit']}) | {_f(t_all['value'])} "
                        f"| {_f(t_held['value'])} | {_verdict(t_all['met'])} / {_verdict(t_held['met'])} |")
-    wrong = [f"{v}: {', '.join(r['overall']['roles_wrong_calls'])}" for v, r in data["variants"].items() if r["overall"]["roles_wrong_calls"]]
+    wrong = [f"{v}: {', '.join(r['overall']['roles_wrong_calls'])}"
+             for v, r in data["variants"].items() if r["overall"]["roles_wrong_calls"]]
     if wrong:
         out += ["", "Calls where a found speaker took the other side's role (every event of theirs then counts for the wrong side): "
                 + "; ".join(wrong) + "."]
     out += ["", f"Tuning split: {', '.join(data['splits']['tune'])}.", "",
-            f"Held-out split: {', '.join(data['splits']['held-out'])}.", END]
+            f"Held-out split: {', '.join(data['splits']['held-out'])}."]
     return "\n".join(out)
 
 
@@ -463,20 +467,14 @@ def _verdict(met) -> str:
     return "n/a" if met is None else ("MET" if met else "MISSED")
 
 
-def write_section(section: str, path: Path = RESULTS_MD) -> None:
-    """Put ``section`` between the markers of ``path``, keeping everything else as it is."""
+def write_section(body: str, path: Path = RESULTS_MD) -> None:
+    """Put ``body`` between this script's markers in ``path``, keeping every other section."""
+    from render_results import replace_marked_section
+
     text = path.read_text(encoding="utf-8") if path.exists() else ""
-    new = replace_section(text, section)
     tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_text(new, encoding="utf-8")
+    tmp.write_text(replace_marked_section(text, SECTION, body), encoding="utf-8")
     tmp.replace(path)
-
-
-def replace_section(text: str, section: str) -> str:
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        return head + section + rest.split(END, 1)[1]
-    return text.rstrip("\n") + ("\n\n" if text.strip() else "") + section + "\n"
 
 
 def print_report(report: EventReport) -> None:
@@ -485,15 +483,20 @@ def print_report(report: EventReport) -> None:
         if not s["calls"]:
             continue
         k = s["kinds"]
-        print(f"\n== {report.variant} / {split or 'all'} ({s['calls']} calls{', failed: ' + ', '.join(s['failed']) if s['failed'] else ''})")
+        failed = f", failed: {', '.join(s['failed'])}" if s["failed"] else ""
+        print(f"\n== {report.variant} / {split or 'all'} ({s['calls']} calls{failed})")
         for name in (*KINDS, "interruptions"):
             v = k[name]
-            print(f"  {name:32s} truth {v['truth']:3d} found {v['found']:3d} matched {v['matched']:3d}  P {_p(v['precision']):>4s}  R {_p(v['recall']):>4s}")
+            print(f"  {name:32s} truth {v['truth']:3d} found {v['found']:3d} matched {v['matched']:3d}"
+                  f"  P {_p(v['precision']):>4s}  R {_p(v['recall']):>4s}")
         print(f"  phantom rep questions: {s['phantom_questions']} ({_f(s['phantom_questions_per_10_calls'])} per 10 calls); "
-              f"verdicts right {_p(s['verdict_accuracy'])} of {s['verdicts_judged']}; wait error {_f(s['wait_mean_abs_error_s'], '.2f')} s")
-        print(f"  talk ratio error max {_f(s['talk_ratio_error_pp_max'])} pp ({s['talk_ratio_worst_call']}), mean {_f(s['talk_ratio_error_pp_mean'])} pp; "
-              f"word attribution error {_p(s['word_attribution_error'])} (side {_p(s['word_side_error'])}, unaligned {_p(s['words_unaligned_share'])})")
-        print(f"  roles right on {s['roles_right']} of {s['calls']} calls" + (f" (wrong: {', '.join(s['roles_wrong_calls'])})" if s["roles_wrong_calls"] else ""))
+              f"verdicts right {_p(s['verdict_accuracy'])} of {s['verdicts_judged']}; "
+              f"wait error {_f(s['wait_mean_abs_error_s'], '.2f')} s")
+        print(f"  talk ratio error max {_f(s['talk_ratio_error_pp_max'])} pp ({s['talk_ratio_worst_call']}), "
+              f"mean {_f(s['talk_ratio_error_pp_mean'])} pp; word attribution error {_p(s['word_attribution_error'])} "
+              f"(side {_p(s['word_side_error'])}, unaligned {_p(s['words_unaligned_share'])})")
+        wrong = f" (wrong: {', '.join(s['roles_wrong_calls'])})" if s["roles_wrong_calls"] else ""
+        print(f"  roles right on {s['roles_right']} of {s['calls']} calls{wrong}")
         for t in report.targets(split):
             sign = "<=" if t.at_most else ">="
             print(f"  {_verdict(t.met):>6s}  {t.name}: {_f(t.value)} {t.unit} ({sign} {t.limit:g})")

@@ -16,7 +16,7 @@ import soundfile as sf
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 
-from event_eval import END, START, match, replace_section  # noqa: E402
+from event_eval import match  # noqa: E402
 from sales_calls import voices  # noqa: E402
 from sales_calls.build import build_call  # noqa: E402
 from sales_calls.script import ScriptError, load_script, load_scripts  # noqa: E402
@@ -164,9 +164,3 @@ def test_match_pairs_closest_first_and_one_to_one():
     assert match([10.0], [7.5], tolerance=1.0, windows=[(6.0, 10.0)]) == [(0, 0)]
     assert match([10.0], [5.5], tolerance=1.0, windows=[(6.0, 10.0)]) == []
 
-
-def test_the_results_section_is_replaced_and_the_rest_kept():
-    text = f"# Results\n\nother\n\n{START}\nold\n{END}\n\n## Peer\n"
-    out = replace_section(text, f"{START}\nnew\n{END}")
-    assert "old" not in out and "new" in out and out.startswith("# Results\n\nother") and out.endswith("## Peer\n")
-    assert replace_section("# R\n", f"{START}\nx\n{END}").endswith(f"{START}\nx\n{END}\n")
