@@ -47,9 +47,10 @@ def select_backend(requested: str, audio: Audio) -> str:
     return name
 
 
-def get_diarizer(name: str, settings: DiarizerSettings | None = None, *, device: str = "cpu") -> Diarizer:
+def get_diarizer(name: str, settings: DiarizerSettings | None = None, *, device: str | None = None) -> Diarizer:
     """Build the backend ``name`` (not ``auto``: resolve it with ``select_backend``) with its
-    knobs from ``settings``; ``device`` is where the ``pyannote`` backend runs."""
+    knobs from ``settings``; ``device`` is where the ``pyannote`` backend runs (cpu, cuda,
+    auto; None: cpu)."""
     name = _known(name)
     settings = settings or DiarizerSettings()
     if name == "channels":

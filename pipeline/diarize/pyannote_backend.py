@@ -45,7 +45,7 @@ _cache_lock = threading.Lock()
 class PyannoteDiarizer:
     name = "pyannote"
 
-    def __init__(self, settings: PyannoteSettings | None = None, *, device: str = "cpu", pipeline: Any = None):
+    def __init__(self, settings: PyannoteSettings | None = None, *, device: str | None = None, pipeline: Any = None):
         """``pipeline``: an already loaded pyannote pipeline (or any callable with its
         interface); when None it is loaded from ``settings`` on first use, on ``device``
         (cpu, cuda or auto)."""

@@ -9,14 +9,14 @@ docs/diarization.md says how each default was chosen.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
-BACKENDS = ("channels", "embedded", "segmented", "pyannote")
-CHOICES = ("auto", *BACKENDS)
-
-DiarizerName = Literal[CHOICES]
+# auto and every backend; the --diarizer choices, in this order.
+DiarizerName = Literal["auto", "channels", "embedded", "segmented", "pyannote"]
+CHOICES: tuple[str, ...] = get_args(DiarizerName)
+BACKENDS = CHOICES[1:]
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
