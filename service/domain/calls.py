@@ -149,8 +149,25 @@ def queue_position(session: Session, call: Call) -> int | None:
     return int(ahead or 0) + 1
 
 
-def recent_calls(session: Session, tenant_id: str, limit: int = 50) -> list[Call]:
-    return list(session.scalars(select(Call).where(Call.tenant_id == tenant_id)
+def recent_calls(session: Session, tenant_id: str, limit: int = 50, *, rep: str | None = None,
+                 team: str | None = None, min_score: float | None = None, max_score: float | None = None,
+                 since: datetime | None = None, until: datetime | None = None) -> list[Call]:
+    """The tenant's newest calls, optionally of one rep or team, in a score range (a call
+    without a score is left out then) and a time range (``since`` inclusive, ``until`` exclusive)."""
+    conds = [Call.tenant_id == tenant_id]
+    if rep is not None:
+        conds.append(Call.rep == rep)
+    if team is not None:
+        conds.append(Call.team == team)
+    if min_score is not None:
+        conds.append(Call.score >= min_score)
+    if max_score is not None:
+        conds.append(Call.score < max_score)
+    if since is not None:
+        conds.append(Call.call_time >= since)
+    if until is not None:
+        conds.append(Call.call_time < until)
+    return list(session.scalars(select(Call).where(*conds)
                                 .order_by(Call.call_time.desc(), Call.id).limit(limit)).all())
 
 

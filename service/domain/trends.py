@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
+from listenlens.pipeline.scorecard.components import BY_NAME
 from listenlens.pipeline.scorecard.models import Metrics, Scorecard
 from listenlens.service.domain.scorecards import as_scorecard
 
@@ -54,11 +55,21 @@ def iso_week(when: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
-def metric_row(scorecard: Scorecard) -> dict[str, float]:
-    """The numeric per-call metrics of one scorecard (``CORE_METRICS``; NaN when absent)."""
+def metric_row(scorecard: Scorecard, *, scored_only: bool = False) -> dict[str, float]:
+    """The numeric per-call metrics of one scorecard (``CORE_METRICS``; NaN when absent).
+
+    ``scored_only``: a component's column is NaN where the scorecard did not score it
+    (an interruption rate on a call under two minutes of speech), so a trend never shows
+    a number the call's own scorecard calls "not scored".
+    """
     out = {"score": _as_float(scorecard.score)}
     for column, read in METRIC_COLUMNS.items():
         out[column] = _as_float(read(scorecard.metrics))
+    if scored_only:
+        for c in scorecard.components:
+            spec = BY_NAME.get(c.name)
+            if spec is not None and not c.applicable and spec.trend_column in out:
+                out[spec.trend_column] = math.nan
     return out
 
 
@@ -68,9 +79,9 @@ def _as_float(value: Any) -> float:
     return float(value) if math.isfinite(float(value)) else math.nan
 
 
-def rows_from_scorecards(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
+def rows_from_scorecards(records: Iterable[dict[str, Any]], *, scored_only: bool = False) -> pd.DataFrame:
     """Rows from dicts with the ID columns (``call_time`` a datetime) and a ``scorecard``
-    (a ``Scorecard``, or its JSON as stored)."""
+    (a ``Scorecard``, or its JSON as stored); ``scored_only`` as in ``metric_row``."""
     rows = []
     for rec in records:
         row = {k: rec.get(k) for k in ID_COLUMNS if k != "iso_week"}
@@ -79,7 +90,7 @@ def rows_from_scorecards(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
             when = pd.Timestamp(when).to_pydatetime()
         row["call_time"] = when
         row["iso_week"] = iso_week(when) if when is not None else None
-        row.update(metric_row(as_scorecard(rec["scorecard"], rec.get("call_id"))))
+        row.update(metric_row(as_scorecard(rec["scorecard"], rec.get("call_id")), scored_only=scored_only))
         rows.append(row)
     return _frame(rows)
 
@@ -92,10 +103,12 @@ def load_metric_rows(
     team: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    scored_only: bool = False,
 ) -> pd.DataFrame:
     """One row per done call of the tenant (optionally of one rep/team, in a time range).
 
-    ``since`` is inclusive and ``until`` exclusive, both naive UTC.
+    ``since`` is inclusive and ``until`` exclusive, both naive UTC. ``scored_only``: leave
+    out the values the scorecard did not score (trends); exports keep every measured value.
     """
     from sqlalchemy import select
 
@@ -116,9 +129,10 @@ def load_metric_rows(
     if until is not None:
         q = q.where(Call.call_time < until)
     return rows_from_scorecards(
-        {"call_id": c.id, "external_id": c.external_id, "rep": c.rep, "team": c.team, "call_time": c.call_time,
-         "duration_s": c.duration_s, "scorecard": sc}
-        for c, sc in session.execute(q).all()
+        ({"call_id": c.id, "external_id": c.external_id, "rep": c.rep, "team": c.team, "call_time": c.call_time,
+          "duration_s": c.duration_s, "scorecard": sc}
+         for c, sc in session.execute(q).all()),
+        scored_only=scored_only,
     )
 
 

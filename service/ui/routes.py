@@ -7,6 +7,7 @@ tenant's call answers 404 like a missing one.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -25,8 +26,11 @@ from listenlens.service.domain.submit import submit_call
 from listenlens.service.ui import session as ui_session
 from listenlens.service.ui.callview import call_page
 from listenlens.pipeline.scorecard import Verdict, score_band
+from listenlens.pipeline.scorecard.components import FAIR_FROM, GOOD_FROM
 from listenlens.service.ui.fmt import clock, day, when
-from listenlens.service.ui.trendview import targets_of, trend_page
+from listenlens.pipeline.scorecard.coaching import coach_rep
+from listenlens.service.ui.callview import coach_row
+from listenlens.service.ui.trendview import rep_table, targets_of, trend_page
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -135,17 +139,38 @@ def _not_found(request: Request, caller: Caller, what: str):
 
 # -- pages ---------------------------------------------------------------------
 
+# The call list's score filter: the listening score's bands (components.score_band).
+SCORE_FILTERS = {"good": (GOOD_FROM, None), "fair": (FAIR_FROM, GOOD_FROM), "poor": (None, FAIR_FROM)}
+
+
+def _day_param(request: Request, name: str) -> datetime | None:
+    text = (request.query_params.get(name) or "").strip()
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 @router.get("", response_class=HTMLResponse)
 def home(request: Request, caller: Caller = Depends(page_caller)):
     rt = request.app.state.runtime
+    q = request.query_params
+    chosen = {"rep": q.get("rep") or "", "team": q.get("team") or "", "score": q.get("score") or "",
+              "from": q.get("from") or "", "to": q.get("to") or ""}
+    lo, hi = SCORE_FILTERS.get(chosen["score"], (None, None))
+    until = _day_param(request, "to")
     with rt.db.session() as s:
-        recent = calls.recent_calls(s, caller.tenant_id, limit=50)
+        recent = calls.recent_calls(s, caller.tenant_id, limit=100, rep=chosen["rep"] or None,
+                                    team=chosen["team"] or None, min_score=lo, max_score=hi,
+                                    since=_day_param(request, "from"),
+                                    until=until + timedelta(days=1) if until else None)
         reps, teams = calls.reps_and_teams(s, caller.tenant_id)
         rows = [{"id": c.id, "rep": c.rep, "team": c.team, "when": when(c.call_time),
                  "status": c.status, "score": c.score, "cls": score_band(c.score).value,
                  "duration": clock(c.duration_s) if c.duration_s else "", "filename": c.filename} for c in recent]
-    return templates().TemplateResponse(request, "home.html",
-                                        {"caller": caller, "calls": rows, "reps": reps, "teams": teams})
+    return templates().TemplateResponse(request, "home.html", {
+        "caller": caller, "calls": rows, "reps": reps, "teams": teams, "chosen": chosen,
+        "filtered": any(chosen.values())})
 
 
 @router.get("/upload", response_class=HTMLResponse)
@@ -239,11 +264,15 @@ def _trend_page(request: Request, caller: Caller, *, rep: str | None, team: str 
                       compare_label=f"team {my_team} median" if my_team else "team median",
                       own_stat="mean" if rep is not None else "median")
     members = []
+    targets = targets_of(data.latest_scorecard)
+    table = None
     if team is not None and not data.rows.empty:
         members = sorted(data.rows["rep"].dropna().unique())
+        table = rep_table(data.rows[data.rows["iso_week"].isin(page["weeks"])], targets, page["weeks"])
+    coach = [coach_row(item) for item in coach_rep(data.cards)] if rep is not None else []
     return templates().TemplateResponse(request, "trends.html", {
         "caller": caller, "rep": rep, "team": team or my_team, "is_rep": rep is not None, "members": members,
-        "pending": data.pending, **page})
+        "pending": data.pending, "table": table, "coach": coach, "coached_calls": len(data.cards), **page})
 
 
 @router.get("/exports/weeks/{week}")

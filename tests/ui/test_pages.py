@@ -279,3 +279,66 @@ def test_browsers_get_pages_for_errors_and_scripts_keep_json(site):
     client.post("/ui/logout")
     res = client.get(f"/ui/calls/{calls[0]}/status", headers=html)
     assert res.status_code == 401 and "Please sign in" in res.text and 'href="/ui/login"' in res.text
+
+
+def test_trends_agree_with_the_scorecards_and_keep_empty_weeks(site):
+    from listenlens.pipeline.scorecard import Scorecard
+    from listenlens.service.db.models import CallResult
+
+    client, app, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+    seed(app.state.runtime.db, "acme", [CallSpec("rep-a", "east", datetime(2026, 10, 27, 9), 0.45, 4)])  # W44
+    with app.state.runtime.db.session() as s:
+        card = Scorecard.model_validate(s.get(CallResult, calls[1]).scorecard)
+    # Seeded calls are short: the scorecard does not score their interruption rate, so no chart shows one.
+    assert not card.component("interruptions").applicable and card.metrics.interruption_counts.rep_on_customer_per_10min is not None
+    html = client.get("/ui/reps/rep-a").text
+    assert 'data-metric="interruptions_rep_per_10min"' not in html
+    talk = html[html.index('data-metric="talk_ratio"'):]
+    talk = talk[:talk.index("</section>")]
+    # W44, W45 (no calls), W46, W47 on the axis; the line breaks at the empty week.
+    axis = re.findall(r"<title>(2026-W\d\d)(?:: no calls)?</title>W\d\d</text>", talk)
+    assert axis == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
+    assert "2026-W45: no calls" in talk and talk.count('class="gap-week"') == 1
+    path = re.search(r'class="own" d="([^"]+)"', talk).group(1)
+    assert path.count("M") == 2, "no line drawn across a week without calls"
+    # The headline says what it is: the latest week, how many calls, and the move from the week before.
+    assert "2026-W47, 1 call · far" in talk
+    assert re.search(r'class="delta worse"[^>]*>↑ up 30 pts', talk)
+    assert '<td>no calls</td>' in talk, "the chart's numbers are in a table for screen readers"
+
+
+def test_team_page_ranks_reps_by_need_and_rep_page_coaches(site):
+    client, _, keys, _, _ = site
+    _sign_in(client, keys["acme"])
+    html = client.get("/ui/teams/east").text
+    table = html[html.index('class="team-table'):]
+    table = table[:table.index("</table>")]
+    reps = re.findall(r'<a href="/ui/reps/([\w-]+)">', table)
+    assert reps == ["rep-a", "rep-b"], "rep-a (70% talk, rushed questions) needs coaching most"
+    assert 'class="arrow worse"' in table  # rep-a's talk ratio moved away from target
+    rep = client.get("/ui/reps/rep-a").text
+    coach = rep[rep.index('id="coach"'):]
+    coach = coach[:coach.index("</section>")]
+    assert re.findall(r'data-component="(\w+)"', coach)[0] in ("talk_ratio", "four_second_rule")
+    assert re.search(r'href="/ui/calls/call_[0-9a-f]+#t=[0-9.]+"', coach), "each item links to its moment"
+
+
+def test_call_list_filters_by_rep_team_score_and_date(site):
+    from listenlens.service.db.models import Call
+
+    client, app, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+
+    def listed(query: str) -> set[str]:
+        html = client.get(f"/ui?{query}").text
+        return set(re.findall(r'href="/ui/calls/(call_[0-9a-f]+)"', html))
+
+    assert listed("") == set(calls)
+    assert listed("rep=rep-a") == set(calls[:2])
+    assert listed("team=east&from=2026-11-16&to=2026-11-22") == {calls[1], calls[3]}
+    assert listed("to=2026-11-10") == {calls[0], calls[2]}, "the to-day is included"
+    with app.state.runtime.db.session() as s:
+        scores = {c: s.get(Call, c).score for c in calls}
+    poor = {c for c, v in scores.items() if v < 50}
+    assert listed("score=poor") == poor and listed("score=good") == {c for c, v in scores.items() if v >= 75}

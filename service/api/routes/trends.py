@@ -29,6 +29,7 @@ def _trends(request: Request, rt: Runtime, caller: Caller, *, rep: str | None, t
             s, caller.tenant_id, rep=rep, team=team,
             since=parse_time(since, "from") if since else None,
             until=parse_time(until, "to") if until else None,
+            scored_only=True,  # the weekly numbers agree with each call's scorecard
         )
     wanted = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     if wanted:
