@@ -13,7 +13,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from listenlens.config import Settings, load_settings
-from listenlens.service.api.errors import UploadLimit, install_error_handlers
+from listenlens.service.api.errors import install_error_handlers
+from listenlens.service.api.guards import BodyLimit, RequestGuard, SecurityHeaders
 from listenlens.service.runtime import open_runtime
 from listenlens.service.settings import ServiceSettings
 
@@ -62,7 +63,11 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Setti
     )
     app.state.settings = settings
     install_error_handlers(app)
-    app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes, max_mb=settings.max_upload_mb)
+    # The last added runs first: headers on every answer, then the method and URL checks,
+    # then the body limit, which counts bytes as they arrive.
+    app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes, max_mb=settings.max_upload_mb)
+    app.add_middleware(RequestGuard, router_app=app)
+    app.add_middleware(SecurityHeaders)
     for router in (calls.router, trends.router, webhooks.router, health.router, exports.router):
         app.include_router(router)
     ui.register(app)

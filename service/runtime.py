@@ -21,7 +21,7 @@ from listenlens.config import Settings, load_settings
 from listenlens.service.db.database import Database
 from listenlens.service.jobs.queue import JobQueue
 from listenlens.service.settings import ServiceSettings
-from listenlens.service.storage import Storage
+from listenlens.service.storage import Storage, clean_stale_uploads
 
 log = logging.getLogger("listenlens.service")
 
@@ -41,7 +41,10 @@ class Runtime:
         self.home.mkdir(parents=True, exist_ok=True)
         self.tmp_dir = self.home / "tmp"
         self.tmp_dir.mkdir(exist_ok=True)
-        self.db = Database(self.settings.resolved_database_url())
+        removed = clean_stale_uploads(self.tmp_dir, self.settings.stale_upload_s)
+        if removed:
+            log.info("removed %d upload temp folder(s) left by a stopped process", removed)
+        self.db = Database(self.settings.resolved_database_url(), busy_timeout_s=self.settings.db_busy_timeout_s)
         if migrate:
             self.db.migrate()
         self.storage = Storage(self.settings.resolved_storage_url())

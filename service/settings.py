@@ -28,7 +28,13 @@ class ServiceSettings(BaseModel):
     storage_url: str | None = Field(None, description="folder or fsspec URL for recordings; default home/recordings")
     celery_queue: str = Field("listenlens", description="Celery queue the API sends jobs to")
 
-    max_upload_mb: float = Field(500.0, description="larger uploads answer 413")
+    max_upload_mb: float = Field(500.0, gt=0, description="larger uploads answer 413")
+    db_busy_timeout_s: float = Field(
+        30.0, gt=0, description="SQLite: how long a write waits for another writer before the request answers 503"
+    )
+    stale_upload_s: float = Field(
+        3600.0, gt=0, description="temp folders of uploads older than this (left by a crash) are removed"
+    )
     # The duration limit is audio.max_duration_s (LISTENLENS_MAX_DURATION_S), shared
     # with the CLI so both refuse the same recordings.
 

@@ -49,7 +49,8 @@ ALIASES: dict[str, str] = {
     **{
         f"LISTENLENS_{name.upper()}": f"service.{name}"
         for name in (
-            "home", "database_url", "broker_url", "storage_url", "celery_queue", "max_upload_mb", "retention_days",
+            "home", "database_url", "broker_url", "storage_url", "celery_queue", "max_upload_mb", "db_busy_timeout_s",
+            "stale_upload_s", "retention_days",
             "housekeeping_interval_s", "worker_threads", "job_lease_s", "job_max_attempts", "poll_interval_s",
             "webhook_max_attempts", "webhook_backoff_s", "webhook_timeout_s", "webhook_threads", "webhook_allow_http",
             "webhook_allow_networks", "ui_secret",

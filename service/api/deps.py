@@ -42,10 +42,17 @@ def current_caller(
 
 
 def parse_time(text: str, field: str) -> datetime:
+    """An ISO 8601 date or time as naive UTC; ``400`` for anything else, or a time UTC cannot hold."""
+    shown = text if len(text) <= 60 else text[:60] + "..."
     try:
         when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if when.tzinfo is not None:
+            when = when.astimezone(timezone.utc).replace(tzinfo=None)
     except ValueError:
-        raise ApiError(400, "invalid_request", f"{field}={text!r} is not an ISO 8601 date or time, e.g. 2026-11-18T14:05:00Z")
-    if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+        raise ApiError(400, "invalid_request",
+                       f"{field}={shown!r} is not an ISO 8601 date or time, e.g. 2026-11-18T14:05:00Z") from None
+    except OverflowError:
+        # 0001-01-01T00:00:00+01:00 is in year 0 once moved to UTC.
+        raise ApiError(400, "invalid_request",
+                       f"{field}={shown!r} is outside the years 0001 to 9999 once moved to UTC") from None
     return when

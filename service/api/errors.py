@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from listenlens.errors import ListenlensError
@@ -22,8 +23,17 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-def error_response(status: int, code: str, message: str, **extra) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status)
+def error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                   **extra) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers)
+
+
+RETRY_AFTER_S = 5
+
+
+def unavailable(message: str) -> JSONResponse:
+    """``503`` with ``Retry-After``: the service is up but cannot take this request right now."""
+    return error_response(503, "unavailable", message, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 _HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -37,12 +47,29 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ListenlensError)
     async def _listenlens_error(_request, exc: ListenlensError):
+        if exc.http_status == 503:
+            return unavailable(exc.message)
         return error_response(exc.http_status, exc.code, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request, exc: StarletteHTTPException):
+        # Keeps the exception's headers: Allow on a 405, WWW-Authenticate on a 401.
         return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}"),
-                              str(exc.detail))
+                              str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_request, exc: OperationalError):
+        # A locked SQLite file, a full disk, a database server that went away: the request
+        # was fine, the store was not; the client may retry it as it is.
+        log.warning("database unavailable: %s", exc.orig if exc.orig is not None else exc)
+        reason = str(exc.orig if exc.orig is not None else exc).splitlines()[0][:200]
+        return unavailable(f"the database cannot take this request right now ({reason}); retry in a few seconds")
+
+    @app.exception_handler(DataError)
+    async def _data_error(_request, exc: DataError):
+        log.warning("database refused a value: %s", exc.orig if exc.orig is not None else exc)
+        return error_response(422, "invalid_request", "a value is out of the range the database stores: "
+                                                      "shorten it or give a smaller number")
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request, exc: RequestValidationError):
@@ -57,21 +84,3 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_request, exc: Exception):
         log.exception("unhandled error", exc_info=exc)
         return error_response(500, "internal_error", f"internal error ({exc.__class__.__name__}); it has been logged")
-
-
-class UploadLimit:
-    """Refuse an over-size upload from its Content-Length, before reading the body."""
-
-    def __init__(self, app, max_bytes: int, max_mb: float):
-        self.app, self.max_bytes, self.max_mb = app, max_bytes, max_mb
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST":
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            # Multipart framing and form fields add a little over the file itself.
-            if length is not None and length.isdigit() and int(length) > self.max_bytes + 1_000_000:
-                response = error_response(413, "too_large",
-                                          f"the upload is over the {self.max_mb:g} MB limit: compress or split the recording")
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)

@@ -87,7 +87,8 @@ class CallList(BaseModel):
 class WebhookIn(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"url": "https://crm.example.com/hooks/listenlens"}]})
 
-    url: str = Field(description="http(s) URL that receives POSTs for call.done and call.failed")
+    url: str = Field(description="http(s) URL that receives POSTs for call.done and call.failed",
+                     min_length=1, max_length=2000, pattern=r"^[^\x00-\x20\x7f]+$", json_schema_extra={"format": "uri"})
 
 
 class WebhookOut(BaseModel):
@@ -156,3 +157,32 @@ class Health(BaseModel):
     database: str
     mode: Literal["embedded", "celery"]
     version: str
+
+
+# -- the error answers each route can give, for the OpenAPI document -----------------
+
+def _err(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+ERR_400 = {400: _err("a malformed parameter (a date, a week, a format, a channel map)")}
+ERR_401 = {401: _err("missing, unknown or revoked API key")}
+ERR_404 = {404: _err("no such call (or webhook) for this tenant")}
+ERR_413 = {413: _err("the body is over its size limit (the upload limit, or 64 KB for anything else)")}
+ERR_422 = {422: _err("a parameter is out of range, too long, or holds control characters")}
+ERR_503 = {503: {**_err("the database or the recordings store cannot take the request right now; "
+                        "retry after the Retry-After header's seconds"),
+                 "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}}}
+# What any route behind a key can answer besides its own errors.
+AUTHED = {**ERR_401, **ERR_422, **ERR_503}
+
+CALL_ID_PATTERN = r"^call_[0-9a-f]{24}$"
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"status": "not_ready", "checks": {"database": "ok", "storage": "error: PermissionError: [Errno 13] ...",
+                                           "tmp": "ok"}}]})
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str] = Field(description="database, storage, tmp: `ok` or `error: ...`")

@@ -21,9 +21,9 @@ _MIGRATION_LOCK = 7_140_551  # arbitrary constant shared by every listenlens pro
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, busy_timeout_s: float = 30.0):
         self.url = url
-        self.engine = _make_engine(url)
+        self.engine = _make_engine(url, busy_timeout_s)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -61,12 +61,12 @@ class Database:
         self.engine.dispose()
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, busy_timeout_s: float) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -74,7 +74,7 @@ def _make_engine(url: str) -> Engine:
             # WAL lets the API read while a worker thread writes; the busy timeout makes
             # writers queue instead of failing with "database is locked".
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 

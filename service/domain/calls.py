@@ -8,7 +8,6 @@ missing one. Submitting a call is ``listenlens.service.domain.submit``.
 from __future__ import annotations
 
 import math
-import mimetypes
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from listenlens.service.db.models import Call, CallResult, DeliveryAttempt, Job,
 from listenlens.service.domain import webhooks
 from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.service.domain.errors import Gone, NotFound, NotReady
+from listenlens.service.domain.fields import plausible_id
 from listenlens.service.domain.scorecards import as_scorecard
 
 
@@ -56,7 +56,7 @@ def call_view(call: Call, result: CallResult | None = None) -> dict[str, Any]:
 
 def own_call(session: Session, tenant_id: str, call_id: str) -> Call:
     """The tenant's call ``call_id``; ``NotFound`` when it is missing or another tenant's."""
-    call = session.get(Call, call_id)
+    call = session.get(Call, call_id) if plausible_id(call_id) else None
     if call is None or call.tenant_id != tenant_id:
         raise NotFound("call")
     return call
@@ -217,13 +217,28 @@ class RecordingFile:
     stream: BinaryIO | None = None
 
 
+# What a recording is served as, by its name's extension. Only audio types: a file named
+# x.html or x.svg is sent as bytes to save, never as something a browser would render.
+_AUDIO_TYPES = {
+    ".wav": "audio/wav", ".wave": "audio/wav", ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".mp4": "audio/mp4",
+    ".aac": "audio/aac", ".ogg": "audio/ogg", ".oga": "audio/ogg", ".opus": "audio/ogg", ".flac": "audio/flac",
+    ".webm": "audio/webm", ".weba": "audio/webm", ".aif": "audio/aiff", ".aiff": "audio/aiff", ".amr": "audio/amr",
+    ".3gp": "audio/3gpp", ".wma": "audio/x-ms-wma", ".mka": "audio/x-matroska", ".caf": "audio/x-caf",
+}
+
+
+def audio_media_type(filename: str) -> str:
+    return _AUDIO_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
+
+
 def open_recording(runtime, tenant_id: str, call_id: str) -> RecordingFile:
     with runtime.db.session() as s:
         call = own_call(s, tenant_id, call_id)
         key, filename = call.recording_key, call.filename or "recording"
     if key is None:
         raise Gone("the recording was deleted (retention); the scorecard and transcript remain")
-    media = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    filename = Path(key).name  # the stored name: the client's, made safe for a download header
+    media = audio_media_type(filename)
     if runtime.storage.local:
         with runtime.storage.local_path(key) as path:
             if not path.exists():

@@ -37,3 +37,18 @@ class Gone(ListenlensError):
 class TooLarge(ListenlensError):
     code = "too_large"
     http_status = 413
+
+
+class InvalidField(ListenlensError):
+    """A text field is too long, empty where a value is needed, or holds control characters."""
+
+    code = "invalid_request"
+    http_status = 422
+
+
+class Unavailable(ListenlensError):
+    """The database or the recordings store cannot take a write right now; the client should retry."""
+
+    code = "unavailable"
+    http_status = 503
+    retry_after_s = 5

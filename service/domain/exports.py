@@ -36,6 +36,8 @@ def week_bounds(week: str) -> tuple[datetime, datetime]:
     if not m:
         raise ListenlensError(f"{week!r} is not an ISO week: write it as YYYY-Www, e.g. 2026-W47")
     year, num = int(m.group(1)), int(m.group(2))
+    if not 1 <= year <= 9998:  # the week after the last one of 9999 is past what a datetime holds
+        raise ListenlensError(f"{week!r} is not an ISO week this service stores: the year must be 0001 to 9998")
     try:
         start = datetime.fromisocalendar(year, num, 1)
     except ValueError:

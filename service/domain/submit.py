@@ -6,10 +6,10 @@ same files with the same reasons.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import shutil
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from listenlens.errors import AudioError, ConfigError
 from listenlens.service.db.models import Call, utcnow
 from listenlens.service.domain.calls import call_view, find_external
-from listenlens.service.domain.errors import TooLarge
+from listenlens.service.domain.errors import TooLarge, Unavailable
+from listenlens.service.domain.fields import MAX_OPTION, filename_field, text_field
+from listenlens.service.storage import upload_dir_name
 from listenlens.service.jobs.queue import ANALYZE, enqueue
 
 
@@ -46,11 +48,16 @@ def submit_call(
     num_speakers: int | None = None,
 ) -> Submitted:
     """Store the recording read from ``upload`` and queue its analysis (dispatched after the commit)."""
+    rep = text_field("rep", rep)
+    team = text_field("team", team)
+    external_id = text_field("external_id", external_id)
+    channels = text_field("channels", channels, MAX_OPTION)
+    rep_hint = text_field("rep_hint", rep_hint, MAX_OPTION)
+    filename = filename_field(filename)
     if channels:
         from listenlens.pipeline.roles import parse_channel_map
 
         parse_channel_map(channels)
-    external_id = (external_id or "").strip() or None
     if external_id:
         existing = _existing(runtime, tenant_id, external_id)
         if existing is not None:
@@ -59,11 +66,18 @@ def submit_call(
     settings = runtime.settings
     suffix = _safe_suffix(filename)
     # The temp file keeps the client's file name so error messages name the file they sent.
-    tmp_dir = runtime.tmp_dir / f"upload-{uuid.uuid4().hex}"
-    tmp_dir.mkdir()
+    tmp_dir = runtime.tmp_dir / upload_dir_name()
+    try:
+        tmp_dir.mkdir(parents=True)
+    except OSError as exc:
+        raise Unavailable(f"the server cannot write its temp folder ({exc.strerror or exc}); retry later") from None
     tmp = tmp_dir / _safe_name(filename, suffix)
     try:
-        size = _save_upload(upload, filename, tmp, settings.max_upload_bytes, settings.max_upload_mb)
+        try:
+            size = _save_upload(upload, filename, tmp, settings.max_upload_bytes, settings.max_upload_mb)
+        except OSError as exc:
+            raise Unavailable(f"the server cannot write the upload to its temp folder ({exc.strerror or exc}); "
+                              "retry later") from None
         info = _probe(tmp, runtime.pipeline_settings.audio.limits())
         n_channels = int(info.get("channels") or 1)
         if channels and n_channels < 2:
@@ -72,7 +86,13 @@ def submit_call(
         call_id = "call_" + secrets.token_hex(12)
         # The stored name is the client's (made safe): the pipeline names the call after it.
         key = f"{tenant_id}/{call_id}/{tmp.name}"
-        runtime.storage.put(tmp, key)
+        try:
+            runtime.storage.put(tmp, key)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                runtime.storage.delete(key)
+            raise Unavailable(f"the recordings store cannot be written ({exc.strerror or exc.__class__.__name__}); "
+                              "retry later") from None
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
@@ -82,7 +102,7 @@ def submit_call(
         with runtime.db.session() as s:
             call = Call(
                 id=call_id, tenant_id=tenant_id, external_id=external_id, rep=rep, team=team,
-                call_time=call_time or utcnow(), options=options, filename=(filename or "")[:300] or None,
+                call_time=call_time or utcnow(), options=options, filename=filename,
                 size_bytes=size, duration_s=info.get("duration"), channels=n_channels, recording_key=key,
                 status="queued",
             )

@@ -5,7 +5,8 @@
   jobs whose dispatch was lost);
 - apply the retention setting: recordings older than ``retention_days`` are deleted,
   their scorecards and metrics stay;
-- prune finished job rows.
+- prune finished job rows;
+- remove upload temp folders a crashed process left behind.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import select
 
 from listenlens.service.db.models import Call, Job, utcnow
 from listenlens.service.jobs.queue import ANALYZE
+from listenlens.service.storage import clean_stale_uploads
 
 log = logging.getLogger("listenlens.service")
 
@@ -97,6 +99,7 @@ class Housekeeper:
             self._last_retention = now
             apply_retention(rt)
             rt.queue.prune()
+            clean_stale_uploads(rt.tmp_dir, rt.settings.stale_upload_s)
 
 
 def run_housekeeping(runtime, stop: threading.Event, *, dispatch_due: bool) -> None:

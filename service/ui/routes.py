@@ -231,7 +231,8 @@ def call_status(request: Request, call_id: str, caller: Caller = Depends(data_ca
 @router.get("/calls/{call_id}/audio")
 def call_audio(request: Request, call_id: str, caller: Caller = Depends(data_caller)):
     """The recording for the page's player (supports Range requests, so seeking works)."""
-    return responses.recording(calls.open_recording(request.app.state.runtime, caller.tenant_id, call_id))
+    return responses.recording(calls.open_recording(request.app.state.runtime, caller.tenant_id, call_id),
+                               request.headers.get("range"))
 
 
 def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -241,12 +242,13 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
         return default
 
 
-@router.get("/reps/{rep}", response_class=HTMLResponse)
+# A name may hold "/" (the links write it %2F): the path converter takes it whole.
+@router.get("/reps/{rep:path}", response_class=HTMLResponse)
 def rep_page(request: Request, rep: str, caller: Caller = Depends(page_caller)):
     return _trend_page(request, caller, rep=rep, team=None)
 
 
-@router.get("/teams/{team}", response_class=HTMLResponse)
+@router.get("/teams/{team:path}", response_class=HTMLResponse)
 def team_page(request: Request, team: str, caller: Caller = Depends(page_caller)):
     return _trend_page(request, caller, rep=None, team=team)
 

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from listenlens.service.api.deps import Caller, current_caller, get_runtime, parse_time
 from listenlens.service.runtime import Runtime
-from listenlens.service.api.schemas import ErrorResponse, TrendsOut
+from listenlens.service.api.schemas import AUTHED, ERR_400, TrendsOut
+from listenlens.service.domain.fields import MAX_NAME
 
 router = APIRouter(prefix="/v1", tags=["trends"])
 
 _RESPONSES = {
     200: {"content": {"application/json": {}, "text/csv": {"example": (
         "week,metric,calls,count,mean,median\n2026-W47,score,4,4,68.2,70.0\n2026-W47,talk_ratio,4,4,0.61,0.6\n")}}},
-    401: {"model": ErrorResponse, "description": "missing, unknown or revoked API key"},
+    **AUTHED,
+    **ERR_400,
 }
+# A name may hold "/" (written %2F in the URL): the path converter takes it whole.
+_RANGE = dict(max_length=64)
 
 
 def _trends(request: Request, rt: Runtime, caller: Caller, *, rep: str | None, team: str | None,
@@ -41,32 +45,32 @@ def _trends(request: Request, rt: Runtime, caller: Caller, *, rep: str | None, t
     return JSONResponse({"rep": rep, "team": team, "from": since, "to": until, **trends_json(weekly)})
 
 
-@router.get("/reps/{rep}/trends", response_model=TrendsOut, summary="A rep's metrics per ISO week",
+@router.get("/reps/{rep:path}/trends", response_model=TrendsOut, summary="A rep's metrics per ISO week",
             responses=_RESPONSES)
 def rep_trends(
     request: Request,
-    rep: str,
-    since: str | None = Query(None, alias="from", description="call_time at or after", examples=["2026-10-01"]),
-    until: str | None = Query(None, alias="to", description="call_time before", examples=["2026-12-01"]),
+    rep: str = Path(description="the rep's id as uploaded (percent-encode a '/' as %2F)", max_length=MAX_NAME),
+    since: str | None = Query(None, alias="from", description="call_time at or after", examples=["2026-10-01"], **_RANGE),
+    until: str | None = Query(None, alias="to", description="call_time before", examples=["2026-12-01"], **_RANGE),
     format: Literal["json", "csv"] | None = Query(None, description="default: from the Accept header, else json"),
     metrics: str | None = Query(None, description="comma-separated metric names (default: all)",
-                                examples=["score,talk_ratio"]),
+                                examples=["score,talk_ratio"], max_length=2000),
     caller: Caller = Depends(current_caller),
     rt: Runtime = Depends(get_runtime),
 ):
     return _trends(request, rt, caller, rep=rep, team=None, since=since, until=until, fmt=format, metrics=metrics)
 
 
-@router.get("/teams/{team}/trends", response_model=TrendsOut, summary="A team's metrics per ISO week",
+@router.get("/teams/{team:path}/trends", response_model=TrendsOut, summary="A team's metrics per ISO week",
             responses=_RESPONSES)
 def team_trends(
     request: Request,
-    team: str,
-    since: str | None = Query(None, alias="from", description="call_time at or after", examples=["2026-10-01"]),
-    until: str | None = Query(None, alias="to", description="call_time before", examples=["2026-12-01"]),
+    team: str = Path(description="the team's id as uploaded (percent-encode a '/' as %2F)", max_length=MAX_NAME),
+    since: str | None = Query(None, alias="from", description="call_time at or after", examples=["2026-10-01"], **_RANGE),
+    until: str | None = Query(None, alias="to", description="call_time before", examples=["2026-12-01"], **_RANGE),
     format: Literal["json", "csv"] | None = Query(None, description="default: from the Accept header, else json"),
     metrics: str | None = Query(None, description="comma-separated metric names (default: all)",
-                                examples=["score,talk_ratio"]),
+                                examples=["score,talk_ratio"], max_length=2000),
     caller: Caller = Depends(current_caller),
     rt: Runtime = Depends(get_runtime),
 ):
