@@ -25,12 +25,12 @@ from service_helpers import bearer, free_port, make_settings, new_key, wait_for
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from listenlens.config import PipelineSettings
+    from listenlens.config import Settings
     from listenlens.service.app import create_app
 
     home = tmp_path_factory.mktemp("home")
     settings = make_settings(home, max_upload_mb=1.0, db_busy_timeout_s=0.5)
-    app = create_app(settings, PipelineSettings(max_duration_s=60.0), start_worker=False)
+    app = create_app(settings, Settings(audio={"max_duration_s": 60.0}), start_worker=False)
     with TestClient(app) as client:
         yield SimpleNamespace(client=client, app=app, settings=settings, home=home,
                               a=bearer(new_key(settings, "acme")), b=bearer(new_key(settings, "globex")))
@@ -107,13 +107,13 @@ def test_body_limit_stops_reading_a_chunked_body_at_the_limit():
 def test_chunked_upload_over_the_limit_answers_413_on_a_real_server_and_leaves_nothing(api, tmp_path):
     import uvicorn
 
-    from listenlens.config import PipelineSettings
+    from listenlens.config import Settings
     from listenlens.service.app import create_app
 
     home = tmp_path / "home"
     settings = make_settings(home, max_upload_mb=1.0)
     key = new_key(settings, "acme")
-    app = create_app(settings, PipelineSettings(max_duration_s=60.0), start_worker=False)
+    app = create_app(settings, Settings(audio={"max_duration_s": 60.0}), start_worker=False)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

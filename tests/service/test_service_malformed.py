@@ -227,14 +227,14 @@ def test_the_corpus_is_large_and_varied():
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory, call_wav):
-    from listenlens.config import PipelineSettings
+    from listenlens.config import Settings
     from listenlens.service.app import create_app
     from audiofiles import silent_flac
 
     home = tmp_path_factory.mktemp("home")
     tmp = tmp_path_factory.mktemp("corpus")
     settings = make_settings(home, max_upload_mb=2.0, webhook_allow_networks=[])
-    app = create_app(settings, PipelineSettings(max_duration_s=60.0))
+    app = create_app(settings, Settings(audio={"max_duration_s": 60.0}))
     with TestClient(app) as client:
         yield SimpleNamespace(client=client, settings=settings, home=home, tmp=tmp, wav_path=call_wav,
                               wav=call_wav.read_bytes(), bomb=silent_flac(tmp / "bomb.flac", 5 * 3600).read_bytes(),
