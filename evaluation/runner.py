@@ -124,10 +124,7 @@ def _version() -> str:
 
 
 def _settings_summary(settings) -> dict[str, Any]:
+    """The pipeline's settings as its timelines echo them (secrets hidden)."""
     from listenlens.config import load_settings
 
-    s = (settings or load_settings()).resolved()
-    return {
-        "diarizer": s.diarizer.backend, "model": s.asr.model, "device": s.asr.device,
-        "compute_type": s.asr.compute_type, "num_speakers": s.diarizer.num_speakers,
-    }
+    return (settings or load_settings()).echo()

@@ -355,6 +355,9 @@ def test_a_refused_call_is_scored_on_its_diarization_and_a_broken_one_fails(tmp_
     assert "speed" not in scored
     assert report["failed"] == [{"file_id": "two", "audio": "two.wav", "split": None, "error": "two.wav is corrupt: re-export it"}]
     assert all(t["met"] is False for t in report["targets"] if t["target"].startswith(("DER", "talk")))
+    # The report says what the pipeline ran with, as its timelines do.
+    assert report["settings"]["diarizer"]["backend"] in ("auto", "channels", "embedded", "segmented", "pyannote")
+    assert report["settings"]["asr"]["model"]
 
 
 def _phone_overall(audio_s: float, x: float) -> dict:
