@@ -138,6 +138,10 @@ def test_other_mistakes_say_what_to_do(monkeypatch, tmp_path):
     bad.write_text("[asr\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(bad)
+    monkeypatch.setenv("LISTENLENS_WEBHOOK_ALLOW_NETWORKS", "[10.0.0.0/8]")
+    with pytest.raises(ConfigError, match="LISTENLENS_WEBHOOK_ALLOW_NETWORKS=.* is not valid JSON"):
+        load_settings()
+    monkeypatch.delenv("LISTENLENS_WEBHOOK_ALLOW_NETWORKS")
     monkeypatch.setenv("LISTENLENS_DIARIZR__STEP_S", "1")
     with pytest.raises(ConfigError, match="no settings section 'diarizr'"):
         load_settings()

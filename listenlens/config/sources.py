@@ -167,15 +167,15 @@ class AliasEnvSource(PydanticBaseSettingsSource):
 def alias_values(environ: Mapping[str, str]) -> dict[str, Any]:
     """{dotted path: value} of the short names set in ``environ`` (``null`` is None; a
     list or table is JSON, as in the nested names)."""
-    return {path: _env_value(environ[name]) for name, path in ALIASES.items() if name in environ}
+    return {path: _env_value(name, environ[name]) for name, path in ALIASES.items() if name in environ}
 
 
-def _env_value(text: str) -> Any:
+def _env_value(name: str, text: str) -> Any:
     if text == NULL:
         return None
     if text.lstrip().startswith(("[", "{")):
         try:
             return json.loads(text)
         except ValueError:
-            raise ConfigError(f"{text!r}: a list or table in a LISTENLENS_* variable is written as JSON") from None
+            raise ConfigError(f"{name}={text!r} is not valid JSON: write a list as [\"a\", \"b\"]") from None
     return text
