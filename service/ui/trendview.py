@@ -169,6 +169,7 @@ def chart(col: str, component: str | None, weeks: list[str], own: pd.DataFrame, 
                          "colour": colour.get(r.rep, "rep-c7"),
                          "title": f"{r.rep} · {when(r.call_time)} · {value_text(getattr(r, col), unit)}"})
     ticks = _y_ticks(lo, hi, unit)
+    with_calls = set(rows["iso_week"])
     valued = [(w, v) for w, v in mine.items() if v is not None and w in weeks]
     latest_week, latest = valued[-1] if valued else (None, None)
     before_week, before = valued[-2] if len(valued) > 1 else (None, None)
@@ -186,10 +187,9 @@ def chart(col: str, component: str | None, weeks: list[str], own: pd.DataFrame, 
         "plot": {"x": M_LEFT, "y": M_TOP, "w": plot_w, "h": plot_h, "bottom": M_TOP + plot_h},
         "band": band, "own": line(mine), "other": line(theirs), "compare_label": compare_label,
         "dots": dots,
-        "xticks": [{"x": x(w), "label": w.split("-")[-1], "week": w, "empty": w not in set(calls["iso_week"])}
+        "xticks": [{"x": x(w), "label": w.split("-")[-1], "week": w, "empty": w not in with_calls}
                    for w in _thin(weeks)],
-        "gaps": [{"x": round(x(w) - step / 2, 2), "w": round(step, 2)} for w in weeks
-                 if w not in set(calls["iso_week"])],
+        "gaps": [{"x": round(x(w) - step / 2, 2), "w": round(step, 2)} for w in weeks if w not in with_calls],
         "yticks": [{"y": y(v), "label": _tick_text(v, unit)} for v in ticks],
         "latest": value_text(latest, unit), "latest_cls": latest_cls, "latest_week": latest_week,
         "latest_n": n_latest, "verdict": verdict_word, "change": moved, "before_week": before_week,

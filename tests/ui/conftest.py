@@ -6,7 +6,10 @@ temporary ``LISTENLENS_HOME``, so tests can also seed its database directly.
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +23,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--autoplay-policy=no-user-gesture-required"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+AXE_VERSION = "4"  # axe-core major version, from the npm registry
+AXE_HOME = Path(os.environ.get("LISTENLENS_AXE_DIR", Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                               / "listenlens-tests" / "axe"))
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 
 
 @dataclass
@@ -103,3 +111,52 @@ def shot():
         return path
 
     return save
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's ``axe.min.js``, installed with npm into a cache folder outside the
+    repository the first time (CI starts from a clean clone)."""
+    script = AXE_HOME / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is needed to install axe-core for the accessibility checks (apt-get install npm)")
+        AXE_HOME.mkdir(parents=True, exist_ok=True)
+        subprocess.run([npm, "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(AXE_HOME),
+                        f"axe-core@{AXE_VERSION}"], check=True, timeout=600)
+    return script.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def axe(axe_source):
+    """``axe(page)`` runs axe-core (WCAG 2.1 A and AA rules) in the page and returns its
+    serious and critical violations as ``(rule, impact, [targets])``.
+
+    The script goes in through the DevTools protocol (``page.evaluate``), which the pages'
+    Content-Security-Policy does not govern, so the pages keep their policy under test.
+    """
+
+    def run(page) -> list[tuple[str, str, list[str]]]:
+        if not page.evaluate("typeof window.axe !== 'undefined'"):
+            page.evaluate(axe_source + "\n;undefined")
+        result = page.evaluate("""async () => {
+            const r = await axe.run(document, {runOnly: {type: 'tag',
+                values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+            return r.violations.map(v => [v.id, v.impact, v.nodes.slice(0, 5).map(n => n.target.join(' '))]);
+        }""")
+        return [tuple(v) for v in result if v[1] in ("serious", "critical")]
+
+    return run
+
+
+def horizontal_overflow(page) -> dict:
+    """How far the page is wider than the window, and the widest elements (for the message)."""
+    return page.evaluate("""() => {
+        const w = document.documentElement.clientWidth;
+        const wide = [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.table-scroll, .sr-only'))
+            .slice(0, 6).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+                                  (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ')[0] : ''));
+        return {over: document.documentElement.scrollWidth - w, wide};
+    }""")
