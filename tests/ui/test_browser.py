@@ -223,8 +223,15 @@ PAGES = [
 
 @pytest.mark.parametrize("size_name,size", [("desktop", DESKTOP), ("phone", PHONE)])
 def test_every_page_fits_the_width_and_passes_axe(server, browser, uploaded, seeded, axe, shot, size_name, size):
-    context, page = _signed_in(browser, server, size)
     problems = []
+    context = browser.new_context(**size)
+    page = context.new_page()
+    page.goto(f"{server.url}/ui/login")
+    if horizontal_overflow(page)["over"] > 0 or axe(page):
+        problems.append(f"login: {horizontal_overflow(page)} {axe(page)}")
+    shot(page, f"login-{size_name}")
+    context.close()
+    context, page = _signed_in(browser, server, size)
     for name, path in PAGES:
         page.goto(server.url + path.format(uploaded=uploaded, talker=seeded["talker"]))
         page.wait_for_load_state("networkidle")

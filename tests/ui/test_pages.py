@@ -342,3 +342,35 @@ def test_call_list_filters_by_rep_team_score_and_date(site):
         scores = {c: s.get(Call, c).score for c in calls}
     poor = {c for c, v in scores.items() if v < 50}
     assert listed("score=poor") == poor and listed("score=good") == {c for c, v in scores.items() if v >= 75}
+
+
+def test_a_queued_call_shows_its_place_in_the_queue(site):
+    from listenlens.service.db.models import Call, Job
+
+    client, app, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+    with app.state.runtime.db.session() as s:
+        for call_id in calls[:2]:
+            s.get(Call, call_id).status = "queued"
+            s.add(Job(kind="analyze", tenant_id=s.get(Call, call_id).tenant_id, call_id=call_id, status="queued"))
+    assert client.get(f"/ui/calls/{calls[0]}/status").json()["queue_position"] == 1
+    assert client.get(f"/ui/calls/{calls[1]}/status").json()["queue_position"] == 2
+    html = client.get(f"/ui/calls/{calls[1]}").text
+    assert "Waiting for a worker: number 2 in the queue" in html
+
+
+def test_a_server_fault_is_a_page_for_a_browser(site, monkeypatch):
+    from listenlens.service.domain import calls as domain_calls
+
+    client, app, keys, calls, _ = site
+    _sign_in(client, keys["acme"])
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(domain_calls, "call_detail", broken)
+    quiet = TestClient(app, raise_server_exceptions=False, cookies=client.cookies)
+    res = quiet.get(f"/ui/calls/{calls[0]}", headers={"accept": "text/html"})
+    assert res.status_code == 500 and res.headers["content-type"].startswith("text/html")
+    assert "Something went wrong on our side" in res.text and "boom" not in res.text
+    assert quiet.get(f"/ui/calls/{calls[0]}").json()["error"]["code"] == "internal_error"
