@@ -225,8 +225,9 @@ def section(results) -> str:
         + "; ".join(f"{n} {v['test']} test + {v['dev']} dev" for n, v in sizes.items())
         + "). No rule was tuned on a test item: the first test batch was committed before any rule existed, the"
         " second after the first tuning round (its misses were seen before later dev rounds), the third after the"
-        " last round and before the rules were run on it. The third batch's rows are the fairest estimate of"
-        " wording nobody tuned for."
+        " rules' last round and before they were run on it; it then chose the sentence classifier's set-up."
+        f" The rows of the batch named {FRESH} are the fairest estimate of wording nobody tuned for."
+        " Dev items are the classifier's training examples, so dev rows measure nothing."
         " Objections: *type right* counts a detection as correct only with the labelled type (or its labelled"
         " alternative); *any type* scores detection alone. Next steps: one item per call ending; follow-ups: one"
         " item per rep turn.",

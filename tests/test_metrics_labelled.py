@@ -2,6 +2,7 @@
 
 The floors sit a little under the figures bench/beyond_metrics.py reports (see
 bench/results.md), so a rule change that loses ground on either split fails here.
+Scored with the defaults, so with the sentence classifier (``slow``: it loads the embedder).
 """
 
 import sys
@@ -16,10 +17,10 @@ import beyond_metrics  # noqa: E402
 FLOORS = {
     ("customer_focus", "customer"): 0.95,
     ("customer_focus", "seller"): 0.93,
-    ("self_promotion", "yes"): 0.88,
+    ("self_promotion", "yes"): 0.93,
     ("question_type", "open"): 0.95,
     ("question_type", "closed"): 0.95,
-    ("objections", "objection (type right)"): 0.75,
+    ("objections", "objection (type right)"): 0.85,
     ("next_steps", "next step"): 0.90,
     ("next_steps", "follow-up"): 0.90,
 }
@@ -30,6 +31,7 @@ def results():
     return beyond_metrics.evaluate()
 
 
+@pytest.mark.slow  # the sentence classifier loads the bundled embedder
 @pytest.mark.parametrize("split", ["test", "dev"])
 @pytest.mark.parametrize("key", sorted(FLOORS))
 def test_precision_and_recall_stay_above_the_floor(results, key, split):

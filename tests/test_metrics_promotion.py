@@ -3,7 +3,10 @@
 import pytest
 from handbuilt import call
 
-from listenlens.pipeline.metrics import find_self_promotion, is_self_promotion
+from listenlens.pipeline.metrics import ContentConfig, find_self_promotion, is_self_promotion
+from listenlens.pipeline.metrics import semantic
+
+RULES = ContentConfig(semantic=False)  # the word rules alone; the classifier is tested below
 
 
 @pytest.mark.parametrize(
@@ -19,7 +22,7 @@ from listenlens.pipeline.metrics import find_self_promotion, is_self_promotion
     ],
 )
 def test_praise_of_the_sellers_side(text):
-    assert is_self_promotion(text)
+    assert is_self_promotion(text, content=RULES)
 
 
 @pytest.mark.parametrize(
@@ -35,7 +38,7 @@ def test_praise_of_the_sellers_side(text):
     ],
 )
 def test_not_self_promotion(text):
-    assert not is_self_promotion(text)
+    assert not is_self_promotion(text, content=RULES)
 
 
 def test_moments_and_rate_per_ten_minutes_of_rep_talk():
@@ -45,7 +48,7 @@ def test_moments_and_rate_per_ten_minutes_of_rep_talk():
         ("R", 10.0, "We integrate with your CRM."),  # 5 words, 2.5 s
         ("R", 14.0, "Our customers love it."),  # 4 words, 2.0 s
     )
-    p = find_self_promotion(tl)
+    p = find_self_promotion(tl, content=RULES)
     assert p.count == 2
     assert [(m.start, m.end, m.text) for m in p.moments] == [
         (0.0, 2.5, "We are the leading platform."),
@@ -55,5 +58,51 @@ def test_moments_and_rate_per_ten_minutes_of_rep_talk():
 
 
 def test_no_rep_speech_gives_no_rate():
-    p = find_self_promotion(call(("C", 0.0, "We are the best.")))
+    p = find_self_promotion(call(("C", 0.0, "We are the best.")), content=RULES)
     assert (p.count, p.rate) == (0, None)
+
+
+class RecordingEmbedder:
+    """Deterministic vectors from the words; records what it was asked to encode."""
+
+    def __init__(self):
+        self.calls = []
+
+    def encode(self, sentences, **kwargs):
+        import numpy as np
+
+        self.calls.append(list(sentences))
+        out = np.zeros((len(sentences), 64))
+        for i, text in enumerate(sentences):
+            for word in text.lower().split():
+                out[i, hash(word) % 64] += 1.0
+        return out + 1e-3
+
+
+def test_only_sentences_the_rules_leave_open_reach_the_classifier():
+    fake = RecordingEmbedder()
+    texts = [
+        "We're the leading platform.",  # the rules say yes
+        "Is it the best option?",  # a question: ruled out
+        "Your team is the best.",  # praise of the customer: ruled out
+        "Our support is the stuff of legends.",  # no rule either way: asked
+    ]
+    semantic.classify("self_promotion", ["warm up"], c=4.0, embedder=fake)  # trains on the bundled examples
+    fake.calls.clear()
+    flags = [is_self_promotion(t, embedder=fake) for t in texts]
+    assert flags[:3] == [True, False, False]
+    assert fake.calls == [["Our support is the stuff of legends."]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Our platform basically runs itself.", True),
+        ("Our tool makes every other option look slow.", True),
+        ("We send a report every Friday.", False),
+    ],
+)
+def test_the_classifier_catches_praise_the_rules_do_not_list(text, expected):
+    assert is_self_promotion(text, content=RULES) is False
+    assert is_self_promotion(text) is expected

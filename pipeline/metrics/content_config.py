@@ -27,6 +27,18 @@ class ContentConfig(BaseModel):
         default_factory=list,
         description="the seller's company and product names; a rep sentence naming one is about the seller's side",
     )
+    semantic: bool = Field(
+        True,
+        description="where the word rules find no objection or self-promotion, ask a classifier on sentence embeddings "
+        "(all-MiniLM-L6-v2) trained on the bundled labelled examples",
+    )
+    semantic_c: float = Field(4.0, gt=0, description="inverse regularisation strength of that classifier (logistic regression C)")
+    objection_min_probability: float = Field(
+        0.5, ge=0, le=1, description="the classifier's objection is taken at or above this probability"
+    )
+    promotion_min_probability: float = Field(
+        0.7, ge=0, le=1, description="the classifier's self-promotion is taken at or above this probability"
+    )
     promotion_rate_per_s: float = Field(
         600.0, gt=0, description="self-promotion is reported per this many seconds of rep talk time (600: per 10 minutes)"
     )

@@ -12,7 +12,12 @@ voices, or None:
 * ``need``: "we're fine", "we already have", "we built our own", "not interested".
 
 The first kind that matches in that order wins (a brush-off often mentions a time, a
-competitor a price). A sentence that denies the objection ("budget isn't an issue",
+competitor a price). Wording the patterns do not list is caught two more ways: a
+sentence that names a topic of one kind (money, time, a decider, a vendor, the need)
+*and* pushes back (a negation or a word such as "too", "only", "already", "wait") is
+that kind; and when the rules found nothing and ruled nothing out (no denial, not a
+wh-question), the sentence classifier (``semantic.classify``, on when
+``ContentConfig.semantic``) decides at ``objection_min_probability``. A sentence that denies the objection ("budget isn't an issue",
 "the timing works well") matches none of the patterns, which are written as the
 objection is voiced.
 
@@ -29,13 +34,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics.content_config import ContentConfig
 from listenlens.pipeline.metrics.focus import sentence_focus
 from listenlens.pipeline.metrics.moments import Moment, moment, side_sentences
+from listenlens.pipeline.metrics.paraphrase import Embedder
 from listenlens.pipeline.metrics.promotion import is_self_promotion
 from listenlens.pipeline.metrics.questions import question_form
+from listenlens.pipeline.metrics.semantic import classify
 from listenlens.pipeline.metrics.text import phrase_tokens, split_sentences, starts_with, strip_lead_ins, tokens
 from listenlens.pipeline.metrics.utterances import build_utterances, is_backchannel_form
 from listenlens.pipeline.timeline import CallTimeline, Role
@@ -110,7 +118,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(okay|ok|approval|blessing|go-ahead|green light) from\b",
         r"\brun (it|this|that|everything|the \w+) (by|past)\b", r"\bnot (my|the) (decision|call)\b", r"\bnot up to me\b",
         r"\bnot the one who\b", r"\b(check|talk|speak|confer|consult|chat) (with|to) (my|our|the) \w*\b",
-        r"\bloop (in|my|our)\b", r"\b(need|needs|has|have|got) to (sign off|approve|review|okay|ok|sign)\b",
+        r"\b(need|have|got|'ll have|will have) to loop in\b", r"\bloop(ing)? in .{0,30}\bfirst\b", r"\b(need|needs|has|have|got) to (sign off|approve|review|okay|ok|sign)\b",
         r"\bsign[- ]off\b", r"\bapprov(e|es|al|als)\b", r"\bup to (the|my|our)\b", r"\bfinal say\b", r"\bmakes? (those|that|the) "
         r"(calls?|decisions?)\b", r"\bdecides? on\b", r"\b(board|committee|procurement|legal|corporate|headquarters|hq|"
         r"parent company|owner|owners|partners?|finance) (has|have|needs?|will|would|wants?|decides?|makes?|approves?)\b",
@@ -229,6 +237,7 @@ WELCOME = [
     r"\blet's (do|get|start|set|go|schedule|book|move|try|sign|kick)\b",
     r"\b(we'd|we would|i'd|i would) (like|love) to (get started|start|move|begin|go|sign|try|see|set up|schedule|book|roll)\b",
     r"\b(i'm|i am) the (one|person) who (decides|makes|signs|approves)\b", r"\bi (decide|make the decision|make the call|sign off)\b", r"\b(contract|order form|agreement|paperwork|invoice)\b.{0,30}\bsign\b",
+    r"\bsave (us )?(a lot of |so much |some )?(time|money|hours)\b", r"\bwe need (something|it|this|a \w+) (before|by)\b",
     r"\bbeen meaning to\b", r"\bhad (problems|issues|trouble)\b", r"\bcatch up\b",
     r"\b(cheaper|less|lower) than (i|we) (expected|thought|feared)\b",
 ]
@@ -251,17 +260,40 @@ STOP = {"the", "a", "an", "to", "of", "and", "or", "we", "i", "it", "is", "are",
         "not", "it's", "that's", "we're", "i'm", "yeah", "okay", "well", "but", "about", "what", "if", "would", "can"}
 
 
-def objection_type(text: str) -> str | None:
+def objection_type(text: str, content: ContentConfig | None = None, *, embedder: Embedder | None = None) -> str | None:
     """The objection a customer sentence voices (see the module doc), or None."""
+    return objection_types([text], content, embedder=embedder)[0]
+
+
+def objection_types(
+    texts: Sequence[str], content: ContentConfig | None = None, *, embedder: Embedder | None = None
+) -> list[str | None]:
+    """``objection_type`` for many sentences, with one batch for the classifier."""
+    content = content or ContentConfig()
+    verdicts = [_by_rules(t) for t in texts]
+    ask = [i for i, (kind, settled) in enumerate(verdicts) if not settled]
+    out = [kind for kind, _ in verdicts]
+    if content.semantic and ask:
+        for i, (label, p) in zip(ask, classify("objections", [texts[i] for i in ask], c=content.semantic_c, embedder=embedder)):
+            if label != "none" and p >= content.objection_min_probability:
+                out[i] = label
+    return out
+
+
+def _by_rules(text: str) -> tuple[str | None, bool]:
+    """(kind, settled): settled when the rules found a kind or ruled one out."""
     joined = " ".join(tokens(text))
     if not joined or any(p.search(joined) for p in _DENIALS) or any(p.search(joined) for p in _WELCOME):
-        return None
+        return None, True
+    if question_form(text) == "wh":
+        return None, True  # asking about the price or the timeline is not resisting them
     for kind in ORDER:
         if any(p.search(joined) for p in _PATTERNS[kind]):
-            return kind
+            return kind, True
         if kind == "competitor" and _BRAND.search(text):
-            return kind
-    return _by_topic(text, joined)
+            return kind, True
+    kind = _by_topic(text, joined)
+    return kind, kind is not None
 
 
 def _by_topic(text: str, joined: str) -> str | None:
@@ -277,7 +309,8 @@ def _by_topic(text: str, joined: str) -> str | None:
 
 
 def response_kind(
-    reply: list[str], objection: str, config: MetricsConfig | None = None, content: ContentConfig | None = None
+    reply: list[str], objection: str, config: MetricsConfig | None = None, content: ContentConfig | None = None,
+    *, embedder: Embedder | None = None,
 ) -> str:
     """``listening``, ``pitching`` or ``other`` for the rep's reply sentences."""
     config = config or MetricsConfig()
@@ -302,7 +335,7 @@ def response_kind(
             if len(rest) <= 2:
                 continue
             sentence = " ".join(rest)
-        if is_self_promotion(sentence, config, content) or sentence_focus(sentence, config, content) == "seller":
+        if sentence_focus(sentence, config, content) == "seller" or is_self_promotion(sentence, config, content, embedder=embedder):
             return "pitching"
         content_words = [t for t in toks if t not in STOP]
         if said and len(set(content_words) & said) >= 2:
@@ -320,7 +353,8 @@ class Objection:
 
 
 def find_objections(
-    timeline: CallTimeline, config: MetricsConfig | None = None, content: ContentConfig | None = None
+    timeline: CallTimeline, config: MetricsConfig | None = None, content: ContentConfig | None = None,
+    *, embedder: Embedder | None = None,
 ) -> list[Objection]:
     config = config or MetricsConfig()
     content = content or ContentConfig()
@@ -328,8 +362,9 @@ def find_objections(
     reps = set(timeline.labels(Role.REP))
     customers = set(timeline.labels(Role.CUSTOMER))
     out: list[Objection] = []
-    for s in side_sentences(timeline, Role.CUSTOMER, config):
-        kind = objection_type(s.text)
+    sentences = side_sentences(timeline, Role.CUSTOMER, config)
+    kinds = objection_types([s.text for s in sentences], content, embedder=embedder)
+    for s, kind in zip(sentences, kinds):
         if kind is None:
             continue
         reply = next(
@@ -348,7 +383,7 @@ def find_objections(
         )
         words = [w for w in timeline.words if w.speaker == reply.speaker and reply.start <= w.start < taken]
         reply_sentences = split_sentences(words, config.sentence_pause_s)[: content.objection_response_sentences]
-        kind_of_reply = response_kind([r.text for r in reply_sentences], s.text, config, content)
+        kind_of_reply = response_kind([r.text for r in reply_sentences], s.text, config, content, embedder=embedder)
         first = reply_sentences[0]
         out.append(Objection(moment(timeline, s), kind, moment(timeline, first), kind_of_reply, pause))
     return out

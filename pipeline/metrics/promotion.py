@@ -18,6 +18,10 @@ reps", "you have a great product") or a competitor ("their product is the market
 leader"), or uses the word for something else ("the leading cause", "best case",
 "number one on my list").
 
+Where these rules find neither praise nor a reason to rule it out, and
+``ContentConfig.semantic`` is on, the sentence classifier (``semantic.classify``) decides,
+taken at ``promotion_min_probability``.
+
 Each instance is a moment; the count is also given per ``promotion_rate_per_s`` (10
 minutes) of rep talk time.
 """
@@ -26,12 +30,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Sequence
 
 from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics.content_config import ContentConfig
 from listenlens.pipeline.metrics.focus import CUSTOMER_WORDS, PRODUCT_NOUNS
 from listenlens.pipeline.metrics.moments import Moment, moment, side_sentences
+from listenlens.pipeline.metrics.paraphrase import Embedder
 from listenlens.pipeline.metrics.questions import question_form
+from listenlens.pipeline.metrics.semantic import classify
 from listenlens.pipeline.metrics.talk import side_talk_time
 from listenlens.pipeline.metrics.text import phrase_tokens, tokens
 from listenlens.pipeline.timeline import CallTimeline, Role
@@ -102,21 +109,43 @@ _ABOUT_SELLER = [re.compile(p) for p in ABOUT_SELLER]
 _NOT_PRAISE = [re.compile(p) for p in NOT_PRAISE]
 
 
-def is_self_promotion(text: str, config: MetricsConfig | None = None, content: ContentConfig | None = None) -> bool:
+def is_self_promotion(
+    text: str, config: MetricsConfig | None = None, content: ContentConfig | None = None, *, embedder: Embedder | None = None
+) -> bool:
+    return self_promotion_flags([text], config, content, embedder=embedder)[0]
+
+
+def self_promotion_flags(
+    texts: Sequence[str], config: MetricsConfig | None = None, content: ContentConfig | None = None,
+    *, embedder: Embedder | None = None,
+) -> list[bool]:
+    """``is_self_promotion`` for many sentences, with one batch for the classifier."""
     config = config or MetricsConfig()
     content = content or ContentConfig()
+    verdicts = [_by_rules(t, config, content) for t in texts]
+    ask = [i for i, v in enumerate(verdicts) if v is None]
+    if content.semantic and ask:
+        for i, (label, p) in zip(ask, classify("self_promotion", [texts[i] for i in ask], c=content.semantic_c, embedder=embedder)):
+            verdicts[i] = label == "yes" and p >= content.promotion_min_probability
+    return [bool(v) for v in verdicts]
+
+
+def _by_rules(text: str, config: MetricsConfig, content: ContentConfig) -> bool | None:
+    """True: praise; False: ruled out (a question, negated, about the customer or a
+    competitor); None: the rules have no evidence either way."""
     toks = tokens(text)
     if not toks or question_form(text, config.lead_ins) is not None:
         return False
     joined = " ".join(toks)
     for pat in _NOT_PRAISE:
         joined = pat.sub(" ", joined)
+    if _negated(toks, joined):
+        return False
+    first = next((t for t in toks if t in WEAK_SELLER_REFS | CUSTOMER_WORDS | OTHER_SIDE | SELLER_REFS), None)
     claim = any(p.search(joined) for p in _CLAIMS)
     praise = claim or any(p.search(joined) for p in _ABOUT_SELLER)
     if not praise:
-        return False
-    if _negated(toks, joined):
-        return False
+        return False if first in CUSTOMER_WORDS | OTHER_SIDE else None
     if _mentions_seller(toks, content):
         return True
     if not claim:
@@ -157,11 +186,14 @@ class SelfPromotion:
 
 
 def find_self_promotion(
-    timeline: CallTimeline, config: MetricsConfig | None = None, content: ContentConfig | None = None
+    timeline: CallTimeline, config: MetricsConfig | None = None, content: ContentConfig | None = None,
+    *, embedder: Embedder | None = None,
 ) -> SelfPromotion:
     config = config or MetricsConfig()
     content = content or ContentConfig()
-    found = [moment(timeline, s) for s in side_sentences(timeline, Role.REP, config) if is_self_promotion(s.text, config, content)]
+    sentences = side_sentences(timeline, Role.REP, config)
+    flags = self_promotion_flags([s.text for s in sentences], config, content, embedder=embedder)
+    found = [moment(timeline, s) for s, yes in zip(sentences, flags) if yes]
     talk = side_talk_time(timeline, Role.REP)
     rate = len(found) / talk * content.promotion_rate_per_s if talk > 0 else None
     return SelfPromotion(found, len(found), rate)
