@@ -17,6 +17,7 @@ from listenlens.pipeline.progress import SCORING, ProgressListener, ProgressTrac
 from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.pipeline.timeline import CallTimeline
 from listenlens.pipeline.transcribe import transcribe_call
+from listenlens.pipeline.voiceprints.match import CallVoices
 
 
 class CallInfo(BaseModel):
@@ -70,13 +71,15 @@ def analyze_call(
     *,
     rep: str | None = None,
     channels: str | None = None,
+    voices: CallVoices | None = None,
     progress: ProgressListener | ProgressTracker = ignore_progress,
 ) -> Analysis:
     """The scorecard of a recording under ``settings`` (default: ``load_settings()``), its
-    ``scorecard`` section included. ``progress`` hears each stage, "Scoring" last."""
+    ``scorecard`` section included; ``voices``: enrolled voices to look for (``CallVoices``).
+    ``progress`` hears each stage, "Scoring" last."""
     settings = settings or load_settings()
     track = ProgressTracker.of(progress)
-    timeline = transcribe_call(path, settings, rep=rep, channels=channels, progress=track)
+    timeline = transcribe_call(path, settings, rep=rep, channels=channels, voices=voices, progress=track)
     track.enter(SCORING)
     analysis = analyze_timeline(timeline, settings.scorecard)
     track.finish(SCORING)

@@ -2,9 +2,13 @@
 
 In order of trust:
 1. a channel map (``rep,customer``: what each channel of the recording holds);
-2. a hint: the rep's speaker label (``SPEAKER_01``, ``CH0``) or the rep's first name
+2. the rep's voiceprint: the speaker whose voice matches the rep's enrolled voice
+   (``pipeline/voiceprints/``); any other enrolled member of the team who matches is on
+   the seller's side too. A call where the rep's voice matches nobody says so and falls
+   back to what follows;
+3. a hint: the rep's speaker label (``SPEAKER_01``, ``CH0``) or the rep's first name
    as they introduce themselves ("this is Sam from Acme");
-3. inference from the call itself: who introduces themselves with a company, who says
+4. inference from the call itself: who introduces themselves with a company, who says
    "thanks for calling" or "how can I help", who asks the questions, who opens.
 
 The source, a confidence in [0, 1] and the evidence are kept on the timeline, so a
@@ -19,6 +23,7 @@ from collections import defaultdict
 
 from listenlens.errors import ConfigError
 from listenlens.pipeline.timeline import CallTimeline, Role, RoleAssignment, RoleSource
+from listenlens.pipeline.voiceprints.match import VoiceCheck
 
 # Phrases a rep says and a customer rarely does, with how much each one counts. They
 # are matched on the recogniser's cased text: a name is capitalised, which tells
@@ -42,16 +47,58 @@ QUESTION_CAP = 4.0
 OPENER_WEIGHT = 0.3
 
 
-def assign_roles(timeline: CallTimeline, *, rep: str | None = None, channels: str | None = None) -> RoleAssignment:
-    """Set each speaker's role on ``timeline`` and return how it was decided."""
+def assign_roles(
+    timeline: CallTimeline, *, rep: str | None = None, channels: str | None = None, voices: VoiceCheck | None = None
+) -> RoleAssignment:
+    """Set each speaker's role on ``timeline`` and return how it was decided. ``voices``:
+    how the call's speakers compared with the enrolled voices (``match_speakers``)."""
     if channels:
         result = _from_channel_map(timeline, channels)
-    elif rep:
-        result = _from_hint(timeline, rep)
+    elif voices is not None and voices.rep_match is not None:
+        result = _from_voices(timeline, voices)
     else:
-        result = _infer(timeline)
+        result = _from_hint(timeline, rep) if rep else _infer(timeline)
+        if voices is not None:
+            result.evidence = _no_rep_match(voices) + result.evidence
+            _team_side(timeline, voices, result)
     timeline.roles = result
     return result
+
+
+def _from_voices(timeline: CallTimeline, voices: VoiceCheck) -> RoleAssignment:
+    rep = voices.rep_match
+    assert rep is not None
+    sellers = {m.label: m for m in voices.matches}
+    _set_rep(timeline, set(sellers))
+    evidence = [f"{rep.label} is {rep.name} by voiceprint (match {rep.score:.2f}, threshold {voices.threshold:.2f})"]
+    for m in voices.matches:
+        if not m.is_rep:
+            evidence.append(f"{m.label} is {m.name}, on the seller's side, by voiceprint (match {m.score:.2f})")
+    for s in timeline.speakers:
+        if s.label in sellers:
+            s.name = sellers[s.label].name
+    if not timeline.labels(Role.CUSTOMER):
+        evidence.append("every speaker matches a seller's voiceprint: no customer heard")
+    return RoleAssignment(RoleSource.VOICEPRINT, round(rep.score, 3), evidence)
+
+
+def _no_rep_match(voices: VoiceCheck) -> list[str]:
+    reps = [name for name in voices.best if name not in {m.name for m in voices.matches}]
+    if not voices.best:
+        return []
+    if not voices.compared:
+        return ["no speaker spoke long enough to compare with the voiceprints"]
+    shown = ", ".join(f"{name} best {voices.best[name]:.2f}" for name in reps)
+    return [f"no speaker matches the rep's voiceprint ({shown}; threshold {voices.threshold:.2f})"]
+
+
+def _team_side(timeline: CallTimeline, voices: VoiceCheck, result: RoleAssignment) -> None:
+    # A teammate heard by voice is a seller whatever the text-based inference decided.
+    for m in voices.matches:
+        for s in timeline.speakers:
+            if s.label == m.label:
+                s.role, s.name = Role.REP, m.name
+                result.evidence.append(f"{m.label} is {m.name}, on the seller's side, by voiceprint (match {m.score:.2f})")
 
 
 def parse_channel_map(channels: str) -> list[Role]:

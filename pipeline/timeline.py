@@ -31,6 +31,7 @@ class RoleSource(str, Enum):
     CHANNEL_MAP = "channel_map"  # the caller said which channel holds whom
     HINT = "hint"  # the caller named the rep's label
     INFERRED = "inferred"  # read from the call: introductions, who asks
+    VOICEPRINT = "voiceprint"  # a speaker's voice matches the rep's enrolled voice
     NONE = "none"  # nothing to go on (one speaker, no words)
 
 
@@ -79,6 +80,7 @@ class Speaker:
     label: str
     role: Role = Role.UNKNOWN
     channel: int | None = None
+    name: str | None = None  # who it is, when known (an enrolled voice matched)
 
 
 @dataclass(slots=True)
@@ -141,7 +143,8 @@ class CallTimeline:
                 "evidence": list(self.roles.evidence),
             },
             "speakers": [
-                {"label": s.label, "role": s.role.value, "channel": s.channel} for s in self.speakers
+                {"label": s.label, "role": s.role.value, "channel": s.channel, **({"name": s.name} if s.name else {})}
+                for s in self.speakers
             ],
             "speech": [
                 {"start": round(t.start, 3), "end": round(t.end, 3), "speaker": t.speaker} for t in self.speech
@@ -173,7 +176,8 @@ class CallTimeline:
                 evidence=list(roles.get("evidence", [])),
             ),
             speakers=[
-                Speaker(s["label"], Role(s.get("role", "unknown")), s.get("channel")) for s in data["speakers"]
+                Speaker(s["label"], Role(s.get("role", "unknown")), s.get("channel"), s.get("name"))
+                for s in data["speakers"]
             ],
             speech=[Turn(float(t["start"]), float(t["end"]), t["speaker"]) for t in data["speech"]],
             words=[

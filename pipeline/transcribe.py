@@ -30,6 +30,7 @@ from listenlens.pipeline.progress import (
 )
 from listenlens.pipeline.roles import assign_roles, parse_channel_map
 from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Speaker
+from listenlens.pipeline.voiceprints.match import CallVoices, match_speakers, speaker_voices
 
 
 def transcribe_call(
@@ -38,10 +39,12 @@ def transcribe_call(
     *,
     rep: str | None = None,
     channels: str | None = None,
+    voices: CallVoices | None = None,
     progress: ProgressListener | ProgressTracker = ignore_progress,
 ) -> CallTimeline:
     """Who spoke when and said what under ``settings`` (default: ``load_settings()``).
-    ``progress`` hears each stage as it goes."""
+    ``voices``: enrolled voices to look for (it is filled with what was heard, see
+    ``CallVoices``). ``progress`` hears each stage as it goes."""
     settings = (settings or load_settings()).resolved()
     track = ProgressTracker.of(progress, TRANSCRIBE_STAGES)
     if channels:
@@ -60,7 +63,8 @@ def transcribe_call(
         raise SilentAudioError(f"{path.name} is silent: no sound above the noise floor; check the recording level or the file")
 
     return transcribe_audio(
-        audio, settings, name=path.stem, rep=rep, channels=channels, progress=track, timings=timings, transcriber=transcriber
+        audio, settings, name=path.stem, rep=rep, channels=channels, voices=voices, progress=track, timings=timings,
+        transcriber=transcriber,
     )
 
 
@@ -71,6 +75,7 @@ def transcribe_audio(
     name: str,
     rep: str | None = None,
     channels: str | None = None,
+    voices: CallVoices | None = None,
     progress: ProgressListener | ProgressTracker = ignore_progress,
     timings: dict[str, float] | None = None,
     transcriber: Transcriber | None = None,
@@ -91,6 +96,10 @@ def transcribe_audio(
         max_speakers=ds.max_speakers,
         progress=track.stage(FINDING_WHO_SPOKE),
     )
+    if voices is not None and voices.rep_voice is not None and not dia.channel_of and settings.voiceprints.split:
+        from listenlens.pipeline.voiceprints.split import split_by_voice
+
+        dia = split_by_voice(audio.mono(), dia, voices.rep_voice, settings.voiceprints) or dia
     timings["diarize"] = time.perf_counter() - t0
     labels = sorted({t.speaker for t in dia.turns})
     if not labels:
@@ -143,6 +152,18 @@ def transcribe_audio(
             "timeline_schema": SCHEMA,
         },
     )
-    assign_roles(timeline, rep=rep, channels=channels)
+    check = None
+    if voices is not None:
+        t0 = time.perf_counter()
+        vs = settings.voiceprints
+        voices.heard = speaker_voices(
+            lambda ch: audio.mono() if ch is None else audio.channel(ch), dia.turns, dia.channel_of,
+            min_speech_s=vs.min_speech_s,
+        )
+        if voices.known and not channels:
+            check = voices.check = match_speakers(voices.heard, voices.known, vs.match_threshold)
+            timeline.source["voiceprints"] = check.to_dict()
+        timings["voiceprints"] = time.perf_counter() - t0
+    assign_roles(timeline, rep=rep, channels=channels, voices=check)
     timeline.source["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
     return timeline

@@ -206,7 +206,7 @@ def test_echo_redacts_secrets_and_holds_what_ran(monkeypatch):
     monkeypatch.setenv("LISTENLENS_DATABASE_URL", "postgresql://user:pw@db/listenlens")
     s = load_settings(assignments=["diarizer.embedded.step_s=0.5"])
     echo = s.echo()
-    assert set(echo) == {"asr", "audio", "diarizer"}
+    assert set(echo) == {"asr", "audio", "diarizer", "voiceprints"}
     assert echo["asr"]["model"] == "tiny.en"  # the profile resolved: what actually ran
     assert echo["diarizer"]["embedded"]["step_s"] == 0.5
     assert "hf_secret" not in json.dumps(echo)
@@ -247,7 +247,7 @@ def test_config_show_names_sources_and_config_schema_lists_sections(monkeypatch,
     result = CliRunner().invoke(app, ["config", "schema"])
     assert result.exit_code == 0
     schema = json.loads(result.output)
-    assert set(schema["properties"]) == {"asr", "audio", "diarizer", "scorecard", "service"}
+    assert set(schema["properties"]) == {"asr", "audio", "diarizer", "scorecard", "service", "voiceprints"}
     assert "EmbeddedSettings" in schema["$defs"] and "Target" in schema["$defs"]
 
 

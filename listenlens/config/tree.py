@@ -3,6 +3,7 @@
     asr         the recogniser (faster-whisper)
     audio       what recordings are accepted
     diarizer    who spoke when, with one sub-section per backend
+    voiceprints how a call's speakers are matched to the team's enrolled voices
     scorecard   score targets and weights, with the metrics' thresholds in scorecard.metrics
     service     the API, its workers, storage and webhooks
 
@@ -26,6 +27,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from listenlens.pipeline.diarize.settings import DiarizerSettings
 from listenlens.pipeline.scorecard import ScorecardConfig, Target
+from listenlens.pipeline.voiceprints.settings import VoiceprintSettings
 from listenlens.service.settings import ServiceSettings
 
 ENV_PREFIX = "LISTENLENS_"
@@ -101,6 +103,7 @@ class Settings(BaseSettings):
     asr: AsrSettings = Field(default_factory=AsrSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
     diarizer: DiarizerSettings = Field(default_factory=DiarizerSettings)
+    voiceprints: VoiceprintSettings = Field(default_factory=VoiceprintSettings)
     scorecard: ScorecardConfig = Field(default_factory=ScorecardConfig)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
 
@@ -152,7 +155,7 @@ class Settings(BaseSettings):
         """What a run of the pipeline used (secrets redacted), for the timeline's ``source``."""
         from listenlens.config.report import redacted
 
-        return redacted(self.resolved(), include={"asr", "audio", "diarizer"})
+        return redacted(self.resolved(), include={"asr", "audio", "diarizer", "voiceprints"})
 
 
 def config_file() -> Path | None:
