@@ -25,10 +25,9 @@ MAX_OTHER_BODY_BYTES = 64 * 1024
 SERVED_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
-# The pages load their own scripts, styles, audio and status polls only. Inline style
-# attributes (colours of chart dots and legend chips) need 'unsafe-inline' for styles;
-# scripts stay 'self' only.
-PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+# The pages load their own scripts, styles, audio and status polls only: no inline script,
+# no inline style (colours are classes; the verdict colours a stylesheet, /ui/verdicts.css).
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "media-src 'self'; connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
             "frame-ancestors 'none'")
 # FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from their CDN with an inline bootstrap script.

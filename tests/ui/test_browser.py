@@ -12,6 +12,7 @@ serious or critical axe-core finding. Each page is saved as a screenshot in
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta
 
 import httpx
@@ -94,8 +95,18 @@ def _track_seeks(page):
         window.__seeks = []; p.addEventListener('seeking', () => window.__seeks.push(p.currentTime)); }""")
 
 
+def _wait_js(page, expression: str, timeout_s: float = 10.0) -> None:
+    # page.wait_for_function re-evaluates its string with eval(), which the pages' CSP forbids;
+    # page.evaluate goes through the DevTools protocol, which the CSP does not govern.
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
+
+
 def _last_seek(page) -> float:
-    page.wait_for_function("window.__seeks && window.__seeks.length > 0", timeout=10_000)
+    _wait_js(page, "window.__seeks && window.__seeks.length > 0")
     t = page.evaluate("window.__seeks[window.__seeks.length - 1]")
     page.evaluate("window.__seeks = []")
     return t
@@ -127,7 +138,7 @@ def test_call_page_draws_score_timeline_and_seeks(server, page, uploaded, shot):
     assert page.locator("#transcript .line").count() >= 2
     assert page.locator("#coach .coach-item").count() >= 1
 
-    page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=30_000)
+    _wait_js(page, "document.getElementById('player').readyState >= 1", timeout_s=30)
     _track_seeks(page)
     # A coaching moment plays from its time.
     moment = page.locator("ol.moments button.moment-seek").last
