@@ -98,6 +98,7 @@ def analyze(
     from listenlens.pipeline.analyze import analyze_call
     from listenlens.pipeline.export import write_outputs
     from listenlens.pipeline.report import render_scorecard
+    from listenlens.pipeline.scorecard.names import names_from_timeline
 
     settings = _settings(config, sets, diarizer, num_speakers, model, device, compute_type, profile, pyannote_pipeline)
     with ProgressDisplay(quiet or as_json) as progress:
@@ -105,20 +106,19 @@ def analyze(
         text = result.result().model_dump_json(indent=2)
         analysis_path = out / f"{call.stem}.analysis.json"
         write_outputs(result.timeline, out, call.stem, extra={analysis_path: text})
+    # --rep may be the rep's name ("sam") rather than a speaker label: then it is what the rep is called.
+    rep_name = rep if rep and rep not in result.timeline.labels() else None
+    names = names_from_timeline(result.timeline, rep_name=rep_name)
     picture = None
     if plot:
         from listenlens.pipeline.plot import plot_call
 
-        picture = plot_call(result.scorecard, result.timeline, out / f"{call.stem}.png")
+        picture = plot_call(result.scorecard, result.timeline, out / f"{call.stem}.png", names=names)
     if as_json:
         sys.stdout.write(text + "\n")
         return
-    from listenlens.pipeline.scorecard.names import names_from_timeline
-
     console = Console()
-    # --rep may be the rep's name ("sam") rather than a speaker label: then it is what the rep is called.
-    rep_name = rep if rep and rep not in result.timeline.labels() else None
-    render_scorecard(result.scorecard, console, names=names_from_timeline(result.timeline, rep_name=rep_name))
+    render_scorecard(result.scorecard, console, names=names)
     console.print(f"[dim]full result:[/dim] {analysis_path}")
     if picture:
         console.print(f"[dim]picture:[/dim] {picture}")

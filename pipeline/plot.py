@@ -12,18 +12,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from listenlens.pipeline.scorecard import Scorecard, Verdict
+from listenlens.pipeline.scorecard.names import ROLE_WORDS, SpeakerNames, names_from_timeline
 from listenlens.pipeline.timeline import CallTimeline, Role
 
 REP, CUSTOMER, OTHER = "#4f46e5", "#0d9488", "#94a3b8"
 
 
-def plot_call(card: Scorecard, timeline: CallTimeline, path: Path) -> Path:
+def plot_call(card: Scorecard, timeline: CallTimeline, path: Path, *, names: SpeakerNames | None = None) -> Path:
+    """``names``: what each lane is called (``names.names_from_timeline``; by default the
+    names heard in the call, else the roles in words)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     metrics = card.metrics
+    names = names or names_from_timeline(timeline)
     role = {s.label: s.role for s in timeline.speakers}
     lanes = sorted(role, key=lambda lbl: (role[lbl] != Role.REP, role[lbl] != Role.CUSTOMER, lbl))
     y = {lbl: len(lanes) - i for i, lbl in enumerate(lanes)}
@@ -43,7 +47,7 @@ def plot_call(card: Scorecard, timeline: CallTimeline, path: Path) -> Path:
     for p in metrics.paraphrases:
         ax.plot(p.start, y.get(p.speaker, 1), marker="D", color=Verdict.MET.colour, ms=8, mec="white")
 
-    ax.set_yticks([y[lbl] for lbl in lanes], [f"{lbl} ({role[lbl].value})" for lbl in lanes])
+    ax.set_yticks([y[lbl] for lbl in lanes], [_lane_name(names[lbl], role[lbl]) for lbl in lanes])
     ax.set_ylim(0.4, len(lanes) + 1.2)
     ax.set_xlim(0, duration)
     ax.set_xlabel("time (s)")
@@ -60,6 +64,11 @@ def plot_call(card: Scorecard, timeline: CallTimeline, path: Path) -> Path:
     plt.close(fig)
     tmp.replace(path)
     return path
+
+
+def _lane_name(name: str, role: Role) -> str:
+    word = ROLE_WORDS.get(role.value, "")
+    return name if name.startswith(word) else f"{name} ({word.lower()})"
 
 
 def _verdict_strip(ax, card: Scorecard) -> None:

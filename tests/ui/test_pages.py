@@ -374,3 +374,28 @@ def test_a_server_fault_is_a_page_for_a_browser(site, monkeypatch):
     assert res.status_code == 500 and res.headers["content-type"].startswith("text/html")
     assert "Something went wrong on our side" in res.text and "boom" not in res.text
     assert quiet.get(f"/ui/calls/{calls[0]}").json()["error"]["code"] == "internal_error"
+
+
+def test_close_question_marks_go_on_rows_of_their_own():
+    from listenlens.pipeline.scorecard.models import Question
+    from listenlens.service.ui.callview import Q_SPACING
+
+    timeline = {"duration": 100.0, "speakers": [{"label": "R", "role": "rep"}, {"label": "C", "role": "customer"}],
+                "speech": [{"start": 0, "end": 100, "speaker": "R"}], "words": []}
+
+    def question(end):
+        return Question(start=end - 1, end=end, speaker="R", text="ok?", form="tag", wait_s=0.5, next_by="R",
+                        next_role="rep", outcome="self_answered", honoured=False)
+
+    svg = timeline_svg(timeline, _empty_metrics(questions=[question(40.0), question(41.0), question(42.0),
+                                                            question(80.0)]))
+    marks = svg["questions"]
+    xs = [(q["x"], q["cy"]) for q in marks]
+    # Any two marks on one row are at least Q_SPACING apart; the three close ones take three rows.
+    for i, (x1, y1) in enumerate(xs):
+        for x2, y2 in xs[i + 1:]:
+            assert y1 != y2 or abs(x1 - x2) >= Q_SPACING
+    assert len({q["cy"] for q in marks[:3]}) == 3 and marks[3]["cy"] == marks[0]["cy"]
+    assert svg["lanes"][0]["y"] > max(q["cy"] for q in marks) + 8, "the lanes start below the last row"
+    # Names, not labels, on the lanes and in the marks' words.
+    assert [lane["name"] for lane in svg["lanes"]] == ["Rep", "Customer"] and "R asked" not in marks[0]["title"]
