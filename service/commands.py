@@ -1,4 +1,4 @@
-"""CLI commands of the service: ``serve``, ``keys create/revoke/list``, ``retention``, ``export``.
+"""CLI commands of the service: ``serve``, ``keys``, ``users``, ``retention``, ``export``.
 
 Imports stay inside the commands so ``listenlens --help`` starts fast.
 """
@@ -15,12 +15,15 @@ from listenlens.config.commands import ConfigOpt, SetOpt
 
 keys_app = typer.Typer(help="API keys: each belongs to a tenant and sees only that tenant's calls.",
                        no_args_is_help=True)
+users_app = typer.Typer(help="People who sign in to the pages: each belongs to a tenant, as admin, coach or rep.",
+                        no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("retention")(retention)
     app.add_typer(keys_app, name="keys")
+    app.add_typer(users_app, name="users")
     app.command("export")(export)
 
 
@@ -44,7 +47,11 @@ def serve(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # One process: the in-process worker and its loaded models live here, and a second
     # uvicorn worker would only duplicate them. Scale out with Celery workers instead.
-    uvicorn.run(create_app(settings.service, settings), host=host, port=port, log_level=log_level, workers=1)
+    service = settings.service
+    # X-Forwarded-* are believed only when LISTENLENS_TRUST_PROXY says a proxy sets them;
+    # otherwise any client could claim to have come over TLS.
+    uvicorn.run(create_app(service, settings), host=host, port=port, log_level=log_level, workers=1,
+                proxy_headers=service.trust_proxy, forwarded_allow_ips="*" if service.trust_proxy else None)
 
 
 @keys_app.command("create")
@@ -91,6 +98,73 @@ def keys_list(tenant: Optional[str] = typer.Argument(None, help="only this tenan
     for k in rows:
         typer.echo("\t".join([k.prefix, k.tenant, k.name or "-", _t(k.created_at), _t(k.last_used_at),
                               _t(k.revoked_at)]))
+
+
+def _read_password(confirm: bool = True) -> str:
+    """The password from a hidden prompt on a terminal, else the first line of stdin (never a flag)."""
+    import sys
+
+    if sys.stdin.isatty():
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_app.command("create")
+def users_create(
+    tenant: str = typer.Argument(..., help="tenant name (created if new)"),
+    email: str = typer.Argument(..., help="the email the person signs in with"),
+    role: str = typer.Option("coach", "--role", help="admin (also manages users), coach or rep"),
+    rep: Optional[str] = typer.Option(None, "--rep", help="for a rep: the rep name their calls carry"),
+) -> None:
+    """Create a user of TENANT. The password is asked for (or read from stdin)."""
+    from listenlens.service.domain.accounts import create_user
+    from listenlens.service.runtime import open_runtime
+
+    password = _read_password()
+    with open_runtime() as rt, rt.db.session() as s:
+        user = create_user(s, tenant, email, password, role=role, rep=rep)
+        email = user.email
+    typer.echo(f"created {role} {email} in tenant {tenant!r}; they sign in at /ui/login")
+
+
+@users_app.command("list")
+def users_list(tenant: Optional[str] = typer.Argument(None, help="only this tenant's users")) -> None:
+    """List users (email, tenant, role, rep, created, last sign-in); never passwords."""
+    from listenlens.service.domain.accounts import list_users
+    from listenlens.service.runtime import open_runtime
+
+    with open_runtime() as rt, rt.db.session() as s:
+        rows = list_users(s, tenant)
+    if not rows:
+        typer.echo("no users", err=True)
+        return
+    typer.echo("email\ttenant\trole\trep\tcreated\tlast_sign_in\tlocked")
+    for u in rows:
+        typer.echo("\t".join([u.email, u.tenant, u.role, u.rep or "-", _t(u.created_at), _t(u.last_login_at),
+                              "yes" if u.locked else "no"]))
+
+
+@users_app.command("delete")
+def users_delete(email: str = typer.Argument(..., help="the user's email")) -> None:
+    """Delete a user; their open sessions end at once."""
+    from listenlens.service.domain.accounts import delete_user, find_user
+    from listenlens.service.runtime import open_runtime
+
+    with open_runtime() as rt, rt.db.session() as s:
+        delete_user(s, find_user(s, email))
+    typer.echo("deleted")
+
+
+@users_app.command("set-password")
+def users_set_password(email: str = typer.Argument(..., help="the user's email")) -> None:
+    """Give a user a new password (asked for, or read from stdin); signs them out everywhere."""
+    from listenlens.service.domain.accounts import find_user, set_password
+    from listenlens.service.runtime import open_runtime
+
+    password = _read_password()
+    with open_runtime() as rt, rt.db.session() as s:
+        set_password(s, find_user(s, email), password)
+    typer.echo("password changed")
 
 
 def retention(

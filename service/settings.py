@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ServiceSettings(BaseModel):
@@ -59,8 +59,13 @@ class ServiceSettings(BaseModel):
         "(refused by default); an allowed address may also use http",
     )
 
-    ui_secret: SecretStr | None = Field(
-        None, description="signs the coaching pages' session cookies; unset: a random one kept under home"
+    session_hours: float = Field(12.0, gt=0, description="a page session ends this long after signing in")
+    login_max_failures: int = Field(
+        5, ge=1, description="wrong passwords in a row after which an account refuses sign-in for login_lockout_s"
+    )
+    login_lockout_s: float = Field(300.0, ge=0, description="how long an account refuses sign-in after too many failures")
+    trust_proxy: bool = Field(
+        False, description="believe X-Forwarded-Proto/-Host (set only behind a reverse proxy that sets them)"
     )
 
     def egress_policy(self):

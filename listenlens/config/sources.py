@@ -53,7 +53,7 @@ ALIASES: dict[str, str] = {
             "stale_upload_s", "retention_days",
             "housekeeping_interval_s", "worker_threads", "job_lease_s", "job_max_attempts", "poll_interval_s",
             "webhook_max_attempts", "webhook_backoff_s", "webhook_timeout_s", "webhook_threads", "webhook_allow_http",
-            "webhook_allow_networks", "ui_secret",
+            "webhook_allow_networks", "session_hours", "login_max_failures", "login_lockout_s", "trust_proxy",
         )
     },
 }

@@ -79,7 +79,7 @@ def _chunks(stream, remaining: int | None):
         stream.close()
 
 
-def week_export(runtime, tenant_id: str, week: str, fmt: str) -> Response:
+def week_export(runtime, tenant_id: str, week: str, fmt: str, *, only_rep: str | None = None) -> Response:
     """A week's export as a download."""
     try:
         fmt = exports.check_format(fmt)
@@ -87,7 +87,7 @@ def week_export(runtime, tenant_id: str, week: str, fmt: str) -> Response:
     except ListenlensError as exc:
         raise InvalidRequest(exc.message) from None
     with runtime.db.session() as s:
-        rows = exports.week_rows(s, tenant_id, [week])
+        rows = exports.week_rows(s, tenant_id, [week], only_rep=only_rep)
     return Response(exports.to_bytes(rows, fmt), media_type=exports.MEDIA_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="listenlens-{week}.{fmt}"',
                              "X-Row-Count": str(len(rows))})

@@ -2,7 +2,8 @@
 state changes every entry point shares.
 
 Every read goes through ``own_call``: a call of another tenant answers exactly like a
-missing one. Submitting a call is ``listenlens.service.domain.submit``.
+missing one, and so does, for a rep user (``only_rep``, from ``accounts.Viewer``), a call
+of another rep. Submitting a call is ``listenlens.service.domain.submit``.
 """
 
 from __future__ import annotations
@@ -54,10 +55,11 @@ def call_view(call: Call, result: CallResult | None = None) -> dict[str, Any]:
     return view
 
 
-def own_call(session: Session, tenant_id: str, call_id: str) -> Call:
-    """The tenant's call ``call_id``; ``NotFound`` when it is missing or another tenant's."""
+def own_call(session: Session, tenant_id: str, call_id: str, *, only_rep: str | None = None) -> Call:
+    """The tenant's call ``call_id``; ``NotFound`` when it is missing, another tenant's, or
+    (with ``only_rep``) another rep's."""
     call = session.get(Call, call_id) if plausible_id(call_id) else None
-    if call is None or call.tenant_id != tenant_id:
+    if call is None or call.tenant_id != tenant_id or (only_rep is not None and call.rep != only_rep):
         raise NotFound("call")
     return call
 
@@ -113,22 +115,26 @@ class CallDetail:
     timeline: dict[str, Any] | None
 
 
-def call_detail(session: Session, tenant_id: str, call_id: str) -> CallDetail:
-    call = own_call(session, tenant_id, call_id)
+def call_detail(session: Session, tenant_id: str, call_id: str, *, only_rep: str | None = None) -> CallDetail:
+    call = own_call(session, tenant_id, call_id, only_rep=only_rep)
     result = session.get(CallResult, call.id) if call.status == "done" else None
     scorecard = as_scorecard(result.scorecard, call.id) if result else None
     return CallDetail(call_view(call), scorecard, result.timeline if result else None)
 
 
-def call_progress(session: Session, tenant_id: str, call_id: str) -> dict[str, Any]:
+def call_progress(session: Session, tenant_id: str, call_id: str, *, only_rep: str | None = None) -> dict[str, Any]:
     """Status, stage and score: what a page polls while the call is queued or processing."""
-    call = own_call(session, tenant_id, call_id)
+    call = own_call(session, tenant_id, call_id, only_rep=only_rep)
     return {
         "id": call.id, "status": call.status, "stage": call.progress_stage, "fraction": call.progress,
         "error": {"code": call.error_code, "message": call.error_message} if call.status == "failed" else None,
         "score": call.score,
         "queue_position": queue_position(session, call),
     }
+
+
+def _scope(tenant_id: str, only_rep: str | None) -> list:
+    return [Call.tenant_id == tenant_id] + ([Call.rep == only_rep] if only_rep is not None else [])
 
 
 def queue_position(session: Session, call: Call) -> int | None:
@@ -151,10 +157,12 @@ def queue_position(session: Session, call: Call) -> int | None:
 
 def recent_calls(session: Session, tenant_id: str, limit: int = 50, *, rep: str | None = None,
                  team: str | None = None, min_score: float | None = None, max_score: float | None = None,
-                 since: datetime | None = None, until: datetime | None = None) -> list[Call]:
+                 since: datetime | None = None, until: datetime | None = None,
+                 only_rep: str | None = None) -> list[Call]:
     """The tenant's newest calls, optionally of one rep or team, in a score range (a call
-    without a score is left out then) and a time range (``since`` inclusive, ``until`` exclusive)."""
-    conds = [Call.tenant_id == tenant_id]
+    without a score is left out then) and a time range (``since`` inclusive, ``until`` exclusive);
+    with ``only_rep``, that rep's alone."""
+    conds = _scope(tenant_id, only_rep)
     if rep is not None:
         conds.append(Call.rep == rep)
     if team is not None:
@@ -171,10 +179,16 @@ def recent_calls(session: Session, tenant_id: str, limit: int = 50, *, rep: str 
                                 .order_by(Call.call_time.desc(), Call.id).limit(limit)).all())
 
 
-def reps_and_teams(session: Session, tenant_id: str) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
-    """The tenant's reps and teams, each with its number of calls, in name order."""
-    reps = session.execute(select(Call.rep, func.count()).where(Call.tenant_id == tenant_id, Call.rep.is_not(None))
+def reps_and_teams(session: Session, tenant_id: str, *,
+                   only_rep: str | None = None) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """The tenant's reps and teams, each with its number of calls, in name order.
+
+    With ``only_rep``: that rep alone and no teams (a team's page shows other reps' calls).
+    """
+    reps = session.execute(select(Call.rep, func.count()).where(*_scope(tenant_id, only_rep), Call.rep.is_not(None))
                            .group_by(Call.rep).order_by(Call.rep)).all()
+    if only_rep is not None:
+        return [tuple(r) for r in reps], []
     teams = session.execute(select(Call.team, func.count()).where(Call.tenant_id == tenant_id, Call.team.is_not(None))
                             .group_by(Call.team).order_by(Call.team)).all()
     return [tuple(r) for r in reps], [tuple(t) for t in teams]
@@ -231,9 +245,9 @@ def audio_media_type(filename: str) -> str:
     return _AUDIO_TYPES.get(Path(filename).suffix.lower(), "application/octet-stream")
 
 
-def open_recording(runtime, tenant_id: str, call_id: str) -> RecordingFile:
+def open_recording(runtime, tenant_id: str, call_id: str, *, only_rep: str | None = None) -> RecordingFile:
     with runtime.db.session() as s:
-        call = own_call(s, tenant_id, call_id)
+        call = own_call(s, tenant_id, call_id, only_rep=only_rep)
         key, filename = call.recording_key, call.filename or "recording"
     if key is None:
         raise Gone("the recording was deleted (retention); the scorecard and transcript remain")

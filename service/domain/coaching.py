@@ -35,8 +35,17 @@ COACH_CALLS = 10  # a rep page coaches on this many of the rep's latest calls
 
 
 def trend_data(session: Session, tenant_id: str, *, rep: str | None = None, team: str | None = None,
-               compare_team: str | None = None) -> TrendData:
-    """The rows of ``rep`` (compared with ``compare_team``, else their most frequent team) or of ``team``."""
+               compare_team: str | None = None, only_rep: str | None = None) -> TrendData:
+    """The rows of ``rep`` (compared with ``compare_team``, else their most frequent team) or of ``team``.
+
+    With ``only_rep`` (a rep user) only that rep's own rows are served, compared with the
+    median of their usual team (a weekly figure, no other rep's call); a team or another
+    rep answers ``NotFound`` like a missing one.
+    """
+    if only_rep is not None:
+        if rep != only_rep:
+            raise NotFound("rep" if rep is not None else "team")
+        compare_team = None
     mine = (Call.rep == rep) if rep is not None else (Call.team == team)
     if not session.scalar(select(func.count()).select_from(Call).where(Call.tenant_id == tenant_id, mine)):
         raise NotFound("rep" if rep is not None else "team")

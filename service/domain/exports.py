@@ -56,8 +56,8 @@ def _weeks_in(year: int) -> int:
     return datetime(year, 12, 28).isocalendar()[1]
 
 
-def week_rows(session, tenant_id: str, weeks: Iterable[str]) -> pd.DataFrame:
-    """The tenant's done calls of the given ISO weeks, oldest first."""
+def week_rows(session, tenant_id: str, weeks: Iterable[str], *, only_rep: str | None = None) -> pd.DataFrame:
+    """The tenant's done calls of the given ISO weeks, oldest first (with ``only_rep``: that rep's)."""
     import pandas as pd
 
     from listenlens.service.domain.trends import load_metric_rows, rows_from_scorecards
@@ -65,7 +65,7 @@ def week_rows(session, tenant_id: str, weeks: Iterable[str]) -> pd.DataFrame:
     frames = []
     for week in dict.fromkeys(normalise_week(w) for w in weeks):
         since, until = week_bounds(week)
-        frames.append(load_metric_rows(session, tenant_id, since=since, until=until))
+        frames.append(load_metric_rows(session, tenant_id, rep=only_rep, since=since, until=until))
     frames = [f for f in frames if not f.empty]
     if not frames:
         return rows_from_scorecards([])

@@ -13,11 +13,15 @@ STATIC = Path(__file__).resolve().parent / "static"
 def register(app) -> None:
     from fastapi.staticfiles import StaticFiles
 
+    from listenlens.service.ui import accounts
     from listenlens.service.ui.errorpages import HtmlErrors, wrap_server_errors
-    from listenlens.service.ui.routes import SignInFirst, router
+    from listenlens.service.ui.routes import router
+    from listenlens.service.ui.session import Refused, SignInFirst
 
+    app.include_router(accounts.router)
     app.include_router(router)
     app.add_exception_handler(SignInFirst, lambda _request, exc: exc.response)
+    app.add_exception_handler(Refused, accounts.refused)
     app.add_middleware(HtmlErrors)
     wrap_server_errors(app)
     app.mount("/ui/static", StaticFiles(directory=str(STATIC)), name="ui-static")

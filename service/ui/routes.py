@@ -1,8 +1,8 @@
 """``/ui``: the coaching pages, served by the API process (no front-end build).
 
-Pages sign in with the tenant's API key (``/ui/login`` turns it into a session cookie,
-or ``?key=`` once on any page) and see exactly what the API shows that key: another
-tenant's call answers 404 like a missing one.
+People sign in at ``/ui/login`` (``accounts.py``) and see their tenant's calls as
+their role allows: another tenant's call, and for a rep another rep's, answers 404
+like a missing one.
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from listenlens.service.api import responses
-from listenlens.service.api.deps import Caller, parse_time
-from listenlens.service.api.errors import ApiError
+from listenlens.service.api.deps import parse_time
 from listenlens.service.domain import calls
+from listenlens.service.domain.accounts import Viewer
 from listenlens.service.domain.coaching import trend_data
 from listenlens.service.domain.errors import NotFound
 from listenlens.service.domain.submit import submit_call
@@ -44,6 +44,8 @@ def templates() -> Jinja2Templates:
     env.env.filters["when"] = when
     env.env.filters["day"] = day
     env.env.filters["urlpart"] = lambda s: quote(str(s), safe="")
+    # The CSRF token of the viewer's session, for the hidden field of every form.
+    env.env.globals["csrf"] = lambda request: getattr(request.state, "csrf", "")
     return env
 
 
@@ -58,82 +60,15 @@ def verdicts_css():
     return Response(verdict_css(), media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
-# -- signing in ----------------------------------------------------------------
+# Who may see what: ``session.page_viewer`` (pages), ``session.data_viewer`` (what pages
+# fetch) and ``session.form_viewer`` (state-changing forms, CSRF-checked); every domain
+# read gets ``viewer.only_rep`` so a rep user sees only their own calls.
 
-class SignInFirst(Exception):
-    """A page was asked for without a session: ``response`` signs the visitor in (``register`` answers it)."""
-
-    def __init__(self, response: Response):
-        super().__init__("sign in first")
-        self.response = response
+def _upload_viewer(request: Request, csrf: str = Form("")) -> Viewer:
+    return ui_session.form_viewer(request, csrf, json=True)
 
 
-def page_caller(request: Request) -> Caller:
-    """The signed-in caller of a page; a visitor without a session is sent to sign in.
-
-    ``?key=`` on any page signs in with that key and redirects to the same page without it.
-    """
-    key = request.query_params.get("key")
-    if key:
-        signed = ui_session.sign_in(request, key)
-        if signed is None:
-            raise SignInFirst(_login_page(request, error="That API key is unknown or revoked.", status=401))
-        rest = [(k, v) for k, v in request.query_params.multi_items() if k != "key"]
-        target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
-        raise SignInFirst(_with_session(RedirectResponse(target, status_code=303), signed[1], request))
-    caller = ui_session.caller_from_request(request)
-    if caller is None:
-        nxt = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInFirst(RedirectResponse(f"/ui/login?{urlencode({'next': nxt})}", status_code=303))
-    return caller
-
-
-def data_caller(request: Request) -> Caller:
-    """The caller of what a page fetches (status, audio, upload, export): a session or a bearer key."""
-    caller = ui_session.caller_from_request(request)
-    if caller is None:
-        raise ApiError(401, "unauthorized", "sign in at /ui/login with an API key (or send `Authorization: Bearer KEY`)")
-    return caller
-
-
-def _with_session(response: Response, cookie: str, request: Request) -> Response:
-    response.set_cookie(ui_session.COOKIE, cookie, max_age=ui_session.SESSION_S, httponly=True, samesite="lax",
-                        secure=request.url.scheme == "https", path="/")
-    return response
-
-
-def _safe_next(nxt: str | None) -> str:
-    # Only ever back into the pages: an open redirect would hand the session to anyone.
-    return nxt if nxt and nxt.startswith("/ui") and not nxt.startswith("//") else "/ui"
-
-
-def _login_page(request: Request, *, error: str | None = None, status: int = 200, nxt: str | None = None):
-    return templates().TemplateResponse(request, "login.html",
-                                        {"error": error, "next": _safe_next(nxt), "caller": None}, status_code=status)
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str | None = None):
-    return _login_page(request, nxt=next)
-
-
-@router.post("/login")
-def login(request: Request, key: str = Form(""), next: str = Form("/ui")):
-    signed = ui_session.sign_in(request, key) if key.strip() else None
-    if signed is None:
-        msg = "Paste an API key." if not key.strip() else "That API key is unknown or revoked: ask for one made with `listenlens keys create TENANT`."
-        return _login_page(request, error=msg, status=401, nxt=next)
-    return _with_session(RedirectResponse(_safe_next(next), status_code=303), signed[1], request)
-
-
-@router.post("/logout")
-def logout():
-    response = RedirectResponse("/ui/login", status_code=303)
-    response.delete_cookie(ui_session.COOKIE, path="/")
-    return response
-
-
-def _not_found(request: Request, caller: Caller, what: str):
+def _not_found(request: Request, caller: Viewer, what: str):
     return templates().TemplateResponse(request, "not_found.html", {"caller": caller, "what": what}, status_code=404)
 
 
@@ -152,7 +87,7 @@ def _day_param(request: Request, name: str) -> datetime | None:
 
 
 @router.get("", response_class=HTMLResponse)
-def home(request: Request, caller: Caller = Depends(page_caller)):
+def home(request: Request, caller: Viewer = Depends(ui_session.page_viewer)):
     rt = request.app.state.runtime
     q = request.query_params
     chosen = {"rep": q.get("rep") or "", "team": q.get("team") or "", "score": q.get("score") or "",
@@ -163,8 +98,9 @@ def home(request: Request, caller: Caller = Depends(page_caller)):
         recent = calls.recent_calls(s, caller.tenant_id, limit=100, rep=chosen["rep"] or None,
                                     team=chosen["team"] or None, min_score=lo, max_score=hi,
                                     since=_day_param(request, "from"),
-                                    until=until + timedelta(days=1) if until else None)
-        reps, teams = calls.reps_and_teams(s, caller.tenant_id)
+                                    until=until + timedelta(days=1) if until else None,
+                                    only_rep=caller.only_rep)
+        reps, teams = calls.reps_and_teams(s, caller.tenant_id, only_rep=caller.only_rep)
         rows = [{"id": c.id, "rep": c.rep, "team": c.team, "when": when(c.call_time),
                  "status": c.status, "score": c.score, "cls": score_band(c.score).value,
                  "duration": clock(c.duration_s) if c.duration_s else "", "filename": c.filename} for c in recent]
@@ -174,10 +110,10 @@ def home(request: Request, caller: Caller = Depends(page_caller)):
 
 
 @router.get("/upload", response_class=HTMLResponse)
-def upload_page(request: Request, caller: Caller = Depends(page_caller)):
+def upload_page(request: Request, caller: Viewer = Depends(ui_session.page_viewer)):
     rt = request.app.state.runtime
     with rt.db.session() as s:
-        reps, teams = calls.reps_and_teams(s, caller.tenant_id)
+        reps, teams = calls.reps_and_teams(s, caller.tenant_id, only_rep=caller.only_rep)
     return templates().TemplateResponse(request, "upload.html", {
         "caller": caller, "reps": sorted(r for r, _ in reps), "teams": sorted(t for t, _ in teams),
         "max_mb": rt.settings.max_upload_mb})
@@ -192,11 +128,14 @@ def upload(
     call_time: str | None = Form(None),
     channels: str | None = Form(None),
     rep_hint: str | None = Form(None),
-    caller: Caller = Depends(data_caller),
+    caller: Viewer = Depends(_upload_viewer),
 ):
-    """The upload form posts here; the call is submitted exactly as ``POST /v1/calls`` submits it."""
-    at = parse_time(call_time, "call_time") if _blank(call_time) else None
-    done = submit_call(request.app.state.runtime, caller.tenant_id, file.file, file.filename, rep=_blank(rep),
+    """The upload form posts here; the call is submitted exactly as ``POST /v1/calls`` submits it.
+
+    A rep user's upload is always their own call."""
+    at = parse_time(call_time, "call_time") if call_time and _blank(call_time) else None
+    done = submit_call(request.app.state.runtime, caller.tenant_id, file.file, file.filename,
+                       rep=caller.only_rep or _blank(rep),
                        team=_blank(team), call_time=at, channels=_blank(channels), rep_hint=_blank(rep_hint))
     if "text/html" in request.headers.get("accept", ""):  # the form posted without JavaScript
         return RedirectResponse(f"/ui/calls/{quote(done.view['id'], safe='')}", status_code=303)
@@ -208,12 +147,12 @@ def _blank(text: str | None) -> str | None:
 
 
 @router.get("/calls/{call_id}", response_class=HTMLResponse)
-def call_detail(request: Request, call_id: str, caller: Caller = Depends(page_caller)):
+def call_detail(request: Request, call_id: str, caller: Viewer = Depends(ui_session.page_viewer)):
     rt = request.app.state.runtime
     try:
         with rt.db.session() as s:
-            detail = calls.call_detail(s, caller.tenant_id, call_id)
-            progress = (calls.call_progress(s, caller.tenant_id, call_id)
+            detail = calls.call_detail(s, caller.tenant_id, call_id, only_rep=caller.only_rep)
+            progress = (calls.call_progress(s, caller.tenant_id, call_id, only_rep=caller.only_rep)
                         if detail.view["status"] in ("queued", "processing") else None)
     except NotFound:
         return _not_found(request, caller, "call")
@@ -222,16 +161,17 @@ def call_detail(request: Request, call_id: str, caller: Caller = Depends(page_ca
 
 
 @router.get("/calls/{call_id}/status")
-def call_status(request: Request, call_id: str, caller: Caller = Depends(data_caller)):
+def call_status(request: Request, call_id: str, caller: Viewer = Depends(ui_session.data_viewer)):
     """What the call page polls while the call is queued or processing."""
     with request.app.state.runtime.db.session() as s:
-        return JSONResponse(calls.call_progress(s, caller.tenant_id, call_id))
+        return JSONResponse(calls.call_progress(s, caller.tenant_id, call_id, only_rep=caller.only_rep))
 
 
 @router.get("/calls/{call_id}/audio")
-def call_audio(request: Request, call_id: str, caller: Caller = Depends(data_caller)):
+def call_audio(request: Request, call_id: str, caller: Viewer = Depends(ui_session.data_viewer)):
     """The recording for the page's player (supports Range requests, so seeking works)."""
-    return responses.recording(calls.open_recording(request.app.state.runtime, caller.tenant_id, call_id),
+    return responses.recording(calls.open_recording(request.app.state.runtime, caller.tenant_id, call_id,
+                                                    only_rep=caller.only_rep),
                                request.headers.get("range"))
 
 
@@ -244,21 +184,22 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
 
 # A name may hold "/" (the links write it %2F): the path converter takes it whole.
 @router.get("/reps/{rep:path}", response_class=HTMLResponse)
-def rep_page(request: Request, rep: str, caller: Caller = Depends(page_caller)):
+def rep_page(request: Request, rep: str, caller: Viewer = Depends(ui_session.page_viewer)):
     return _trend_page(request, caller, rep=rep, team=None)
 
 
 @router.get("/teams/{team:path}", response_class=HTMLResponse)
-def team_page(request: Request, team: str, caller: Caller = Depends(page_caller)):
+def team_page(request: Request, team: str, caller: Viewer = Depends(ui_session.page_viewer)):
     return _trend_page(request, caller, rep=None, team=team)
 
 
-def _trend_page(request: Request, caller: Caller, *, rep: str | None, team: str | None):
+def _trend_page(request: Request, caller: Viewer, *, rep: str | None, team: str | None):
     weeks = _int_param(request, "weeks", 12, 1, 104)
     try:
         with request.app.state.runtime.db.session() as s:
             data = trend_data(s, caller.tenant_id, rep=rep, team=team,
-                              compare_team=request.query_params.get("team") if rep is not None else None)
+                              compare_team=request.query_params.get("team") if rep is not None else None,
+                              only_rep=caller.only_rep)
     except NotFound:
         return _not_found(request, caller, "rep" if rep is not None else "team")
     my_team = data.compare_team
@@ -278,6 +219,6 @@ def _trend_page(request: Request, caller: Caller, *, rep: str | None, team: str 
 
 
 @router.get("/exports/weeks/{week}")
-def export_week(request: Request, week: str, format: str = "csv", caller: Caller = Depends(data_caller)):
+def export_week(request: Request, week: str, format: str = "csv", caller: Viewer = Depends(ui_session.data_viewer)):
     """The week export for a signed-in coach (the API's is ``/v1/exports/weeks/{week}``)."""
-    return responses.week_export(request.app.state.runtime, caller.tenant_id, week, format)
+    return responses.week_export(request.app.state.runtime, caller.tenant_id, week, format, only_rep=caller.only_rep)

@@ -1,113 +1,189 @@
-"""Signing in to the coaching pages: an API key exchanged for a signed session cookie.
+"""Who is asking a page, and whether a form really came from one of our pages.
 
-The cookie holds ``tenant id | key prefix | expiry``, signed with HMAC-SHA256 under a
-server secret (``LISTENLENS_UI_SECRET``, else a random one kept in
-``LISTENLENS_HOME/ui-secret``). Each request re-checks that the key behind the session
-is still active, so revoking a key also signs its sessions out. The key itself never
-lands in the cookie.
+People sign in with their email and password (``accounts.py``); the browser then holds
+a random session token in an HttpOnly, SameSite=Lax cookie, ``Secure`` when the request
+came over TLS (``X-Forwarded-Proto`` counts only with ``LISTENLENS_TRUST_PROXY``). The
+session lives in the database (``domain/sessions.py``), so signing out ends it at once.
+
+Every state-changing form carries the session's CSRF token in a hidden ``csrf`` field,
+compared in constant time, and a browser's ``Origin`` (else ``Referer``) must name this
+site. The sign-in form, which has no session yet, carries a token that must match a
+short-lived cookie set with the form. Scripts may send ``Authorization: Bearer KEY``
+instead: a browser never adds that header on its own, so such requests need no token.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import os
 import secrets
-import time
 from dataclasses import dataclass
-from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
 
-from listenlens.service.api.deps import Caller
-from listenlens.service.domain.auth import active_key_tenant_name, authenticate, key_prefix
+from listenlens.service.api.errors import ApiError
+from listenlens.service.domain.accounts import Viewer
+from listenlens.service.domain.auth import authenticate
+from listenlens.service.domain.sessions import read_session
 
 COOKIE = "listenlens_session"
-SESSION_S = 12 * 3600  # a working day; a coach signs in again the next morning
+LOGIN_COOKIE = "listenlens_login"  # the sign-in form's token, before there is a session
+LOGIN_FORM_S = 3600
+
+
+class SignInFirst(Exception):
+    """A page was asked for without a session: ``response`` signs the visitor in."""
+
+    def __init__(self, response: Response):
+        super().__init__("sign in first")
+        self.response = response
+
+
+class Refused(Exception):
+    """A form that did not come from our own page (no or a wrong token, another site's Origin)."""
+
+    def __init__(self, message: str, *, json: bool = False):
+        super().__init__(message)
+        self.message = message
+        self.json = json
 
 
 @dataclass(frozen=True)
-class Session:
-    tenant_id: str
-    prefix: str
-    expires: int
+class Auth:
+    viewer: Viewer
+    csrf: str | None  # the session's CSRF token; None for a bearer key (no cookie, nothing to forge)
 
 
-def server_secret(home: Path, configured: str | None = None) -> bytes:
-    """``configured`` (the ``service.ui_secret`` setting), else a random secret kept under ``home``."""
-    if configured:
-        return configured.encode()
-    path = home / "ui-secret"
-    if not path.exists():
-        tmp = home / f".ui-secret.{secrets.token_hex(4)}"
-        tmp.write_bytes(secrets.token_bytes(32))
-        os.chmod(tmp, 0o600)
-        try:
-            # link() fails if another process got there first: both then read the winner's.
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink(missing_ok=True)
-    return path.read_bytes()
+def _settings(request: Request):
+    return request.app.state.runtime.settings
 
 
-def _sign(secret: bytes, payload: str) -> str:
-    mac = hmac.new(secret, payload.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+def is_https(request: Request) -> bool:
+    if _settings(request).trust_proxy:
+        proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+        if proto:
+            return proto == "https"
+    return request.url.scheme == "https"
 
 
-def make_cookie(secret: bytes, tenant_id: str, prefix: str, now: float | None = None) -> str:
-    expires = int((now or time.time()) + SESSION_S)
-    payload = f"{tenant_id}|{prefix}|{expires}"
-    return f"{payload}|{_sign(secret, payload)}"
+def _host(request: Request) -> str:
+    if _settings(request).trust_proxy:
+        forwarded = request.headers.get("x-forwarded-host", "").split(",")[0].strip()
+        if forwarded:
+            return forwarded.lower()
+    return request.headers.get("host", "").lower()
 
 
-def read_cookie(secret: bytes, value: str | None, now: float | None = None) -> Session | None:
-    if not value or value.count("|") != 3:
-        return None
-    payload, sig = value.rsplit("|", 1)
-    if not hmac.compare_digest(sig, _sign(secret, payload)):
-        return None
-    tenant_id, prefix, expires = payload.split("|")
-    if not expires.isdigit() or int(expires) < (now or time.time()):
-        return None
-    return Session(tenant_id, prefix, int(expires))
+def same_origin(request: Request) -> bool:
+    """True unless the browser says the form came from another site.
+
+    Browsers send ``Origin`` on every cross-site POST; without it (older browsers,
+    scripts) ``Referer`` is checked, and with neither the CSRF token decides.
+    """
+    origin = request.headers.get("origin")
+    if origin == "null":  # sandboxed frames, data: URLs, some redirects: never our page
+        return False
+    source = origin or request.headers.get("referer")
+    if not source:
+        return True
+    return urlsplit(source).netloc.lower() == _host(request)
 
 
-def runtime_secret(request: Request) -> bytes:
+def authenticate_request(request: Request) -> Auth | None:
+    """A bearer key, else the session cookie; None when neither is valid."""
     rt = request.app.state.runtime
-    cached = getattr(rt, "_ui_secret", None)
-    if cached is None:
-        secret = rt.settings.ui_secret
-        cached = server_secret(rt.home, secret.get_secret_value() if secret else None)
-        rt._ui_secret = cached
-    return cached
-
-
-def sign_in(request: Request, key: str) -> tuple[Caller, str] | None:
-    """The caller and a session cookie value for an active ``key``, else None."""
-    rt = request.app.state.runtime
+    header = request.headers.get("authorization", "")
     with rt.db.session() as s:
-        tenant = authenticate(s, key.strip())
-        if tenant is None:
-            return None
-        caller = Caller(tenant.id, tenant.name)
-    return caller, make_cookie(runtime_secret(request), caller.tenant_id, key_prefix(key))
+        if header.lower().startswith("bearer "):
+            tenant = authenticate(s, header[7:].strip())
+            return Auth(Viewer.of_key(tenant), None) if tenant else None
+        signed = read_session(s, request.cookies.get(COOKIE))
+    return Auth(signed.viewer, signed.csrf_token) if signed else None
 
 
-def caller_from_request(request: Request) -> Caller | None:
-    """Who is asking: a bearer key (scripts, tests) or a valid session cookie."""
-    rt = request.app.state.runtime
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer "):
-        with rt.db.session() as s:
-            tenant = authenticate(s, auth[7:].strip())
-            return Caller(tenant.id, tenant.name) if tenant else None
-    session = read_cookie(runtime_secret(request), request.cookies.get(COOKIE))
-    if session is None:
-        return None
-    with rt.db.session() as s:
-        name = active_key_tenant_name(s, session.tenant_id, session.prefix)
-    return None if name is None else Caller(session.tenant_id, name)
+def _remember(request: Request, auth: Auth) -> Viewer:
+    request.state.csrf = auth.csrf or ""
+    request.state.viewer = auth.viewer
+    return auth.viewer
+
+
+def sign_in_redirect(request: Request, target: str | None = None) -> RedirectResponse:
+    nxt = target or request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/ui/login?{urlencode({'next': nxt})}", status_code=303)
+
+
+def page_viewer(request: Request) -> Viewer:
+    """The viewer of a page; a visitor without a session is sent to sign in."""
+    auth = authenticate_request(request)
+    if auth is None:
+        raise SignInFirst(sign_in_redirect(request))
+    return _remember(request, auth)
+
+
+def data_viewer(request: Request) -> Viewer:
+    """The viewer of what a page fetches (status, audio, export): a session or a bearer key."""
+    auth = authenticate_request(request)
+    if auth is None:
+        raise ApiError(401, "unauthorized", "sign in at /ui/login (or send `Authorization: Bearer KEY`)")
+    return _remember(request, auth)
+
+
+STALE = "This form is out of date or did not come from this site, so nothing was changed. Go back, reload the page and try again."
+FOREIGN = "This form was sent from another site, so nothing was changed. Open listenlens directly and try again."
+
+
+def check_form(request: Request, auth: Auth, sent: str | None, *, json: bool = False) -> None:
+    """Refuse a state-changing form unless it came from our page of this session."""
+    if auth.csrf is None:
+        return
+    if not same_origin(request):
+        raise Refused(FOREIGN, json=json)
+    if not sent or not hmac.compare_digest(sent.encode(), auth.csrf.encode()):
+        raise Refused(STALE, json=json)
+
+
+def form_viewer(request: Request, sent: str | None, *, json: bool = False) -> Viewer:
+    """The viewer of a state-changing form, after ``check_form``."""
+    auth = authenticate_request(request)
+    if auth is None:
+        if json:
+            raise ApiError(401, "unauthorized", "your session ended: sign in again at /ui/login")
+        raise SignInFirst(sign_in_redirect(request, "/ui"))
+    check_form(request, auth, sent, json=json)
+    return _remember(request, auth)
+
+
+def login_form_token(request: Request) -> str:
+    """The sign-in form's token: the browser's current one, else a new one."""
+    current = request.cookies.get(LOGIN_COOKIE)
+    return current if current and 20 <= len(current) <= 100 else secrets.token_urlsafe(32)
+
+
+def check_login_form(request: Request, sent: str | None) -> None:
+    if not same_origin(request):
+        raise Refused(FOREIGN)
+    expected = request.cookies.get(LOGIN_COOKIE)
+    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        raise Refused(STALE)
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, max_age: int, path: str) -> None:
+    response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax", secure=is_https(request),
+                        path=path)
+
+
+def set_login_cookie(response: Response, request: Request, token: str) -> Response:
+    _cookie(response, request, LOGIN_COOKIE, token, LOGIN_FORM_S, "/ui/login")
+    return response
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> Response:
+    _cookie(response, request, COOKIE, token, int(_settings(request).session_hours * 3600), "/")
+    response.delete_cookie(LOGIN_COOKIE, path="/ui/login")
+    return response
+
+
+def clear_session_cookie(response: Response, request: Request) -> Response:
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax", secure=is_https(request))
+    return response

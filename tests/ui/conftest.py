@@ -35,6 +35,8 @@ class Server:
     url: str
     app: object
     key: str
+    email: str = "coach@acme-coaching.test"
+    password: str = "a coach's long password"
 
     @property
     def runtime(self):
@@ -52,6 +54,7 @@ def server(tmp_path_factory):
     import uvicorn
 
     from listenlens.service.app import create_app
+    from listenlens.service.domain.accounts import create_user
     from listenlens.service.domain.auth import create_key
     from listenlens.service.settings import ServiceSettings
 
@@ -73,9 +76,11 @@ def server(tmp_path_factory):
         if time.monotonic() > deadline or not thread.is_alive():
             pytest.fail("the listenlens server did not start")
         time.sleep(0.1)
+    srv = Server(url, app, "")
     with app.state.runtime.db.session() as s:
-        key = create_key(s, "acme-coaching")
-    yield Server(url, app, key)
+        srv.key = create_key(s, "acme-coaching")
+        create_user(s, "acme-coaching", srv.email, srv.password, role="coach")
+    yield srv
     uv.should_exit = True
     thread.join(timeout=30)
 

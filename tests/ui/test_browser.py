@@ -20,6 +20,7 @@ import pytest
 from callsynth import Line, make_call
 from coaching_seed import CallSpec, seed
 from conftest import DESKTOP, PHONE, horizontal_overflow
+from signin import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,8 +47,7 @@ def uploaded(server, browser, recording, shot):
     """Upload through the page and wait for the analysed call page; return its id."""
     context = browser.new_context(**DESKTOP)
     page = context.new_page()
-    page.goto(f"{server.url}/ui/upload?key={server.key}")
-    assert page.url == f"{server.url}/ui/upload", "?key= should sign in and drop the key from the address"
+    sign_in(page, server, "/ui/upload")
     shot(page, "upload")
     page.set_input_files("input[name=file]", str(recording))
     page.fill("input[name=rep]", REP)
@@ -85,7 +85,7 @@ def seeded(server, uploaded):
 def _signed_in(browser, server, size):
     context = browser.new_context(**size)
     page = context.new_page()
-    page.goto(f"{server.url}/ui?key={server.key}")
+    sign_in(page, server, "/ui")
     return context, page
 
 
@@ -114,7 +114,7 @@ def _last_seek(page) -> float:
 
 def test_call_page_draws_score_timeline_and_seeks(server, page, uploaded, shot):
     page.set_viewport_size(DESKTOP["viewport"])
-    page.goto(f"{server.url}/ui/calls/{uploaded}?key={server.key}")
+    sign_in(page, server, f"/ui/calls/{uploaded}")
     score = page.text_content("#score-value").strip()
     assert score.isdigit() and 0 <= int(score) <= 100
 
@@ -229,6 +229,7 @@ PAGES = [
     ("rep", f"/ui/reps/{REP}"),
     ("team", f"/ui/teams/{TEAM}"),
     ("not-found", "/ui/no/such/page"),
+    ("users", "/ui/admin/users"),
 ]
 
 
@@ -263,7 +264,7 @@ def test_every_page_fits_the_width_and_passes_axe(server, browser, uploaded, see
 
 
 def test_rep_and_team_pages(server, page, uploaded, seeded, shot):
-    page.goto(f"{server.url}/ui/calls/{uploaded}?key={server.key}")
+    sign_in(page, server, f"/ui/calls/{uploaded}")
     page.click(f"h1 a[href='/ui/reps/{REP}']")
     page.wait_for_url(f"{server.url}/ui/reps/{REP}")
     charts = page.locator(".chart-card")
@@ -300,3 +301,9 @@ def test_rep_and_team_pages(server, page, uploaded, seeded, shot):
     page.locator(".chart-card[data-metric=score] a.call-dot").first.click()
     page.wait_for_url(re.compile(r".*/ui/calls/call_[0-9a-f]+$"))
     assert page.locator("#score-value").count() == 1
+
+    # Signing out ends the session: the pages send the browser to sign in again.
+    page.click("header form[action='/ui/logout'] button")
+    page.wait_for_url(f"{server.url}/ui/login")
+    page.goto(f"{server.url}/ui")
+    assert "/ui/login?next=" in page.url

@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import pytest
 from coaching_seed import CallSpec, seed
+from signin import sign_in
 
 pytestmark = [pytest.mark.browser]
 

@@ -10,7 +10,6 @@ from coaching_seed import CallSpec, seed
 from fastapi.testclient import TestClient
 
 from listenlens.service.ui.callview import merge_lines, overlap_spans, timeline_svg
-from listenlens.service.ui.session import make_cookie, read_cookie
 
 W46, W47 = datetime(2026, 11, 10, 9), datetime(2026, 11, 17, 9)
 
@@ -35,9 +34,8 @@ def site(tmp_path):
 
 
 def _sign_in(client, key):
-    res = client.post("/ui/login", data={"key": key, "next": "/ui"}, follow_redirects=False)
-    assert res.status_code == 303
-    return res
+    """Read the pages as a script does, with the tenant's key (people sign in: test_accounts.py)."""
+    client.headers["Authorization"] = f"Bearer {key}"
 
 
 def test_pages_need_a_sign_in(site):
@@ -47,23 +45,6 @@ def test_pages_need_a_sign_in(site):
         assert res.status_code == 303 and res.headers["location"].startswith("/ui/login?next=")
     for path in (f"/ui/calls/{calls[0]}/status", f"/ui/calls/{calls[0]}/audio", "/ui/exports/weeks/2026-W47"):
         assert client.get(path).status_code == 401
-    res = client.post("/ui/login", data={"key": "ll_nope_nope"})
-    assert res.status_code == 401 and "unknown or revoked" in res.text
-
-
-def test_key_once_in_the_address_signs_in_and_is_dropped(site):
-    client, _, keys, calls, _ = site
-    res = client.get(f"/ui/reps/rep-a?weeks=4&key={keys['acme']}", follow_redirects=False)
-    assert res.status_code == 303 and res.headers["location"] == "/ui/reps/rep-a?weeks=4"
-    assert keys["acme"] not in res.headers["set-cookie"], "the key never goes into the cookie"
-    assert client.get("/ui/reps/rep-a?weeks=4").status_code == 200
-
-
-def test_login_never_redirects_off_site(site):
-    client, _, keys, _, _ = site
-    for nxt in ("https://evil.example/", "//evil.example/ui", "/v1/calls"):
-        res = client.post("/ui/login", data={"key": keys["acme"], "next": nxt}, follow_redirects=False)
-        assert res.headers["location"] == "/ui"
 
 
 def test_another_tenants_call_is_not_found(site):
@@ -78,7 +59,7 @@ def test_another_tenants_call_is_not_found(site):
     assert client.get("/ui/teams/west").status_code == 404
 
 
-def test_revoking_the_key_ends_its_sessions(site):
+def test_a_revoked_key_no_longer_reads_the_pages(site):
     from listenlens.service.domain.auth import revoke_key
 
     client, app, keys, calls, _ = site
@@ -87,16 +68,6 @@ def test_revoking_the_key_ends_its_sessions(site):
     with app.state.runtime.db.session() as s:
         assert revoke_key(s, keys["acme"])
     assert client.get("/ui", follow_redirects=False).status_code == 303
-
-
-def test_session_cookie_is_signed_and_expires():
-    secret = b"s" * 32
-    cookie = make_cookie(secret, "tenant1", "abc", now=1000.0)
-    assert read_cookie(secret, cookie, now=1001.0).tenant_id == "tenant1"
-    assert read_cookie(secret, cookie, now=1000.0 + 13 * 3600) is None
-    assert read_cookie(b"x" * 32, cookie, now=1001.0) is None
-    forged = cookie.replace("tenant1", "tenant2")
-    assert read_cookie(secret, forged, now=1001.0) is None
 
 
 def test_call_page_shows_score_components_timeline_and_moments(site):
