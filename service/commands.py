@@ -114,7 +114,7 @@ def users_create(
     tenant: str = typer.Argument(..., help="tenant name (created if new)"),
     email: str = typer.Argument(..., help="the email the person signs in with"),
     role: str = typer.Option("coach", "--role", help="admin (also manages users), coach or rep"),
-    rep: Optional[str] = typer.Option(None, "--rep", help="for a rep: the rep name their calls carry"),
+    rep: str | None = typer.Option(None, "--rep", help="for a rep: the rep name their calls carry"),
 ) -> None:
     """Create a user of TENANT. The password is asked for (or read from stdin)."""
     from listenlens.service.domain.accounts import create_user
@@ -128,7 +128,7 @@ def users_create(
 
 
 @users_app.command("list")
-def users_list(tenant: Optional[str] = typer.Argument(None, help="only this tenant's users")) -> None:
+def users_list(tenant: str | None = typer.Argument(None, help="only this tenant's users")) -> None:
     """List users (email, tenant, role, rep, created, last sign-in); never passwords."""
     from listenlens.service.domain.accounts import list_users
     from listenlens.service.runtime import open_runtime

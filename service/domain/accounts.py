@@ -175,7 +175,7 @@ def list_users(session: Session, tenant_name: str | None = None, *, tenant_id: s
 
 def _other_admins(session: Session, user: User) -> int:
     return session.scalar(select(func.count()).select_from(User).where(
-        User.tenant_id == user.tenant_id, User.role == Role.admin.value, User.id != user.id))
+        User.tenant_id == user.tenant_id, User.role == Role.admin.value, User.id != user.id)) or 0
 
 
 def set_role(session: Session, user: User, role: str | Role, rep: str | None = None) -> None:
@@ -242,5 +242,5 @@ def verify_sign_in(session: Session, email: str, password: str, *, max_failures:
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
     if ph.check_needs_rehash(user.password_hash):
         user.password_hash = ph.hash(password)
-    tenant_name = session.scalar(select(Tenant.name).where(Tenant.id == user.tenant_id))
+    tenant_name = session.scalar(select(Tenant.name).where(Tenant.id == user.tenant_id)) or ""
     return Viewer.of_user(user, tenant_name)

@@ -65,7 +65,7 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), csr
 def logout(request: Request, csrf: str = Form("")):
     token = request.cookies.get(ui_session.COOKIE)
     auth = ui_session.authenticate_request(request)
-    if auth is not None and auth.csrf is not None:
+    if token and auth is not None and auth.csrf is not None:
         ui_session.check_form(request, auth, csrf)
         with request.app.state.runtime.db.session() as s:
             end_session(s, token)
