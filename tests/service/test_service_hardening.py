@@ -248,9 +248,9 @@ def test_a_name_with_a_slash_round_trips(api, call_wav):
     listed = api.client.get("/v1/calls", params={"rep": rep}, headers=api.a).json()
     assert listed["total"] == 1 and listed["items"][0]["team"] == team
     # The pages too: the rep page exists (the call is queued, so it has no weeks yet).
-    page = api.client.get(f"/ui/reps/{quote(rep, safe='')}?key={api.a['Authorization'].split()[1]}")
+    page = api.client.get(f"/ui/reps/{quote(rep, safe='')}", headers=api.a)
     assert page.status_code == 200 and "emea/smb rep #1?" in page.text
-    page = api.client.get(f"/ui/teams/{quote(team, safe='')}")
+    page = api.client.get(f"/ui/teams/{quote(team, safe='')}", headers=api.a)
     assert page.status_code == 200
 
 

@@ -35,8 +35,8 @@ class Server:
     url: str
     app: object
     key: str
-    email: str = "coach@acme-coaching.test"
-    password: str = "a coach's long password"
+    email: str = "lead@acme-coaching.test"  # an admin: every page, the users page too
+    password: str = "a lead's long password"
 
     @property
     def runtime(self):
@@ -79,7 +79,7 @@ def server(tmp_path_factory):
     srv = Server(url, app, "")
     with app.state.runtime.db.session() as s:
         srv.key = create_key(s, "acme-coaching")
-        create_user(s, "acme-coaching", srv.email, srv.password, role="coach")
+        create_user(s, "acme-coaching", srv.email, srv.password, role="admin")
     yield srv
     uv.should_exit = True
     thread.join(timeout=30)
