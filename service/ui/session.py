@@ -7,7 +7,7 @@ session lives in the database (``domain/sessions.py``), so signing out ends it a
 
 Every state-changing form carries the session's CSRF token in a hidden ``csrf`` field,
 compared in constant time, and a browser's ``Origin`` (else ``Referer``) must name this
-site. The sign-in form, which has no session yet, carries a token that must match a
+site (``same_origin``). The sign-in form, which has no session yet, carries a token that must match a
 short-lived cookie set with the form. Scripts may send ``Authorization: Bearer KEY``
 instead: a browser never adds that header on its own, so such requests need no token.
 """
@@ -76,14 +76,22 @@ def _host(request: Request) -> str:
 
 
 def same_origin(request: Request) -> bool:
-    """True unless the browser says the form came from another site.
+    """True unless the browser says the request came from another site.
 
-    Browsers send ``Origin`` on every cross-site POST; without it (older browsers,
-    scripts) ``Referer`` is checked, and with neither the CSRF token decides.
+    ``Sec-Fetch-Site`` is set by the browser itself and cannot be changed by a page, so
+    it decides when present (only ``same-origin``, or ``none`` for what the user did
+    directly, pass). ``Origin`` must then name this site; it reads ``null`` on our own
+    forms too, because the pages are served with ``Referrer-Policy: no-referrer``, so
+    ``null`` passes only when ``Sec-Fetch-Site`` vouches for it. Without either header
+    (older browsers, scripts) ``Referer`` is checked, and with none of them the CSRF
+    token decides.
     """
-    origin = request.headers.get("origin")
-    if origin == "null":  # sandboxed frames, data: URLs, some redirects: never our page
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
         return False
+    origin = request.headers.get("origin")
+    if origin == "null":
+        return site == "same-origin"
     source = origin or request.headers.get("referer")
     if not source:
         return True
