@@ -28,6 +28,8 @@ PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 ID_PARAMS = {"call_id"}
 # Parameters that are names, not ids (a rep, a team, a week): B may get 200, but with none of A's data.
 NAME_PARAMS = {"rep", "team", "week"}
+# The users pages take a person's session, not a key: B's admin must get 404 for A's user.
+USER_PARAMS = {"user_id"}
 
 
 def _routes(app):
@@ -55,6 +57,7 @@ def tenants(tmp_path_factory, call_wav):
     from listenlens.config import Settings
     from listenlens.service.app import create_app
     from listenlens.service.db.models import Call, WebhookDelivery, utcnow
+    from listenlens.service.domain.accounts import create_user
 
     home = tmp_path_factory.mktemp("home")
     settings = make_settings(home, worker_threads=0)
@@ -71,8 +74,17 @@ def tenants(tmp_path_factory, call_wav):
             s.add(WebhookDelivery(id="dlv_isolation", tenant_id=s.get(Call, cid).tenant_id, call_id=cid,
                                   event="call.done", url="https://crm.example.com/h", body="{}", status="delivered",
                                   created_at=utcnow()))
-        values = {"call_id": cid, "rep": "ana/west", "team": "emea/smb", "week": "2026-W47"}
-        yield SimpleNamespace(client=client, app=app, a=a, b=b, values=values, call_id=cid)
+        with rt.db.session() as s:
+            a_user = create_user(s, "acme", "lead@acme.test", "a long enough password", role="admin").id
+            create_user(s, "globex", "lead@globex.test", "a long enough password", role="admin")
+        b_admin = TestClient(app)
+        form = b_admin.get("/ui/login").text
+        b_admin.post("/ui/login", data={"email": "lead@globex.test", "password": "a long enough password",
+                                        "csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1)})
+        b_csrf = re.search(r'name="csrf" value="([^"]+)"', b_admin.get("/ui/admin/users").text).group(1)
+        values = {"call_id": cid, "rep": "ana/west", "team": "emea/smb", "week": "2026-W47", "user_id": str(a_user)}
+        yield SimpleNamespace(client=client, app=app, a=a, b=b, values=values, call_id=cid, b_admin=b_admin,
+                              b_csrf=b_csrf)
 
 
 def _url(path: str, values: dict) -> str:
@@ -81,7 +93,7 @@ def _url(path: str, values: dict) -> str:
 
 def test_every_route_with_a_parameter_is_covered(tenants):
     unknown = {(path, name) for path, _ in _routes(tenants.app) for name in PARAM.findall(path)
-               if name not in ID_PARAMS | NAME_PARAMS}
+               if name not in ID_PARAMS | NAME_PARAMS | USER_PARAMS}
     assert not unknown, f"routes with a parameter this test cannot fill yet: {unknown}"
 
 
@@ -94,6 +106,11 @@ def test_tenant_b_gets_404_or_nothing_for_tenant_a_values(tenants):
     for path, method in sorted(routes, key=lambda r: r[1] == "DELETE"):
         url = _url(path, values)
         names = set(PARAM.findall(path))
+        if names & USER_PARAMS:
+            b = tenants.b_admin.request(method, url, data={"csrf": tenants.b_csrf, "role": "coach"})
+            assert b.status_code == 404, (method, path, b.status_code, b.text[:200])
+            checked.append(f"{method} {path} -> {b.status_code} (B's admin)")
+            continue  # A's admin changing A's user: tests/ui/test_accounts.py
         b = c.request(method, url, headers=tenants.b, follow_redirects=False)
         assert b.status_code < 500, (method, path, b.status_code, b.text[:200])
         if names & ID_PARAMS:

@@ -49,7 +49,7 @@ def _visit(page, url: str, console: list[str]) -> list[str]:
     return page.evaluate("window.__csp") + [m for m in console if "Content Security Policy" in m]
 
 
-def test_pages_run_under_the_csp_without_violations(server, browser, seeded, sign_in):
+def test_pages_run_under_the_csp_without_violations(server, browser, seeded):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.add_init_script(WATCH)
     page = context.new_page()
