@@ -340,7 +340,7 @@ def test_a_server_fault_is_a_page_for_a_browser(site, monkeypatch):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(domain_calls, "call_detail", broken)
-    quiet = TestClient(app, raise_server_exceptions=False, cookies=client.cookies)
+    quiet = TestClient(app, raise_server_exceptions=False, headers={"Authorization": client.headers["Authorization"]})
     res = quiet.get(f"/ui/calls/{calls[0]}", headers={"accept": "text/html"})
     assert res.status_code == 500 and res.headers["content-type"].startswith("text/html")
     assert "Something went wrong on our side" in res.text and "boom" not in res.text
