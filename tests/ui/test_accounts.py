@@ -315,6 +315,7 @@ def test_a_rep_upload_is_always_their_own_call(site):
     rep = signed_in(app, "ann@acme.test")
     html = rep.get("/ui/upload").text
     assert "rep-b" not in html, "other reps are not offered"
+    assert re.search(r'<input name="rep" value="rep-a" readonly>', html), "their own name, fixed"
     res = rep.post("/ui/upload", data={"rep": "rep-b", "team": "east", "csrf": _form_token(html)},
                    files={"file": ("mine.wav", _tone_wav(), "audio/wav")})
     assert res.status_code == 202, res.text
