@@ -186,7 +186,7 @@ def ranked_moments(card: Scorecard, names: SpeakerNames | None = None, *, call_i
     so a call whose problem is how much the rep talked has a moment for it.
     """
     names = names or names_from_scorecard(card)
-    impact_of = {c.name: component_impact(c) for c in card.components}
+    impact_of: dict[str, float] = {c.name: component_impact(c) for c in card.components}
     seen: set[tuple[str, float]] = set()
     out: list[PlainMoment] = []
     off_target = [c for c in card.components if c.verdict in (Verdict.NEAR, Verdict.FAR)]
@@ -238,7 +238,7 @@ def coach_call(card: Scorecard, names: SpeakerNames | None = None, *, limit: int
     """The one or two components furthest from target, each with its moment to play."""
     names = names or names_from_scorecard(card)
     moments = ranked_moments(card, names, call_id=call_id)
-    items = []
+    items: list[CoachItem] = []
     for c in sorted(card.components, key=lambda c: -component_impact(c)):
         if component_impact(c) <= 0 or len(items) >= limit:
             continue

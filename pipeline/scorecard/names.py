@@ -44,8 +44,8 @@ def heard_name(text: str) -> str | None:
     return None
 
 
-def _role_value(role) -> str:
-    return getattr(role, "value", role) or "unknown"
+def _role_value(role: object) -> str:
+    return str(getattr(role, "value", role) or "unknown")
 
 
 @dataclass(frozen=True)
@@ -76,17 +76,17 @@ class SpeakerNames:
 
     @classmethod
     def build(cls, speakers: Iterable[tuple[str, object]], words: Iterable[tuple[str, str]] = (), *,
-              rep_name: str | None = None) -> "SpeakerNames":
+              rep_name: str | None = None) -> SpeakerNames:
         """Names for ``speakers`` (label, role) from what each said (``words``: label, text)."""
-        speakers = list(dict.fromkeys((label, _role_value(role)) for label, role in speakers))
+        pairs: list[tuple[str, str]] = list(dict.fromkeys((label, _role_value(role)) for label, role in speakers))
         said: dict[str, list[str]] = {}
         for label, text in words:
             said.setdefault(label, []).append(text or "")
-        heard = {label: heard_name(" ".join(said.get(label, []))) for label, _ in speakers}
+        heard = {label: heard_name(" ".join(said.get(label, []))) for label, _ in pairs}
         rep_name = (rep_name or "").strip() or None
         names: dict[str, str] = {}
         by_role: dict[str, list[str]] = {}
-        for label, role in speakers:
+        for label, role in pairs:
             by_role.setdefault(role, []).append(label)
         for role, labels in by_role.items():
             for i, label in enumerate(labels):
@@ -99,12 +99,13 @@ class SpeakerNames:
                 names[label] = name
         # Two people heard with the same name (or a customer called like the rep) stay apart.
         seen: dict[str, int] = {}
-        for label, _ in speakers:
+        role_of = dict(pairs)
+        for label, _ in pairs:
             n = seen.get(names[label], 0) + 1
             seen[names[label]] = n
             if n > 1:
-                names[label] = f"{names[label]} ({ROLE_WORDS.get(dict(speakers)[label], 'other').lower()})"
-        return cls(names, dict(speakers))
+                names[label] = f"{names[label]} ({ROLE_WORDS.get(role_of[label], 'other').lower()})"
+        return cls(names, role_of)
 
 
 def names_from_timeline(timeline: Mapping | object, rep_name: str | None = None) -> SpeakerNames:

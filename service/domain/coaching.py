@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from listenlens.service.db.models import Call, CallResult
-from listenlens.service.domain.errors import NotFound
 from listenlens.pipeline.scorecard import Scorecard
 from listenlens.pipeline.scorecard.coaching import CallCard
 from listenlens.pipeline.scorecard.names import names_from_scorecard
+from listenlens.service.db.models import Call, CallResult
+from listenlens.service.domain.errors import NotFound
 from listenlens.service.domain.scorecards import as_scorecard
 from listenlens.service.domain.trends import load_metric_rows
 

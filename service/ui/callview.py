@@ -188,7 +188,7 @@ def timeline_svg(timeline: dict[str, Any], metrics: Metrics, names: SpeakerNames
             row_ends.append(qx)
         row_ends[row] = qx
         q_rows.append((q, row))
-    mark_row = MARK_ROW + Q_ROW_H * max(0, len(row_ends) - 1)
+    mark_row = float(MARK_ROW + Q_ROW_H * max(0, len(row_ends) - 1))
 
     speakers = sorted(timeline.get("speakers") or [], key=lambda s: (ROLE_ORDER.get(s.get("role"), 3), s["label"]))
     lane_y: dict[str, float] = {}
@@ -273,14 +273,14 @@ def overlap_spans(speech: list[dict[str, Any]]) -> list[tuple[float, float]]:
     active: dict[str, int] = {}
     spans: list[tuple[float, float]] = []
     start = None
-    for t, delta, spk in events:
+    for at, delta, spk in events:
         active[spk] = active.get(spk, 0) + delta
         talking = sum(1 for n in active.values() if n > 0)
         if talking >= 2 and start is None:
-            start = t
+            start = at
         elif talking < 2 and start is not None:
-            if t > start:
-                spans.append((round(start, 3), round(t, 3)))
+            if at > start:
+                spans.append((round(start, 3), round(at, 3)))
             start = None
     return spans
 

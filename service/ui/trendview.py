@@ -150,11 +150,12 @@ def chart(col: str, component: str | None, weeks: list[str], own: pd.DataFrame, 
         pts = [{"x": x(w), "y": y(v), "week": w, "text": value_text(v, unit)}
                for w, v in series.items() if v is not None and w in weeks]
         # A week without a value breaks the line: nothing is drawn where nothing was measured.
-        path, prev = [], None
+        path: list[str] = []
+        prev: int | None = None
         for p in pts:
-            joined = prev is not None and weeks.index(p["week"]) == weeks.index(prev) + 1
-            path.append(f"{'L' if joined else 'M'}{p['x']},{p['y']}")
-            prev = p["week"]
+            at = weeks.index(str(p["week"]))
+            path.append(f"{'L' if prev is not None and at == prev + 1 else 'M'}{p['x']},{p['y']}")
+            prev = at
         return {"points": pts, "path": " ".join(path)}
 
     dots = []

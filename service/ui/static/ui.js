@@ -144,7 +144,8 @@
               (s.queue_position ? ": number " + s.queue_position + " in the queue" : "");
           } else {
             if (s.fraction != null) shown = Math.max(shown, Math.round(s.fraction * 100));
-            stageText.textContent = (s.stage || "Starting") + (shown ? " · " + shown + "%" : "");
+            var stage = s.stage || "starting";
+            stageText.textContent = stage.charAt(0).toUpperCase() + stage.slice(1) + (shown ? " · " + shown + "%" : "");
           }
           if (shown) { bar.classList.remove("indeterminate"); bar.style.width = shown + "%"; }
           if (meter) meter.setAttribute("aria-valuenow", shown);
