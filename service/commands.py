@@ -1,4 +1,5 @@
-"""CLI commands of the service: ``serve``, ``keys``, ``users``, ``retention``, ``export``.
+"""CLI commands of the service: ``serve``, ``keys``, ``users``, ``retention``, ``export``,
+``voiceprints enroll/list/delete``.
 
 Imports stay inside the commands so ``listenlens --help`` starts fast.
 """
@@ -19,12 +20,17 @@ users_app = typer.Typer(help="People who sign in to the pages: each belongs to a
                         no_args_is_help=True)
 
 
+voiceprints_app = typer.Typer(help="Reps' voiceprints (embeddings of their voices, never audio), per tenant.",
+                              no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("retention")(retention)
     app.add_typer(keys_app, name="keys")
     app.add_typer(users_app, name="users")
     app.command("export")(export)
+    app.add_typer(voiceprints_app, name="voiceprints")
 
 
 def serve(
@@ -219,3 +225,62 @@ def export(
 
 def _t(dt) -> str:
     return "-" if dt is None else dt.strftime("%Y-%m-%d %H:%M")
+
+
+TenantOpt = typer.Option(None, "--tenant", help="tenant name (needed when there are several)")
+
+
+@voiceprints_app.command("enroll")
+def voiceprints_enroll(
+    rep: str = typer.Argument(..., help="the rep's id, as uploads name it (rep=...)"),
+    clip: Path = typer.Argument(..., help="10 to 30 s of the rep speaking alone; it is not kept"),
+    consent: bool = typer.Option(False, "--consent", help="the rep agreed to a voiceprint of their voice being kept"),
+    tenant: Optional[str] = TenantOpt,
+) -> None:
+    """Enroll REP's voice from CLIP (replacing any voiceprint REP has); needs --consent."""
+    from listenlens.errors import ListenlensError
+    from listenlens.service.domain import voiceprints
+    from listenlens.service.domain.auth import choose_tenant
+    from listenlens.service.runtime import open_runtime
+
+    if not clip.is_file():
+        raise ListenlensError(f"{clip} is not a file: give the enrollment recording")
+    with open_runtime() as rt:
+        with rt.db.session() as s:
+            tenant_id = choose_tenant(s, tenant).id
+        with open(clip, "rb") as f:
+            vp = voiceprints.enroll(rt, tenant_id, rep, f, clip.name, consent=consent)
+    typer.echo(f"enrolled {vp['rep']}: {vp['speech_s']:g} s of speech ({vp['model']}); the clip was not kept")
+
+
+@voiceprints_app.command("list")
+def voiceprints_list(tenant: Optional[str] = TenantOpt) -> None:
+    """List the tenant's voiceprints: rep, calls learned from, speech, enrolled."""
+    from listenlens.service.domain import voiceprints
+    from listenlens.service.domain.auth import choose_tenant
+    from listenlens.service.runtime import open_runtime
+
+    with open_runtime() as rt, rt.db.session() as s:
+        rows = voiceprints.list_voiceprints(s, choose_tenant(s, tenant).id)
+    if not rows:
+        typer.echo("no voiceprints", err=True)
+        return
+    typer.echo("rep\tcalls\tspeech_s\tenrolled\tupdated")
+    for v in rows:
+        typer.echo("\t".join([v["rep"], str(v["calls"]), f"{v['speech_s']:g}", "yes" if v["enrolled"] else "no",
+                              v["updated_at"] or "-"]))
+
+
+@voiceprints_app.command("delete")
+def voiceprints_delete(
+    rep: str = typer.Argument(..., help="the rep's id"),
+    tenant: Optional[str] = TenantOpt,
+) -> None:
+    """Delete REP's voiceprint."""
+    from listenlens.service.domain import voiceprints
+    from listenlens.service.domain.auth import choose_tenant
+    from listenlens.service.runtime import open_runtime
+
+    with open_runtime() as rt, rt.db.session() as s:
+        voiceprints.remove(s, choose_tenant(s, tenant).id, rep)
+    typer.echo(f"deleted {rep}'s voiceprint")

@@ -59,6 +59,13 @@ class ServiceSettings(BaseModel):
         "(refused by default); an allowed address may also use http",
     )
 
+    voiceprints_from_calls: bool = Field(
+        True, description="learn a rep's voiceprint from their channel of channel-mapped calls that name the rep"
+    )
+    voiceprint_max_samples: int = Field(
+        50, ge=1, description="the running mean of a voiceprint weighs its history as at most this many calls or clips"
+    )
+
     session_hours: float = Field(12.0, gt=0, description="a page session ends this long after signing in")
     login_max_failures: int = Field(
         5, ge=1, description="wrong passwords in a row after which an account refuses sign-in for login_lockout_s"

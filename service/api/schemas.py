@@ -186,3 +186,20 @@ class Readiness(BaseModel):
 
     status: Literal["ready", "not_ready"]
     checks: dict[str, str] = Field(description="database, storage, tmp: `ok` or `error: ...`")
+
+
+class VoiceprintOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "rep": "sam", "model": "resemblyzer-ge2e-256", "samples": 4, "calls": 3, "speech_s": 212.4,
+        "enrolled": True, "consent_at": "2026-11-18T09:00:00Z", "created_at": "2026-11-18T09:00:00Z",
+        "updated_at": "2026-11-20T15:12:40Z"}]})
+
+    rep: str
+    model: str = Field(description="the speaker encoder the embedding comes from")
+    samples: int = Field(description="enrollment clips and calls in the running mean")
+    calls: int = Field(description="channel-mapped calls of the rep it was learned from")
+    speech_s: float = Field(description="seconds of the rep's speech it was made from")
+    enrolled: bool = Field(description="an enrollment clip was given, with the rep's consent")
+    consent_at: str | None = Field(description="when consent was given with the enrollment clip")
+    created_at: str
+    updated_at: str

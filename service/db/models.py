@@ -187,3 +187,23 @@ class DeliveryAttempt(Base):
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+
+class Voiceprint(Base):
+    """A rep's voice as an embedding (never audio): learned from their channel of
+    channel-mapped calls and from an enrollment clip, which is not kept."""
+
+    __tablename__ = "voiceprints"
+    __table_args__ = (UniqueConstraint("tenant_id", "rep", name="uq_voiceprints_tenant_rep"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    rep: Mapped[str] = mapped_column(String(200))
+    model: Mapped[str] = mapped_column(String(64))  # the encoder: another encoder's vectors do not compare
+    embedding: Mapped[list[float]] = mapped_column(JSON)
+    samples: Mapped[int] = mapped_column(Integer, default=1)  # clips and calls in the running mean
+    calls: Mapped[int] = mapped_column(Integer, default=0)  # of which calls
+    speech_s: Mapped[float] = mapped_column(Float, default=0.0)
+    consent_at: Mapped[datetime | None] = mapped_column(DateTime)  # set by an enrollment with consent
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -54,6 +54,8 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
         call.started_at = call.started_at or utcnow()
         call.progress_stage, call.progress = "starting", 0.0
         key, options = call.recording_key, dict(call.options or {})
+        tenant_id, rep = call.tenant_id, call.rep
+        voices = _call_voices(runtime, s, call, options)
     if key is None:
         _fail(runtime, job, worker, "recording_missing", "the recording was deleted before it was analyzed; upload it again")
         return
@@ -66,7 +68,7 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
     try:
         with runtime.storage.local_path(key) as path:
             analysis = analyze_call(path, settings, rep=options.get("rep_hint"), channels=options.get("channels"),
-                                    progress=progress)
+                                    voices=voices, progress=progress)
             full = calls.jsonable(analysis.to_dict())
             scorecard = calls.jsonable(analysis.scorecard.model_dump(mode="json"))
     except Cancelled:
@@ -90,9 +92,35 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
         call = s.get(Call, job.call_id)
         if call is not None:
             calls.mark_done(s, call, full, scorecard)
+            if voices is not None and options.get("channels") and rep:
+                _learn_rep_voice(runtime, s, tenant_id, rep, analysis.timeline, voices)
         runtime.queue.finish(job.id, worker, session=s)
         new_jobs = _pending_webhook_jobs(s, job.call_id)
     runtime.dispatch(new_jobs)
+
+
+def _call_voices(runtime, session, call: Call, options: dict):
+    """The voices to look for (a mono call naming its rep), or to hear (a channel-mapped
+    call naming its rep, to learn from); None when neither applies."""
+    from listenlens.pipeline.voiceprints import CallVoices
+    from listenlens.service.domain import voiceprints
+
+    if not call.rep:
+        return None
+    if options.get("channels"):
+        return CallVoices() if runtime.settings.voiceprints_from_calls else None
+    known = voiceprints.known_voices(session, call.tenant_id, call.rep, call.team)
+    return CallVoices(known=known) if any(v.is_rep for v in known) else None
+
+
+def _learn_rep_voice(runtime, session, tenant_id: str, rep: str, timeline, voices) -> None:
+    from listenlens.pipeline.timeline import Role
+    from listenlens.service.domain import voiceprints
+
+    heard = [voices.heard[label] for label in timeline.labels(Role.REP) if label in voices.heard]
+    if heard:
+        best = max(heard, key=lambda v: v.speech_s)
+        voiceprints.learn(session, tenant_id, rep, best, runtime.settings.voiceprint_max_samples)
 
 
 def fail_call(runtime, call_id: str, code: str, message: str) -> None:
