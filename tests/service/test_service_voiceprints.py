@@ -224,3 +224,16 @@ def test_cli_lists_and_deletes_voiceprints(tmp_path, monkeypatch):
     out = runner.invoke(app, ["voiceprints", "delete", "sam"])
     assert out.exit_code == 0 and _stored_voiceprints(settings) == []
     assert runner.invoke(app, ["voiceprints", "delete", "sam"]).exit_code != 0
+
+
+def test_the_enrollment_page_has_a_consent_checkbox_and_refuses_without_consent(api):
+    page = api.client.get("/ui/voiceprints", headers=api.a)
+    assert page.status_code == 200
+    assert 'type="checkbox" name="consent"' in page.text and 'name="file"' in page.text
+    clip = api.tmp / "page.wav"
+    write_wav(clip, np.zeros(16000, dtype=np.float32))
+    with open(clip, "rb") as f:
+        r = api.client.post("/ui/voiceprints", files={"file": ("clip.wav", f, "audio/wav")}, data={"rep": "sam"},
+                            headers={**api.a, "Accept": "text/html"})
+    assert r.status_code == 400 and "consent" in r.text
+    assert _stored_voiceprints(api.settings) == []
