@@ -30,7 +30,7 @@ def list_voiceprints(caller: Caller = Depends(current_caller), rt: Runtime = Dep
         return voiceprints.list_voiceprints(s, caller.tenant_id)
 
 
-@router.get("/v1/reps/{rep}/voiceprint", response_model=VoiceprintOut, summary="The rep's voiceprint",
+@router.get("/v1/reps/{rep:path}/voiceprint", response_model=VoiceprintOut, summary="The rep's voiceprint",
             responses={**_NOT_FOUND, **AUTHED})
 def get_voiceprint(rep: str = Rep, caller: Caller = Depends(current_caller), rt: Runtime = Depends(get_runtime)):
     with rt.db.session() as s:
@@ -38,7 +38,7 @@ def get_voiceprint(rep: str = Rep, caller: Caller = Depends(current_caller), rt:
 
 
 @router.put(
-    "/v1/reps/{rep}/voiceprint",
+    "/v1/reps/{rep:path}/voiceprint",
     response_model=VoiceprintOut,
     summary="Enroll the rep's voice from a clip (replaces the voiceprint); needs consent=true",
     responses={400: {"model": ErrorResponse, "description": "consent is not given"},
@@ -58,7 +58,7 @@ def put_voiceprint(
     return voiceprints.enroll(rt, caller.tenant_id, rep, file.file, file.filename, consent=consent)
 
 
-@router.delete("/v1/reps/{rep}/voiceprint", status_code=204, summary="Delete the rep's voiceprint",
+@router.delete("/v1/reps/{rep:path}/voiceprint", status_code=204, summary="Delete the rep's voiceprint",
                responses={**_NOT_FOUND, **AUTHED})
 def delete_voiceprint(rep: str = Rep, caller: Caller = Depends(current_caller), rt: Runtime = Depends(get_runtime)):
     with rt.db.session() as s:
