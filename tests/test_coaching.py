@@ -96,6 +96,10 @@ def test_names_prefer_the_given_name_then_a_heard_one_then_the_role():
     assert given.rep == "sam" and given.customer == "Dana"
     plain = SpeakerNames.build(speakers, [("SPEAKER_00", "this is great from what I hear")])
     assert plain["SPEAKER_01"] == "Rep" and plain["SPEAKER_00"] == "Customer"
+    # An enrolled voice's name comes first; the given rep name goes to the rep no voice named.
+    voices = SpeakerNames.build([("A", "rep"), ("B", "rep"), ("C", "customer")], words, rep_name="sam",
+                                known={"B": "Lee Park"})
+    assert [voices[x] for x in "ABC"] == ["sam", "Lee Park", "Customer"]
     several = SpeakerNames.build([("CH0", "rep"), ("CH1", "customer"), ("CH2", "customer"), ("X", "unknown")])
     assert [several[x] for x in ("CH0", "CH1", "CH2", "X")] == ["Rep", "Customer 1", "Customer 2", "Other speaker"]
     assert several.customer == "Customer" and several["nobody"] == "Other speaker"

@@ -6,10 +6,11 @@
 
 Order of preference for a speaker's name:
 
-1. the rep's name as given (``rep=sam`` on upload, a name passed as ``--rep``), for the rep;
-2. a name the speaker says about themselves ("my name is Dana", "this is Sam from Acme",
+1. the name of an enrolled voice the speaker matched (``Speaker.name``, from voiceprints);
+2. the rep's name as given (``rep=sam`` on upload, a name passed as ``--rep``), for the rep;
+3. a name the speaker says about themselves ("my name is Dana", "this is Sam from Acme",
    "Dana speaking");
-3. the role in words: "Rep", "Customer", "Other speaker"; numbered ("Customer 2") when
+4. the role in words: "Rep", "Customer", "Other speaker"; numbered ("Customer 2") when
    a side has several voices.
 """
 
@@ -76,8 +77,10 @@ class SpeakerNames:
 
     @classmethod
     def build(cls, speakers: Iterable[tuple[str, object]], words: Iterable[tuple[str, str]] = (), *,
-              rep_name: str | None = None) -> SpeakerNames:
-        """Names for ``speakers`` (label, role) from what each said (``words``: label, text)."""
+              rep_name: str | None = None, known: Mapping[str, str] | None = None) -> SpeakerNames:
+        """Names for ``speakers`` (label, role) from what each said (``words``: label, text);
+        ``known``: label -> the name of the enrolled voice it matched."""
+        known = {label: name for label, name in (known or {}).items() if name}
         pairs: list[tuple[str, str]] = list(dict.fromkeys((label, _role_value(role)) for label, role in speakers))
         said: dict[str, list[str]] = {}
         for label, text in words:
@@ -88,9 +91,12 @@ class SpeakerNames:
         by_role: dict[str, list[str]] = {}
         for label, role in pairs:
             by_role.setdefault(role, []).append(label)
+        given_to = next((lbl for lbl in by_role.get("rep", []) if lbl not in known), None) if rep_name else None
         for role, labels in by_role.items():
             for i, label in enumerate(labels):
-                if role == "rep" and rep_name and i == 0:
+                if label in known:
+                    name = known[label]
+                elif label == given_to and rep_name:
                     name = rep_name
                 else:
                     name = heard[label] or ROLE_WORDS.get(role, ROLE_WORDS["unknown"])
@@ -111,12 +117,15 @@ class SpeakerNames:
 def names_from_timeline(timeline: Mapping | object, rep_name: str | None = None) -> SpeakerNames:
     """``SpeakerNames`` of a ``CallTimeline`` or its stored dict."""
     if isinstance(timeline, Mapping):
-        speakers = [(s["label"], s.get("role", "unknown")) for s in timeline.get("speakers") or []]
+        listed = timeline.get("speakers") or []
+        speakers = [(s["label"], s.get("role", "unknown")) for s in listed]
+        known = {s["label"]: s.get("name") for s in listed if s.get("name")}
         words = [(w["speaker"], w.get("text") or "") for w in timeline.get("words") or []]
     else:
         speakers = [(s.label, s.role) for s in timeline.speakers]  # type: ignore[attr-defined]
+        known = {s.label: s.name for s in timeline.speakers if getattr(s, "name", None)}  # type: ignore[attr-defined]
         words = [(w.speaker, w.text) for w in timeline.words]  # type: ignore[attr-defined]
-    return SpeakerNames.build(speakers, words, rep_name=rep_name)
+    return SpeakerNames.build(speakers, words, rep_name=rep_name, known=known)
 
 
 def names_from_scorecard(card, rep_name: str | None = None) -> SpeakerNames:
