@@ -26,6 +26,7 @@ import httpx
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
+SocketOption = tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
 
 
 class EgressRefused(ValueError):
@@ -47,17 +48,14 @@ class EgressPolicy:
     allow_http: bool = False
     allow_networks: Sequence[str] = ()
     resolver: Resolver = field(default=system_resolver, compare=False)
+    networks: tuple[IPNetwork, ...] = field(init=False, default=(), compare=False)
 
     def __post_init__(self) -> None:
         try:
             nets = tuple(ipaddress.ip_network(n.strip(), strict=False) for n in self.allow_networks)
         except ValueError as exc:
             raise EgressRefused(f"webhook_allow_networks: {exc}; give CIDRs such as 10.0.5.0/24 or addresses") from None
-        object.__setattr__(self, "_networks", nets)
-
-    @property
-    def networks(self) -> tuple[IPNetwork, ...]:
-        return self._networks  # type: ignore[attr-defined,no-any-return]
+        object.__setattr__(self, "networks", nets)
 
     def check_url(self, url: str) -> list[str]:
         """The checked addresses ``url``'s host resolves to; raises ``EgressRefused`` with the reason."""
@@ -121,8 +119,7 @@ class _GuardedBackend(httpcore.SyncBackend):
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None,
                     local_address: str | None = None,
-                    socket_options: Iterable[tuple[int, int, int | bytes | None] | tuple[int, int, None, int]] | None = None,
-                    ) -> httpcore.NetworkStream:
+                    socket_options: Iterable[SocketOption] | None = None) -> httpcore.NetworkStream:
         try:
             addresses = self.policy.check_host(host, port)
         except EgressRefused as exc:

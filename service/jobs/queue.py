@@ -14,9 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from collections.abc import Collection, Iterable
+from typing import Any, cast
 
 from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from listenlens.service.db.database import Database
 from listenlens.service.db.models import Job, utcnow
@@ -51,6 +54,11 @@ def enqueue(
     return job
 
 
+def _changed(session: Session, statement: Executable) -> CursorResult[Any]:
+    """Run an UPDATE or DELETE; its result says how many rows it changed."""
+    return cast(CursorResult[Any], session.execute(statement))
+
+
 class JobQueue:
     def __init__(self, db: Database, lease_s: float, max_attempts: int):
         self.db = db
@@ -76,20 +84,20 @@ class JobQueue:
         """Take ``job_id`` if it is queued and due; None when someone else has it or it is done."""
         now = utcnow()
         with self.db.session() as s:
-            res = s.execute(
+            res = _changed(s, 
                 update(Job)
                 .where(Job.id == job_id, Job.status == "queued", Job.run_after <= now)
                 .values(status="running", claimed_by=worker, lease_until=now + self.lease, attempts=Job.attempts + 1)
             )
             if res.rowcount != 1:
                 return None
-            job = s.get(Job, job_id)
+            job = s.get_one(Job, job_id)
             return Claimed(job.id, job.kind, job.tenant_id, job.call_id, job.delivery_id, job.attempts)
 
     def heartbeat(self, job_id: int, worker: str) -> bool:
         """Renew the lease; False when the job is no longer ours."""
         with self.db.session() as s:
-            res = s.execute(
+            res = _changed(s, 
                 update(Job)
                 .where(Job.id == job_id, Job.claimed_by == worker, Job.status == "running")
                 .values(lease_until=utcnow() + self.lease)
@@ -105,9 +113,9 @@ class JobQueue:
             .values(status="failed" if failed else "done", finished_at=utcnow(), lease_until=None, last_error=error)
         )
         if session is not None:
-            return session.execute(stmt).rowcount == 1
+            return _changed(session, stmt).rowcount == 1
         with self.db.session() as s:
-            return s.execute(stmt).rowcount == 1
+            return _changed(s, stmt).rowcount == 1
 
     def owns(self, session: Session, job_id: int, worker: str) -> bool:
         return (
@@ -120,7 +128,7 @@ class JobQueue:
     def release(self, worker: str) -> int:
         """Put our running jobs back (graceful stop); the interrupted attempt does not count."""
         with self.db.session() as s:
-            res = s.execute(
+            res = _changed(s, 
                 update(Job)
                 .where(Job.claimed_by == worker, Job.status == "running")
                 .values(status="queued", claimed_by=None, lease_until=None, dispatched_at=None,
@@ -138,13 +146,13 @@ class JobQueue:
             for job in rows:
                 cond = and_(Job.id == job.id, Job.status == "running", Job.lease_until < now)
                 if job.attempts >= self.max_attempts:
-                    res = s.execute(update(Job).where(cond).values(
+                    res = _changed(s, update(Job).where(cond).values(
                         status="failed", finished_at=now, lease_until=None,
                         last_error=f"interrupted {job.attempts} times"))
                     if res.rowcount == 1:
                         given_up.append(Claimed(job.id, job.kind, job.tenant_id, job.call_id, job.delivery_id, job.attempts))
                 else:
-                    res = s.execute(update(Job).where(cond).values(
+                    res = _changed(s, update(Job).where(cond).values(
                         status="queued", claimed_by=None, lease_until=None, dispatched_at=None))
                     if res.rowcount == 1:
                         requeued.append(job.id)
@@ -170,7 +178,7 @@ class JobQueue:
     def prune(self, older_than_days: float = 7.0) -> int:
         cutoff = utcnow() - timedelta(days=older_than_days)
         with self.db.session() as s:
-            res = s.execute(delete(Job).where(Job.status.in_(("done", "failed")), Job.finished_at < cutoff))
+            res = _changed(s, delete(Job).where(Job.status.in_(("done", "failed")), Job.finished_at < cutoff))
             return res.rowcount
 
     def pending_for_call(self, session: Session, call_id: str) -> int:
