@@ -1,9 +1,27 @@
-"""Attribution: every recognised word gets the speaker who said it.
+"""Attribution: every recognised word gets the speaker who said it, and a confidence.
 
-A word goes to the speaker whose turns cover most of it; a word in a gap between turns
-goes to the nearest turn. Attribution is per word, so a recogniser segment that spans a
-speaker change is split at the change (``utterances`` regroups words by speaker).
-On a dual-channel call a word belongs to its channel's party, and a word heard on both
+On a mono call two kinds of evidence meet, and neither is right alone:
+
+* **the diarizer's frame activity** (``SpeakerActivity``: how strongly each speaker is
+  heard in each frame). A word goes to the speaker most active over it, and the margin
+  over the runner-up is how sure that is. Where one voice is heard the margin is near 1;
+  at a turn edge the two ramps cross and the margin is small; in overlapped speech both
+  speakers are active and the frames cannot say whose voice a word is.
+* **the recogniser's sentences**. Whisper follows one voice through a stretch of speech
+  and punctuates where that voice's sentence ends, so the words between two sentence
+  ends are, short of evidence to the contrary, one speaker's.
+
+So each word first takes the frames' answer; a word the frames are unsure of (margin
+under ``UNSURE_MARGIN``: a turn edge, an overlap) then takes the speaker of the nearest
+word of its recogniser sentence that the frames are sure of. A word's timestamp is
+least exact at a sentence's edges, where a speaker change falls, so a sentence's last
+word (the one carrying its final punctuation) or first word that the frames give to
+someone else joins its sentence unless the frames are sure beyond ``EDGE_SURE_MARGIN``.
+The word keeps the confidence of the evidence that placed it.
+
+Backends without frame activity fall back to the turns: a word goes to the speaker
+whose turns cover most of it, a word in a gap between turns to the nearest turn. On a
+dual-channel call a word belongs to its channel's party, and a word heard on both
 channels (crosstalk the per-channel regions did not exclude) is kept once, on the
 channel where it is loudest.
 """
@@ -12,12 +30,13 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from listenlens.pipeline.asr import AsrSegment
 from listenlens.pipeline.constants import SAMPLE_RATE
+from listenlens.pipeline.diarize.base import SpeakerActivity
 from listenlens.pipeline.timeline import Turn, Word
 
 # A word this far from every turn still goes to the nearest one: the recogniser's
@@ -26,25 +45,91 @@ NEAREST_TURN_MAX_S = 2.0
 # Two words on different channels are the same utterance heard twice if their texts
 # match and their centres are this close.
 DUPLICATE_MAX_OFFSET_S = 0.35
+# Frame activity margins (0-1, the most active speaker's mean activity over a word minus
+# the runner-up's). Under UNSURE_MARGIN the frames cannot decide and the sentence does;
+# a sentence-edge word leaves its sentence only when the frames are sure beyond
+# EDGE_SURE_MARGIN (the edge is where word timestamps are least exact).
+UNSURE_MARGIN = 0.5
+EDGE_SURE_MARGIN = 0.9
+# Below this activity nobody is heard over a word (it lies in a gap of the diarizer's
+# speech): the turns decide.
+HEARD_MIN = 0.05
+# Confidence of a word placed by the nearest turn or a gap: the diarizer did not hear it.
+GAP_CONFIDENCE = 0.5
+_SENTENCE_END = re.compile(r"[.?!…]+[\"')\]]*$")
 
 
-def attribute_words(segments: list[AsrSegment], turns: list[Turn], channel_of: dict[str, int] | None = None) -> list[Word]:
+def attribute_words(
+    segments: list[AsrSegment],
+    turns: list[Turn],
+    channel_of: dict[str, int] | None = None,
+    activity: SpeakerActivity | None = None,
+) -> list[Word]:
+    """Each recognised word with its speaker and ``speaker_confidence``."""
     by_channel: dict[int, list[str]] = {}
     for label, ch in (channel_of or {}).items():
         by_channel.setdefault(ch, []).append(label)
     index = _TurnIndex(turns)
+    known = {t.speaker for t in turns}
+    if activity is not None and not (set(activity.labels) & known):
+        activity = None
     words: list[Word] = []
+    sentence_of: list[int] = []
+    sentence = 0
     for seg in segments:
         allowed = by_channel.get(seg.channel) if seg.channel is not None else None
+        sentence += 1  # a recogniser segment ends a sentence
         for w in seg.words:
             if allowed is not None and len(allowed) == 1:
-                speaker = allowed[0]
+                speaker, confidence = allowed[0], 1.0
+            elif activity is not None and allowed is None:
+                speaker, confidence = _by_activity(activity, known, index, w.start, w.end)
             else:
-                speaker = index.speaker_for(w.start, w.end, allowed)
+                speaker, confidence = index.speaker_for(w.start, w.end, allowed)
             if speaker is not None:
-                words.append(Word(w.start, max(w.end, w.start), w.text, speaker, w.probability))
+                words.append(Word(w.start, max(w.end, w.start), w.text, speaker, w.probability, confidence))
+                sentence_of.append(sentence)
+            if _SENTENCE_END.search(w.text.strip()):
+                sentence += 1
+    if activity is not None and not by_channel:
+        words = _by_sentence(words, sentence_of)
     words.sort(key=lambda w: (w.start, w.end))
     return words
+
+
+def _by_activity(activity: SpeakerActivity, known: set[str], index: "_TurnIndex", start: float, end: float) -> tuple[str | None, float]:
+    """The speaker most active over [start, end) and the margin over the runner-up."""
+    act = {k: v for k, v in activity.mean(start, end).items() if k in known}
+    ranked = sorted(act.items(), key=lambda kv: -kv[1])
+    if not ranked or ranked[0][1] < HEARD_MIN:
+        return index.speaker_for(start, end)
+    second = ranked[1][1] if len(ranked) > 1 else 0.0
+    return ranked[0][0], float(min(1.0, max(0.0, ranked[0][1] - second)))
+
+
+def _by_sentence(words: list[Word], sentence_of: list[int]) -> list[Word]:
+    """Words the frames are unsure of take their recogniser sentence's speaker (see the module doc)."""
+    out = list(words)
+    groups: dict[int, list[int]] = {}
+    for i, s in enumerate(sentence_of):
+        groups.setdefault(s, []).append(i)
+    for idx in groups.values():
+        sure = [i for i in idx if words[i].speaker_confidence >= UNSURE_MARGIN]
+        if not sure:
+            continue
+        for i in idx:
+            if words[i].speaker_confidence >= UNSURE_MARGIN:
+                continue
+            # The nearest sure word of the sentence; the earlier one on a tie (a voice
+            # carries on into an overlap more often than it starts in one).
+            j = min(sure, key=lambda k: (abs(k - i), k > i))
+            out[i] = replace(words[i], speaker=words[j].speaker)
+        if len(idx) >= 3:
+            for edge, inner in ((idx[0], idx[1:]), (idx[-1], idx[:-1])):
+                others = {out[k].speaker for k in inner}
+                if len(others) == 1 and out[edge].speaker not in others and words[edge].speaker_confidence < EDGE_SURE_MARGIN:
+                    out[edge] = replace(out[edge], speaker=out[inner[0]].speaker)
+    return out
 
 
 class _TurnIndex:
@@ -53,7 +138,9 @@ class _TurnIndex:
         self.starts = [t.start for t in self.turns]
         self.max_len = max((t.duration for t in self.turns), default=0.0)
 
-    def speaker_for(self, start: float, end: float, allowed: list[str] | None = None) -> str | None:
+    def speaker_for(self, start: float, end: float, allowed: list[str] | None = None) -> tuple[str | None, float]:
+        """The speaker whose turns cover most of [start, end) and the share of the word
+        by which they lead; in a gap, the nearest turn's speaker at ``GAP_CONFIDENCE``."""
         # Only turns starting after start - max_len can reach the word.
         lo = bisect.bisect_left(self.starts, start - self.max_len - NEAREST_TURN_MAX_S)
         hi = bisect.bisect_right(self.starts, end + NEAREST_TURN_MAX_S)
@@ -69,8 +156,10 @@ class _TurnIndex:
             if gap <= NEAREST_TURN_MAX_S and (nearest is None or gap < nearest[0]):
                 nearest = (gap, t.speaker)
         if overlap:
-            return max(overlap.items(), key=lambda kv: kv[1])[0]
-        return nearest[1] if nearest else None
+            ranked = sorted(overlap.values(), reverse=True)
+            lead = (ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0)) / max(end - start, 1e-6)
+            return max(overlap.items(), key=lambda kv: kv[1])[0], float(min(1.0, max(0.0, lead)))
+        return (nearest[1], GAP_CONFIDENCE) if nearest else (None, 0.0)
 
 
 def drop_crosstalk_duplicates(per_channel: list[list[AsrSegment]], samples: np.ndarray) -> list[AsrSegment]:

@@ -63,12 +63,17 @@ class Word:
     end: float
     text: str
     speaker: str
-    probability: float = 1.0
+    probability: float = 1.0  # the recogniser's probability of the word's text
+    # How sure attribution is that ``speaker`` said it (0-1): 1 where one voice is heard
+    # or the word's channel says whose it is, low at a turn edge the diarizer is unsure
+    # of and in overlapped speech.
+    speaker_confidence: float = 1.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "start", float(self.start))
         object.__setattr__(self, "end", float(self.end))
         object.__setattr__(self, "probability", float(self.probability))
+        object.__setattr__(self, "speaker_confidence", float(self.speaker_confidence))
 
     @property
     def mid(self) -> float:
@@ -156,6 +161,7 @@ class CallTimeline:
                     "text": w.text,
                     "speaker": w.speaker,
                     "probability": round(w.probability, 3),
+                    "speaker_confidence": round(w.speaker_confidence, 3),
                 }
                 for w in self.words
             ],
@@ -181,7 +187,8 @@ class CallTimeline:
             ],
             speech=[Turn(float(t["start"]), float(t["end"]), t["speaker"]) for t in data["speech"]],
             words=[
-                Word(float(w["start"]), float(w["end"]), w["text"], w["speaker"], float(w.get("probability", 1.0)))
+                Word(float(w["start"]), float(w["end"]), w["text"], w["speaker"], float(w.get("probability", 1.0)),
+                     float(w.get("speaker_confidence", 1.0)))
                 for w in data["words"]
             ],
         )

@@ -135,7 +135,7 @@ def transcribe_audio(
         )
     timings["asr"] = time.perf_counter() - t0
 
-    words = attribute_words(segments, dia.turns, dia.channel_of or None)
+    words = attribute_words(segments, dia.turns, dia.channel_of or None, dia.activity)
     speakers = [Speaker(label, channel=dia.channel_of.get(label)) for label in labels]
     timeline = CallTimeline(
         duration=audio.duration,

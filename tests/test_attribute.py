@@ -67,3 +67,60 @@ def test_long_speech_is_transcribed_in_bounded_groups():
     assert [len(g) for g in groups] == [2] * 5
     assert [c for g in groups for c in g] == chunks  # nothing lost, order kept
     assert all(sum(c["end"] - c["start"] for c in g) <= 12 * 16000 for g in groups)
+
+
+# -- mono calls: the diarizer's frame activity and the recogniser's sentences ----------
+
+from listenlens.pipeline.diarize.base import SpeakerActivity  # noqa: E402
+
+
+def activity(spans, until=10.0, frame=0.02):
+    """Frame activity: ``spans`` is [(start, end, speaker, level)]."""
+    labels = sorted({s[2] for s in spans})
+    n = int(until / frame)
+    act = np.zeros((n, len(labels)), dtype=np.float32)
+    t = np.arange(n) * frame
+    for a, b, spk, level in spans:
+        act[(t >= a) & (t < b), labels.index(spk)] = level
+    count = (act > 0.5).sum(axis=1).astype(np.int8)
+    return SpeakerActivity(frame_s=frame, first_s=0.0, labels=labels, activity=act, count=count)
+
+
+def test_words_in_an_overlap_stay_with_the_sentence_they_belong_to():
+    # A speaks 0-3 s; B starts over A's end at 2.0 s and goes on to 5 s.
+    turns = [Turn(0.0, 3.0, "A"), Turn(2.0, 5.0, "B")]
+    act = activity([(0.0, 3.0, "A", 1.0), (2.0, 5.0, "B", 1.0)])
+    a = seg([(0.2, 0.8, "We've"), (0.8, 1.5, "used"), (1.5, 2.3, "it"), (2.3, 2.9, "for years.")])
+    b = seg([(2.4, 2.9, "Right,"), (3.1, 3.6, "and"), (3.6, 4.2, "we"), (4.2, 4.8, "integrate.")])
+    words = attribute_words([a, b], turns, activity=act)
+    by_text = {w.text: w for w in words}
+    assert [by_text[t].speaker for t in ("We've", "used", "it", "for years.")] == ["A"] * 4
+    assert [by_text[t].speaker for t in ("Right,", "and", "we", "integrate.")] == ["B"] * 4
+    # The frames could not tell the overlap's words apart: their confidence says so.
+    assert by_text["for years."].speaker_confidence < 0.5 and by_text["Right,"].speaker_confidence < 0.5
+    assert by_text["used"].speaker_confidence > 0.9
+
+
+def test_the_last_word_of_a_question_at_an_unsure_turn_edge_stays_with_the_asker():
+    turns = [Turn(0.0, 2.2, "A"), Turn(2.1, 4.0, "B")]
+    # The activity ramps: over "today?" the customer is a little ahead.
+    act = activity([(0.0, 1.8, "A", 1.0), (1.8, 2.3, "A", 0.45), (1.8, 2.3, "B", 0.55), (2.3, 4.0, "B", 1.0)])
+    q = seg([(0.2, 0.6, "Do"), (0.6, 0.9, "you"), (0.9, 1.4, "use"), (1.4, 1.7, "it"), (1.8, 2.3, "today?")])
+    ans = seg([(2.5, 3.0, "Yes,"), (3.0, 3.6, "daily.")])
+    words = attribute_words([q, ans], turns, activity=act)
+    assert [w.speaker for w in words] == ["A"] * 5 + ["B"] * 2
+
+
+def test_frames_sure_of_a_change_inside_a_sentence_are_believed():
+    # The recogniser ran two speakers together without punctuation; the frames are sure.
+    turns = [Turn(0.0, 1.5, "A"), Turn(1.6, 4.0, "B")]
+    act = activity([(0.0, 1.5, "A", 1.0), (1.6, 4.0, "B", 1.0)])
+    s = seg([(0.2, 0.6, "okay"), (0.6, 1.2, "thanks"), (1.7, 2.2, "so"), (2.2, 2.8, "what"), (2.8, 3.4, "now")])
+    assert [w.speaker for w in attribute_words([s], turns, activity=act)] == ["A", "A", "B", "B", "B"]
+
+
+def test_without_frame_activity_turn_coverage_sets_the_confidence():
+    turns = [Turn(0.0, 2.0, "A"), Turn(1.0, 3.0, "B")]
+    words = attribute_words([seg([(0.2, 0.6, "alone"), (1.2, 1.6, "both")])], turns)
+    assert words[0].speaker_confidence == 1.0
+    assert words[1].speaker_confidence < 0.5

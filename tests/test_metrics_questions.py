@@ -150,3 +150,24 @@ def test_no_questions_is_not_applicable_not_zero():
     assert (rule.asked, rule.share_honoured, rule.median_wait_s, rule.violations) == (0, None, None, [])
     assert question_rate([], tl, MetricsConfig()) == 0.0
     assert question_rate([], build_timeline([]), MetricsConfig()) is None
+
+
+def test_a_fragment_cut_off_by_the_customer_joins_the_rep_sentence_it_finishes():
+    # "Right, and we ..." is talked over; the recogniser goes on "did it directly." in
+    # lower case after the customer's words: one statement, not the question "did it ...".
+    tl = call(("R", 0.0, "Right, and we"), ("C", 1.6, "for many years"), ("R", 3.4, "did it directly."),
+              duration=10.0)
+    assert find_questions(tl) == []
+
+
+def test_a_capitalised_sentence_after_the_customer_spoke_is_a_sentence_of_its_own():
+    tl = call(("R", 0.0, "Right, and we"), ("C", 1.6, "for many years"), ("R", 3.4, "Did it work?"),
+              duration=10.0)
+    assert [q.text for q in find_questions(tl)] == ["Did it work?"]
+
+
+def test_a_pause_nobody_filled_still_ends_a_sentence():
+    # Without punctuation a pause is the only sentence end the recogniser gives.
+    tl = call(("R", 0.0, "so we set it up"), ("R", 4.5, "do you use Salesforce"), ("C", 9.0, "yes we do"),
+              duration=12.0)
+    assert [q.text for q in find_questions(tl)] == ["do you use Salesforce"]

@@ -224,3 +224,41 @@ class _NoSemantic:
         import numpy as np
 
         return np.eye(len(texts), 8)
+
+
+def _with_confidence(timeline, speaker, start, end, confidence):
+    """The timeline with ``speaker``'s words in [start, end) given ``confidence``."""
+    from dataclasses import replace
+
+    timeline.words = [replace(w, speaker_confidence=confidence) if w.speaker == speaker and start <= w.start < end else w
+                      for w in timeline.words]
+    return timeline
+
+
+def test_an_uncertain_question_is_listed_and_marked_but_does_not_move_the_score():
+    def card(confidence):
+        ws = (words("R", 0, "What are your goals this year?") + words("C", 4, "growth mostly")
+              + words("R", 6, "Do you use a CRM?") + words("R", 8.5, "I guess Salesforce.")
+              + words("C", 12, "yes we do"))
+        tl = build_timeline([(0, 3, "R"), (4, 5, "C"), (6, 10.5, "R"), (12, 13.5, "C")], ws, roles=ROLES)
+        return score_call(_with_confidence(tl, "R", 6, 8.5, confidence), embedder=NoEmbedder())
+
+    sure, unsure = card(1.0), card(0.2)
+    q_sure = [q for q in sure.metrics.questions if q.text == "Do you use a CRM?"][0]
+    q_unsure = [q for q in unsure.metrics.questions if q.text == "Do you use a CRM?"][0]
+    assert (q_sure.uncertain, q_unsure.uncertain) == (False, True)
+    assert q_unsure.confidence < unsure.settings["uncertain_below"] <= q_sure.confidence
+    # Sure: one of two questions self-answered; unsure: only the honoured one counts.
+    assert sure.metrics.four_second_rule.share_honoured == 0.5
+    assert unsure.metrics.four_second_rule.share_honoured == 1.0
+    assert unsure.metrics.four_second_rule.uncertain == 1
+    assert unsure.component("four_second_rule").score == card_without_the_question().component("four_second_rule").score
+    # The call's moments still show it, marked uncertain.
+    shown = [m for m in unsure.moments if m.kind == "four_second_rule"]
+    assert len(shown) == 1 and shown[0].uncertain
+
+
+def card_without_the_question():
+    ws = words("R", 0, "What are your goals this year?") + words("C", 4, "growth mostly") + words("C", 12, "yes we do")
+    tl = build_timeline([(0, 3, "R"), (4, 5, "C"), (12, 13.5, "C")], ws, roles=ROLES)
+    return score_call(tl, embedder=NoEmbedder())

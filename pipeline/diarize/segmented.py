@@ -35,7 +35,7 @@ from scipy.optimize import linear_sum_assignment
 
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
-from listenlens.pipeline.diarize.base import Diarization, Progress, check_counts, mask_runs, no_progress
+from listenlens.pipeline.diarize.base import Diarization, Progress, SpeakerActivity, check_counts, mask_runs, no_progress
 from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded_encoder import FRAME_S as MEL_FRAME_S
 from listenlens.pipeline.diarize.embedded_encoder import HOP as MEL_HOP
@@ -128,7 +128,7 @@ class SegmentedDiarizer:
         turns = _turns(on, s.bridge_s, s.min_turn_s, duration, onset_delay_s=s.onset_delay_s)
         info.update(speakers=len({t.speaker for t in turns}), windows=len(seg.offsets), embeddings=len(emb))
         progress("diarize", 2, 2)
-        own = Diarization(turns=turns, backend=self.name, info=info)
+        own = Diarization(turns=turns, backend=self.name, info=info, activity=_activity(active, count, on, s.bridge_s, s.min_turn_s, duration, s.onset_delay_s))
         if s.second_look and max_speakers >= 2 and num_speakers != 1:
             if num_speakers is None:
                 one_voice = info["speakers"] == 1 and info["overlap_s"] >= s.second_look_overlap_s
@@ -332,8 +332,33 @@ def _top_speakers(active: np.ndarray, count: np.ndarray) -> np.ndarray:
     return (rank < count[:, None]) & (active > 0)
 
 
+def _activity(
+    active: np.ndarray, count: np.ndarray, on: np.ndarray, bridge_s: float, min_turn_s: float, duration: float, onset_delay_s: float
+) -> SpeakerActivity:
+    """The clusters' frame activity under the turns' speaker names (clusters with no turn left out)."""
+    names = _names(on, bridge_s, min_turn_s, duration, onset_delay_s)
+    cols = sorted(names, key=lambda c: names[c])
+    centre = (FRAME_SPAN / 2) / SAMPLE_RATE
+    return SpeakerActivity(
+        frame_s=FRAME_S,
+        first_s=centre,
+        labels=[names[c] for c in cols],
+        activity=np.ascontiguousarray(active[:, cols], dtype=np.float32),
+        count=count.astype(np.int8),
+    )
+
+
+def _names(on: np.ndarray, bridge_s: float, min_turn_s: float, duration: float, onset_delay_s: float) -> dict[int, str]:
+    """Cluster index -> the speaker name ``_turns`` gives it."""
+    names: dict[int, str] = {}
+    for t in _turns(on, bridge_s, min_turn_s, duration, onset_delay_s=onset_delay_s, cluster_names=True):
+        names.setdefault(int(t.speaker), f"SPEAKER_{len(names):02d}")
+    return names
+
+
 def _turns(
-    on: np.ndarray, bridge_s: float, min_turn_s: float, duration: float, *, onset_delay_s: float = 0.0
+    on: np.ndarray, bridge_s: float, min_turn_s: float, duration: float, *, onset_delay_s: float = 0.0,
+    cluster_names: bool = False,
 ) -> list[Turn]:
     """Turns in seconds from per-frame speaker activity, speakers named by first turn.
 
@@ -345,6 +370,8 @@ def _turns(
     joined = annotation_turns(turns_annotation(runs).support(collar=bridge_s))
     starts = [max(0.0, t.start + onset_delay_s) for t in joined]
     spans = sorted((a, min(duration, t.end), int(t.speaker)) for a, t in zip(starts, joined) if t.end - a >= min_turn_s)
+    if cluster_names:
+        return [Turn(a, b, str(c)) for a, b, c in spans if b > a]
     names: dict[int, str] = {}
     for _, _, c in spans:
         names.setdefault(c, f"SPEAKER_{len(names):02d}")

@@ -15,13 +15,14 @@ the median wait, which would otherwise depend on where the recording was cut.
 
 from __future__ import annotations
 
+import bisect
 import statistics
 from dataclasses import dataclass
 
 from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics.text import Sentence, clauses, split_sentences, strip_lead_ins, phrase_tokens
 from listenlens.pipeline.metrics.utterances import build_utterances, speech_span
-from listenlens.pipeline.timeline import CallTimeline, Role
+from listenlens.pipeline.timeline import CallTimeline, Role, Word
 
 WH_WORDS = {"what", "why", "how", "when", "where", "who", "whom", "whose", "which", "what's", "how's",
             "where's", "who's", "when's", "why's", "what're", "how're", "who're", "where're"}
@@ -134,8 +135,20 @@ def rep_sentences(timeline: CallTimeline, config: MetricsConfig) -> list[Sentenc
     out: list[Sentence] = []
     for label in timeline.labels(Role.REP):
         words = [w for w in timeline.words if w.speaker == label]
-        out.extend(split_sentences(words, config.sentence_pause_s))
+        others = [w for w in timeline.words if w.speaker != label]
+        out.extend(split_sentences(words, config.sentence_pause_s, talked_over=_spoken_between(others)))
     return sorted(out, key=lambda s: (s.start, s.end))
+
+
+def _spoken_between(words: list[Word]):
+    """``talked_over(a, b)`` for ``split_sentences``: a word of ``words`` lies between a and b."""
+    starts = [w.start for w in words]
+
+    def talked_over(a: float, b: float) -> bool:
+        i = bisect.bisect_left(starts, a)
+        return i < len(words) and words[i].start < b
+
+    return talked_over
 
 
 def find_questions(timeline: CallTimeline, config: MetricsConfig | None = None) -> list[Question]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from listenlens.pipeline.timeline import Word
 
@@ -96,12 +96,22 @@ class Sentence:
         return join_words(self.words)
 
 
-def split_sentences(words: Sequence[Word], pause_s: float) -> list[Sentence]:
-    """Split one speaker's words (time order) at final punctuation or a pause >= ``pause_s``."""
+def split_sentences(
+    words: Sequence[Word], pause_s: float, *, talked_over: Callable[[float, float], bool] | None = None
+) -> list[Sentence]:
+    """Split one speaker's words (time order) at final punctuation or a pause >= ``pause_s``.
+
+    ``talked_over(a, b)``: whether someone else spoke between ``a`` and ``b``. A pause
+    that someone else's speech fills, after a word with no final punctuation and before
+    one the recogniser did not capitalise, is an interruption of one sentence, not its
+    end: the fragment after it joins the sentence it finishes.
+    """
     sentences: list[Sentence] = []
     current: list[Word] = []
     for w in words:
-        if current and w.start - current[-1].end >= pause_s:
+        if current and w.start - current[-1].end >= pause_s and not (
+            talked_over is not None and _continues(current[-1], w) and talked_over(current[-1].end, w.start)
+        ):
             sentences.append(Sentence(current[0].speaker, tuple(current)))
             current = []
         current.append(w)
@@ -111,6 +121,12 @@ def split_sentences(words: Sequence[Word], pause_s: float) -> list[Sentence]:
     if current:
         sentences.append(Sentence(current[0].speaker, tuple(current)))
     return sentences
+
+
+def _continues(before: Word, after: Word) -> bool:
+    """The recogniser wrote ``after`` as the same sentence going on after ``before``."""
+    text = after.text.strip()
+    return not _SENTENCE_END.search(before.text.strip()) and bool(text) and text[0].islower()
 
 
 def clauses(text: str) -> list[list[str]]:

@@ -31,6 +31,7 @@ from listenlens.pipeline.metrics import (
     talk_ratio,
     talk_times,
 )
+from listenlens.pipeline.metrics.confidence import event_confidence, next_words, words_in
 from listenlens.pipeline.metrics.utterances import speech_span
 from listenlens.pipeline.scorecard import models as M
 from listenlens.pipeline.scorecard.components import Target, Verdict, curve, verdict
@@ -44,9 +45,9 @@ def score_call(timeline: CallTimeline, config: ScorecardConfig | None = None, *,
     """Measure a call and score its listening; see ``docs/metrics.md`` for the contract."""
     _check(timeline)
     config = config or ScorecardConfig()
-    found = _measure(timeline, config.metrics, embedder)
+    found = _measure(timeline, config.metrics, embedder, config.uncertain_below)
     metrics = _metrics(timeline, found, config.metrics)
-    moments = MomentBuilder(timeline, config.metrics)
+    moments = MomentBuilder(timeline, config.metrics, config.uncertain_below)
     components = _components(_values(found, config), config.targets, _component_moments(found, moments, config),
                              _reasons(found, config))
     score = _overall(components)
@@ -101,33 +102,68 @@ class _Found:
     stories: M.CustomerStories
     overlap_seen: bool
     backend: str | None
+    confidence: dict[int, float]  # id(event) -> its confidence (metrics/confidence.py)
+    uncertain_below: float
+
+    def conf(self, event) -> float:
+        return self.confidence.get(id(event), 1.0)
+
+    def uncertain(self, event) -> bool:
+        return self.conf(event) < self.uncertain_below
+
+    def certain(self, events: list) -> list:
+        return [e for e in events if not self.uncertain(e)]
 
 
-def _measure(timeline: CallTimeline, mc: MetricsConfig, embedder: Embedder | None) -> _Found:
+def _measure(timeline: CallTimeline, mc: MetricsConfig, embedder: Embedder | None, uncertain_below: float) -> _Found:
     floor = analyze_floor(timeline, mc)
     turns = sorted(floor.turns, key=lambda t: t.start)
     span = speech_span(floor.utterances)
     span_s = (span[1] - span[0]) if span else 0.0
     has_rep, has_customer = bool(timeline.labels(Role.REP)), bool(timeline.labels(Role.CUSTOMER))
     interruptions = find_interruptions(timeline, mc)
-    rep_on_customer = [i for i in interruptions if i.by_role == Role.REP and i.of_role == Role.CUSTOMER]
     questions = find_questions(timeline, mc)
     switches = customer_to_rep_switches(turns)
     paraphrases = find_paraphrases(turns, mc, embedder=embedder)
+    confidence = _confidences(timeline, questions, interruptions, paraphrases)
+
+    def certain(events: list) -> list:
+        return [e for e in events if confidence.get(id(e), 1.0) >= uncertain_below]
+
+    # Uncertain events are listed but move no figure the score reads.
+    rep_on_customer = [i for i in certain(interruptions) if i.by_role == Role.REP and i.of_role == Role.CUSTOMER]
+    sure_questions = certain(questions)
     diarizer = timeline.source.get("diarizer", {})
     return _Found(
         floor=floor, turns=turns, span_s=span_s, has_rep=has_rep, has_customer=has_customer,
         interruptions=interruptions, rep_on_customer=rep_on_customer,
         per_10=(len(rep_on_customer) / span_s * 600.0) if span_s > 0 and has_rep and has_customer else None,
-        questions=questions, rule=four_second_rule(questions), q_rate=question_rate(questions, timeline, mc),
+        questions=questions, rule=four_second_rule(sure_questions), q_rate=question_rate(sure_questions, timeline, mc),
         switches=switches, patience=median_patience(switches), paraphrases=paraphrases, ratio=talk_ratio(timeline),
         mono=longest_turn(turns, Role.REP), story=longest_turn(turns, Role.CUSTOMER),
-        stories=_stories(turns, paraphrases, mc),
+        stories=_stories(turns, paraphrases, mc, {id(p) for p in paraphrases} - {id(p) for p in certain(paraphrases)}),
+        confidence=confidence, uncertain_below=uncertain_below,
         # A diarizer that never overlaps two speakers (mono call, embedded backend) hides
         # every interruption: report "not measured", never a reassuring 0.
         overlap_seen=bool(diarizer.get("detects_overlap", True)),
         backend=diarizer.get("backend"),
     )
+
+
+def _confidences(timeline: CallTimeline, questions: list, interruptions: list, paraphrases: list) -> dict[int, float]:
+    """id(event) -> confidence: a question rests on its words and on who spoke next, an
+    interruption on the interrupter's words (not on the overlap it is), a paraphrase on
+    the rep's words and the customer's words it restates."""
+    out: dict[int, float] = {}
+    for q in questions:
+        after = next_words(timeline, q.end) if q.outcome != "end_of_call" else []
+        out[id(q)] = event_confidence(timeline, q.speaker, q.start, q.end, extra=after)
+    for i in interruptions:
+        out[id(i)] = event_confidence(timeline, i.by, i.start, i.end, overlap=False)
+    for p in paraphrases:
+        restated = words_in(timeline, p.customer, p.restates_start, p.restates_end)
+        out[id(p)] = event_confidence(timeline, p.speaker, p.start, p.end, extra=restated)
+    return out
 
 
 # -- metrics -------------------------------------------------------------------
@@ -151,25 +187,27 @@ def _metrics(timeline: CallTimeline, f: _Found, mc: MetricsConfig) -> M.Metrics:
         ],
         backchannel_count=M.RoleCounts(
             **{role.value: sum(1 for b in f.floor.backchannels if b.utterance.role == role) for role in Role}),
-        interruptions=[_interruption(i) for i in interruptions],
+        interruptions=[_interruption(i, f) for i in interruptions],
         interruption_counts=M.InterruptionCounts(
             rep_on_customer=len(f.rep_on_customer),
-            customer_on_rep=sum(1 for i in interruptions if i.by_role == Role.CUSTOMER and i.of_role == Role.REP),
-            other=sum(1 for i in interruptions if i.kind not in {"rep_on_customer", "customer_on_rep"}),
+            customer_on_rep=sum(1 for i in f.certain(interruptions) if i.by_role == Role.CUSTOMER and i.of_role == Role.REP),
+            other=sum(1 for i in f.certain(interruptions) if i.kind not in {"rep_on_customer", "customer_on_rep"}),
+            uncertain=len(interruptions) - len(f.certain(interruptions)),
             rep_on_customer_per_10min=r(f.per_10),
             measured=f.overlap_seen,
             # Overlaps from separate channels are exact; from a mono mix they are detected,
             # and a coach should know which kind of count they are reading.
             estimated=f.backend is not None and f.backend != "channels",
         ),
-        questions=[_question(q) for q in f.questions],
+        questions=[_question(q, f) for q in f.questions],
         four_second_rule=M.FourSecondRule(
             threshold_s=mc.four_second_rule_s, asked=f.rule.asked, honoured=f.rule.honoured,
             share_honoured=r(f.rule.share_honoured), median_wait_s=r(f.rule.median_wait_s),
             self_answered=f.rule.self_answered, stacked=f.rule.stacked,
-            violations=[_question(q) for q in f.rule.violations],
+            violations=[_question(q, f) for q in f.rule.violations],
+            uncertain=len(f.questions) - len(f.certain(f.questions)),
         ),
-        question_rate=M.QuestionRate(value=r(f.q_rate), per_s=mc.question_rate_per_s, count=len(f.questions)),
+        question_rate=M.QuestionRate(value=r(f.q_rate), per_s=mc.question_rate_per_s, count=f.rule.asked),
         patience=M.Patience(median_s=r(f.patience), switches=[
             M.Switch(customer=s.customer, rep=s.rep, customer_end=r(s.customer_end), rep_start=r(s.rep_start),
                      gap_s=r(s.gap_s))
@@ -179,7 +217,7 @@ def _metrics(timeline: CallTimeline, f: _Found, mc: MetricsConfig) -> M.Metrics:
             M.Paraphrase(start=r(p.start), end=r(p.end), speaker=p.speaker, text=p.text, restates=p.restates,
                          restates_speaker=p.customer, restates_start=r(p.restates_start),
                          restates_end=r(p.restates_end), method=p.method, opener=p.opener,
-                         similarity=r(p.similarity))
+                         similarity=r(p.similarity), **_sure(p, f))
             for p in f.paraphrases
         ],
         customer_stories=f.stories,
@@ -187,35 +225,42 @@ def _metrics(timeline: CallTimeline, f: _Found, mc: MetricsConfig) -> M.Metrics:
     )
 
 
-def _stories(turns, paraphrases, mc: MetricsConfig) -> M.CustomerStories:
-    """Customer turns of ``story_min_s`` or more that a rep turn follows, and whether it restated them."""
-    restated = {(p.restates_start, p.customer) for p in paraphrases}
+def _stories(turns, paraphrases, mc: MetricsConfig, uncertain: set[int]) -> M.CustomerStories:
+    """Customer turns of ``story_min_s`` or more that a rep turn follows, and whether it
+    restated them. A story whose play-back is uncertain is listed but not counted either way."""
+    restated = {(p.restates_start, p.customer): id(p) in uncertain for p in paraphrases}
     items = [
         M.Story(start=r(a.start), end=r(a.end), speaker=a.speaker, duration_s=r(a.duration),
                 played_back=(a.start, a.speaker) in restated)
         for a, b in zip(turns, turns[1:])
         if a.role == Role.CUSTOMER and b.role == Role.REP and a.duration >= mc.story_min_s
     ]
-    done = sum(1 for s in items if s.played_back)
-    return M.CustomerStories(count=len(items), played_back=done,
-                             share_played_back=(done / len(items)) if items else None, items=items)
+    judged = [s for s in items if not restated.get((s.start, s.speaker), False)]
+    done = sum(1 for s in judged if s.played_back)
+    return M.CustomerStories(count=len(judged), played_back=done,
+                             share_played_back=(done / len(judged)) if judged else None, items=items)
 
 
 def _turn_ref(t) -> M.TurnRef | None:
     return None if t is None else M.TurnRef(speaker=t.speaker, start=r(t.start), end=r(t.end), duration_s=r(t.duration))
 
 
-def _interruption(i) -> M.Interruption:
+def _sure(event, f: _Found) -> dict:
+    """The confidence fields of an event's model."""
+    return {"confidence": r(f.conf(event)), "uncertain": f.uncertain(event)}
+
+
+def _interruption(i, f: _Found) -> M.Interruption:
     return M.Interruption(
         start=r(i.start), end=r(i.end), by=i.by_role, of=i.of_role, by_label=i.by, of_label=i.of, kind=i.kind,
-        overlap_s=r(i.overlap_s), yielded=i.yielded, text=i.text, interrupted_text=i.interrupted_text,
+        overlap_s=r(i.overlap_s), yielded=i.yielded, text=i.text, interrupted_text=i.interrupted_text, **_sure(i, f),
     )
 
 
-def _question(q) -> M.Question:
+def _question(q, f: _Found) -> M.Question:
     return M.Question(
         start=r(q.start), end=r(q.end), speaker=q.speaker, text=q.text, form=q.form, wait_s=r(q.wait_s),
-        next_by=q.next_by, next_role=q.next_role, outcome=q.outcome, honoured=q.honoured,
+        next_by=q.next_by, next_role=q.next_role, outcome=q.outcome, honoured=q.honoured, **_sure(q, f),
     )
 
 
@@ -263,11 +308,11 @@ def _component_moments(f: _Found, mb: MomentBuilder, config: ScorecardConfig) ->
         "talk_ratio": [mb.turn(t, "rep_turn") for t in longest_rep_turns],
         "longest_monologue": [mb.turn(t, "monologue") for t in ([f.mono] if f.mono else [])],
         "patience": [mb.switch(s) for s in sorted(f.switches, key=lambda s: s.gap_s)[:limit]],
-        "four_second_rule": [mb.question(q) for q in f.rule.violations[:limit]],
-        "interruptions": [mb.interruption(i) for i in f.rep_on_customer[:limit]],
-        "paraphrase": [mb.paraphrase(p) for p in f.paraphrases[:limit]]
+        "four_second_rule": [mb.question(q, f.conf(q)) for q in f.rule.violations[:limit]],
+        "interruptions": [mb.interruption(i, f.conf(i)) for i in f.rep_on_customer[:limit]],
+        "paraphrase": [mb.paraphrase(p, f.conf(p)) for p in f.certain(f.paraphrases)[:limit]]
         + [mb.missed_playback(s) for s in f.stories.items if not s.played_back][:limit],
-        "question_rate": [mb.question(q) for q in f.questions[:limit]],
+        "question_rate": [mb.question(q, f.conf(q)) for q in f.certain(f.questions)[:limit]],
     }
 
 
@@ -304,12 +349,13 @@ def _overall(components: list[M.Component]) -> int | None:
 
 
 def _call_moments(f: _Found, mb: MomentBuilder, config: ScorecardConfig) -> list:
-    """Every interruption, four-second-rule break, monologue over target and play-back, in time order."""
+    """Every interruption, four-second-rule break, monologue over target and play-back, in
+    time order; uncertain ones too, marked so."""
     monologues = [t for t in f.turns if t.role == Role.REP and t.duration > config.monologue_target_s]
     moments = (
-        [mb.interruption(i) for i in f.interruptions]
-        + [mb.question(q) for q in f.rule.violations]
+        [mb.interruption(i, f.conf(i)) for i in f.interruptions]
+        + [mb.question(q, f.conf(q)) for q in f.questions if not q.honoured]
         + [mb.turn(t, "monologue", config.monologue_target_s) for t in monologues]
-        + [mb.paraphrase(p) for p in f.paraphrases]
+        + [mb.paraphrase(p, f.conf(p)) for p in f.paraphrases]
     )
     return sorted(moments, key=lambda m: (m.start, m.kind))

@@ -17,6 +17,11 @@ class ScorecardConfig(BaseModel):
     targets: dict[str, Target] = Field(default_factory=default_targets)
     monologue_target_s: float = Field(150.0, gt=0, description="rep turns longer than this are coaching moments")
     max_component_moments: int = Field(10, ge=0, description="moments listed per component")
+    uncertain_below: float = Field(
+        0.5, ge=0, le=1,
+        description="an event (question, interruption, paraphrase) with a confidence under this is marked uncertain: "
+                    "listed and shown, but left out of the score",
+    )
     rate_min_span_s: float = Field(
         120.0, ge=0, description="rates per 10 minutes are not scored on calls with less speech span than this"
     )

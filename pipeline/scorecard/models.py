@@ -91,6 +91,10 @@ class Interruption(_Part):
     yielded: bool = Field(description="the interrupted speaker stopped")
     text: str = Field(description="what the interrupter said")
     interrupted_text: str = Field(description="what the interrupted speaker was saying")
+    confidence: float = Field(1.0, description="0-1: how sure the event is (attribution of its words to their "
+                                               "speaker, talk-over, recogniser word probability)")
+    uncertain: bool = Field(False, description="confidence under the scorecard's uncertain_below: listed, "
+                                              "left out of the score")
 
 
 class InterruptionCounts(_Part):
@@ -102,6 +106,7 @@ class InterruptionCounts(_Part):
     measured: bool = Field(True, description="false when the diarizer cannot see overlapping speech (then the counts "
                                              "are not evidence of no interruptions)")
     estimated: bool = Field(False, description="overlaps were detected in a mono mix, not separated by channel")
+    uncertain: int = Field(0, description="uncertain interruptions (any kind), left out of the counts above")
 
 
 QuestionOutcome = Literal["answered", "waited", "self_answered", "stacked", "end_of_call"]
@@ -120,6 +125,10 @@ class Question(_Part):
     next_role: Role | None
     outcome: QuestionOutcome
     honoured: bool = Field(description="the rep left room to answer (the four-second rule held)")
+    confidence: float = Field(1.0, description="0-1: how sure the event is (attribution of its words to their "
+                                               "speaker, talk-over, recogniser word probability)")
+    uncertain: bool = Field(False, description="confidence under the scorecard's uncertain_below: listed, "
+                                              "left out of the score")
 
 
 class FourSecondRule(_Part):
@@ -131,12 +140,13 @@ class FourSecondRule(_Part):
     self_answered: int = Field(description="questions the rep went on talking after")
     stacked: int = Field(description="questions followed by another question of the rep's")
     violations: list[Question] = Field(description="the questions that broke the rule")
+    uncertain: int = Field(0, description="uncertain questions, left out of every count above")
 
 
 class QuestionRate(_Part):
     value: float | None = Field(description="rep questions per per_s seconds of speech span")
     per_s: float = Field(description="the rate's time unit in seconds (600: per 10 minutes)")
-    count: int = Field(description="questions the rep asked")
+    count: int = Field(description="questions the rep asked (uncertain ones left out)")
 
 
 class Switch(_Part):
@@ -168,6 +178,10 @@ class Paraphrase(_Part):
     method: Literal["opener", "semantic"] = Field(description="a reflective opener, or sentence-embedding similarity")
     opener: str | None = Field(description="the opener phrase, when method is opener")
     similarity: float | None = Field(description="cosine similarity, when it was computed")
+    confidence: float = Field(1.0, description="0-1: how sure the event is (attribution of its words to their "
+                                               "speaker, talk-over, recogniser word probability)")
+    uncertain: bool = Field(False, description="confidence under the scorecard's uncertain_below: listed, "
+                                              "left out of the score")
 
 
 class Story(_Part):
@@ -236,6 +250,10 @@ class _MomentBase(_Part):
     good: bool = Field(description="a good example (true) or something to coach (false)")
     severity: float = Field(description="0-1, how bad; the worst are shown first")
     transcript: list[TranscriptLine] = Field(description="the words around the moment")
+    confidence: float = Field(1.0, description="0-1: how sure the moment's event is (attribution of its words to their "
+                                               "speaker, talk-over, recogniser word probability)")
+    uncertain: bool = Field(False, description="confidence under the scorecard's uncertain_below: listed, "
+                                              "left out of the score")
 
 
 class InterruptionMoment(_MomentBase):

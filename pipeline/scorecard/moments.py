@@ -23,9 +23,10 @@ def r(x: float | None, nd: int = 3) -> float | None:
 
 
 class MomentBuilder:
-    def __init__(self, timeline: CallTimeline, mc: MetricsConfig):
+    def __init__(self, timeline: CallTimeline, mc: MetricsConfig, uncertain_below: float = 0.5):
         self.timeline = timeline
         self.mc = mc
+        self.uncertain_below = uncertain_below
 
     def transcript(self, start: float, end: float) -> list[TranscriptLine]:
         """Lines of the words from ``context_s`` before to after the range (capped at ``context_max_s``)."""
@@ -43,27 +44,30 @@ class MomentBuilder:
                               "start": r(w.start), "end": r(w.end), "text": w.text.strip()})
         return [TranscriptLine(**line) for line in lines]
 
-    def _common(self, start: float, end: float, title: str, *, good: bool = False, severity: float = 0.0) -> dict:
-        return {"start": r(start), "end": r(end), "title": title, "good": good, "severity": r(severity, 2),
-                "transcript": self.transcript(start, end)}
+    def _common(self, start: float, end: float, title: str, *, good: bool = False, severity: float = 0.0,
+                confidence: float = 1.0) -> dict:
+        uncertain = confidence < self.uncertain_below
+        return {"start": r(start), "end": r(end), "title": title + (" (uncertain)" if uncertain else ""), "good": good,
+                "severity": r(severity, 2), "transcript": self.transcript(start, end),
+                "confidence": r(confidence), "uncertain": uncertain}
 
-    def interruption(self, i) -> InterruptionMoment:
+    def interruption(self, i, confidence: float = 1.0) -> InterruptionMoment:
         listening_failure = i.by_role == Role.REP and i.of_role == Role.CUSTOMER
         title = f"{i.by} ({i.by_role.value}) interrupted {i.of} ({i.of_role.value}) for {i.overlap_s:.1f} s"
         title += "; they yielded" if i.yielded else "; they kept talking"
         severity = min(1.0, i.overlap_s / 3.0) if listening_failure else 0.1
-        return InterruptionMoment(**self._common(i.start, i.end, title, severity=severity),
+        return InterruptionMoment(**self._common(i.start, i.end, title, severity=severity, confidence=confidence),
                                   by=i.by_role, of=i.of_role, overlap_s=r(i.overlap_s))
 
-    def question(self, q) -> QuestionMoment | FourSecondRuleMoment:
+    def question(self, q, confidence: float = 1.0) -> QuestionMoment | FourSecondRuleMoment:
         end = q.end + max(q.wait_s, 0.0)
         if q.honoured:
             title = f"question, {q.outcome.replace('_', ' ')} after {q.wait_s:.1f} s"
-            return QuestionMoment(**self._common(q.start, end, title, good=True), text=q.text)
+            return QuestionMoment(**self._common(q.start, end, title, good=True, confidence=confidence), text=q.text)
         how = "asked another question" if q.outcome == "stacked" else "answered it"
         title = f"rep {how} {q.wait_s:.1f} s after asking (under {self.mc.four_second_rule_s:g} s)"
         severity = clip(1.0 - max(q.wait_s, 0.0) / self.mc.four_second_rule_s)
-        return FourSecondRuleMoment(**self._common(q.start, end, title, severity=severity),
+        return FourSecondRuleMoment(**self._common(q.start, end, title, severity=severity, confidence=confidence),
                                     text=q.text, wait_s=r(q.wait_s))
 
     def turn(self, t, kind: str, target: float | None = None) -> TurnMoment:
@@ -71,9 +75,10 @@ class MomentBuilder:
         severity = clip((t.duration - target) / target) if target else 0.0
         return TurnMoment(kind=kind, **self._common(t.start, t.end, title, severity=severity), duration_s=r(t.duration))
 
-    def paraphrase(self, p) -> ParaphraseMoment:
+    def paraphrase(self, p, confidence: float = 1.0) -> ParaphraseMoment:
         how = f'opened with "{p.opener}"' if p.method == "opener" else f"similarity {p.similarity:.2f}"
-        return ParaphraseMoment(**self._common(p.start, p.end, f"played back the customer ({how})", good=True),
+        return ParaphraseMoment(**self._common(p.start, p.end, f"played back the customer ({how})", good=True,
+                                               confidence=confidence),
                                 text=p.text, restates=p.restates)
 
     def switch(self, s) -> SwitchMoment:

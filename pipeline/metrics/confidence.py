@@ -1,0 +1,86 @@
+"""How sure the scorecard can be of each event it reports.
+
+An event stands on three pieces of evidence, all in the timeline:
+
+* **attribution**: whether its words were said by the speaker they are given to
+  (``Word.speaker_confidence``: 1 where one voice is heard or the channel says whose
+  it is, low at an unsure turn edge and in overlapped speech);
+* **overlap**: how much of the event's own speech another speaker talks over (a
+  question half drowned by the customer is a question of uncertain words and end);
+* **recognition**: whether the words are the words said (the recogniser's
+  ``Word.probability``); a question is one by its words, so misheard words make it
+  doubtful.
+
+An event's confidence is attribution x (1 - overlapped share) x recognition, each a
+mean over the words that make the event, in 0-1. A question's verdict also rests on
+who spoke next, and a paraphrase on the customer words it restates: their attribution
+counts too (the lower of the two means is the event's). Below
+the scorecard's ``uncertain_below`` an event is reported as *uncertain*: listed, shown,
+but left out of the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from listenlens.pipeline.timeline import CallTimeline, Word
+
+# Words after a question that say who spoke next.
+NEXT_WORDS = 3
+# Attribution of an event with no recognised words (speech the diarizer heard and the
+# recogniser did not transcribe): on separate channels the speaker is certain; in a
+# mono mix it is the diarizer's word alone.
+NO_WORDS_MONO = 0.6
+
+
+def attribution(words: Sequence[Word]) -> float | None:
+    """Mean ``speaker_confidence`` of ``words``; None without words."""
+    return sum(w.speaker_confidence for w in words) / len(words) if words else None
+
+
+def recognition(words: Sequence[Word]) -> float:
+    """Mean recogniser probability of ``words`` (1 without words: nothing was misheard)."""
+    return sum(w.probability for w in words) / len(words) if words else 1.0
+
+
+def overlapped_share(timeline: CallTimeline, speaker: str, start: float, end: float) -> float:
+    """Share of ``[start, end)`` in which a speaker other than ``speaker`` is talking."""
+    if end <= start:
+        return 0.0
+    others = timeline.support([lbl for lbl in timeline.labels() if lbl != speaker])
+    covered = sum(max(0.0, min(end, s.end) - max(start, s.start)) for s in others)
+    return min(1.0, covered / (end - start))
+
+
+def words_in(timeline: CallTimeline, speaker: str, start: float, end: float) -> list[Word]:
+    return [w for w in timeline.words if w.speaker == speaker and w.end > start and w.start < end]
+
+
+def event_confidence(timeline: CallTimeline, speaker: str, start: float, end: float, *,
+                     words: Sequence[Word] | None = None, extra: Sequence[Word] = (), overlap: bool = True) -> float:
+    """Confidence of an event spoken by ``speaker`` over ``[start, end)``.
+
+    ``words``: the words that make the event (default: the speaker's words in the span);
+    ``extra``: further words its verdict rests on (attribution only); ``overlap``: False
+    for an event that *is* an overlap (an interruption), which talk-over cannot make doubtful.
+    """
+    own = list(words) if words is not None else words_in(timeline, speaker, start, end)
+    attr = attribution(own)
+    if attr is None:
+        attr = 1.0 if _channels(timeline) else NO_WORDS_MONO
+    if extra:  # the event needs both: its own words and the words its verdict rests on
+        attr = min(attr, attribution(extra) or 1.0)
+    talked_over = overlapped_share(timeline, speaker, start, end) if overlap else 0.0
+    return round(max(0.0, min(1.0, attr * (1.0 - talked_over) * recognition(own))), 3)
+
+
+def next_words(timeline: CallTimeline, after: float, n: int = NEXT_WORDS) -> list[Word]:
+    """The first ``n`` words starting at or after ``after`` (any speaker)."""
+    out = [w for w in timeline.words if w.start >= after]
+    return out[:n]
+
+
+def _channels(timeline: CallTimeline) -> bool:
+    return timeline.source.get("diarizer", {}).get("backend") == "channels" or any(
+        s.channel is not None for s in timeline.speakers
+    )
