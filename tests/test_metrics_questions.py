@@ -155,15 +155,31 @@ def test_no_questions_is_not_applicable_not_zero():
 def test_a_fragment_cut_off_by_the_customer_joins_the_rep_sentence_it_finishes():
     # "Right, and we ..." is talked over; the recogniser goes on "did it directly." in
     # lower case after the customer's words: one statement, not the question "did it ...".
-    tl = call(("R", 0.0, "Right, and we"), ("C", 1.6, "for many years"), ("R", 3.4, "did it directly."),
-              duration=10.0)
+    tl = talked_over(("R", 0.0, "Right, and we"), ("C", 1.6, "for many years"), ("R", 3.4, "did it directly."))
     assert find_questions(tl) == []
 
 
 def test_a_capitalised_sentence_after_the_customer_spoke_is_a_sentence_of_its_own():
-    tl = call(("R", 0.0, "Right, and we"), ("C", 1.6, "for many years"), ("R", 3.4, "Did it work?"),
-              duration=10.0)
+    tl = talked_over(("R", 0.0, "Right, and we"), ("C", 1.6, "for many years"), ("R", 3.4, "Did it work?"))
     assert [q.text for q in find_questions(tl)] == ["Did it work?"]
+
+
+def test_a_lower_case_sentence_after_a_clean_hand_over_is_a_sentence_of_its_own():
+    # Nobody talked at once: the customer's turn between is a reply, not an interruption.
+    tl = call(("R", 0.0, "we also do forecasting"), ("C", 2.5, "great thanks"), ("R", 4.5, "what do you need most?"),
+              duration=10.0)
+    assert [q.text for q in find_questions(tl)] == ["what do you need most?"]
+
+
+def talked_over(*lines):
+    """``call``, with the rep audible (words not recognised) all through the customer's words."""
+    tl = call(*lines, duration=10.0)
+    from listenlens.pipeline.timeline import Turn
+
+    rep_words = [w for w in tl.words if w.speaker == "R"]
+    tl.speech = sorted([t for t in tl.speech if t.speaker != "R"] + [Turn(rep_words[0].start, rep_words[-1].end, "R")],
+                       key=lambda t: t.start)
+    return tl
 
 
 def test_a_pause_nobody_filled_still_ends_a_sentence():

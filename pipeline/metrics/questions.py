@@ -15,14 +15,13 @@ the median wait, which would otherwise depend on where the recording was cut.
 
 from __future__ import annotations
 
-import bisect
 import statistics
 from dataclasses import dataclass
 
 from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics.text import Sentence, clauses, split_sentences, strip_lead_ins, phrase_tokens
 from listenlens.pipeline.metrics.utterances import build_utterances, speech_span
-from listenlens.pipeline.timeline import CallTimeline, Role, Word
+from listenlens.pipeline.timeline import CallTimeline, Role
 
 WH_WORDS = {"what", "why", "how", "when", "where", "who", "whom", "whose", "which", "what's", "how's",
             "where's", "who's", "when's", "why's", "what're", "how're", "who're", "where're"}
@@ -135,18 +134,22 @@ def rep_sentences(timeline: CallTimeline, config: MetricsConfig) -> list[Sentenc
     out: list[Sentence] = []
     for label in timeline.labels(Role.REP):
         words = [w for w in timeline.words if w.speaker == label]
-        others = [w for w in timeline.words if w.speaker != label]
-        out.extend(split_sentences(words, config.sentence_pause_s, talked_over=_spoken_between(others)))
+        out.extend(split_sentences(words, config.sentence_pause_s, talked_over=_talked_over(timeline, label)))
     return sorted(out, key=lambda s: (s.start, s.end))
 
 
-def _spoken_between(words: list[Word]):
-    """``talked_over(a, b)`` for ``split_sentences``: a word of ``words`` lies between a and b."""
-    starts = [w.start for w in words]
+def _talked_over(timeline: CallTimeline, label: str):
+    """``talked_over(a, b)`` for ``split_sentences``: in the pause [a, b) of ``label``,
+    someone else speaks in a turn that overlaps one of ``label``'s own (they talked at
+    once), so the pause is an interruption, not a hand-over."""
+    mine = [t for t in timeline.speech if t.speaker == label]
+    others = [t for t in timeline.speech if t.speaker != label]
 
     def talked_over(a: float, b: float) -> bool:
-        i = bisect.bisect_left(starts, a)
-        return i < len(words) and words[i].start < b
+        for o in others:
+            if o.start < b and o.end > a and any(m.start < o.end and m.end > o.start for m in mine):
+                return True
+        return False
 
     return talked_over
 

@@ -101,10 +101,10 @@ def split_sentences(
 ) -> list[Sentence]:
     """Split one speaker's words (time order) at final punctuation or a pause >= ``pause_s``.
 
-    ``talked_over(a, b)``: whether someone else spoke between ``a`` and ``b``. A pause
-    that someone else's speech fills, after a word with no final punctuation and before
-    one the recogniser did not capitalise, is an interruption of one sentence, not its
-    end: the fragment after it joins the sentence it finishes.
+    ``talked_over(a, b)``: whether someone talked over the speaker between ``a`` and
+    ``b``. Such a pause, after a word with no final punctuation and before one the
+    recogniser did not capitalise, is an interruption of one sentence, not its end: the
+    fragment after it joins the sentence it finishes.
     """
     sentences: list[Sentence] = []
     current: list[Word] = []

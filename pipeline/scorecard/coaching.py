@@ -79,6 +79,7 @@ class PlainMoment:
     impact: float
     transcript: list[Line] = field(default_factory=list)
     call_id: str | None = None  # set when moments of several calls are ranked together
+    uncertain: bool = False  # the event behind it is uncertain: shown, not counted
 
 
 @dataclass(frozen=True)
@@ -170,12 +171,14 @@ def plain_moment(m: Any, names: SpeakerNames, card: Scorecard | None = None, *, 
     severity = float(m.severity or 0.0)
     if m.kind in ("rep_turn", "monologue") and not severity:
         severity = min(1.0, float(m.duration_s) / TURN_FULL_S)  # the longer the turn, the more it shows
-    impact = 0.0 if m.good else round(base * (0.5 + 0.5 * severity), 4)
+    uncertain = bool(getattr(m, "uncertain", False))
+    # An uncertain event moves no score, so it costs nothing to coach.
+    impact = 0.0 if m.good or uncertain else round(base * (0.5 + 0.5 * severity), 4)
     lines = [Line(who=names[line.speaker], role=getattr(line.role, "value", line.role), start=line.start, text=line.text)
              for line in m.transcript]
     return PlainMoment(kind=m.kind, label=moment_label(m.kind), start=m.start, end=m.end, at=clock(m.start),
                        text=phrase(m, names, card), good=m.good, component=component, impact=impact,
-                       transcript=lines, call_id=call_id)
+                       transcript=lines, call_id=call_id, uncertain=uncertain)
 
 
 def ranked_moments(card: Scorecard, names: SpeakerNames | None = None, *, call_id: str | None = None) -> list[PlainMoment]:

@@ -135,6 +135,7 @@ def moment_row(m: PlainMoment) -> dict[str, Any]:
         "at": m.at,
         "title": m.text,
         "good": m.good,
+        "uncertain": m.uncertain,
         "call_id": m.call_id,
         "transcript": merge_lines([{"speaker": line.who, "role": line.role, "start": line.start, "end": line.start,
                                     "text": line.text} for line in m.transcript]),
@@ -223,9 +224,10 @@ def timeline_svg(timeline: dict[str, Any], metrics: Metrics, names: SpeakerNames
         questions.append({
             "t": q.start, "x": x(q.end), "cy": cy, "wx": x(q.end), "wy": cy - 3,
             "ww": max(0.0, round(x(wait_end) - x(q.end), 2)),
-            "cls": "ok" if q.honoured else "bad",
+            "cls": ("ok" if q.honoured else "bad") + (" uncertain" if q.uncertain else ""),
             "label": f"{q.wait_s:.1f}s",
-            "title": f"{clock(q.start)} {names[q.speaker]} asked “{q.text}”: {how} after {q.wait_s:.1f} s",
+            "title": f"{clock(q.start)} {names[q.speaker]} asked “{q.text}”: {how} after {q.wait_s:.1f} s"
+                     + _uncertain(q),
         })
     lane_marks: dict[tuple[str, float], list[float]] = {}
 
@@ -241,16 +243,17 @@ def timeline_svg(timeline: dict[str, Any], metrics: Metrics, names: SpeakerNames
         y = lane_y.get(it.by_label, mark_row)
         interruptions.append({
             "t": it.start, "x": x(it.start), "y": dodge("interruption", y, x(it.start)), "lane_y": y,
-            "cls": "rep" if it.by == "rep" else "other",
+            "cls": ("rep" if it.by == "rep" else "other") + (" uncertain" if it.uncertain else ""),
             "title": f"{clock(it.start)} {names[it.by_label]} talked over {names[it.of_label]} "
-                     f"for {it.overlap_s:.1f} s: “{it.text}”",
+                     f"for {it.overlap_s:.1f} s: “{it.text}”" + _uncertain(it),
         })
     paraphrases = []
     for p in sorted(metrics.paraphrases, key=lambda p: p.start):
         y = lane_y.get(p.speaker, mark_row)
         paraphrases.append({
             "t": p.start, "x": x(p.start), "y": dodge("paraphrase", y, x(p.start)) + LANE_H / 2,
-            "title": f"{clock(p.start)} {names[p.speaker]} played back: “{p.text}”",
+            "cls": "uncertain" if p.uncertain else "",
+            "title": f"{clock(p.start)} {names[p.speaker]} played back: “{p.text}”" + _uncertain(p),
         })
 
     return {
@@ -259,6 +262,10 @@ def timeline_svg(timeline: dict[str, Any], metrics: Metrics, names: SpeakerNames
         "lanes": lanes, "overlaps": overlaps, "questions": questions, "interruptions": interruptions,
         "paraphrases": paraphrases, "ticks": _ticks(duration, x, lanes_bottom, max_ticks=12 if width >= 600 else 5),
     }
+
+
+def _uncertain(event) -> str:
+    return f" (uncertain: confidence {event.confidence:.0%}, not scored)" if event.uncertain else ""
 
 
 def overlap_spans(speech: list[dict[str, Any]]) -> list[tuple[float, float]]:

@@ -184,6 +184,21 @@ def test_timeline_markers_sit_at_their_times():
     assert svg["interruptions"][0]["y"] == svg["lanes"][0]["y"]
 
 
+def test_uncertain_events_are_marked_so_on_the_timeline():
+    timeline = {"duration": 100.0, "speakers": [{"label": "C", "role": "customer"}, {"label": "R", "role": "rep"}],
+                "speech": [{"start": 0, "end": 50, "speaker": "R"}, {"start": 50, "end": 100, "speaker": "C"}],
+                "words": []}
+    from listenlens.pipeline.scorecard.models import Question
+
+    sure = Question(start=10, end=12, speaker="R", text="why?", form="wh", wait_s=2.0, next_by="C",
+                    next_role="customer", outcome="answered", honoured=True)
+    unsure = sure.model_copy(update={"start": 40, "end": 50, "confidence": 0.3, "uncertain": True})
+    svg = timeline_svg(timeline, _empty_metrics(questions=[sure, unsure]))
+    first, second = svg["questions"]
+    assert "uncertain" not in first["cls"] and "uncertain" not in first["title"]
+    assert "uncertain" in second["cls"].split() and "uncertain" in second["title"]
+
+
 def test_interruption_facts_say_not_measured_estimated_or_exact():
     from listenlens.service.ui.callview import _facts
 
