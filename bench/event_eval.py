@@ -121,6 +121,8 @@ class CallResult:
     words_aligned: int = 0
     words_wrong: int = 0
     words_wrong_side: int = 0
+    # Found events the scorecard marked uncertain, per kind: [true ones (matched), false ones].
+    uncertain: dict[str, list[int]] = field(default_factory=dict)
     misses: list[str] = field(default_factory=list)  # what a reader should listen to
     found: dict = field(default_factory=dict)  # the product's events, to look up a miss
 
@@ -178,6 +180,10 @@ class EventReport:
             "kinds": {k: v.to_dict() for k, v in tot.items()} | {"interruptions": inter.to_dict()},
             "phantom_questions": sum(len(c.phantom_questions) for c in calls),
             "phantom_questions_per_10_calls": 10.0 * sum(len(c.phantom_questions) for c in calls) / len(calls) if calls else None,
+            # Phantoms the scorecard marked uncertain are listed but move no score.
+            "phantom_questions_scored": sum(1 for c in calls for q in c.phantom_questions if not q.get("uncertain")),
+            "uncertain_events": {k: [sum(c.uncertain.get(k, [0, 0])[i] for c in calls) for i in (0, 1)]
+                                 for k in sorted({k for c in calls for k in c.uncertain})},
             "verdict_accuracy": sum(c.verdicts_right for c in calls) / judged if judged else None,
             "verdicts_judged": judged,
             "wait_mean_abs_error_s": sum(waits) / len(waits) if waits else None,
@@ -270,6 +276,10 @@ def _score(kind: str, res: CallResult, truth: list[dict], found: list[dict], key
     pairs = match([t[key] for t in truth], [f[key] for f in found], tol, windows)
     res.scores[kind] += KindScore(len(truth), len(found), len(pairs))
     got_t, got_f = {i for i, _ in pairs}, {j for _, j in pairs}
+    marked = res.uncertain.setdefault(kind, [0, 0])
+    for j, f in enumerate(found):
+        if f.get("uncertain"):
+            marked[0 if j in got_f else 1] += 1
     res.misses += [f"missed {kind} {describe(t)}" for i, t in enumerate(truth) if i not in got_t]
     res.misses += [f"extra {kind} {describe(f)}" for j, f in enumerate(found) if j not in got_f]
     return pairs
@@ -292,7 +302,8 @@ def score_call(call: BuiltCall, variant: str, analysis) -> CallResult:
     pairs = _score("questions", res, qt, qf, "end", tol["question_end_s"], lambda q: f"ending {_clock(q['end'])}: {q['text'][:60]!r}",
                    windows=[(q["start"], q["end"]) for q in qt])
     matched_f = {j for _, j in pairs}
-    res.phantom_questions = [{"start": q["start"], "end": q["end"], "text": q["text"]} for j, q in enumerate(qf) if j not in matched_f]
+    res.phantom_questions = [{"start": q["start"], "end": q["end"], "text": q["text"], "uncertain": q.get("uncertain", False)}
+                             for j, q in enumerate(qf) if j not in matched_f]
     for i, j in pairs:
         t, f = qt[i], qf[j]
         verdict = "honoured" if f["outcome"] in HONOURED else f["outcome"]
@@ -332,7 +343,7 @@ def score_call(call: BuiltCall, variant: str, analysis) -> CallResult:
     _words(res, truth, analysis.timeline, mapping, roles)
     res.found = {
         "roles": roles,
-        "questions": [{k: q[k] for k in ("start", "end", "text", "outcome", "wait_s")} for q in qf],
+        "questions": [{k: q.get(k) for k in ("start", "end", "text", "outcome", "wait_s", "confidence")} for q in qf],
         "interruptions": [{k: i[k] for k in ("start", "by", "of", "overlap_s", "text")} for i in m["interruptions"]],
         "paraphrases": [{k: p[k] for k in ("start", "text", "method", "restates_start")} for p in m["paraphrases"]],
         "backchannels": [{k: b[k] for k in ("start", "role", "text")} for b in m["backchannels"]],
@@ -489,6 +500,8 @@ def print_report(report: EventReport) -> None:
             v = k[name]
             print(f"  {name:32s} truth {v['truth']:3d} found {v['found']:3d} matched {v['matched']:3d}"
                   f"  P {_p(v['precision']):>4s}  R {_p(v['recall']):>4s}")
+        marked = ", ".join(f"{k} {t} true / {f} false" for k, (t, f) in s["uncertain_events"].items() if t or f) or "none"
+        print(f"  marked uncertain (left out of the score): {marked}; phantom questions scored: {s['phantom_questions_scored']}")
         print(f"  phantom rep questions: {s['phantom_questions']} ({_f(s['phantom_questions_per_10_calls'])} per 10 calls); "
               f"verdicts right {_p(s['verdict_accuracy'])} of {s['verdicts_judged']}; "
               f"wait error {_f(s['wait_mean_abs_error_s'], '.2f')} s")

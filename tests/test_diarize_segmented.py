@@ -14,6 +14,7 @@ from listenlens.pipeline.diarize.segmentation import FRAME_STEP, LocalSegmentati
 from listenlens.pipeline.diarize.segmented import (
     SegmentedDiarizer,
     SegmentedSettings,
+    _activity,
     _assign,
     _cluster_activity,
     _top_speakers,
@@ -77,6 +78,22 @@ def test_turns_bridge_short_gaps_and_name_speakers_by_first_turn():
     turns = _turns(on, bridge_s=0.1, min_turn_s=0.0, duration=10.0)
     assert [t.speaker for t in turns] == ["SPEAKER_00", "SPEAKER_01"]
     assert turns[0].end - turns[0].start == pytest.approx(70 * FRAME_STEP / 16000, abs=1e-3)
+
+
+def test_frame_activity_carries_the_turns_speaker_names():
+    # Cluster 1 speaks first, so it is SPEAKER_00; the activity's columns follow the names.
+    on = np.zeros((200, 2), dtype=bool)
+    on[100:150, 0] = True
+    on[10:60, 1] = True
+    active = on.astype(np.float32) * np.array([0.9, 0.6], dtype=np.float32)
+    count = on.sum(axis=1).astype(np.int8)
+    turns = _turns(on, bridge_s=0.1, min_turn_s=0.0, duration=10.0)
+    act = _activity(active, count, on, 0.1, 0.0, 10.0, 0.0)
+    assert act.labels == ["SPEAKER_00", "SPEAKER_01"]
+    for t in turns:
+        heard = act.mean(t.start + 0.05, t.end - 0.05)
+        assert max(heard, key=heard.get) == t.speaker
+    assert act.mean(turns[0].start + 0.1, turns[0].end - 0.1)["SPEAKER_00"] == pytest.approx(0.6)
 
 
 def test_one_frame_flickers_at_a_turn_end_leave_no_slivers():

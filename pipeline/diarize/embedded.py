@@ -24,7 +24,7 @@ import numpy as np
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
 from listenlens.pipeline.constants import SAMPLE_RATE
-from listenlens.pipeline.diarize.base import Diarization, Progress, check_counts, no_progress
+from listenlens.pipeline.diarize.base import Diarization, Progress, SpeakerActivity, check_counts, no_progress
 from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded_encoder import (
     FRAME_S,
@@ -160,7 +160,8 @@ class EmbeddedDiarizer:
             centroid_similarity=np.round(clustering.centroids @ clustering.centroids.T, 3).tolist(),
         )
         progress("diarize", total + 1, total + 1)
-        return Diarization(turns=turns, backend=self.name, info=info)
+        activity = _activity(idx, labels, second, scores, names, n_frames) if clustering.centroids.shape[0] > 1 else None
+        return Diarization(turns=turns, backend=self.name, info=info, activity=activity)
 
     def _overlapped(self, x, idx, labels, s: EmbeddedSettings, progress) -> np.ndarray:
         """Per speech frame (``idx``), whether two or more people speak in it."""
@@ -336,6 +337,32 @@ def _second_speaker(labels: np.ndarray, flagged: np.ndarray) -> np.ndarray:
         nearer_after = (after[0] - frames) < (frames - (before[1] - 1))
         second[frames] = np.where(nearer_after, after[2], before[2])
     return second
+
+
+def _activity(idx, labels, second, scores, names: dict[int, str], n_frames: int) -> SpeakerActivity:
+    """Frame activity from the final labels, softened by how far the labelled speaker's
+    similarity leads the runner-up's (a turn edge, where the windows mix two voices,
+    leads by little); a flagged overlap hears both speakers fully."""
+    cols = sorted(names, key=lambda c: names[c])
+    act = np.zeros((n_frames, len(cols)), dtype=np.float32)
+    sc = scores[:, cols]
+    mine = np.array([cols.index(int(v)) for v in labels])
+    rows = np.arange(len(idx))
+    own = sc[rows, mine]
+    rival = np.where(np.arange(len(cols))[None, :] == mine[:, None], -np.inf, sc).max(axis=1) if len(cols) > 1 else own - 4.0
+    lead = np.tanh(np.maximum(own - rival, 0.0))
+    act[idx, mine] = 0.5 + 0.5 * lead
+    if len(cols) > 1:
+        runner = np.where(np.arange(len(cols))[None, :] == mine[:, None], -np.inf, sc).argmax(axis=1)
+        act[idx, runner] = 0.5 - 0.5 * lead
+    count = np.zeros(n_frames, dtype=np.int8)
+    count[idx] = 1
+    if second is not None:
+        on = second >= 0
+        act[idx[on], [cols.index(int(v)) for v in second[on]]] = 1.0
+        act[idx[on], mine[on]] = 1.0
+        count[idx[on]] = 2
+    return SpeakerActivity(frame_s=FRAME_S, first_s=FRAME_S / 2, labels=[names[c] for c in cols], activity=act, count=count)
 
 
 def _names_by_first_turn(labels: np.ndarray) -> dict[int, str]:
