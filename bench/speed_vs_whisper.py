@@ -1,0 +1,131 @@
+"""The whole pipeline against faster-whisper alone, side by side on one 10-minute mono call.
+
+    python bench/speed_vs_whisper.py                 # 3 rounds, prints the ratio, writes results.md
+    python bench/speed_vs_whisper.py --rounds 2 --no-save
+
+The call is ``bench/make_long_call.py``'s 10-minute mono call (real recordings end to
+end). Each round runs, each in a fresh process so neither inherits the other's loaded
+models or warm caches:
+
+* **whisper**: faster-whisper alone, the same bundled model, device, compute type,
+  threads and decoding options as the pipeline's recogniser (``Transcriber.decode_options``),
+  with its own VAD filter (``vad_filter=True``) and word timestamps, every segment consumed;
+* **listenlens**: ``analyze_call`` (decode, diarize, transcribe the speech found,
+  attribute words, roles, the scorecard).
+
+Both are timed from model loading to the last result, and the two alternate (whisper
+first in odd rounds, listenlens first in even ones), so a machine that other work slows
+down slows both alike: the ratio of each round's pair is the figure, and the median of
+the rounds is reported. The target: listenlens within ``TARGET_RATIO`` of whisper alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+RESULTS_MD = HERE / "results.md"
+SECTION = "speed-vs-whisper"
+TARGET_RATIO = 1.35
+MINUTES = 10
+
+
+def _whisper(audio: str) -> dict:
+    from listenlens.config import load_settings
+    from listenlens.pipeline.asr import Transcriber
+    from listenlens.pipeline.audio import load_audio
+
+    t0 = time.perf_counter()
+    # The pipeline's recogniser, loaded as the pipeline loads it; only its own VAD differs.
+    tr = Transcriber(load_settings().asr)
+    x = load_audio(audio).mono()
+    segments, _ = tr.model.transcribe(x, **{**tr.decode_options(), "vad_filter": True})
+    words = sum(len(s.words or []) for s in segments)
+    return {"seconds": time.perf_counter() - t0, "words": words}
+
+
+def _listenlens(audio: str) -> dict:
+    from listenlens.pipeline.analyze import analyze_call
+
+    t0 = time.perf_counter()
+    a = analyze_call(audio)
+    return {"seconds": time.perf_counter() - t0, "words": len(a.timeline.words), "timings_s": a.timeline.source.get("timings_s")}
+
+
+def run(kind: str, audio: Path) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--child", kind, str(audio)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{kind} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def section(data: dict) -> str:
+    rows = "\n".join(
+        f"| {i + 1} | {r['whisper']['seconds']:.1f} | {r['listenlens']['seconds']:.1f} | {r['ratio']:.2f} |"
+        for i, r in enumerate(data["rounds"])
+    )
+    verdict = "met" if data["median_ratio"] <= TARGET_RATIO else "NOT met"
+    return (
+        f"### Speed against faster-whisper alone ({data['minutes']:g}-minute mono call)\n\n"
+        f"`bench/speed_vs_whisper.py`, {data['date']}, commit {data['git_commit']}: each round runs faster-whisper "
+        "alone (same model and decoding, its own VAD filter, word timestamps) and the whole pipeline "
+        "(`analyze_call`), each in a fresh process, alternating which goes first; the machine was shared "
+        "with other work, so only the ratio within a round is meaningful.\n\n"
+        "| round | faster-whisper alone, s | listenlens end to end, s | ratio |\n| --- | --- | --- | --- |\n"
+        f"{rows}\n\n"
+        f"Median ratio **{data['median_ratio']:.2f}x** (target at most {TARGET_RATIO}x: {verdict}).\n"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="listenlens end to end against faster-whisper alone")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--minutes", type=float, default=MINUTES)
+    ap.add_argument("--no-save", action="store_true", help="print only; leave bench/results.md alone")
+    ap.add_argument("--child", nargs=2, metavar=("KIND", "AUDIO"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        kind, audio = args.child
+        print(json.dumps(_whisper(audio) if kind == "whisper" else _listenlens(audio)))
+        return 0
+
+    from make_long_call import build_long_call
+
+    audio = build_long_call(args.minutes)
+    rounds = []
+    for i in range(args.rounds):
+        order = ("whisper", "listenlens") if i % 2 == 0 else ("listenlens", "whisper")
+        got = {}
+        for kind in order:
+            got[kind] = run(kind, audio)
+            print(f"round {i + 1} {kind}: {got[kind]['seconds']:.1f} s", file=sys.stderr, flush=True)
+        got["ratio"] = got["listenlens"]["seconds"] / got["whisper"]["seconds"]
+        print(f"round {i + 1}: ratio {got['ratio']:.2f}", flush=True)
+        rounds.append(got)
+    data = {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "git_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True).stdout.strip(),
+        "minutes": args.minutes,
+        "rounds": rounds,
+        "median_ratio": statistics.median(r["ratio"] for r in rounds),
+    }
+    print(f"median ratio {data['median_ratio']:.2f} (target <= {TARGET_RATIO})")
+    if not args.no_save:
+        from render_results import replace_marked_section
+
+        RESULTS_MD.write_text(replace_marked_section(RESULTS_MD.read_text(encoding="utf-8"), SECTION, section(data)),
+                              encoding="utf-8")
+        (HERE / "speed_vs_whisper.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
