@@ -51,3 +51,15 @@ def test_numpy_times_become_plain_floats():
     w = Word(np.float64(1.5), np.float64(1.7), "hi", "A", np.float32(0.9))
     assert type(t.start) is float and type(t.end) is float and type(w.probability) is float
     json.dumps(build_timeline([(np.float64(0), np.float64(1), "A")]).to_dict())
+
+
+def test_word_speaker_confidence_round_trips_and_defaults_to_one():
+    from listenlens.pipeline.timeline import CallTimeline, Speaker, Turn, Word
+
+    tl = CallTimeline(duration=2.0, speech=[Turn(0.0, 1.0, "A")], speakers=[Speaker("A")],
+                      words=[Word(0.1, 0.5, "hi", "A", 0.9, 0.42)])
+    data = tl.to_dict()
+    assert data["words"][0]["speaker_confidence"] == 0.42
+    assert CallTimeline.from_dict(data).words[0].speaker_confidence == 0.42
+    del data["words"][0]["speaker_confidence"]  # a timeline stored before the field existed
+    assert CallTimeline.from_dict(data).words[0].speaker_confidence == 1.0
