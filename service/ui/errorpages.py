@@ -10,6 +10,7 @@ pages' own fetches (``Accept: */*``) and the API keep the JSON.
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 
 TITLES = {
     400: "That request was not understood",
@@ -25,6 +26,14 @@ TITLES = {
     429: "Too many requests",
     500: "Something went wrong on our side",
     503: "The service is busy",
+}
+
+
+# What to say when the answer carries only the HTTP reason phrase ("Not Found").
+SAY = {
+    404: "There is no page at this address. Check the link, or start again from the calls.",
+    405: "This address cannot be used that way. Start again from the calls.",
+    500: "The error has been logged. Try again, or go back to the calls.",
 }
 
 
@@ -44,6 +53,9 @@ def render(status: int, message: str, code: str | None = None, request=None) -> 
     template = templates().get_template("error.html")
     return template.render(status=status, title=TITLES.get(status, "Something went wrong"), message=message,
                            code=code, caller=None, request=request).encode("utf-8")
+
+
+_PHRASES = {s.value for s in HTTPStatus}
 
 
 class HtmlErrors:
@@ -83,7 +95,11 @@ class HtmlErrors:
             except ValueError:
                 err = {}
             status = start["status"]
-            html = render(status, err.get("message") or TITLES.get(status, "error"), err.get("code"))
+            message = err.get("message") or ""
+            phrase = HTTPStatus(status).phrase if status in _PHRASES else ""
+            if not message or message.lower() == phrase.lower():
+                message = SAY.get(status, TITLES.get(status, "Something went wrong."))
+            html = render(status, message, err.get("code"))
             keep = [(k, v) for k, v in start.get("headers") or []
                     if k.lower() not in (b"content-type", b"content-length")]
             await send({"type": "http.response.start", "status": status,
@@ -105,8 +121,7 @@ def wrap_server_errors(app) -> None:
     async def handler(request, exc):
         response = await original(request, exc)
         if wants_page(request.scope):
-            return HTMLResponse(render(500, "The error has been logged. Try again, or go back to the calls.",
-                                       "internal_error"), status_code=500)
+            return HTMLResponse(render(500, SAY[500], "internal_error"), status_code=500)
         return response
 
     app.exception_handlers[Exception] = handler

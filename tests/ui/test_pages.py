@@ -255,7 +255,8 @@ def test_browsers_get_pages_for_errors_and_scripts_keep_json(site):
     _sign_in(client, keys["acme"])
     res = client.get("/ui/no/such/page", headers=html)
     assert res.status_code == 404 and res.headers["content-type"].startswith("text/html")
-    assert "Page not found" in res.text and '"error"' not in res.text
+    assert "Page not found" in res.text and "There is no page at this address" in res.text
+    assert '"error"' not in res.text
     assert client.get("/ui/no/such/page").json()["error"]["code"] == "not_found"
     # The upload form posted without JavaScript, with a bad time: a page that leads back to the form.
     res = client.post("/ui/upload", headers=html, data={"rep": "r", "team": "t", "call_time": "yesterday"},
