@@ -35,7 +35,7 @@ def plot_call(card: Scorecard, timeline: CallTimeline, path: Path, *, names: Spe
 
     fig, ax = plt.subplots(figsize=(14, 1.7 + 0.7 * len(lanes)), dpi=110)
     for turn in timeline.speech:
-        colour = {Role.REP: REP, Role.CUSTOMER: CUSTOMER}.get(role.get(turn.speaker), OTHER)
+        colour = {Role.REP: REP, Role.CUSTOMER: CUSTOMER}.get(role.get(turn.speaker, Role.UNKNOWN), OTHER)
         ax.barh(y[turn.speaker], turn.end - turn.start, left=turn.start, height=0.55, color=colour)
     for i in metrics.interruptions:
         ax.axvspan(i.start, i.start + i.overlap_s, color=Verdict.FAR.colour, alpha=0.25, lw=0)

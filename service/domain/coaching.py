@@ -71,4 +71,5 @@ def trend_data(session: Session, tenant_id: str, *, rep: str | None = None, team
         for call_id, stored in recent:
             card = as_scorecard(stored, call_id)
             cards.append(CallCard(call_id, card, names_from_scorecard(card, rep_name=rep)))
-    return TrendData(rows, compare, compare_team, pending, as_scorecard(latest) if latest is not None else None, cards)
+    return TrendData(rows, compare, compare_team, int(pending or 0), as_scorecard(latest) if latest is not None else None,
+                     cards)
