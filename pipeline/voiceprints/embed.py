@@ -17,6 +17,9 @@ from listenlens.pipeline.diarize.embedded_encoder import FRAME_S, embed_windows,
 MODEL = "resemblyzer-ge2e-256"  # stored with every voiceprint: another encoder's vectors do not compare
 WINDOW_FRAMES = 160  # 1.6 s, the encoder's training partials
 STEP_FRAMES = 80
+# A voice is clear after a minute or two of speech; on a long call, windows spread evenly
+# over the speaker's speech stand for the rest, so an hour costs what three minutes do.
+MAX_WINDOWS = 240
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ def window_embeddings(mel: np.ndarray, encoder=None) -> np.ndarray:
     """Unit embeddings of 1.6 s windows every 0.8 s over ``mel`` (frames, 40)."""
     encoder = encoder or shared_encoder()
     starts = window_starts(len(mel), WINDOW_FRAMES, STEP_FRAMES)
+    if len(starts) > MAX_WINDOWS:
+        starts = starts[np.linspace(0, len(starts) - 1, MAX_WINDOWS).round().astype(int)]
     return embed_windows(encoder, mel, starts, WINDOW_FRAMES)
 
 
