@@ -198,7 +198,9 @@ def section(roles: dict, eer: dict | None) -> str:
                    f"{r['talk_ratio_error_without']:.2f} | {r['false_matches']} |")
     best = [f"{c['rep']} {c['best'].get('sam', float('nan')):.2f}" for c in roles["calls"] if c["scenario"] == "impostor"]
     out += ["", "Impostor calls (another voice speaks for the enrolled rep), best score against the enrolled voice: "
-            + ", ".join(best) + "."]
+            + ", ".join(best) + " (threshold " + f"{roles['threshold']:.2f}" + "). The customer-led scripts mislead "
+            "the inference on purpose (the customer opens, introduces a company and asks the questions), so without a "
+            "match their roles are wrong: an impostor call says no speaker matches and falls back to that inference."]
     return "\n".join(out) + "\n"
 
 
