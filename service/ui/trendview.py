@@ -22,8 +22,9 @@ from listenlens.service.ui.fmt import TREND_METRICS, clock, value_text, when
 
 CHART_W, CHART_H = 460, 200
 M_LEFT, M_RIGHT, M_TOP, M_BOTTOM = 56, 14, 14, 30
-# Call dots per rep; none is the indigo of the main line.
-REP_PALETTE = ["#0d9488", "#d97706", "#db2777", "#0284c7", "#65a30d", "#9333ea", "#dc2626", "#78716c"]
+# Call dots per rep: classes rep-c0 ... rep-c7 of ui.css (none is the indigo of the main
+# line); classes, not inline colours, so the pages need no inline style.
+REP_COLOURS = 8
 
 
 def targets_of(scorecard: Scorecard | None) -> dict[str, Target]:
@@ -59,7 +60,7 @@ def trend_page(rows: pd.DataFrame, compare: pd.DataFrame | None, targets: dict[s
         if cmp_metrics and not cmp_rows.empty:
             other = weekly_trends(cmp_rows, cmp_metrics)
     reps = sorted(r for r in rows["rep"].dropna().unique()) if "rep" in rows else []
-    colour = {rep: f"rep-c{i % len(REP_PALETTE)}" for i, rep in enumerate(reps)}
+    colour = {rep: f"rep-c{i % REP_COLOURS}" for i, rep in enumerate(reps)}
     charts = [chart(col, comp, weeks, own, other, rows, targets.get(comp or ""), colour, compare_label, own_stat)
               for col, comp in present]
     return {
