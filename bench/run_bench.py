@@ -367,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         results["accuracy"] = run_accuracy(args.work, args.timeout)
         results["accuracy_date"] = results["date"]
-    for section in ("peer", "ceilings"):  # refreshed by bench/peer_compare.py and bench/ceilings.py
+    # refreshed by bench/peer_compare.py, bench/ceilings.py and bench/text_events.py
+    for section in ("peer", "ceilings", "text_events"):
         if section in previous:
             results[section] = previous[section]
     results["targets"] = targets_from(results)
