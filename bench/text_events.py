@@ -93,9 +93,16 @@ def detect_paraphrases(items: list[dict], config=None, embedder=None) -> list[di
 
 
 def span_matches(found: str | None, labelled: str) -> bool:
-    from listenlens.pipeline.metrics.text import tokens
+    """The found question starts where the labelled one does, lead-ins ("got it, so")
+    aside; it runs to the end of the sentence, so a statement run on after it is not
+    held against it."""
+    from listenlens.pipeline.metrics import MetricsConfig
+    from listenlens.pipeline.metrics.text import phrase_tokens, strip_lead_ins, tokens
 
-    return found is not None and tokens(found) == tokens(labelled)
+    if found is None:
+        return False
+    want = tokens(labelled)
+    return any(s[: len(want)] == want for s in strip_lead_ins(tokens(found), phrase_tokens(MetricsConfig().lead_ins)))
 
 
 def score(items: list[dict], results: list[dict], truth_key: str, group_key: str) -> dict:
@@ -105,6 +112,7 @@ def score(items: list[dict], results: list[dict], truth_key: str, group_key: str
         tp = fp = fn = tn = 0
         groups: dict[str, dict] = defaultdict(lambda: {"n": 0, "errors": 0, "missed": [], "false_alarms": []})
         spans = [0, 0]
+        span_errors: dict[str, str | None] = {}
         for item, res in zip(items, results):
             if item["split"] != split:
                 continue
@@ -125,7 +133,10 @@ def score(items: list[dict], results: list[dict], truth_key: str, group_key: str
                 tn += 1
             if "span" in item:
                 spans[1] += 1
-                spans[0] += span_matches(res.get("span"), item["span"])
+                if span_matches(res.get("span"), item["span"]):
+                    spans[0] += 1
+                else:
+                    span_errors[item["id"]] = res.get("span")
         p = tp / (tp + fp) if tp + fp else None
         r = tp / (tp + fn) if tp + fn else None
         f1 = 2 * p * r / (p + r) if p and r else None
@@ -133,6 +144,8 @@ def score(items: list[dict], results: list[dict], truth_key: str, group_key: str
                          "precision": p, "recall": r, "f1": f1, "groups": dict(sorted(groups.items()))}
         if spans[1]:
             report[split]["spans"] = {"right": spans[0], "of": spans[1]}
+            report[split]["span_errors"] = sorted(span_errors)
+            report[split]["found_spans"] = span_errors
     return report
 
 
@@ -172,6 +185,8 @@ def print_report(report: dict, errors_of: str | None) -> None:
                             it = texts[i]
                             shown = it.get("text") or f"C: {it['customer']} || R: {it['rep']}"
                             print(f"    {kind:12s} {name:12s} {i}: {shown}")
+                for i in s.get("span_errors", []):
+                    print(f"    {'span':12s} {texts[i]['form']:12s} {i}: {texts[i]['text']} -> {s['found_spans'][i]!r}")
 
 
 def main(argv: list[str] | None = None) -> int:

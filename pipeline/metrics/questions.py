@@ -1,8 +1,9 @@
 """Rep questions, their wait times and the four-second rule.
 
 Speech recognisers often drop the "?", so a sentence is a question by its form as
-well as its punctuation (``question_form``). Sentences are split from the rep's
-words at final punctuation or at a pause of ``sentence_pause_s``.
+well as its punctuation (``question_forms``). Sentences are split from the rep's
+words at final punctuation or at a pause of ``sentence_pause_s``; a question that
+starts inside a run-on sentence starts at its own first word.
 
 Wait time runs from the end of the question to the start of the next speech by
 anyone: another speaker's utterance that starts after the question started and
@@ -19,90 +20,34 @@ import statistics
 from dataclasses import dataclass
 
 from listenlens.pipeline.metrics.config import MetricsConfig
-from listenlens.pipeline.metrics.text import Sentence, clauses, split_sentences, strip_lead_ins, phrase_tokens
+from listenlens.pipeline.metrics import question_forms as _forms
+from listenlens.pipeline.metrics.text import Sentence, phrase_tokens, split_sentences, tokens
 from listenlens.pipeline.metrics.utterances import build_utterances, speech_span
 from listenlens.pipeline.timeline import CallTimeline, Role
 
-WH_WORDS = {"what", "why", "how", "when", "where", "who", "whom", "whose", "which", "what's", "how's",
-            "where's", "who's", "when's", "why's", "what're", "how're", "who're", "where're"}
-# A wh-word with the verb contracted onto it is already "wh + auxiliary".
-WH_CONTRACTED = {w for w in WH_WORDS if "'" in w}
-AUXILIARIES = {
-    "do", "does", "did", "is", "are", "was", "were", "am", "can", "could", "will", "would", "shall",
-    "should", "may", "might", "must", "have", "has", "had",
-    "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "can't", "couldn't", "won't",
-    "wouldn't", "shouldn't", "haven't", "hasn't", "hadn't", "mightn't", "mustn't",
-}
-SUBJECTS = {
-    "i", "you", "we", "they", "he", "she", "it", "there", "this", "that", "these", "those", "your",
-    "my", "our", "their", "his", "her", "its", "the", "a", "an", "anyone", "anybody", "anything",
-    "someone", "somebody", "something", "everyone", "everybody", "everything", "any", "some",
-    "y'all", "u", "ya",
-}
-HOW_QUANTIFIERS = {"many", "much", "long", "often", "far", "soon", "big", "about", "come", "so"}
-WHAT_FOLLOWERS = {"about", "if", "else", "kind", "sort", "type", "types", "time", "happens", "happened"}
-TAG_WORDS = {"right", "correct"}
-NEGATIVE_AUX = {a for a in AUXILIARIES if a.endswith("n't")}
-INDIRECT = [("i", "was", "wondering"), ("i'm", "wondering"), ("i", "wonder", "if"), ("i", "wonder", "whether"),
-            ("i'm", "curious", "if"), ("i'm", "curious", "whether"), ("any", "chance")]
+NEW_INFORMATION_FORMS = _forms.NEW_INFORMATION_FORMS
 
 
 def question_form(text: str, lead_ins: list[str] | None = None) -> str | None:
-    """How a sentence asks, or None: "mark", "wh", "inversion", "tag" or "indirect".
+    """How a sentence asks, or None (see ``question_forms``)."""
+    return _forms.question_form(text, lead_ins)
 
-    Structure wins over the bare "?" so callers can tell a request for new
-    information ("wh", "inversion") from a check ("So that's ten users?").
+
+def question_in(sentence: Sentence, lead_ins: list[str]) -> tuple[str, Sentence] | None:
+    """The form of the question in a sentence and the words it spans, or None.
+
+    A question inside a run-on sentence ("...the team how many people are on it")
+    starts at its own first word; it runs to the end of the sentence.
     """
-    leads = phrase_tokens(lead_ins if lead_ins is not None else MetricsConfig().lead_ins)
-    parts = clauses(text)
-    if parts and _is_tag(parts, leads):
-        return "tag"
-    for clause in parts:
-        for toks in strip_lead_ins(clause, leads):
-            form = _clause_form(toks)
-            if form:
-                return form
-    if text.strip().rstrip("\"')]").endswith("?"):
-        return "mark"
-    return None
-
-
-def _clause_form(toks: list[str]) -> str | None:
-    if not toks:
+    m = _forms.find_question(sentence.text, phrase_tokens(lead_ins))
+    if m is None:
         return None
-    first, rest = toks[0], toks[1:]
-    if first in WH_WORDS:
-        if first in WH_CONTRACTED or not rest:
-            return "wh"
-        nxt = rest[0]
-        if nxt in AUXILIARIES:
-            return "wh"
-        if first == "how" and nxt in HOW_QUANTIFIERS:
-            return "wh"
-        if first == "what" and nxt in WHAT_FOLLOWERS:
-            return "wh"
-        # "which plan do you ...", "what time does it ..."
-        if first in {"which", "what", "whose"} and len(rest) >= 3 and rest[1] in AUXILIARIES and rest[2] in SUBJECTS:
-            return "wh"
-        return None
-    if first in AUXILIARIES and rest and rest[0] in SUBJECTS:
-        if first in {"have", "do"} and rest[0] in {"a", "an", "the"}:
-            return None  # imperative: "have a great day", "do the math"
-        return "inversion"
-    for phrase in INDIRECT:
-        if tuple(toks[: len(phrase)]) == phrase:
-            return "indirect"
-    return None
-
-
-def _is_tag(parts: list[list[str]], leads) -> bool:
-    """", right", ", isn't it", ", don't you", ", correct" after a statement."""
-    if len(parts) < 2 or not any(strip_lead_ins(p, leads)[-1] for p in parts[:-1]):
-        return False  # "Okay, right." is two listener tokens, not a tag question
-    last = parts[-1]
-    if len(last) == 1 and last[0] in TAG_WORDS:
-        return True
-    return len(last) == 2 and last[0] in NEGATIVE_AUX and last[1] in SUBJECTS | {"that"}
+    seen = 0
+    for k, w in enumerate(sentence.words):
+        if seen >= m.start:
+            return m.form, Sentence(sentence.speaker, sentence.words[k:])
+        seen += len(tokens(w.text))
+    return m.form, sentence
 
 
 @dataclass(frozen=True)
@@ -158,17 +103,18 @@ def find_questions(timeline: CallTimeline, config: MetricsConfig | None = None) 
     config = config or MetricsConfig()
     utts = build_utterances(timeline, config)
     sentences = rep_sentences(timeline, config)
-    forms = [question_form(s.text, config.lead_ins) for s in sentences]
+    found = [question_in(s, config.lead_ins) for s in sentences]
     reps = set(timeline.labels(Role.REP))
     out: list[Question] = []
-    for i, (q, form) in enumerate(zip(sentences, forms)):
-        if form is None:
+    for i, f in enumerate(found):
+        if f is None:
             continue
+        form, q = f
         # (start, label, is_question) of every candidate "next speech"
         nxt: list[tuple[float, str, bool]] = []
         for j, s in enumerate(sentences):
             if j != i and s.start >= q.end:
-                nxt.append((s.start, s.speaker, forms[j] is not None))
+                nxt.append((s.start, s.speaker, found[j] is not None))
         for u in utts:
             if u.speaker != q.speaker and u.start > q.start and u.end > q.end:
                 nxt.append((u.start, u.speaker, False))
