@@ -4,20 +4,30 @@ Each rep turn that takes the floor straight from a customer turn is checked:
 
 1. *opener*: its opening (after lead-ins such as "okay, so") starts with a reflective
    phrase from ``paraphrase_openers`` ("it sounds like", "if I heard you right", ...);
-2. *semantic*: otherwise its opening ``paraphrase_window_words`` words are embedded
-   with all-MiniLM-L6-v2 and compared (cosine) with the customer's turn; at or above
-   ``paraphrase_similarity`` it is a restatement.
+2. *semantic*: otherwise the part of its opening ``paraphrase_window_words`` words that
+   could restate (``restated_part``) is embedded with all-MiniLM-L6-v2 and compared
+   (cosine) with the customer's turn; at or above ``paraphrase_similarity`` it is a
+   restatement.
 
-Topic similarity is not restatement: a rep who pitches the feature the customer
-just mentioned, or asks a new question about it, is close in embedding space too
-(0.5-0.66 on our calibration sentences, where true restatements scored 0.46-0.82).
-So the semantic test skips openings that ask for new information (wh-question or
-auxiliary inversion; a check such as "So that's ten users?" still counts) and
-openings that talk about "we/our" without any "you/your" (a pitch).
+Embedding similarity measures topic, not restatement: an answer to the customer's
+question, a pitch of the feature the customer just named, or the rep repeating a price
+are as close to the customer's words as a restatement is. So what is compared is only
+what the rep says before doing something else, read sentence by sentence:
+
+* nothing, when the customer's turn ends in a question (the rep's turn answers it);
+* up to a sentence that asks for new information (a check such as "So that's ten
+  users?" still counts), and only the words before a question run on inside it;
+* up to a sentence that pitches ("we", "our", "with ...", "you'll get"), states the
+  rep's own plan ("I'll send", "let me") or earlier fact ("as I mentioned", "the price
+  I quoted"), or brings a number the customer did not say (a price, a term);
+* without clauses of thanks, apology or greeting ("No worries at all, ...").
+
+A restatement comes first in a turn, so what the rep adds after it does not undo it.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol, Sequence
@@ -26,13 +36,33 @@ import numpy as np
 
 from listenlens.errors import ModelError
 from listenlens.pipeline.metrics.config import MetricsConfig
-from listenlens.pipeline.metrics.questions import question_form
+from listenlens.pipeline.metrics.questions import NEW_INFORMATION_FORMS, question_in
 from listenlens.pipeline.metrics.text import join_words, phrase_tokens, split_sentences, starts_with, strip_lead_ins, tokens
 from listenlens.pipeline.metrics.turns import FloorTurn
 from listenlens.pipeline.timeline import Role, Word
 
+# The rep's company ("our platform", "we offer") or the rep's own plans are not the
+# customer's point, however close the topic.
 FIRST_PLURAL = {"we", "our", "ours", "us", "we're", "we've", "we'll", "we'd"}
-SECOND_PERSON = {"you", "your", "yours", "you're", "you've", "you'll", "you'd", "yourself", "y'all"}
+OWN_FUTURE = tuple(tuple(p.split()) for p in (
+    "i'll", "i will", "let me", "i can", "i'd suggest", "i'd recommend", "you'll get", "you'll love",
+    "you'll be able", "you'll see", "you will get", "you will be able", "you can now",
+))
+PITCH_PHRASES = tuple(tuple(p.split()) for p in ("with our", "lots of teams", "teams like yours", "customers like you"))
+# "as I mentioned", "the price I quoted": the rep repeating an own earlier fact.
+OWN_REPORT_VERBS = {"mentioned", "said", "showed", "quoted", "sent", "discussed", "talked", "walked", "told",
+                    "promised", "shared", "explained", "covered"}
+NUMBER_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
+                "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand",
+                "million", "billion", "percent", "dozen"}
+# Clauses of thanks, apology or greeting carry no restatement.
+COURTESY = tuple(tuple(p.split()) for p in (
+    "thank you", "thanks", "no worries", "no problem", "of course", "appreciate", "congratulations",
+    "glad to", "happy to", "talk to you", "have a great day", "have a great weekend", "have a great rest",
+    "have a good day", "have a good one", "have a nice", "take your time", "take all the time",
+    "good morning", "good afternoon", "nice to meet", "great to meet", "sorry", "welcome",
+))
 
 
 class Embedder(Protocol):
@@ -103,15 +133,64 @@ def opener_of(opening: Sequence[Word], config: MetricsConfig) -> str | None:
     return None
 
 
-def semantic_eligible(c: Candidate, config: MetricsConfig) -> bool:
-    rep_toks = tokens(join_words(c.opening))
-    if len(rep_toks) < config.paraphrase_min_words or len(tokens(c.customer.text)) < config.paraphrase_min_words:
-        return False
-    first = split_sentences(c.opening, config.sentence_pause_s)[0]
-    if question_form(first.text, config.lead_ins) in {"wh", "inversion", "indirect"}:
-        return False
-    words = set(rep_toks)
-    return not (words & FIRST_PLURAL and not words & SECOND_PERSON)
+def restated_part(c: Candidate, config: MetricsConfig) -> str | None:
+    """The words of the rep's opening that could restate the customer, or None when
+    the opening does something else first (see the module docstring).
+
+    The opening is read sentence by sentence up to the first that asks for new
+    information, pitches, repeats the rep's own fact or brings a new number: a
+    restatement comes first, and what the rep adds after it does not undo it.
+    """
+    customer_sentences = split_sentences(c.customer.words, config.sentence_pause_s)
+    if customer_sentences and question_in(customer_sentences[-1], config.lead_ins):
+        return None  # the customer asked: the rep's turn answers
+    customer_numbers = _numbers(tokens(c.customer.text))
+    leads = phrase_tokens(config.lead_ins)
+    kept: list[str] = []
+    for sentence in split_sentences(c.opening, config.sentence_pause_s):
+        words = sentence.words
+        found = question_in(sentence, config.lead_ins)
+        if found and found[0] in NEW_INFORMATION_FORMS:
+            # A restatement may end in a new question; the question itself restates nothing.
+            words = tuple(w for w in words if w.start < found[1].start)
+        text = _without_courtesy(join_words(words))
+        if text and _adds_own_content(text, customer_numbers, leads):
+            break
+        if text:
+            kept.append(text)
+        if found and found[0] in NEW_INFORMATION_FORMS:
+            break
+    text = " ".join(kept)
+    if len(tokens(text)) < config.paraphrase_min_words or len(tokens(c.customer.text)) < config.paraphrase_min_words:
+        return None
+    return text
+
+
+def _adds_own_content(text: str, customer_numbers: set[str], leads) -> bool:
+    """A pitch, the rep's own plan or earlier fact, or a number the customer did not say."""
+    toks = tokens(re.sub(r"\bUS\b", "USA", text))  # the country, not "us"
+    if set(toks) & FIRST_PLURAL or _has(toks, OWN_FUTURE) or _has(toks, PITCH_PHRASES):
+        return True  # "our app", "we offer", "I'll send", "you'll get": however close in topic
+    if any(s[:1] == ["with"] for s in strip_lead_ins(toks, leads)):
+        return True  # "With online booking your patients can ..."
+    if any(t in OWN_REPORT_VERBS and toks[k - 1] in {"i", "we"} for k, t in enumerate(toks) if k):
+        return True  # "as I mentioned", "the price I quoted"
+    return bool(_numbers(toks) - customer_numbers)  # a price, a term, an answer
+
+
+def _has(toks: list[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(tuple(toks[k : k + len(p)]) == p for k in range(len(toks)) for p in phrases)
+
+
+def _numbers(toks: list[str]) -> set[str]:
+    return {t for t in toks if t.isdigit() or t in NUMBER_WORDS}
+
+
+def _without_courtesy(text: str) -> str:
+    """Drops the clauses that thank, apologise or greet ("No worries at all, ...")."""
+    parts = [p for p in re.split(r"(?<=[,.;!?])\s+", text) if p.strip()]
+    kept = [p for p in parts if not _has(tokens(p), COURTESY)]
+    return " ".join(kept)
 
 
 def find_paraphrases(
@@ -124,12 +203,12 @@ def find_paraphrases(
         opener = opener_of(c.opening, config)
         if opener:
             found.append((c, "opener", opener, None))
-        elif config.paraphrase_semantic and semantic_eligible(c, config):
-            semantic.append(c)
+        elif config.paraphrase_semantic and (part := restated_part(c, config)) is not None:
+            semantic.append((c, part))
     if semantic:
         model = embedder or default_embedder()
-        sims = similarities(model, [c.customer.text for c in semantic], [join_words(c.opening) for c in semantic])
-        for c, sim in zip(semantic, sims):
+        sims = similarities(model, [c.customer.text for c, _ in semantic], [part for _, part in semantic])
+        for (c, _), sim in zip(semantic, sims):
             if sim >= config.paraphrase_similarity:
                 found.append((c, "semantic", None, sim))
     found.sort(key=lambda f: f[0].rep.start)

@@ -97,6 +97,14 @@ EMBEDDING_WORDS = {
     "never", "always", "also", "really", "already", "still", "ever", "actually", "probably", "definitely",
     "usually", "often", "sometimes", "certainly", "simply",
 }
+# Before "is/are" these make a copula, not a new question.
+COPULA_SUBJECTS = {
+    "that", "this", "here", "there", "it", "which", "who", "issue", "issues", "problem", "problems", "thing",
+    "things", "point", "reality", "truth", "fact", "reason", "question", "idea", "goal", "goals", "plan",
+    "hope", "concern", "worry", "challenge", "difference", "catch", "trick", "key", "risk", "news", "part",
+    "answer", "result", "downside", "upside", "line", "advantage", "benefit", "rule", "deal", "trouble",
+    "pain", "priority", "focus", "idea", "aim", "bet", "guess", "sense", "feeling", "impression", "worst", "best",
+}
 # A run-on inversion needs a pronoun-like subject ("...last week did you get a chance");
 # "...the team that did your rollout" is a relative clause.
 RUN_ON_SUBJECTS = PRONOUNS | {"there", "that", "this", "anyone", "anybody", "everyone", "everybody", "someone"}
@@ -151,20 +159,22 @@ def find_question(text: str, lead_ins: Sequence[tuple[str, ...]]) -> QuestionMat
     toks = [t for p in parts for t in p]
     if not toks:
         return None
-    starts, i = [], 0
+    starts, ends, i = [], [], 0
     for p in parts:
         starts.append(i)
         i += len(p)
+        ends.append(i)
     if _is_tag(parts, toks, lead_ins):
         return QuestionMatch("tag", 0)
     clause_start = set(starts)
     for i in range(len(toks)):
         if any(tuple(toks[i: i + len(p)]) == p for p in INDIRECT):
             form = "indirect"  # "...I guess my question is how many", "thanks, I was wondering"
-        elif i in clause_start:
+        elif i in clause_start and not (i and toks[i] in {"which", "who", "whose"}):
             form = _clause_start_form(toks, i, lead_ins)
-        else:
-            form = _run_on_form(toks, i)
+        else:  # also ", which is why...", ", who handles it": relative clauses after a comma
+            # A run-on question lies within its comma clause: "the leads are there, but..."
+            form = _run_on_form(toks[: min(e for e in ends if e > i)], i)
         if form:
             return QuestionMatch(form, _shown_from(parts, starts, i, lead_ins))
     if text.strip().rstrip("\"')]").endswith("?"):
@@ -210,8 +220,8 @@ def _clause_start_form(toks: list[str], i: int, leads) -> str | None:
 def _run_on_form(toks: list[str], i: int) -> str | None:
     if toks[i - 1] in EMBEDDING_WORDS:
         return None
-    if toks[i] in {"is", "are", "was", "were"} and toks[i - 1] in {"that", "this", "here", "there", "it", "which", "who"}:
-        return None  # "that is it for me"
+    if toks[i] in {"is", "are", "was", "were"} and toks[i - 1] in COPULA_SUBJECTS:
+        return None  # "that is it for me", "the issue is that the data..."
     if toks[i - 1] in {"that", "who", "which"} and toks[i] in AUXILIARIES and toks[i + 1: i + 2] not in (["you"], ["we"]):
         return None  # "the team that does it": a relative clause
     rest = toks[i:]
