@@ -84,6 +84,41 @@ def test_questions_pitches_and_short_replies_are_not_compared(rep):
     assert find_paraphrases(exchange(STORY, rep), embedder=NoEmbedder()) == []
 
 
+@pytest.mark.parametrize(
+    "customer, rep",
+    [
+        # the customer asked: the rep's turn answers it
+        ("How much does the reporting module cost for a team like ours?", "Reporting is thirty dollars per user per month."),
+        (STORY, "Like I mentioned, the reporting module is included in every plan."),  # the rep's own earlier fact
+        (STORY, "Okay, the reporting add-on is twenty dollars a month."),  # a number the customer did not say
+        (STORY, "With automated reporting your team gets those days back."),  # a pitch without "our"
+        (STORY, "You'll get reporting done in minutes instead of days."),
+        (STORY, "I'll send you a reporting case study after the call."),  # the rep's own plan
+        (STORY, "Thanks so much for sharing all that with me."),  # courtesy only
+    ],
+)
+def test_answers_pitches_own_facts_and_courtesy_are_not_compared(customer, rep):
+    assert find_paraphrases(exchange(customer, rep), embedder=NoEmbedder()) == []
+
+
+@pytest.mark.parametrize(
+    "rep, compared",
+    [
+        ("So month end reporting is eating two days for your team. Our reporting module fixes that in minutes.",
+         "So month end reporting is eating two days for your team."),
+        ("So reporting eats two days for your team what have you tried so far",
+         "So reporting eats two days for your team"),
+        ("Thanks so much for sharing that, so month end reporting eats two days for your team.",
+         "so month end reporting eats two days for your team."),
+    ],
+)
+def test_only_what_comes_before_a_pitch_a_question_or_after_thanks_is_compared(rep, compared):
+    fake = FakeEmbedder()
+    (p,) = find_paraphrases(exchange(STORY, rep), embedder=fake)
+    assert fake.calls == [[STORY, compared]]
+    assert (p.method, p.text) == ("semantic", rep)  # the moment shows the rep's whole opening
+
+
 def test_semantic_detection_can_be_switched_off():
     turns = exchange(STORY, "So month end reporting is eating two days for your team.")
     assert find_paraphrases(turns, MetricsConfig(paraphrase_semantic=False), embedder=NoEmbedder()) == []

@@ -187,3 +187,80 @@ def test_a_pause_nobody_filled_still_ends_a_sentence():
     tl = call(("R", 0.0, "so we set it up"), ("R", 4.5, "do you use Salesforce"), ("C", 9.0, "yes we do"),
               duration=12.0)
     assert [q.text for q in find_questions(tl)] == ["do you use Salesforce"]
+
+
+@pytest.mark.parametrize(
+    "text, form",
+    [
+        ("Which of those matters most to you.", "wh"),  # the recogniser's "." instead of "?"
+        ("which one would you start with", "wh"),
+        ("how many seats would you need", "wh"),
+        ("How much of that is manual.", "wh"),
+        ("what kind of volume are we talking about", "wh"),
+        ("What size is the team that would use this.", "wh"),
+        ("who handles billing on your side", "wh"),  # wh-word + verb: the wh-word is the subject
+        ("What made you reach out to us", "wh"),
+        ("why now", "wh"),
+        ("do the support agents have access to billing", "inversion"),
+        ("have the managers seen the proposal yet", "inversion"),
+        ("so the team is about twenty people right", "tag"),  # no comma before the tag
+        ("you've seen our demo before haven't you", "tag"),
+        ("I'm curious how you handle the handoff to support", "indirect"),
+        ("I'd love to know what a good outcome looks like for you.", "indirect"),
+        ("Tell me about your current setup.", "request"),
+        ("so walk me through the renewal process", "request"),
+        ("anything else I should know about the setup", "ellipsis"),
+        ("Any questions so far?", "ellipsis"),
+    ],
+)
+def test_question_forms_without_the_question_mark(text, form):
+    assert question_form(text) == form
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What we do is connect all your data in one place.",
+        "How we got here was a lot of trial and error.",
+        "Which is why we built the export feature.",
+        "How much you save depends on the volume.",
+        "What makes us different is the support team.",
+        "it depends on how many seats you need",
+        "I'm not sure how much that would cost yet",
+        "We'll work out which integrations you need.",
+        "the problem is that we never had the budget",
+        "Every new hire takes three months, which is way too long for us.",
+        "Have your team send me the list.",
+        "let me know if anything changes on your side",
+        "so do we",
+        "you're right about that",
+    ],
+)
+def test_statements_opening_with_a_wh_word_or_embedding_one_are_not_questions(text):
+    assert question_form(text) is None
+
+
+@pytest.mark.parametrize(
+    "text, question",
+    [
+        ("okay so you mentioned the team how many people are on it", "how many people are on it"),
+        ("So you're on the old plan which features do you actually use", "which features do you actually use"),
+        ("we talked about pricing last time did you get a chance to review it", "did you get a chance to review it"),
+        ("you said the data lives in spreadsheets is that right", "is that right"),
+        ("so you're using spreadsheets right now who maintains them", "who maintains them"),
+        ("Thanks for walking me through that, what happens when a deal stalls?", "what happens when a deal stalls?"),
+        ("Okay, so, what's the budget", "Okay, so, what's the budget"),  # lead-ins stay with the question
+        ("what's your timeline we could start as early as may", "what's your timeline we could start as early as may"),
+    ],
+)
+def test_a_question_run_on_after_a_statement_starts_at_its_own_first_word(text, question):
+    (q,) = find_questions(call(("R", 0, text), ("C", 30, "Sure.")))
+    assert q.text == question
+    n_before = len(text.split()) - len(question.split())
+    assert (q.start, q.end) == (n_before * 0.5, len(text.split()) * 0.5)
+
+
+def test_run_on_statements_hold_no_question():
+    tl = call(("R", 0, "we have a team that handles this they meet every week"),
+              ("R", 8, "the setup is simple we do most of it for you"), ("C", 20, "Okay."))
+    assert find_questions(tl) == []
