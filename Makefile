@@ -49,12 +49,13 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/python scripts/typecheck.py
 
-# The whole results file: speed, memory and accuracy, then the peer table and the
-# oracle ceilings, which add their sections to it.
+# The whole results file: speed, memory and accuracy, then the peer table, the
+# oracle ceilings and the text events, which add their sections to it.
 bench: install
 	$(BIN)/python bench/run_bench.py
 	$(BIN)/python bench/peer_compare.py
 	$(BIN)/python bench/ceilings.py
+	$(BIN)/python bench/text_events.py
 
 event-eval: install bench-deps
 	nice -n 10 $(BIN)/python bench/event_eval.py

@@ -25,7 +25,9 @@ DEFAULT_OPENERS = [
     "in other words", "so you're saying", "you're saying that", "you mean", "so you mean",
     "let me play that back", "to play that back", "let me repeat that back", "to recap",
     "to summarize", "to sum up", "so to summarize", "correct me if i'm wrong",
-    "if i'm hearing you right", "what i heard was", "so if i understand",
+    "if i'm hearing you right", "what i heard was", "so if i understand", "if i've got this right",
+    "if i've got that right", "just so i'm clear", "let me see if i've got this", "if i'm following you",
+    "what you're telling me is", "so you're telling me",
 ]
 
 # Words that may precede a question or a reflective opener without changing it:
