@@ -42,8 +42,11 @@ AUXILIARIES = {
     "should", "may", "might", "must", "have", "has", "had",
     "don't", "doesn't", "didn't", "isn't", "aren't", "wasn't", "weren't", "can't", "couldn't", "won't",
     "wouldn't", "shouldn't", "haven't", "hasn't", "hadn't", "mightn't", "mustn't",
+    # as recognisers sometimes write them
+    "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "cant", "couldnt", "wouldnt", "shouldnt",
+    "havent", "hasnt", "hadnt",
 }
-NEGATIVE_AUX = {a for a in AUXILIARIES if a.endswith("n't")}
+NEGATIVE_AUX = {a for a in AUXILIARIES if a.endswith(("n't", "nt"))}
 PRONOUNS = {"i", "you", "we", "they", "he", "she", "it", "y'all", "u", "ya"}
 # Pronoun + auxiliary contractions: "what you're..." / "when we've..." open a statement.
 PRONOUN_CONTRACTED = {
@@ -76,7 +79,8 @@ TAG_WORDS = {"right", "correct"}
 NOT_A_TAG_BEFORE = {"that's", "thats", "is", "was", "are", "were", "be", "been", "you're", "all", "exactly",
                     "it", "right", "alright", "quite", "just", "that", "okay", "ok", "yeah", "yes", "yep",
                     "it's", "he's", "she's", "they're", "we're", "i'm", "not", "so", "very", "turn", "left",
-                    "do", "done", "got", "get"}
+                    "do", "done", "got", "get", "feel", "feels", "felt", "sound", "sounds", "look", "looks", "seem",
+                    "seems", "about", "something", "nothing", "anything", "everything", "go", "goes", "went"} | NEGATIVE_AUX
 # A clause after these words is embedded in the sentence, not a new question:
 # "I know what you mean", "it depends on how many", "the thing is we ...".
 EMBEDDING_WORDS = {
@@ -108,6 +112,12 @@ COPULA_SUBJECTS = {
 # A run-on inversion needs a pronoun-like subject ("...last week did you get a chance");
 # "...the team that did your rollout" is a relative clause.
 RUN_ON_SUBJECTS = PRONOUNS | {"there", "that", "this", "anyone", "anybody", "everyone", "everybody", "someone"}
+# "...does that work for you" asks; "...does that automatically" states.
+DO_IT_VERBS = {"work", "make", "sound", "help", "mean", "matter", "happen", "change", "cover", "include", "seem",
+               "look", "fit", "affect", "apply", "cost", "take", "need", "require", "come", "feel", "hurt", "impact",
+               "solve", "answer", "ring", "bother", "surprise", "worry", "concern", "get", "go", "run", "give",
+               "resonate", "land", "align", "match", "line", "hold", "stay", "count", "show", "ever", "still",
+               "really", "also", "usually", "normally", "always", "often", "actually"}
 # "have the managers seen ...?" asks; "have the team send ..." tells.
 PARTICIPLES = {"seen", "done", "had", "been", "got", "gotten", "made", "heard", "met", "spoken", "taken", "given",
                "thought", "read", "sent", "found", "told", "put", "set", "built", "bought", "run", "begun", "known",
@@ -218,8 +228,9 @@ def _clause_start_form(toks: list[str], i: int, leads) -> str | None:
 
 
 def _run_on_form(toks: list[str], i: int) -> str | None:
-    if toks[i - 1] in EMBEDDING_WORDS:
-        return None
+    prev = toks[i - 1]
+    if prev in EMBEDDING_WORDS or prev in AUXILIARIES or prev in PRONOUN_CONTRACTED or prev in {"let's", "gonna", "wanna"}:
+        return None  # inside a verb phrase: "I'll have it to you Monday", "we can have it ready"
     if toks[i] in {"is", "are", "was", "were"} and toks[i - 1] in COPULA_SUBJECTS:
         return None  # "that is it for me", "the issue is that the data..."
     if toks[i - 1] in {"that", "who", "which"} and toks[i] in AUXILIARIES and toks[i + 1: i + 2] not in (["you"], ["we"]):
@@ -347,12 +358,14 @@ def _inversion(toks: list[str], run_on: bool) -> bool:
     after = rest[1:]
     if not after:
         return False  # "so do we"
+    if run_on and subj not in RUN_ON_SUBJECTS:
+        return False
+    if run_on and first in {"do", "does", "did"} and subj in {"it", "that", "this"} and after[0] not in DO_IT_VERBS:
+        return False  # "our reporting does that automatically": "do" with an object
     if first in {"have", "has"} and subj not in RUN_ON_SUBJECTS:
         return any(t in PARTICIPLES or t.endswith(("ed", "en")) for t in after[:4])
     if not run_on:
         return True
-    if subj not in RUN_ON_SUBJECTS:
-        return False
     if after[0] in AUXILIARIES - {"have", "has", "had", "do", "does", "did"}:
         return False  # "the options are you can ...": a statement, not an inversion
     # "the thing is you need...", "the problem is that we...": a copula, not an inversion

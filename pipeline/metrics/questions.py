@@ -26,6 +26,7 @@ from listenlens.pipeline.metrics.utterances import build_utterances, speech_span
 from listenlens.pipeline.timeline import CallTimeline, Role
 
 NEW_INFORMATION_FORMS = _forms.NEW_INFORMATION_FORMS
+WH_WORDS = _forms.WH_WORDS | _forms.WH_CONTRACTED
 
 
 def question_form(text: str, lead_ins: list[str] | None = None) -> str | None:
