@@ -95,6 +95,8 @@ def test_questions_pitches_and_short_replies_are_not_compared(rep):
         (STORY, "You'll get reporting done in minutes instead of days."),
         (STORY, "I'll send you a reporting case study after the call."),  # the rep's own plan
         (STORY, "Thanks so much for sharing all that with me."),  # courtesy only
+        ("Hello, this is Priya in operations.", "Hi Priya, this is Mark calling from Brightline. Thanks for picking up."),
+        ("Yes, Tuesday afternoon works for me.", "Tuesday afternoon it is. Thank you, and have a good day."),  # too short
     ],
 )
 def test_answers_pitches_own_facts_and_courtesy_are_not_compared(customer, rep):

@@ -234,6 +234,12 @@ def test_question_forms_without_the_question_mark(text, form):
         "let me know if anything changes on your side",
         "so do we",
         "you're right about that",
+        "So what you're saying is that one analyst spends every Monday on spreadsheets.",
+        "every month you get a report that shows how many people came into the shop",
+        "I will suggest which findings to test first, and which ones can wait for the second round.",
+        "I'll have it to you Monday morning.",
+        "Our reporting does that automatically every night.",
+        "The timing just isn't right.",
     ],
 )
 def test_statements_opening_with_a_wh_word_or_embedding_one_are_not_questions(text):

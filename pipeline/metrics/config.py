@@ -89,15 +89,17 @@ class MetricsConfig(BaseModel):
     )
     paraphrase_semantic: bool = Field(True, description="also detect restatements by sentence-embedding similarity")
     paraphrase_similarity: float = Field(
-        0.5, ge=-1, le=1,
-        description="cosine similarity (all-MiniLM-L6-v2) of the rep's opening to the customer turn at or above which"
-        " it restates (chosen on bench/labelled dev: restatements 0.56-0.88 but one 0.43, other replies up to 0.42)",
+        0.45, ge=-1, le=1,
+        description="cosine similarity (all-MiniLM-L6-v2) of the part of the rep's opening that could restate to the"
+        " customer turn, at or above which it restates",
     )
     paraphrase_window_words: int = Field(
         40, ge=1, description="how many opening words of the rep turn are compared with the customer turn"
     )
     paraphrase_min_words: int = Field(
-        4, ge=1, description="shorter rep openings and customer turns are not compared (too little to restate)"
+        5, ge=1,
+        description="what could restate in a rep opening, and the customer turn, need this many words to be compared"
+        " (\"Tuesday afternoon it is.\" confirms, it does not play back)",
     )
     story_min_s: float = Field(
         15.0, gt=0, description="a customer turn this long is a 'story' the rep should play back"

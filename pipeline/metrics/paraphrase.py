@@ -20,7 +20,7 @@ what the rep says before doing something else, read sentence by sentence:
 * up to a sentence that pitches ("we", "our", "with ...", "you'll get"), states the
   rep's own plan ("I'll send", "let me") or earlier fact ("as I mentioned", "the price
   I quoted"), or brings a number the customer did not say (a price, a term);
-* without clauses of thanks, apology or greeting ("No worries at all, ...").
+* without clauses of thanks, apology, greeting or introduction ("No worries at all, ...").
 
 A restatement comes first in a turn, so what the rep adds after it does not undo it.
 """
@@ -56,12 +56,13 @@ NUMBER_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine",
                 "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
                 "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand",
                 "million", "billion", "percent", "dozen"}
-# Clauses of thanks, apology or greeting carry no restatement.
+# Clauses of thanks, apology, greeting or introduction carry no restatement.
 COURTESY = tuple(tuple(p.split()) for p in (
     "thank you", "thanks", "no worries", "no problem", "of course", "appreciate", "congratulations",
     "glad to", "happy to", "talk to you", "have a great day", "have a great weekend", "have a great rest",
     "have a good day", "have a good one", "have a nice", "take your time", "take all the time",
     "good morning", "good afternoon", "nice to meet", "great to meet", "sorry", "welcome",
+    "hi", "hello", "hey", "my name is", "calling from", "calling about",  # an introduction
 ))
 
 

@@ -100,6 +100,11 @@ EMBEDDING_WORDS = {
     # adverbs inside a verb phrase: "we never had the budget"
     "never", "always", "also", "really", "already", "still", "ever", "actually", "probably", "definitely",
     "usually", "often", "sometimes", "certainly", "simply",
+    # verbs that report or choose a wh-clause: "a report that shows how many", "suggest which"
+    # (words that are nouns as often, "plan", "test", "reports", are left out: "...the old plan which ...")
+    "shows", "tells", "says", "said", "explains", "sees", "decides", "determines", "predicts", "reveals",
+    "calculates", "suggest", "suggests", "recommend", "recommends", "propose", "select", "prioritise",
+    "prioritize", "consider", "agree", "confirm", "clarify", "compare", "calculate", "predict",
 }
 # Before "is/are" these make a copula, not a new question.
 COPULA_SUBJECTS = {
@@ -177,9 +182,15 @@ def find_question(text: str, lead_ins: Sequence[tuple[str, ...]]) -> QuestionMat
     if _is_tag(parts, toks, lead_ins):
         return QuestionMatch("tag", 0)
     clause_start = set(starts)
+    embedded_wh = False  # "...suggest which findings to test first, and which ones can wait"
     for i in range(len(toks)):
+        if i and toks[i] in WH_WORDS and toks[i - 1] in EMBEDDING_WORDS:
+            embedded_wh = True
         if any(tuple(toks[i: i + len(p)]) == p for p in INDIRECT):
             form = "indirect"  # "...I guess my question is how many", "thanks, I was wondering"
+        elif i and i in clause_start and embedded_wh and toks[i] in {"and", "or"} and toks[i + 1: i + 2] and \
+                toks[i + 1] in WH_WORDS:
+            form = None  # a second embedded wh-clause, coordinated with the first
         elif i in clause_start and not (i and toks[i] in {"which", "who", "whose"}):
             form = _clause_start_form(toks, i, lead_ins)
         else:  # also ", which is why...", ", who handles it": relative clauses after a comma
@@ -231,8 +242,8 @@ def _run_on_form(toks: list[str], i: int) -> str | None:
     prev = toks[i - 1]
     if prev in EMBEDDING_WORDS or prev in AUXILIARIES or prev in PRONOUN_CONTRACTED or prev in {"let's", "gonna", "wanna"}:
         return None  # inside a verb phrase: "I'll have it to you Monday", "we can have it ready"
-    if toks[i] in {"is", "are", "was", "were"} and toks[i - 1] in COPULA_SUBJECTS:
-        return None  # "that is it for me", "the issue is that the data..."
+    if toks[i] in {"is", "are", "was", "were"} and (prev in COPULA_SUBJECTS or prev.endswith("ing")):
+        return None  # "that is it for me", "the issue is that...", "what you're saying is that..."
     if toks[i - 1] in {"that", "who", "which"} and toks[i] in AUXILIARIES and toks[i + 1: i + 2] not in (["you"], ["we"]):
         return None  # "the team that does it": a relative clause
     rest = toks[i:]
