@@ -12,9 +12,9 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 
 class Storage:
@@ -81,6 +81,19 @@ class Storage:
         self.fs.pipe_file(path, b"ok\n")
         self.fs.rm(path)
 
+    def recordings(self) -> Iterator[tuple[str, float | None]]:
+        """``(key, modified time)`` of every stored recording (``<tenant>/<call>/<name>``)."""
+        root = self.root.rstrip("/")
+        try:
+            found = self.fs.find(root, detail=True)
+        except FileNotFoundError:
+            return
+        for path, info in found.items():
+            key = path[len(root):].lstrip("/") if path.startswith(root) else path
+            if key.count("/") != 2:
+                continue
+            yield key, _mtime(info)
+
     def delete(self, key: str) -> None:
         path = self._path(key)
         try:
@@ -95,6 +108,18 @@ class Storage:
                     folder.rmdir()
                 except OSError:
                     break
+
+
+def _mtime(info: dict) -> float | None:
+    value = info.get("mtime") or info.get("LastModified") or info.get("last_modified") or info.get("updated")
+    if value is None:
+        return None
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _is_local(fs) -> bool:

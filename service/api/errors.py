@@ -83,4 +83,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_request, exc: Exception):
         log.exception("unhandled error", exc_info=exc)
-        return error_response(500, "internal_error", f"internal error ({exc.__class__.__name__}); it has been logged")
+        # Answered outside the other middleware (Starlette's ServerErrorMiddleware): the headers go on here.
+        from listenlens.service.api.guards import PAGE_CSP, SECURITY_HEADERS
+
+        return error_response(500, "internal_error", f"internal error ({exc.__class__.__name__}); it has been logged",
+                              headers={"Content-Security-Policy": PAGE_CSP, **SECURITY_HEADERS})

@@ -36,6 +36,12 @@ DOCS_CSP = ("default-src 'none'; script-src 'self' 'unsafe-inline' https://cdn.j
             "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
             "connect-src 'self'; worker-src blob:; base-uri 'none'; frame-ancestors 'none'")
 _DOCS_PATHS = ("/docs", "/redoc")
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
 
 
 def _json_error(status: int, code: str, message: str, headers: dict[str, str] | None = None):
@@ -180,13 +186,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         csp = DOCS_CSP if scope.get("path", "").startswith(_DOCS_PATHS) else PAGE_CSP
-        extra = [
-            (b"content-security-policy", csp.encode()),
-            (b"x-frame-options", b"DENY"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
-            (b"cross-origin-opener-policy", b"same-origin"),
-        ]
+        extra = [(b"content-security-policy", csp.encode()),
+                 *((k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items())]
 
         async def with_headers(message):
             if message["type"] == "http.response.start":

@@ -17,9 +17,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.service.db.models import Call, CallResult, DeliveryAttempt, Job, WebhookDelivery, iso, utcnow
 from listenlens.service.domain import webhooks
-from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.service.domain.errors import Gone, NotFound, NotReady
 from listenlens.service.domain.fields import plausible_id
 from listenlens.service.domain.scorecards import as_scorecard

@@ -22,8 +22,8 @@ from listenlens.service.db.models import Call, utcnow
 from listenlens.service.domain.calls import call_view, find_external
 from listenlens.service.domain.errors import TooLarge, Unavailable
 from listenlens.service.domain.fields import MAX_OPTION, filename_field, text_field
-from listenlens.service.storage import upload_dir_name
 from listenlens.service.jobs.queue import ANALYZE, enqueue
+from listenlens.service.storage import upload_dir_name
 
 
 @dataclass(frozen=True)

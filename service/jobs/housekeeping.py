@@ -6,7 +6,7 @@
 - apply the retention setting: recordings older than ``retention_days`` are deleted,
   their scorecards and metrics stay;
 - prune finished job rows;
-- remove upload temp folders a crashed process left behind.
+- remove upload temp folders and stored recordings without a call that a crashed process left behind.
 """
 
 from __future__ import annotations
@@ -75,6 +75,33 @@ def apply_retention(runtime, days: float | None = None, *, now=None) -> int:
     return removed
 
 
+def sweep_orphan_recordings(runtime, older_than_s: float | None = None, *, now: float | None = None) -> int:
+    """Delete stored recordings no call row points at, older than ``older_than_s``; return how many.
+
+    A process killed between storing an upload and committing its call (or between
+    deleting a call's rows and its file) leaves such a file. Young files are kept: their
+    upload may still be committing.
+    """
+    older_than_s = runtime.settings.stale_upload_s if older_than_s is None else older_than_s
+    now = time.time() if now is None else now
+    candidates = [(key, mtime) for key, mtime in runtime.storage.recordings()
+                  if mtime is not None and now - mtime > older_than_s]
+    if not candidates:
+        return 0
+    removed = 0
+    for start in range(0, len(candidates), 500):
+        batch = [key for key, _ in candidates[start:start + 500]]
+        with runtime.db.session() as s:
+            kept = set(s.scalars(select(Call.recording_key).where(Call.recording_key.in_(batch))).all())
+        for key in batch:
+            if key not in kept:
+                runtime.storage.delete(key)
+                removed += 1
+    if removed:
+        log.info("removed %d stored recording(s) without a call (left by a stopped process)", removed)
+    return removed
+
+
 class Housekeeper:
     """Runs ``tick`` every ``housekeeping_interval_s``; retention at most hourly."""
 
@@ -84,14 +111,19 @@ class Housekeeper:
         self.runtime = runtime
         self.dispatch_due = dispatch_due
         self._last_retention = float("-inf")
+        self._resent_at_start = False
 
     def tick(self) -> None:
         rt = self.runtime
         requeued = reap(rt)
         if self.dispatch_due:
-            due = rt.queue.due_undispatched(_REDISPATCH_AFTER_S)
+            # A worker killed with -9 takes the message it had reserved with it: Redis gives
+            # it back only after the visibility timeout (hours). So a starting worker sends
+            # every queued job again at once; duplicates only fail their claim.
+            due = rt.queue.due_undispatched(_REDISPATCH_AFTER_S if self._resent_at_start else 0.0, limit=1000)
             if due:
                 rt.dispatch(due)
+            self._resent_at_start = True
         elif requeued:
             rt.wake.set()
         now = time.monotonic()
@@ -100,6 +132,7 @@ class Housekeeper:
             apply_retention(rt)
             rt.queue.prune()
             clean_stale_uploads(rt.tmp_dir, rt.settings.stale_upload_s)
+            sweep_orphan_recordings(rt)
 
 
 def run_housekeeping(runtime, stop: threading.Event, *, dispatch_due: bool) -> None:

@@ -19,7 +19,6 @@ from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
-
 from service_helpers import bearer, free_port, make_settings, new_key, wait_for
 
 
@@ -137,7 +136,7 @@ def test_chunked_upload_over_the_limit_answers_413_on_a_real_server_and_leaves_n
                 sock.sendall(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 sent += len(data)
                 answer += sock.recv(65536)
-            except (socket.timeout, BlockingIOError):
+            except (TimeoutError, BlockingIOError):
                 continue
             except OSError:
                 break
@@ -445,3 +444,57 @@ def test_openapi_lists_every_status_and_the_formats(api):
     rec = spec["paths"]["/v1/calls/{call_id}/recording"]["get"]["responses"]
     assert {"200", "206", "416"} <= set(rec)
     assert "/readyz" in spec["paths"]
+
+
+def test_stored_recordings_without_a_call_are_swept_once_old(api, call_wav):
+    from listenlens.service.jobs.housekeeping import sweep_orphan_recordings
+
+    rt = api.app.state.runtime
+    cid = _upload(api, call_wav, name="kept.wav").json()["id"]
+    rt.storage.put(call_wav, "tenant-x/call_000000000000000000000000/orphan.wav")  # a killed upload's file
+    rt.storage.put(call_wav, "tenant-x/call_000000000000000000000001/young.wav.part")
+    assert sweep_orphan_recordings(rt, 3600) == 0  # young: its upload may still be committing
+    assert sweep_orphan_recordings(rt, 3600, now=time.time() + 7200) == 2
+    files = [p.name for p in (api.home / "recordings").rglob("*") if p.is_file()]
+    assert "orphan.wav" not in files and "young.wav.part" not in files and "kept.wav" in files
+    assert api.client.get(f"/v1/calls/{cid}/recording", headers=api.a).status_code == 200
+    assert not (api.home / "recordings" / "tenant-x").exists()
+
+
+def test_even_a_bug_answers_json_with_the_security_headers(tmp_path, monkeypatch):
+    from listenlens.service.app import create_app
+    from listenlens.service.domain import calls
+
+    settings = make_settings(tmp_path / "home")
+    headers = bearer(new_key(settings, "acme"))
+
+    def bug(*_a, **_k):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(calls, "list_calls", bug)
+    with TestClient(create_app(settings, start_worker=False), raise_server_exceptions=False) as client:
+        r = client.get("/v1/calls", headers=headers)
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_starting_worker_resends_every_queued_job_then_only_stale_ones(tmp_path):
+    """A message a killed Celery worker had reserved comes back from Redis only after hours."""
+    from listenlens.service.jobs.housekeeping import Housekeeper
+    from listenlens.service.jobs.queue import ANALYZE, enqueue
+    from listenlens.service.runtime import Runtime
+
+    rt = Runtime(make_settings(tmp_path / "home"))
+    sent: list[list[int]] = []
+    rt.dispatch = lambda ids: sent.append(list(ids))
+    try:
+        with rt.db.session() as s:
+            job_id = enqueue(s, ANALYZE, "t", call_id="call_x").id
+        rt.queue.mark_dispatched(job_id)  # sent a moment ago, to a worker since killed
+        keeper = Housekeeper(rt, dispatch_due=True)
+        keeper.tick()
+        keeper.tick()
+        assert sent == [[job_id]]  # at start, then not again until it is stale
+    finally:
+        rt.close()

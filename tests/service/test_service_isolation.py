@@ -19,7 +19,6 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-
 from service_helpers import bearer, make_settings, new_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))

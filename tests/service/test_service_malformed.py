@@ -11,17 +11,17 @@ temp folder is empty.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-
 from service_helpers import bearer, make_settings, new_key, wait_status
+from sqlalchemy import create_engine, text
 
 pytestmark = pytest.mark.slow  # a few calls run through the worker to their failure
 
@@ -109,7 +109,8 @@ CORPUS: list[Case] = [
     Case("multipart, garbage", _raw_upload(bytes(range(256)) * 8), (400, 422)),
     Case("multipart, no file field", _raw_upload(_multipart([("rep", None, b"sam")])), (422,), "file"),
     Case("multipart, file sent as a text field", _raw_upload(_multipart([("file", None, b"RIFF....")])), (422,)),
-    Case("multipart, header without a name", _raw_upload(b"--corpus\r\nContent-Disposition: form-data\r\n\r\nx\r\n--corpus--\r\n"), (400, 422)),
+    Case("multipart, header without a name",
+         _raw_upload(b"--corpus\r\nContent-Disposition: form-data\r\n\r\nx\r\n--corpus--\r\n"), (400, 422)),
     Case("multipart, part with a bad header line", _raw_upload(b"--corpus\r\nnonsense\r\n\r\nx\r\n--corpus--\r\n"), (400, 422)),
     Case("JSON body to the upload", _raw_upload(b'{"file": "call.wav"}', "application/json"), (422,)),
     Case("plain text body to the upload", _raw_upload(b"hello", "text/plain"), (422,)),
@@ -227,9 +228,10 @@ def test_the_corpus_is_large_and_varied():
 
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory, call_wav):
+    from audiofiles import silent_flac
+
     from listenlens.config import Settings
     from listenlens.service.app import create_app
-    from audiofiles import silent_flac
 
     home = tmp_path_factory.mktemp("home")
     tmp = tmp_path_factory.mktemp("corpus")

@@ -14,7 +14,6 @@ from collections import Counter
 from types import SimpleNamespace
 
 import pytest
-
 from service_helpers import bearer, free_port, make_settings, new_key, wait_for
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the dev extra")
@@ -54,7 +53,10 @@ def test_generated_requests_get_no_server_error_and_match_the_document(live):
     import httpx
     from hypothesis import HealthCheck, Phase, given, settings
     from schemathesis.checks import (
-        content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
+        content_type_conformance,
+        not_a_server_error,
+        response_schema_conformance,
+        status_code_conformance,
     )
 
     spec = httpx.get(f"{live.url}/openapi.json", timeout=30).json()

@@ -11,7 +11,15 @@ from listenlens.pipeline.diarize.settings import DiarizerName
 from listenlens.service.api import responses
 from listenlens.service.api.deps import Caller, current_caller, get_runtime, parse_time
 from listenlens.service.api.schemas import (
-    AUTHED, CALL_EXAMPLE, CALL_ID_PATTERN, ERR_400, ERR_404, ERR_413, CallList, CallOut, ErrorResponse,
+    AUTHED,
+    CALL_EXAMPLE,
+    CALL_ID_PATTERN,
+    ERR_400,
+    ERR_404,
+    ERR_413,
+    CallList,
+    CallOut,
+    ErrorResponse,
 )
 from listenlens.service.domain import calls
 from listenlens.service.domain.fields import MAX_FILENAME, MAX_NAME, MAX_OPTION, NO_CONTROL_PATTERN

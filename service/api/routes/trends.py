@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from listenlens.service.api.deps import Caller, current_caller, get_runtime, parse_time
-from listenlens.service.runtime import Runtime
 from listenlens.service.api.schemas import AUTHED, ERR_400, TrendsOut
 from listenlens.service.domain.fields import MAX_NAME
+from listenlens.service.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["trends"])
 

@@ -7,10 +7,17 @@ from fastapi.responses import Response
 
 from listenlens.service.api.deps import Caller, current_caller, get_runtime
 from listenlens.service.api.schemas import (
-    AUTHED, CALL_ID_PATTERN, ERR_404, ERR_413, DeliveryOut, ErrorResponse, WebhookIn, WebhookOut,
+    AUTHED,
+    CALL_ID_PATTERN,
+    ERR_404,
+    ERR_413,
+    DeliveryOut,
+    ErrorResponse,
+    WebhookIn,
+    WebhookOut,
 )
-from listenlens.service.domain.fields import MAX_ID
 from listenlens.service.domain import webhooks
+from listenlens.service.domain.fields import MAX_ID
 from listenlens.service.runtime import Runtime
 
 router = APIRouter(prefix="/v1/webhook", tags=["webhooks"])
