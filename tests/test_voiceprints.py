@@ -161,3 +161,34 @@ def test_one_speaker_split_by_the_reps_voice(tmp_path):
 
     alone = Diarization([Turn(s.start, s.end, "SPEAKER_00") for s in truth if s.speaker == "en-us+m7"], backend="segmented")
     assert split_by_voice(audio.mono(), alone, KnownVoice("sam", sam.embedding), VoiceprintSettings()) is None
+
+
+@pytest.mark.slow
+def test_the_pipeline_splits_a_one_speaker_diarization_by_the_reps_voice(tmp_path, monkeypatch):
+    """The diarizer hears the two voices as one; the rep's voiceprint tells them apart,
+    the call is scored instead of refused, and the timeline says the split happened."""
+    import listenlens.pipeline.transcribe as transcribe
+    from listenlens.config import Settings
+    from listenlens.pipeline.voiceprints import CallVoices, enrollment_voice
+
+    script = [
+        Line("en+f5", "Hi, this is Dana from Globex. Thanks for taking my call.", at=0.3),
+        Line("en-us+m7", "Of course, I am glad to help with whatever you need today.", gap=0.5),
+        Line("en+f5", "What does your product cost? How long is the contract? Can we get a trial first?", gap=0.5),
+        Line("en-us+m7", "It depends on how many people use it, we usually start with a month.", gap=0.5),
+    ]
+    truth = make_call(script, tmp_path / "call.wav")
+
+    class OneVoice:
+        name = "segmented"
+
+        def diarize(self, audio, **_):
+            return Diarization([Turn(s.start, s.end, "SPEAKER_00") for s in truth], backend="segmented")
+
+    monkeypatch.setattr(transcribe, "get_diarizer", lambda *a, **k: OneVoice())
+    sam = enrollment_voice(speak("Hello, my name is Sam and this recording teaches the tool my voice on calls.", "en-us+m7"))
+    tl = transcribe.transcribe_call(tmp_path / "call.wav", Settings(), voices=CallVoices(known=[KnownVoice("sam", sam.embedding)]))
+    split = tl.source["diarizer"]["voiceprint_split"]
+    assert split["voice"] == "sam" and split["matched_s"] >= 3 and split["other_s"] >= 3
+    assert tl.roles.source is RoleSource.VOICEPRINT and tl.labels(Role.REP) == [split["speaker"]]
+    assert tl.labels(Role.CUSTOMER) == [split["other"]]

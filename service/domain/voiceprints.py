@@ -77,8 +77,8 @@ def enroll(runtime, tenant_id: str, rep: str, upload: BinaryIO, filename: str | 
 
     rep = rep_field(rep)
     if not consent:
-        raise InvalidRequest(f"enrolling {rep}'s voice needs their consent: send consent=true once they have agreed "
-                             "to a voiceprint being kept")
+        raise InvalidRequest(f"enrolling {rep}'s voice needs their consent: once they have agreed to a voiceprint "
+                             "being kept, confirm it (consent=true; on the command line, --consent)")
     filename = filename_field(filename)
     settings = runtime.settings
     tmp_dir = runtime.tmp_dir / upload_dir_name()
