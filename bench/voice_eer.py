@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sys
 import time
 from collections import defaultdict
@@ -40,7 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("LISTENLENS_DATA", ROOT.parent / "shared" / "data"))
 SR = 16000
 
 TTS_VOICES = [
