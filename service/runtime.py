@@ -86,14 +86,29 @@ def open_runtime(settings: ServiceSettings | None = None, pipeline_settings: Set
     """A started runtime, closed on exit; ``worker``: also run the in-process worker (embedded setup only)."""
     runtime = Runtime(settings, pipeline_settings, migrate=migrate)
     embedded_worker = None
+    stop_cleaning = threading.Event()
     try:
         if worker and runtime.settings.embedded:
             from listenlens.service.jobs.worker import EmbeddedWorker
 
             embedded_worker = EmbeddedWorker(runtime)
             embedded_worker.start()
+        elif worker:
+            # An API beside Celery workers runs no housekeeping, but keeps its own temp folder.
+            threading.Thread(target=_clean_uploads_until, args=(runtime, stop_cleaning),
+                             name="listenlens-tmp-cleaner", daemon=True).start()
         yield runtime
     finally:
+        stop_cleaning.set()
         if embedded_worker is not None:
             embedded_worker.stop()
         runtime.close()
+
+
+def _clean_uploads_until(runtime: Runtime, stop: threading.Event) -> None:
+    every = max(runtime.settings.housekeeping_interval_s * 10, 1.0)
+    while not stop.wait(every):
+        try:
+            clean_stale_uploads(runtime.tmp_dir, runtime.settings.stale_upload_s)
+        except Exception:
+            log.exception("cleaning upload temp folders failed")

@@ -498,3 +498,16 @@ def test_a_starting_worker_resends_every_queued_job_then_only_stale_ones(tmp_pat
         assert sent == [[job_id]]  # at start, then not again until it is stale
     finally:
         rt.close()
+
+
+def test_an_api_beside_celery_workers_cleans_its_own_temp_folder(tmp_path):
+    """Such an API runs no housekeeping (the workers do), yet its temp folder is its own."""
+    from listenlens.service.runtime import open_runtime
+
+    settings = make_settings(tmp_path / "home", broker_url="redis://127.0.0.1:1/0", housekeeping_interval_s=0.01,
+                             stale_upload_s=0.5)
+    with open_runtime(settings, worker=True) as rt:
+        left = rt.tmp_dir / f"upload-{os.getpid()}-abandoned"  # this process: only its age removes it
+        left.mkdir()
+        assert left.exists()
+        wait_for(lambda: not left.exists(), "the stale temp folder to be removed", deadline_s=30, every=0.05)
