@@ -51,7 +51,8 @@ NEUTRAL_PHRASES = [
     "out of time", "minutes left", "time left", "done here", "leave off", "left off", "where were we",
     "where did we", "train of thought", "check the time", "against the clock", "talking to you", "talking with you", "chatting with you",
     "speaking with you", "enjoy your", "enjoy the rest", "rest of your day", "rest of the day", "have a lovely",
-    "have a nice", "over time", "running late", "lost my", "on time",
+    "have a nice", "over time", "running late", "lost my", "on time", "keep it short", "keep this short", "be quick",
+    "be brief", "top of the hour", "call it there", "moving on", "a bit over",
 ]
 NEUTRAL_START = {"sorry", "oh", "okay", "ok", "alright", "right", "great", "perfect", "cool", "hmm", "um", "uh", "so",
                  "yeah", "yes", "sure", "nice", "good", "thanks"}
@@ -108,6 +109,8 @@ def _side(toks: list[str], i: int, names) -> str | None:
         if t == "me" and i > 0 and toks[i - 1] in HANDOVER_VERBS:
             return None
         return "seller"
+    if t in {"founded", "headquartered"}:
+        return "seller"  # a rep telling the company's story
     if t in PRODUCT_NOUNS:
         # "the platform", "the mobile app", "our reporting module"; not "your old system"
         for back in toks[max(0, i - 3) : i][::-1]:

@@ -69,6 +69,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\bif we're interested\b", r"\bsend (it|that|this|something) to (my|our) (assistant|team|office|inbox|colleague)\b",
     ],
     "competitor": [
+        r"\b(vendor|provider|supplier|partner) is (building|adding|launching|working on|rolling out)\b",
         r"\bcommitted to\b", r"\b(gave|offered|quoted|got) us (a |an )?(much |way |far )?(better|lower|cheaper|bigger)\b",
         r"\b(homegrown|home-grown)\b", r"\bin talks with\b",
         r"\bcompetitors?\b", r"\b(talking|speaking|working) (to|with) (other|another|a few|a couple|two|three|several|some other)\b",
@@ -90,6 +91,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\bwe('re| are) (already )?(talking|speaking) (to|with) (?!you\b|your\b)[a-z]+\b",
     ],
     "price": [
+        r"\beye[- ]watering\b", r"\bstretch to (that|this|it)\b", r"\bquoted (us )?(way |much |a lot |far )?(less|lower)\b",
         r"\ba lot to ask\b", r"\b(serious|big|bigger|steep|huge) discount\b",
         r"\b(too|really|very|pretty|quite|so|way too|bit|little) (expensive|pricey|costly|steep|much money)\b",
         r"\bexpensive\b", r"\bpricey\b", r"\bafford\b", r"\bcannot afford\b",
@@ -112,6 +114,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(price|pricing|cost|costs|fee|fees|quote|rate|rates)\b.{0,25}\b(too (high|much|steep)|steep|expensive)\b",
     ],
     "authority": [
+        r"\b(bless|approve|sign off on|okay) anything\b", r"\bhas to bless\b",
         r"\bsign(s|ed)? off\b", r"\bfinal (call|word|say|decision)\b", r"\bupstairs\b",
         r"\bpay grade\b", r"\bhands are tied\b", r"\bvotes? on\b", r"\b(picks|chooses|selects) (the|our|all) (vendors?|"
         r"tools?|software|suppliers?|providers?)\b", r"\b[\w-]+'s (okay|ok|approval|sign-off|blessing|go-ahead|green light)\b",
@@ -133,11 +136,12 @@ PATTERNS: dict[str, list[str]] = {
         r"\bon board\b", r"\bi'm (just )?gathering (info|information)\b", r"\b(my|our) (boss|manager|director|cfo|ceo|vp) (decides|has|needs|makes|would)\b",
     ],
     "timing": [
+        r"\bway down\b", r"\b(down|low) (on )?the list\b", r"\bput a pin in\b", r"\b(table|shelve) (this|it)\b",
         r"\boff the table\b", r"\bnot for a while\b", r"\b(ping|call|email|text|contact|reach out to) "
         r"(me|us) again\b", r"\bgive it (a few|a couple of|some|a) \w+\b", r"\b(once|when|until) things (calm|settle|slow|quiet)\w*\b",
         r"\bother (fires|priorities|things going on|projects)\b",
         r"\bnot (a |the )?(good|great|right|best|ideal) time\b",
-        r"\b(is" + _N + r"|isn't|is not|'s not|s not) (really )?(the |a )?(right|good|great|best|ideal) (time|moment)\b", r"\btiming (just |really )?(is" + _N + r"|isn't|is not|is bad)\b",
+        r"\b(is" + _N + r"|isn't|is not|'s not|s not) (really )?(the |a )?(right|good|great|best|ideal) (time|moment|window)\b", r"\btiming (just |really )?(is" + _N + r"|isn't|is not|is bad)\b",
         r"\b(bad|terrible|tough|awkward|poor) (time|timing)\b", r"\bnot (right )?now\b", r"\bnot yet\b", r"\bnot ready\b",
         r"\bnext (quarter|year|month|fiscal|budget cycle|spring|summer|fall|winter)\b", r"\bq[1-4]\b",
         r"\bafter (the )?(holidays|summer|new year|audit|launch|merger|migration|busy season|reorg|reorganisation|"
@@ -157,6 +161,7 @@ PATTERNS: dict[str, list[str]] = {
         r"may|june|july|august|september|october|november|december|the new year|a few weeks|a couple of weeks|a month)\b",
     ],
     "need": [
+        r"\bserved us (fine|well|okay|ok)\b",
         r"\b(the way (we are|things are|it is)|as (it is|we are))\b",
         r"\btoo (small|few|tiny)\b", r"\bnot (big|large) enough\b", r"\bprefers? (doing it|to do it|paper|the old|manual)",
         r"\bdo" + _N + r" (really |actually )?(need|see the need|see a need|require)\b", r"\bno (real )?need\b",
@@ -171,7 +176,7 @@ PATTERNS: dict[str, list[str]] = {
         r"\b(and|but) it works\b", r"\bdon't think (we'd|we would|we'll|we will|they'd|they would|it would|it'd|we) "
         r"(use|need|get much|benefit|really need)\b", r"\b(got|have) (it|that|this|everything) covered\b",
         r"\bno (real |big |major )(pain|problem|issue|need)\b", r"\bno pain\b", r"\bwithout it\b",
-        r"\b(handles|does|covers|takes care of) (all )?(of )?(that|this|it|everything)\b(?!.*\?)",
+        r"(?<=\w )(handles|does|covers|takes care of) (all )?(of )?(that|this|it|everything)\b",
     ],
 }
 # The customer saying the opposite: "budget isn't an issue", "timing is perfect".
@@ -197,7 +202,7 @@ TOPICS: dict[str, list[str]] = {
         r"\b(someone|somebody) else\b", r"\bcustom (solution|tool|build|system)\b", r"\bmandates?\b",
     ],
     "price": [
-        r"\b(discount|steep|pricey|price|prices|pricing|priced|cost|costs|costly|spend|spending|money|budget|budgets|afford|financially|financial|"
+        r"\b(quote|quoted|discount|steep|pricey|price|prices|pricing|priced|cost|costs|costly|spend|spending|money|budget|budgets|afford|financially|financial|"
         r"dollars|bucks|grand|fee|fees|licensing|license|licence|roi|expensive|cheap|cheaper|paying|quote|subscription|"
         r"investment|price point|\d+ ?k|ten k|numbers)\b",
     ],
@@ -226,7 +231,8 @@ RESIST = [
     r"\btoo\b(?!$)", r"\b(more than|entire|whole|serious|a lot|off the table|other fires|prefers?|even consider)\b",
     r"\b(only|already|elsewhere|wait|later|hold|park|brutal|steep|tough|hard|high|higher|fraction|under|chunk|"
     r"beyond|capped|cap|scares?|scary|worried|worry|concerns?|concerned|unless|expecting|hoping|tight|locked|mandates?|"
-    r"instead|laughed|lot|double|overkill|nice to have|halfway|first|rival|swing|hesitant|skeptical|doubt|maybe)\b",
+    r"instead|laughed|lot|double|overkill|nice to have|halfway|first|rival|swing|hesitant|skeptical|doubt|maybe|"
+    r"embarrassed|wince|ouch|yikes|hard|difficult|struggle|gamble|bet|risky|risk)\b",
 ]
 _TOPICS = {k: [re.compile(p) for p in v] for k, v in TOPICS.items()}
 _RESIST = [re.compile(p) for p in RESIST]
@@ -237,7 +243,8 @@ WELCOME = [
     r"\blet's (do|get|start|set|go|schedule|book|move|try|sign|kick)\b",
     r"\b(we'd|we would|i'd|i would) (like|love) to (get started|start|move|begin|go|sign|try|see|set up|schedule|book|roll)\b",
     r"\b(i'm|i am) the (one|person) who (decides|makes|signs|approves)\b", r"\bi (decide|make the decision|make the call|sign off)\b", r"\b(contract|order form|agreement|paperwork|invoice)\b.{0,30}\bsign\b",
-    r"\bsave (us )?(a lot of |so much |some )?(time|money|hours)\b", r"\bwe need (something|it|this|a \w+) (before|by)\b",
+    r"\bsave (us )?(a lot of |so much |some )?(time|money|hours)\b", r"\b(good|fair|great|reasonable|decent) (price|deal|value)\b",
+    r"\bi can (sign|approve|decide)\b", r"\bwe need (something|it|this|a \w+) (before|by)\b",
     r"\bbeen meaning to\b", r"\bhad (problems|issues|trouble)\b", r"\bcatch up\b",
     r"\b(cheaper|less|lower) than (i|we) (expected|thought|feared)\b",
 ]
@@ -285,13 +292,13 @@ def _by_rules(text: str) -> tuple[str | None, bool]:
     joined = " ".join(tokens(text))
     if not joined or any(p.search(joined) for p in _DENIALS) or any(p.search(joined) for p in _WELCOME):
         return None, True
-    if question_form(text) == "wh":
-        return None, True  # asking about the price or the timeline is not resisting them
     for kind in ORDER:
         if any(p.search(joined) for p in _PATTERNS[kind]):
             return kind, True
         if kind == "competitor" and _BRAND.search(text):
             return kind, True
+    if question_form(text) is not None:
+        return None, True  # asking about the price, the timeline or a feature is not resisting them
     kind = _by_topic(text, joined)
     return kind, kind is not None
 

@@ -93,7 +93,8 @@ NOT_PRAISE = [
     r"\bnumber one (on|goal|priority|question|issue|concern|thing)\b", r"\bthe most (important|common|likely|of)\b",
     r"\bunique (challenge|situation|case|need|needs|setup|requirement|problem)\b",
     r"\bthe best (thing|way|step|approach|option|route|plan) (to do|to start|forward|is to|would be to|for you)\b",
-    r"\bthe best next step\b", r"\bthe leading \w+ in your\b", r"\bspecial (offer|offers|pricing|deal|promotion|discount|rate)\b",
+    r"\bour best (people|person|engineers?|team members?|reps?|specialists?|experts?|folks)\b",
+    r"\bthe (fastest|soonest|earliest|quickest|best|most) (we|i) can\b", r"\bthe best next step\b", r"\bthe leading \w+ in your\b", r"\bspecial (offer|offers|pricing|deal|promotion|discount|rate)\b",
     r"\bthe (most \w+|\w+est) (way|path|route|thing|option|step|place|setup|issue|problem|part) (to|for|is|of)\b",
     r"\bthe (most|\w+est) (common|important|likely|popular question|frustrating|difficult|hardest)\b",
 ]
@@ -139,7 +140,9 @@ def _by_rules(text: str, config: MetricsConfig, content: ContentConfig) -> bool 
     joined = " ".join(toks)
     for pat in _NOT_PRAISE:
         joined = pat.sub(" ", joined)
-    if _negated(toks, joined):
+    # "in weeks, not months" contrasts; it does not negate the claim
+    contrasted = " ".join(tokens(re.sub(r",\s*(and\s+)?not\s+[\w'-]+", " ", text)))
+    if _negated(toks, contrasted):
         return False
     first = next((t for t in toks if t in WEAK_SELLER_REFS | CUSTOMER_WORDS | OTHER_SIDE | SELLER_REFS), None)
     claim = any(p.search(joined) for p in _CLAIMS)

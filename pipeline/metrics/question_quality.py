@@ -39,7 +39,9 @@ TELL_REQUESTS = [
     "give me a picture", "paint me a picture", "elaborate", "say more", "fill me in", "expand on",
     "give me an example", "give me some examples", "give me a feel", "give me some background", "give me a rundown",
     "give me an overview", "give me a quick overview", "i'd love to hear about", "i'd like to hear about",
-    "i'd love to learn about", "i'd love to learn more", "i'd like to learn more",
+    "i'd love to learn about", "i'd love to learn more", "i'd like to learn more", "talk to me about", "take me through",
+    "take us through", "run me through", "run us through", "catch me up", "catch us up", "share with me", "share with us",
+    "bring me up to speed", "fill us in",
 ]
 POLITE = ["can you", "could you", "would you", "will you", "can u", "would you mind", "do you mind", "i'd love for you to",
           "i'd love to hear", "i'd like to hear", "i'd love to understand", "i'd like to understand", "please",
