@@ -19,8 +19,8 @@ from listenlens.pipeline.metrics.delivery import (
 from listenlens.pipeline.metrics.focus import CustomerFocus, FocusedSentence, customer_focus, sentence_focus
 from listenlens.pipeline.metrics.moments import Moment
 from listenlens.pipeline.metrics.next_steps import NextStep, concrete_time, find_follow_ups, find_next_step, is_follow_up
-from listenlens.pipeline.metrics.objections import Objection, find_objections, objection_type, response_kind
-from listenlens.pipeline.metrics.promotion import SelfPromotion, find_self_promotion, is_self_promotion
+from listenlens.pipeline.metrics.objections import Objection, find_objections, objection_type, objection_types, response_kind
+from listenlens.pipeline.metrics.promotion import SelfPromotion, find_self_promotion, is_self_promotion, self_promotion_flags
 from listenlens.pipeline.metrics.question_quality import QuestionQuality, RatedQuestion, question_quality, question_type
 from listenlens.pipeline.metrics.trackers import TrackerError, TrackerHit, find_tracker_hits
 from listenlens.pipeline.metrics.interactivity import switches_per_minute
@@ -47,7 +47,8 @@ __all__ = [
     # content of the conversation
     "ContentConfig", "Moment", "CustomerFocus", "FocusedSentence", "customer_focus", "sentence_focus",
     "SelfPromotion", "find_self_promotion", "is_self_promotion", "QuestionQuality", "RatedQuestion",
-    "question_quality", "question_type", "Objection", "find_objections", "objection_type", "response_kind",
+    "question_quality", "question_type", "Objection", "find_objections", "objection_type", "objection_types",
+    "response_kind", "self_promotion_flags",
     "NextStep", "concrete_time", "find_next_step", "find_follow_ups", "is_follow_up", "Pace", "pace",
     "Filler", "Fillers", "filler_words", "DeadAir", "dead_air", "customer_questions", "TrackerError",
     "TrackerHit", "find_tracker_hits",
