@@ -16,3 +16,13 @@ def call(*lines, step: float = 0.5, duration: float | None = None, roles=ROLES):
         words += w
         turns.append((w[0][0], w[-1][1], spk))
     return build_timeline(turns, words, roles=roles, duration=duration)
+
+
+def rules_only(config=None):
+    """``config`` (default settings when None) with the content classifier off: scoring a
+    hand-built call then needs no embedder for what was said."""
+    from listenlens.pipeline.metrics import ContentConfig
+    from listenlens.pipeline.scorecard import ScorecardConfig
+
+    config = config or ScorecardConfig()
+    return config.model_copy(update={"content": config.content.model_copy(update={"semantic": False})})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from listenlens.pipeline.metrics import MetricsConfig
+from listenlens.pipeline.metrics import ContentConfig, MetricsConfig
 from listenlens.pipeline.scorecard import ScorecardConfig, Target
 from listenlens.pipeline.timeline import build_timeline
 
@@ -93,17 +93,48 @@ def mono_estimated():
     return tl
 
 
+def content():
+    """What was said: self-promotion, an objection answered with a question, a follow-up
+    promise, dead air, tracker phrases and a next step agreed at the end."""
+    lines = [
+        ("R", 0, "Thanks for joining, good to meet you."),
+        ("C", 3, "Sure, happy to chat."),
+        ("R", 6, "We are the industry-leading platform for fleet safety."),
+        ("C", 12, "Honestly it sounds too expensive for us."),
+        ("R", 17, "What budget did you set aside for this?"),
+        ("C", 22, "About ten thousand a year, we compared Acme as well."),
+        ("R", 35, "I'll send you the pricing by Friday."),
+        ("R", 40, "How does your team plan routes today?"),
+        ("C", 45, "Mostly spreadsheets."),
+        ("R", 48, "Can we meet Tuesday at ten?"),
+        ("C", 51, "Tuesday at ten works."),
+    ]
+    ws, turns = [], []
+    for spk, t0, text in lines:
+        w = words(spk, t0, text, step=0.4)
+        ws += w
+        turns.append((w[0][0], w[-1][1], spk))
+    return build_timeline(turns, ws, roles=ROLES, duration=55)
+
+
+# Rules only: the content classifier would ask the embedder, which these cases stub.
+RULES = ContentConfig(semantic=False)
+RULES_ONLY = ScorecardConfig(content=RULES)
+
 CASES = {
-    "discovery": lambda: (discovery(), None, NoEmbedder()),
+    "discovery": lambda: (discovery(), RULES_ONLY, NoEmbedder()),
     "discovery_custom_targets": lambda: (discovery(), ScorecardConfig(
         targets={"talk_ratio": Target(weight=3, good_min=0.55, good_max=0.65, zero_below=0.3, zero_above=0.9,
                                       label="55-65%"),
                  "paraphrase": Target(weight=0, good_min=0.5, zero_below=0.0)},
-        metrics=MetricsConfig(four_second_rule_s=0.5), max_component_moments=1), NoEmbedder()),
-    "busy": lambda: (busy(), None, TopicEmbedder()),
-    "mono_without_overlap": lambda: (mono_without_overlap(), None, TopicEmbedder()),
-    "mono_estimated": lambda: (mono_estimated(), None, TopicEmbedder()),
-    "short": lambda: (build_timeline([(0, 15, "R"), (15.5, 20, "C")], roles=ROLES), None, NoEmbedder()),
-    "unknown_roles": lambda: (build_timeline([(0, 10, "A"), (5, 12, "B")]), None, NoEmbedder()),
-    "empty": lambda: (build_timeline([]), None, NoEmbedder()),
+        metrics=MetricsConfig(four_second_rule_s=0.5), max_component_moments=1, content=RULES), NoEmbedder()),
+    "busy": lambda: (busy(), RULES_ONLY, TopicEmbedder()),
+    "mono_without_overlap": lambda: (mono_without_overlap(), RULES_ONLY, TopicEmbedder()),
+    "mono_estimated": lambda: (mono_estimated(), RULES_ONLY, TopicEmbedder()),
+    "short": lambda: (build_timeline([(0, 15, "R"), (15.5, 20, "C")], roles=ROLES), RULES_ONLY, NoEmbedder()),
+    "unknown_roles": lambda: (build_timeline([(0, 10, "A"), (5, 12, "B")]), RULES_ONLY, NoEmbedder()),
+    "empty": lambda: (build_timeline([]), RULES_ONLY, NoEmbedder()),
+    "content": lambda: (content(), ScorecardConfig(
+        content=RULES, metrics=MetricsConfig(paraphrase_semantic=False), trackers={"competitors": ["Acme"], "pricing": ["pricing", "too expensive", "budget"]}),
+        NoEmbedder()),
 }

@@ -2,6 +2,8 @@ from pathlib import Path
 
 from listenlens.pipeline.plot import plot_call
 from listenlens.pipeline.timeline import build_timeline
+from handbuilt import rules_only  # noqa: E402
+
 
 
 class NoEmbedder:
@@ -19,7 +21,7 @@ def test_plot_draws_every_speaker_lane(tmp_path: Path):
         words=[(0, 0.4, "What", "A"), (0.4, 3.9, "happened?", "A"), (5, 9, "It broke.", "B"), (8.2, 12, "Right, so", "A")],
         roles={"A": "rep", "B": "customer", "C": "customer"},
     )
-    path = plot_call(score_call(tl, embedder=NoEmbedder()), tl, tmp_path / "call.png")
+    path = plot_call(score_call(tl, rules_only(), embedder=NoEmbedder()), tl, tmp_path / "call.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     import matplotlib.image as mpimg

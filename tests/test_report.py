@@ -6,6 +6,8 @@ from rich.console import Console
 from listenlens.pipeline.report import big_number, mmss, render_scorecard
 from listenlens.pipeline.scorecard import score_call
 from listenlens.pipeline.timeline import build_timeline
+from handbuilt import rules_only  # noqa: E402
+
 
 ROLES = {"R": "rep", "C": "customer"}
 
@@ -32,7 +34,7 @@ def card():
           + words("C", 64, "that is the problem") + words("R", 66.8, "It sounds like reporting is slow for you")
           + words("R", 100, "Does that make sense?") + words("R", 103, "Anyway the dashboard")
           + words("R", 195, "wait let me stop you there"))
-    return score_call(build_timeline(turns, ws, roles=ROLES, duration=210), embedder=NoEmbedder())
+    return score_call(build_timeline(turns, ws, roles=ROLES, duration=210), rules_only(), embedder=NoEmbedder())
 
 
 def test_renders_score_metrics_and_worst_moments(card):
@@ -59,13 +61,13 @@ def test_renders_score_metrics_and_worst_moments(card):
 
 
 def test_not_applicable_is_shown_as_such():
-    card = score_call(build_timeline([(0, 15, "R"), (15.5, 20, "C")], roles=ROLES), embedder=NoEmbedder())
+    card = score_call(build_timeline([(0, 15, "R"), (15.5, 20, "C")], roles=ROLES), rules_only(), embedder=NoEmbedder())
     out = render(card, width=160)
     assert "n/a" in out and "the rep asked no questions" in out
 
 
 def test_empty_call_renders():
-    out = render(score_call(build_timeline([]), embedder=NoEmbedder()))
+    out = render(score_call(build_timeline([]), rules_only(), embedder=NoEmbedder()))
     assert "no component could be measured" in out
     assert "No coaching moments" in out
 

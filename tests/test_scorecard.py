@@ -9,6 +9,8 @@ from listenlens.errors import ListenlensError
 from listenlens.pipeline.metrics import MetricsConfig
 from listenlens.pipeline.scorecard import SCHEMA, Scorecard, ScorecardConfig, Target, curve, score_call
 from listenlens.pipeline.timeline import CallTimeline, Turn, build_timeline
+from handbuilt import rules_only  # noqa: E402
+
 
 ROLES = {"R": "rep", "C": "customer"}
 
@@ -39,7 +41,7 @@ def discovery_call():
 
 @pytest.fixture(scope="module")
 def card():
-    return score_call(discovery_call(), embedder=NoEmbedder())
+    return score_call(discovery_call(), rules_only(), embedder=NoEmbedder())
 
 
 def comp(card, name):
@@ -104,7 +106,11 @@ def test_components_carry_their_moments(card):
 
 def test_coaching_moments(card):
     kinds = [(m.kind, m.start, m.good) for m in card.moments]
-    assert kinds == [("paraphrase", 66.8, True), ("four_second_rule", 100.0, False), ("interruption", 195.0, False)]
+    assert kinds == [("paraphrase", 66.8, True), ("four_second_rule", 100.0, False),
+                     # the close of the call (its last 30 s) has no agreed next step
+                     ("missing_next_step", 172.8, False),
+                     ("dead_air", 181.8, False),  # 6 s where nobody spoke, after no question
+                     ("interruption", 195.0, False)]
     inter = card.moments[-1]
     texts = [(line.speaker, line.text) for line in inter.transcript]
     assert ("R", "wait let me stop you there") in texts
@@ -113,7 +119,7 @@ def test_coaching_moments(card):
 
 def test_monologue_over_target_is_a_moment():
     tl = build_timeline([(0, 200, "R"), (201, 230, "C")], words("R", 0, "let me tell you everything"), roles=ROLES)
-    card = score_call(tl, embedder=NoEmbedder())
+    card = score_call(tl, rules_only(), embedder=NoEmbedder())
     (m,) = [m for m in card.moments if m.kind == "monologue"]
     assert (m.start, m.end, m.duration_s) == (0.0, 200.0, 200.0)
     assert comp(card, "longest_monologue").score == pytest.approx(100 * (300 - 200) / 150, abs=0.05)
@@ -121,7 +127,7 @@ def test_monologue_over_target_is_a_moment():
 
 def test_not_applicable_components_are_left_out_and_weights_renormalised():
     tl = build_timeline([(0, 15, "R"), (15.5, 20, "C")], roles=ROLES)  # no words, 20 s
-    card = score_call(tl, embedder=NoEmbedder())
+    card = score_call(tl, rules_only(), embedder=NoEmbedder())
     applicable = {c.name for c in card.components if c.applicable}
     assert applicable == {"talk_ratio", "longest_monologue"}
     for c in card.components:
@@ -134,7 +140,7 @@ def test_not_applicable_components_are_left_out_and_weights_renormalised():
 
 
 def test_empty_timeline_has_no_score_and_no_crash():
-    card = score_call(build_timeline([]), embedder=NoEmbedder())
+    card = score_call(build_timeline([]), rules_only(), embedder=NoEmbedder())
     assert card.score is None and card.score_note
     assert not any(c.applicable for c in card.components)
     assert card.speakers == [] and card.moments == []
@@ -142,7 +148,7 @@ def test_empty_timeline_has_no_score_and_no_crash():
 
 
 def test_unknown_roles_only():
-    card = score_call(build_timeline([(0, 10, "A"), (5, 12, "B")]), embedder=NoEmbedder())
+    card = score_call(build_timeline([(0, 10, "A"), (5, 12, "B")]), rules_only(), embedder=NoEmbedder())
     assert card.metrics.talk_ratio is None and card.score is None
     assert card.metrics.interruptions[0].by == "unknown"
 
@@ -155,18 +161,18 @@ def test_result_is_json(card):
 def test_targets_and_thresholds_are_configurable():
     cfg = ScorecardConfig(targets={"talk_ratio": Target(weight=3, good_min=0.55, good_max=0.65,
                                                         zero_below=0.3, zero_above=0.9, label="55-65%")})
-    card = score_call(discovery_call(), cfg, embedder=NoEmbedder())
+    card = score_call(discovery_call(), rules_only(cfg), embedder=NoEmbedder())
     assert comp(card, "talk_ratio").score == 100.0
-    assert len(card.components) == 7  # the other targets keep their defaults
+    assert len(card.components) == 11  # the other targets keep their defaults
     cfg = ScorecardConfig(metrics=MetricsConfig(four_second_rule_s=0.5))
-    card = score_call(discovery_call(), cfg, embedder=NoEmbedder())
+    card = score_call(discovery_call(), rules_only(cfg), embedder=NoEmbedder())
     assert card.metrics.four_second_rule.share_honoured == 1.0
     assert card.settings["metrics"]["four_second_rule_s"] == 0.5
 
 
 def test_zero_weight_drops_a_component_from_the_score():
     cfg = ScorecardConfig(targets={"talk_ratio": Target(weight=0, good_max=0.5, zero_above=0.75)})
-    card = score_call(discovery_call(), cfg, embedder=NoEmbedder())
+    card = score_call(discovery_call(), rules_only(cfg), embedder=NoEmbedder())
     assert card.score == round((1.5 * 100 + 1.5 * 100 + 2 * 62.5 + 2 * comp(card, "interruptions").score
                                    + 100 + 100) / 9)
 
@@ -202,21 +208,21 @@ def test_interruptions_are_not_measured_when_the_diarizer_cannot_see_overlap():
     words = [(0.0, 1.0, "Hello.", "R"), (100.5, 101.0, "Hi.", "C"), (200.5, 201.0, "Okay.", "R")]
     tl = build_timeline(turns, words, {"R": "rep", "C": "customer"})
     tl.source["diarizer"] = {"backend": "embedded", "detects_overlap": False}
-    result = score_call(tl, embedder=_NoSemantic())
+    result = score_call(tl, rules_only(), embedder=_NoSemantic())
     comp = result.component("interruptions")
     assert comp.applicable is False and "not measured" in comp.reason
     assert result.metrics.interruption_counts.measured is False
     tl.source["diarizer"]["detects_overlap"] = True
-    result = score_call(tl, embedder=_NoSemantic())
+    result = score_call(tl, rules_only(), embedder=_NoSemantic())
     comp = result.component("interruptions")
     assert comp.applicable is True and comp.value == 0
     # Mono overlaps are detected, not separated: the counts say they are estimates.
     assert result.metrics.interruption_counts.estimated is True
     for mono in ("segmented", "pyannote"):
         tl.source["diarizer"] = {"backend": mono, "detects_overlap": True}
-        assert score_call(tl, embedder=_NoSemantic()).metrics.interruption_counts.estimated is True
+        assert score_call(tl, rules_only(), embedder=_NoSemantic()).metrics.interruption_counts.estimated is True
     tl.source["diarizer"] = {"backend": "channels", "detects_overlap": True}
-    assert score_call(tl, embedder=_NoSemantic()).metrics.interruption_counts.estimated is False
+    assert score_call(tl, rules_only(), embedder=_NoSemantic()).metrics.interruption_counts.estimated is False
 
 
 class _NoSemantic:

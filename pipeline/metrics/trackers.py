@@ -37,7 +37,7 @@ def find_tracker_hits(
     timeline: CallTimeline, trackers: Mapping[str, Sequence[str]], config: MetricsConfig | None = None
 ) -> list[TrackerHit]:
     config = config or MetricsConfig()
-    compiled = _compile(trackers)
+    compiled = compile_trackers(trackers)
     out: list[TrackerHit] = []
     for s in side_sentences(timeline, None, config):
         pairs = [(t, w) for w in s.words for t in tokens(w.text)]
@@ -58,7 +58,8 @@ def find_tracker_hits(
     return sorted(out, key=lambda h: (h.start, h.tracker))
 
 
-def _compile(trackers: Mapping[str, Sequence[str]]):
+def compile_trackers(trackers: Mapping[str, Sequence[str]]):
+    """Each tracker's phrases as token tuples, longest first; ``TrackerError`` says what to fix."""
     if not isinstance(trackers, Mapping):
         raise TrackerError("trackers must map a tracker name to a list of phrases, e.g. {\"pricing\": [\"price\", \"discount\"]}")
     out = []

@@ -13,9 +13,21 @@ from typing import Any
 
 from listenlens.errors import ListenlensError
 from listenlens.pipeline.metrics import (
+    ContentConfig,
     Embedder,
     MetricsConfig,
     analyze_floor,
+    customer_focus,
+    customer_questions,
+    dead_air,
+    filler_words,
+    find_follow_ups,
+    find_next_step,
+    find_objections,
+    find_self_promotion,
+    find_tracker_hits,
+    pace,
+    question_quality,
     customer_to_rep_switches,
     find_interruptions,
     find_paraphrases,
@@ -46,10 +58,14 @@ def score_call(timeline: CallTimeline, config: ScorecardConfig | None = None, *,
     _check(timeline)
     config = config or ScorecardConfig()
     found = _measure(timeline, config.metrics, embedder, config.uncertain_below)
-    metrics = _metrics(timeline, found, config.metrics)
+    said = _listen(timeline, config, embedder)
+    metrics = _metrics(timeline, found, config.metrics).model_copy(update=_content_metrics(said))
     moments = MomentBuilder(timeline, config.metrics, config.uncertain_below)
-    components = _components(_values(found, config), config.targets, _component_moments(found, moments, config),
-                             _reasons(found, config))
+    components = _components(
+        {**_values(found, config), **_content_values(found, said, config)}, config.targets,
+        {**_component_moments(found, moments, config), **_content_component_moments(said, moments, config)},
+        {**_reasons(found, config), **_content_reasons(found, config)},
+    )
     score = _overall(components)
     return M.Scorecard(
         score=score,
@@ -61,7 +77,8 @@ def score_call(timeline: CallTimeline, config: ScorecardConfig | None = None, *,
         speakers=[M.SpeakerOut(label=s.label, role=s.role, talk_time_s=r(s.talk_time_s)) for s in talk_times(timeline)],
         metrics=metrics,
         components=components,
-        moments=_call_moments(found, moments, config),
+        moments=sorted(_call_moments(found, moments, config) + _content_moments(said, moments),
+                       key=lambda m: (m.start, m.kind)),
         settings=config.model_dump(mode="json"),
     )
 
@@ -358,4 +375,133 @@ def _call_moments(f: _Found, mb: MomentBuilder, config: ScorecardConfig) -> list
         + [mb.turn(t, "monologue", config.monologue_target_s) for t in monologues]
         + [mb.paraphrase(p, f.conf(p)) for p in f.paraphrases]
     )
-    return sorted(moments, key=lambda m: (m.start, m.kind))
+    return moments
+
+
+# -- what was said ------------------------------------------------------------------
+
+@dataclass
+class _Said:
+    """What the content metrics found in one call (``docs/metrics.md``, "Content of the conversation")."""
+
+    focus: Any
+    promotion: Any
+    quality: Any
+    objections: list
+    next_step: Any
+    follow_ups: list
+    pace: Any
+    fillers: Any
+    dead_air: list
+    customer_questions: list
+    trackers: list
+    end_s: float
+    content: ContentConfig
+    transcribed: bool  # the rep's words are there to judge
+
+
+def _listen(timeline: CallTimeline, config: ScorecardConfig, embedder: Embedder | None) -> _Said:
+    mc, cc = config.metrics, config.content
+    # The classifier behind objections and self-promotion embeds sentences; without
+    # ``semantic`` it is never asked, so no embedder is needed.
+    return _Said(
+        focus=customer_focus(timeline, mc, cc),
+        promotion=find_self_promotion(timeline, mc, cc, embedder=embedder),
+        quality=question_quality(timeline, mc),
+        objections=find_objections(timeline, mc, cc, embedder=embedder),
+        next_step=find_next_step(timeline, mc, cc),
+        follow_ups=find_follow_ups(timeline, mc),
+        pace=pace(timeline),
+        fillers=filler_words(timeline, mc, cc),
+        dead_air=dead_air(timeline, mc, cc),
+        customer_questions=customer_questions(timeline, mc),
+        trackers=find_tracker_hits(timeline, config.trackers, mc) if config.trackers else [],
+        end_s=max([w.end for w in timeline.words] + [t.end for t in timeline.speech], default=timeline.duration),
+        content=cc,
+        transcribed=any(w.speaker in set(timeline.labels(Role.REP)) for w in timeline.words),
+    )
+
+
+def _said(m) -> M.Said | None:
+    return None if m is None else M.Said(speaker=m.speaker, role=m.role, start=r(m.start), end=r(m.end), text=m.text)
+
+
+def _content_metrics(s: _Said) -> dict[str, Any]:
+    """The ``Metrics`` fields of what was said."""
+    ns = s.next_step
+    return {
+        "customer_focus": M.CustomerFocus(customer=s.focus.customer, seller=s.focus.seller, neutral=s.focus.neutral,
+                                          share=r(s.focus.share)),
+        "self_promotion": M.SelfPromotion(count=s.promotion.count, rate=r(s.promotion.rate),
+                                          per_s=s.content.promotion_rate_per_s,
+                                          items=[_said(m) for m in s.promotion.moments]),
+        "question_quality": M.QuestionQuality(
+            open=s.quality.open, closed=s.quality.closed, open_share=r(s.quality.open_share),
+            median_yield_s=r(s.quality.median_yield_s),
+            questions=[M.RatedQuestion(start=r(q.question.start), end=r(q.question.end), text=q.question.text,
+                                       type=q.type, yield_s=r(q.yield_s)) for q in s.quality.questions],
+        ),
+        "objections": [
+            M.Objection(start=r(o.moment.start), end=r(o.moment.end), speaker=o.moment.speaker, text=o.moment.text,
+                        type=o.type, response=_said(o.response), response_kind=o.response_kind, pause_s=r(o.pause_s))
+            for o in s.objections
+        ],
+        "next_step": M.NextStep(found=ns.found, time=ns.time, said=_said(ns.moment), agreed_by=_said(ns.agreed_by),
+                                window_start=r(ns.window_start)),
+        "follow_ups": [_said(m) for m in s.follow_ups],
+        "pace": M.Pace(rep_wpm=r(s.pace.rep_wpm, 1), customer_wpm=r(s.pace.customer_wpm, 1),
+                       rep_words=s.pace.rep_words, customer_words=s.pace.customer_words),
+        "fillers": M.Fillers(count=s.fillers.count, per_minute=r(s.fillers.per_minute), by_word=dict(s.fillers.by_word),
+                             items=[M.Filler(speaker=f.speaker, start=r(f.start), end=r(f.end), text=f.text)
+                                    for f in s.fillers.moments]),
+        "dead_air": [M.DeadAir(start=r(d.start), end=r(d.end), duration_s=r(d.duration)) for d in s.dead_air],
+        "customer_questions": [_said(m) for m in s.customer_questions],
+        "trackers": [M.TrackerHit(tracker=h.tracker, phrase=h.phrase, speaker=h.speaker, role=h.role, start=r(h.start),
+                                  end=r(h.end), text=h.text) for h in s.trackers],
+    }
+
+
+def _content_values(f: _Found, s: _Said, config: ScorecardConfig) -> dict[str, float | None]:
+    short = f.span_s < config.rate_min_span_s
+    return {
+        "customer_focus": s.focus.share,
+        "open_questions": s.quality.open_share,
+        "question_yield": s.quality.median_yield_s,
+        "self_promotion": s.promotion.rate if f.has_rep and not short else None,
+    }
+
+
+def _content_reasons(f: _Found, config: ScorecardConfig) -> dict[str, str]:
+    return {
+        "customer_focus": "no rep sentence about the customer or the seller",
+        "open_questions": "the rep asked no questions",
+        "question_yield": "no rep question with room for an answer after it",
+        "self_promotion": "no rep" if not f.has_rep
+        else f"under {config.rate_min_span_s:.0f} s of speech: too short for a rate",
+    }
+
+
+def _content_component_moments(s: _Said, mb: MomentBuilder, config: ScorecardConfig) -> dict[str, list]:
+    limit = config.max_component_moments
+    promoting = [mb.self_promotion(m) for m in s.promotion.moments[:limit]]
+    rated = s.quality.questions
+    return {
+        "customer_focus": promoting,
+        "self_promotion": promoting,
+        "open_questions": [mb.rated_question(q) for q in rated if q.type == "open"][:limit],
+        "question_yield": [mb.rated_question(q) for q in sorted(
+            (q for q in rated if q.yield_s is not None), key=lambda q: -q.yield_s)][:limit],
+    }
+
+
+def _content_moments(s: _Said, mb: MomentBuilder) -> list:
+    """Every self-promotion, objection, follow-up, dead air and tracker hit, and the next step or its absence."""
+    return (
+        [mb.self_promotion(m) for m in s.promotion.moments]
+        + [mb.objection(o) for o in s.objections]
+        # A call without the rep's words says nothing about a next step either way.
+        + ([mb.next_step(s.next_step, s.end_s)] if s.next_step.found or s.transcribed else [])
+        + [mb.follow_up(m) for m in s.follow_ups]
+        + [mb.dead_air(d) for d in s.dead_air]
+        + [mb.tracker(h) for h in s.trackers]
+    )

@@ -33,7 +33,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ComponentName = Literal[
-    "talk_ratio", "longest_monologue", "patience", "four_second_rule", "interruptions", "paraphrase", "question_rate"
+    "talk_ratio", "longest_monologue", "patience", "four_second_rule", "interruptions", "paraphrase", "question_rate",
+    "customer_focus", "open_questions", "question_yield", "self_promotion",
 ]
 Unit = Literal["share", "seconds", "per10", "score"]
 
@@ -178,6 +179,13 @@ MOMENT_LABELS = {
     "missed_playback": "Story not played back",
     "switch": "Reply",
     "rep_turn": "Rep turn",
+    "self_promotion": "Self-promotion",
+    "objection": "Objection",
+    "next_step": "Next step",
+    "missing_next_step": "No next step",
+    "follow_up": "Follow-up promised",
+    "dead_air": "Dead air",
+    "tracker": "Tracker",
 }
 
 
@@ -233,6 +241,25 @@ COMPONENTS: tuple[ComponentSpec, ...] = (
     ComponentSpec("question_rate", "Questions", "per10", "questions asked per 10 minutes",
                   Target(weight=1, good_min=2.5, good_max=6.0, zero_below=0.0, zero_above=15.0, label="2.5-6 per 10 min"),
                   "questions_per_10min"),
+    # What was said. Shown with their verdicts but weight 0: the rules are checked against
+    # small labelled sets, not against outcomes, so they do not move the listening score
+    # unless a team weights them (docs/metrics.md, "Content components").
+    # House target: at least half of what the rep says about either side is about the customer.
+    ComponentSpec("customer_focus", "Customer focus", "share", "rep sentences about the customer rather than the seller",
+                  Target(weight=0, good_min=0.5, zero_below=0.1, label="half about the customer"),
+                  "customer_focus_share"),
+    # House target: at least half of the rep's questions open.
+    ComponentSpec("open_questions", "Open questions", "share", "rep questions the customer cannot answer yes or no",
+                  Target(weight=0, good_min=0.5, zero_below=0.0, label="half of questions open"),
+                  "open_question_share"),
+    # House target: a question earns the customer 10 s of talk (median).
+    ComponentSpec("question_yield", "Question yield", "seconds", "customer talk time a rep question earns (median)",
+                  Target(weight=0, good_min=10.0, zero_below=0.0, label="10 s or more"),
+                  "question_yield_median_s"),
+    # House target: at most one self-promoting sentence per 10 minutes of rep talk.
+    ComponentSpec("self_promotion", "Self-promotion", "per10", "rep sentences praising the seller, per 10 minutes of rep talk",
+                  Target(weight=0, good_max=1.0, zero_above=6.0, label="at most 1 per 10 min"),
+                  "self_promotion_per_10min"),
 )
 BY_NAME: dict[str, ComponentSpec] = {c.name: c for c in COMPONENTS}
 BY_TREND_COLUMN: dict[str, ComponentSpec] = {c.trend_column: c for c in COMPONENTS}

@@ -206,6 +206,117 @@ class Interactivity(_Part):
     per_minute: float | None = Field(description="switches per minute of speech span")
 
 
+# -- content of the conversation -----------------------------------------------------
+
+class Said(_Part):
+    """One sentence somebody said (a content finding)."""
+
+    speaker: str = Field(description="speaker label")
+    role: Role
+    start: Seconds
+    end: Seconds
+    text: str
+
+
+class CustomerFocus(_Part):
+    """Rep sentences about the customer's world, the seller's side, or neither."""
+
+    customer: int = Field(description="rep sentences about the customer (you, your team, your problem)")
+    seller: int = Field(description="rep sentences about the seller (we, our, I, the product)")
+    neutral: int = Field(description="greetings, logistics, sentences about neither side")
+    share: float | None = Field(description="customer / (customer + seller); null when neither was said")
+
+
+class SelfPromotion(_Part):
+    count: int = Field(description="rep sentences praising the seller's product, company or technology")
+    rate: float | None = Field(description="count per per_s seconds of rep talk time; null when the rep did not speak")
+    per_s: float = Field(description="the rate's unit of rep talk time in seconds (600: per 10 minutes)")
+    items: list[Said]
+
+
+class RatedQuestion(_Part):
+    start: Seconds
+    end: Seconds
+    text: str
+    type: Literal["open", "closed"]
+    yield_s: float | None = Field(description="customer talk time in the answer, s; null at the end of the call")
+
+
+class QuestionQuality(_Part):
+    open: int = Field(description="open rep questions (what, how, tell me ...)")
+    closed: int = Field(description="closed rep questions (yes/no, either/or, tags)")
+    open_share: float | None = Field(description="open / all rep questions; null when none was asked")
+    median_yield_s: float | None = Field(description="median customer talk time answering a rep question, s")
+    questions: list[RatedQuestion]
+
+
+ObjectionType = Annotated[str, Field(description="brush_off, competitor, price, authority, timing or need")]
+ResponseKind = Literal["listening", "pitching", "other"]
+
+
+class Objection(_Part):
+    """A customer sentence that resists, and the rep's reply."""
+
+    start: Seconds
+    end: Seconds
+    speaker: str
+    text: str
+    type: ObjectionType
+    response: Said | None = Field(description="the first sentence of the rep's reply; null when the rep said nothing more")
+    response_kind: ResponseKind | None = Field(description="listening (asks or plays back), pitching (argues, praises) "
+                                                          "or other; null without a reply")
+    pause_s: float | None = Field(description="from the customer's last word to the reply, s (negative: talked over)")
+
+
+class NextStep(_Part):
+    found: bool = Field(description="a concrete time was agreed near the end of the call")
+    time: str | None = Field(description="the concrete time as said")
+    said: Said | None = Field(description="the sentence that set the time")
+    agreed_by: Said | None = Field(description="the sentence that accepted it (the same one when it accepts itself)")
+    window_start: Seconds = Field(description="where the search for a next step began")
+
+
+class Pace(_Part):
+    rep_wpm: float | None = Field(description="rep words per minute of rep talk time")
+    customer_wpm: float | None = Field(description="customer words per minute of customer talk time")
+    rep_words: int
+    customer_words: int
+
+
+class Filler(_Part):
+    speaker: str
+    start: Seconds
+    end: Seconds
+    text: str = Field(description="the filler as said (um, you know, ...)")
+
+
+class Fillers(_Part):
+    count: int = Field(description="fillers in the rep's speech (a floor: recognisers drop many)")
+    per_minute: float | None = Field(description="per filler_rate_per_s of rep talk time; null when the rep did not speak")
+    by_word: dict[str, int]
+    items: list[Filler]
+
+
+class DeadAir(_Part):
+    """A silence where nobody spoke that did not follow a rep question."""
+
+    start: Seconds
+    end: Seconds
+    duration_s: float
+
+
+class TrackerHit(_Part):
+    """A phrase of one of the tenant's trackers, heard in the call."""
+
+    tracker: str = Field(description="the tracker's name")
+    phrase: str = Field(description="the phrase of the tracker that matched, as given")
+    speaker: str
+    role: Role
+    start: Seconds
+    end: Seconds
+    text: str = Field(description="the words as recognised")
+
+
 class Metrics(_Part):
     """Every measured metric of the call (definitions: docs/metrics.md)."""
 
@@ -229,6 +340,18 @@ class Metrics(_Part):
     paraphrases: list[Paraphrase]
     customer_stories: CustomerStories
     interactivity: Interactivity
+    # What was said. Scorecards stored before these were measured validate with them empty.
+    customer_focus: CustomerFocus | None = None
+    self_promotion: SelfPromotion | None = None
+    question_quality: QuestionQuality | None = None
+    objections: list[Objection] = Field(default_factory=list)
+    next_step: NextStep | None = None
+    follow_ups: list[Said] = Field(default_factory=list, description="rep promises with an action and a concrete time")
+    pace: Pace | None = None
+    fillers: Fillers | None = None
+    dead_air: list[DeadAir] = Field(default_factory=list)
+    customer_questions: list[Said] = Field(default_factory=list, description="questions the customer asked")
+    trackers: list[TrackerHit] = Field(default_factory=list, description="hits of the trackers scored with")
 
 
 # -- moments -----------------------------------------------------------------------
@@ -304,9 +427,58 @@ class MissedPlaybackMoment(_MomentBase):
     kind: Literal["missed_playback"] = "missed_playback"
 
 
+class SelfPromotionMoment(_MomentBase):
+    """A rep sentence praising the seller's side."""
+
+    kind: Literal["self_promotion"] = "self_promotion"
+    text: str
+
+
+class ObjectionMoment(_MomentBase):
+    """A customer objection and how the rep responded."""
+
+    kind: Literal["objection"] = "objection"
+    text: str
+    type: ObjectionType
+    response: str | None = Field(description="the first sentence of the rep's reply")
+    response_kind: ResponseKind | None
+    pause_s: float | None
+
+
+class NextStepMoment(_MomentBase):
+    """The agreed next step (good), or the end of a call that has none (missing_next_step)."""
+
+    kind: Literal["next_step", "missing_next_step"]
+    text: str | None = Field(description="the sentence that set the time; null when missing")
+    time: str | None = Field(description="the concrete time as said; null when missing")
+
+
+class FollowUpMoment(_MomentBase):
+    """A rep promise with a concrete time, to keep."""
+
+    kind: Literal["follow_up"] = "follow_up"
+    text: str
+
+
+class DeadAirMoment(_MomentBase):
+    kind: Literal["dead_air"] = "dead_air"
+    duration_s: float
+
+
+class TrackerMoment(_MomentBase):
+    """A phrase of one of the tenant's trackers."""
+
+    kind: Literal["tracker"] = "tracker"
+    tracker: str
+    phrase: str
+    role: Role
+    text: str
+
+
 Moment = Annotated[
     Union[InterruptionMoment, QuestionMoment, FourSecondRuleMoment, TurnMoment, ParaphraseMoment, SwitchMoment,
-          MissedPlaybackMoment],
+          MissedPlaybackMoment, SelfPromotionMoment, ObjectionMoment, NextStepMoment, FollowUpMoment, DeadAirMoment,
+          TrackerMoment],
     Field(discriminator="kind"),
 ]
 
@@ -400,7 +572,11 @@ class Scorecard(_Part):
         spec = BY_NAME.get(c.name)
         if spec is None:
             return "–" if c.value is None else f"{c.value:g}"
-        per_s = self.metrics.question_rate.per_s if c.name == "question_rate" else 600.0
+        per_s = 600.0
+        if c.name == "question_rate":
+            per_s = self.metrics.question_rate.per_s
+        elif c.name == "self_promotion" and self.metrics.self_promotion is not None:
+            per_s = self.metrics.self_promotion.per_s
         return spec.format(c.value, per_s=per_s)
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 from listenlens.pipeline.metrics import MetricsConfig
 from listenlens.pipeline.scorecard.components import clip
 from listenlens.pipeline.scorecard.models import (
+    DeadAirMoment,
+    FollowUpMoment,
+    NextStepMoment,
+    ObjectionMoment,
+    SelfPromotionMoment,
+    TrackerMoment,
     FourSecondRuleMoment,
     InterruptionMoment,
     MissedPlaybackMoment,
@@ -88,3 +94,49 @@ class MomentBuilder:
 
     def missed_playback(self, story) -> MissedPlaybackMoment:
         return MissedPlaybackMoment(**self._common(story.start, story.end, "customer story not played back"))
+
+    # -- what was said ---------------------------------------------------------------
+
+    def self_promotion(self, m) -> SelfPromotionMoment:
+        return SelfPromotionMoment(**self._common(m.start, m.end, "rep praised the seller's side", severity=0.5),
+                                   text=m.text)
+
+    def rated_question(self, q) -> QuestionMoment:
+        how = "no answer yet" if q.yield_s is None else f"the customer talked {q.yield_s:.1f} s"
+        return QuestionMoment(**self._common(q.question.start, q.question.end, f"{q.type} question; {how}",
+                                             good=q.type == "open"), text=q.question.text)
+
+    def objection(self, o) -> ObjectionMoment:
+        kind = o.type.replace("_", " ")
+        if o.response is None:
+            title, good, severity = f"{kind} objection; the rep did not reply", False, 0.6
+        else:
+            title = f"{kind} objection; the rep replied by {o.response_kind}"
+            good, severity = o.response_kind == "listening", 0.7 if o.response_kind == "pitching" else 0.3
+        end = o.response.end if o.response is not None else o.moment.end
+        return ObjectionMoment(**self._common(o.moment.start, end, title, good=good, severity=severity),
+                               text=o.moment.text, type=o.type, response=o.response.text if o.response else None,
+                               response_kind=o.response_kind, pause_s=r(o.pause_s))
+
+    def next_step(self, ns, call_end: float) -> NextStepMoment:
+        if ns.found:
+            end = max(ns.moment.end, ns.agreed_by.end if ns.agreed_by else ns.moment.end)
+            return NextStepMoment(kind="next_step", **self._common(ns.moment.start, end, f"next step agreed: {ns.time}",
+                                                                   good=True),
+                                  text=ns.moment.text, time=ns.time)
+        # The close of the call is where a next step was missed: the moment is its last words.
+        start = min(call_end, max(ns.window_start, call_end - self.mc.context_max_s))
+        common = self._common(start, call_end, "the call ended with no agreed next step", severity=0.8)
+        return NextStepMoment(kind="missing_next_step", **common, text=None, time=None)
+
+    def follow_up(self, m) -> FollowUpMoment:
+        return FollowUpMoment(**self._common(m.start, m.end, "rep promised a follow-up: keep it", good=True), text=m.text)
+
+    def dead_air(self, d) -> DeadAirMoment:
+        severity = clip(d.duration / 20.0)
+        return DeadAirMoment(**self._common(d.start, d.end, f"{d.duration:.0f} s of silence", severity=severity),
+                             duration_s=r(d.duration))
+
+    def tracker(self, h) -> TrackerMoment:
+        return TrackerMoment(**self._common(h.start, h.end, f'{h.tracker}: "{h.phrase}" ({h.role.value})'),
+                             tracker=h.tracker, phrase=h.phrase, role=h.role, text=h.text)
