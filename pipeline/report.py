@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from listenlens.pipeline.scorecard import Scorecard, Verdict, score_band
-from listenlens.pipeline.scorecard.coaching import Line, coach_call, ranked_moments
+from listenlens.pipeline.scorecard.coaching import Line, coach_call, ranked_moments, said_summary
 from listenlens.pipeline.scorecard.names import SpeakerNames, names_from_scorecard
 
 # 3x5 block digits: the score must be readable at a glance, and rich has no big font.
@@ -110,6 +110,16 @@ def render_scorecard(card: Scorecard, console: Console, *, worst: int = 5, good:
         table.add_row(c.label, Text(card.value_text(c), style=colour), c.target,
                       Text(f"{c.score:.0f}", style=colour), Text(c.verdict.label, style=f"bold {colour}"))
     console.print(table)
+
+    said = said_summary(card, names)
+    if said:
+        console.print(Text("What was said", style="bold"))
+        for item in said:
+            line = Text(f"  {item.label}: ", style="bold")
+            line.append(item.value)
+            if item.at is not None:
+                line.append(f"  ({mmss(item.at)})", style="grey50")
+            console.print(line)
 
     coach = coach_call(card, names)
     if coach:

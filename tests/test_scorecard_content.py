@@ -138,3 +138,33 @@ def test_a_scorecard_stored_before_the_content_metrics_validates():
     old["moments"] = [m for m in old["moments"] if m["kind"] not in {"missing_next_step", "dead_air"}]
     card = Scorecard.model_validate(old)
     assert card.metrics.customer_focus is None and card.metrics.trackers == [] and card.score == 75
+
+
+def test_the_terminal_report_says_what_was_said(card):
+    from rich.console import Console
+
+    from listenlens.pipeline.report import render_scorecard
+
+    console = Console(width=120, record=True, color_system=None)
+    render_scorecard(card, console)
+    out = console.export_text()
+    assert "What was said" in out
+    assert "Objections: 1: price (listening)  (00:12)" in out
+    assert "Next step: agreed: tuesday" in out and "(00:48)" in out
+    assert "Dead air: 1 stretch, 9.0 s in all  (00:26)" in out
+    assert "Trackers: pricing 3, competitors 1" in out
+    assert "Customer focus" in out and "Self-promotion" in out  # the content components' rows
+
+
+def test_trend_rows_carry_what_was_said(card):
+    import math
+
+    from listenlens.service.domain.trends import metric_row
+
+    row = metric_row(card)
+    assert row["customer_focus_share"] == 0.4 and row["open_question_share"] == 0.667
+    assert row["objections"] == 1 and row["objections_listening_share"] == 1.0 and row["next_step_agreed"] == 1.0
+    assert row["follow_ups"] == 1 and row["dead_air_s"] == 9.0 and row["tracker_hits"] == 4
+    assert row["rep_wpm"] == 150.0 and row["customer_questions"] == 0
+    assert math.isnan(row["self_promotion_per_10min"]) is False  # measured, even where not scored
+    assert math.isnan(metric_row(card, scored_only=True)["self_promotion_per_10min"])  # too short to score

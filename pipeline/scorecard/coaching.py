@@ -31,6 +31,7 @@ MOMENT_COMPONENT = {
     "missed_playback": "paraphrase",
     "paraphrase": "paraphrase",
     "question": "question_rate",
+    "self_promotion": "self_promotion",
 }
 
 # A rep turn this long (or longer) counts as a moment of full severity for the talk ratio;
@@ -51,6 +52,11 @@ PRACTICE = {
                    "before you move on.", ""),
     "question_rate": ("Ask more: a question every two to three minutes, then wait for the answer.",
                       "Ask fewer questions and wait for each answer before the next one."),
+    "customer_focus": ("Talk about their world: say what it means for the customer's team and problem, "
+                       "not what we do.", ""),
+    "open_questions": ("Ask open questions: start with what, how or tell me, so the answer cannot be yes or no.", ""),
+    "question_yield": ("Ask questions that open the customer up (what, how, walk me through), then let them talk.", ""),
+    "self_promotion": ("", "Skip the praise of our product: ask what matters to them and show how it helps with that."),
 }
 
 
@@ -136,6 +142,25 @@ def phrase(m: Any, names: SpeakerNames, card: Scorecard | None = None) -> str:
         return f"{rep} played back what {customer} said: {_quote(m.text)}"
     if kind == "missed_playback":
         return f"{customer} talked for {_secs(m.end - m.start)} and {rep} moved on without playing it back"
+    if kind == "self_promotion":
+        return f"{rep} praised our side: {_quote(m.text)}"
+    if kind == "objection":
+        kind_of = m.type.replace("_", " ")
+        if m.response is None:
+            return f"{customer} raised a {kind_of} objection, {_quote(m.text)}, and {rep} said nothing more"
+        how = {"listening": "listened: asked or played it back", "pitching": "pitched back"}.get(
+            m.response_kind or "", "replied")
+        return f"{customer} raised a {kind_of} objection, {_quote(m.text)}; {rep} {how}: {_quote(m.response, 60)}"
+    if kind == "next_step":
+        return f"next step agreed ({m.time}): {_quote(m.text)}"
+    if kind == "missing_next_step":
+        return "the call ended without a next step agreed on a day or time"
+    if kind == "follow_up":
+        return f"{rep} promised {_quote(m.text)}: keep it"
+    if kind == "dead_air":
+        return f"nobody spoke for {_secs(m.duration_s)}"
+    if kind == "tracker":
+        return f"{names.of_role(m.role)} mentioned {m.tracker}: {_quote(m.text)}"
     if kind == "switch":
         if m.gap_s < 0:
             return f"{rep} started talking {abs(m.gap_s):.1f} s before {customer} had finished"
@@ -225,6 +250,14 @@ def _finding(c: Component, card: Scorecard, names: SpeakerNames) -> str:
         return f"{rep} played back {value} of {customer}'s stories{rest}"
     if c.name == "question_rate":
         return f"{rep} asked {value}{rest}"
+    if c.name == "customer_focus":
+        return f"{value} of what {rep} said about either side was about {customer}{rest}"
+    if c.name == "open_questions":
+        return f"{value} of {rep}'s questions were open{rest}"
+    if c.name == "question_yield":
+        return f"{customer} typically talked {value} in answer to a question{rest}"
+    if c.name == "self_promotion":
+        return f"{rep} praised our own side {value.replace(' per ', ' times per ', 1)}{rest}"
     return f"{c.label}: {value}{rest}"
 
 
@@ -310,3 +343,57 @@ def _worst_moment(pairs: list[tuple[CallCard, Component]], name: str) -> PlainMo
             if m.component == name and not m.good and (best is None or m.impact > best.impact):
                 best = m
     return best
+
+
+# -- what was said, in a few lines ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SaidLine:
+    """One line of the "what was said" summary: a label, its value and where to play it."""
+
+    label: str
+    value: str
+    at: float | None = None  # a time to play, when there is one
+
+
+def said_summary(card: Scorecard, names: SpeakerNames | None = None) -> list[SaidLine]:
+    """The content metrics that are not components, as the report and the call page show
+    them; empty for a scorecard stored before they were measured."""
+    m = card.metrics
+    if not m.content_measured:
+        return []
+    names = names or names_from_scorecard(card)
+    out: list[SaidLine] = []
+    if m.objections:
+        kinds = ", ".join(f"{o.type.replace('_', ' ')} ({o.response_kind or 'no reply'})" for o in m.objections[:4])
+        more = f" and {len(m.objections) - 4} more" if len(m.objections) > 4 else ""
+        out.append(SaidLine("Objections", f"{len(m.objections)}: {kinds}{more}", m.objections[0].start))
+    else:
+        out.append(SaidLine("Objections", "none heard"))
+    ns = m.next_step
+    if ns is not None and ns.found and ns.said is not None:
+        out.append(SaidLine("Next step", f"agreed: {ns.time} ({_quote(ns.said.text, 60)})", ns.said.start))
+    elif ns is not None:
+        out.append(SaidLine("Next step", "none agreed on a day or time"))
+    if m.follow_ups:
+        out.append(SaidLine("Follow-ups promised", f"{len(m.follow_ups)}: {_quote(m.follow_ups[0].text, 60)}",
+                            m.follow_ups[0].start))
+    if m.pace is not None:
+        rep = "–" if m.pace.rep_wpm is None else f"{m.pace.rep_wpm:.0f}"
+        cust = "–" if m.pace.customer_wpm is None else f"{m.pace.customer_wpm:.0f}"
+        out.append(SaidLine("Pace", f"{names.rep} {rep}, {names.customer} {cust} words a minute"))
+    if m.fillers is not None and m.fillers.per_minute is not None:
+        top = ", ".join(f"{w} {n}" for w, n in sorted(m.fillers.by_word.items(), key=lambda kv: -kv[1])[:3])
+        out.append(SaidLine("Filler words", f"{m.fillers.per_minute:.1f} a minute" + (f" ({top})" if top else "")))
+    if m.dead_air:
+        total = sum(d.duration_s for d in m.dead_air)
+        out.append(SaidLine("Dead air", f"{len(m.dead_air)} {'stretch' if len(m.dead_air) == 1 else 'stretches'}, "
+                                        f"{_secs(total)} in all", m.dead_air[0].start))
+    out.append(SaidLine("Customer questions", str(len(m.customer_questions)),
+                        m.customer_questions[0].start if m.customer_questions else None))
+    if m.trackers:
+        counts: dict[str, int] = {}
+        for h in m.trackers:
+            counts[h.tracker] = counts.get(h.tracker, 0) + 1
+        out.append(SaidLine("Trackers", ", ".join(f"{t} {n}" for t, n in counts.items()), m.trackers[0].start))
+    return out

@@ -353,6 +353,11 @@ class Metrics(_Part):
     customer_questions: list[Said] = Field(default_factory=list, description="questions the customer asked")
     trackers: list[TrackerHit] = Field(default_factory=list, description="hits of the trackers scored with")
 
+    @property
+    def content_measured(self) -> bool:
+        """What was said was measured (scorecards stored before it was are not)."""
+        return self.customer_focus is not None
+
 
 # -- moments -----------------------------------------------------------------------
 

@@ -45,9 +45,29 @@ METRIC_COLUMNS: dict[str, Callable[[Metrics], Any]] = {
     "interactivity": lambda m: m.interactivity.per_minute,
     "backchannels_rep": lambda m: m.backchannel_count.rep,
     "backchannels_customer": lambda m: m.backchannel_count.customer,
+    # What was said; NaN on scorecards stored before it was measured.
+    "customer_focus_share": lambda m: m.customer_focus.share if m.customer_focus else None,
+    "self_promotion": lambda m: m.self_promotion.count if m.self_promotion else None,
+    "self_promotion_per_10min": lambda m: m.self_promotion.rate if m.self_promotion else None,
+    "open_question_share": lambda m: m.question_quality.open_share if m.question_quality else None,
+    "question_yield_median_s": lambda m: m.question_quality.median_yield_s if m.question_quality else None,
+    "objections": lambda m: len(m.objections) if m.content_measured else None,
+    "objections_listening_share": lambda m: _share(m.objections, lambda o: o.response_kind == "listening"),
+    "next_step_agreed": lambda m: float(m.next_step.found) if m.next_step else None,
+    "follow_ups": lambda m: len(m.follow_ups) if m.content_measured else None,
+    "rep_wpm": lambda m: m.pace.rep_wpm if m.pace else None,
+    "customer_wpm": lambda m: m.pace.customer_wpm if m.pace else None,
+    "fillers_per_minute": lambda m: m.fillers.per_minute if m.fillers else None,
+    "dead_air_s": lambda m: sum(d.duration_s for d in m.dead_air) if m.content_measured else None,
+    "customer_questions": lambda m: len(m.customer_questions) if m.content_measured else None,
+    "tracker_hits": lambda m: len(m.trackers) if m.content_measured else None,
 }
 ID_COLUMNS = ["call_id", "external_id", "rep", "team", "call_time", "iso_week", "duration_s"]
 CORE_METRICS = ["score", *METRIC_COLUMNS]
+
+
+def _share(items: list, hit: Callable[[Any], bool]) -> float | None:
+    return sum(1 for x in items if hit(x)) / len(items) if items else None
 
 
 def iso_week(when: datetime) -> str:
