@@ -247,7 +247,7 @@ def test_an_uncertain_question_is_listed_and_marked_but_does_not_move_the_score(
               + words("R", 6, "Do you use a CRM?") + words("R", 8.5, "I guess Salesforce.")
               + words("C", 12, "yes we do"))
         tl = build_timeline([(0, 3, "R"), (4, 5, "C"), (6, 10.5, "R"), (12, 13.5, "C")], ws, roles=ROLES)
-        return score_call(_with_confidence(tl, "R", 6, 8.5, confidence), embedder=NoEmbedder())
+        return score_call(_with_confidence(tl, "R", 6, 8.5, confidence), rules_only(), embedder=NoEmbedder())
 
     sure, unsure = card(1.0), card(0.2)
     q_sure = [q for q in sure.metrics.questions if q.text == "Do you use a CRM?"][0]
@@ -267,4 +267,4 @@ def test_an_uncertain_question_is_listed_and_marked_but_does_not_move_the_score(
 def card_without_the_question():
     ws = words("R", 0, "What are your goals this year?") + words("C", 4, "growth mostly") + words("C", 12, "yes we do")
     tl = build_timeline([(0, 3, "R"), (4, 5, "C"), (12, 13.5, "C")], ws, roles=ROLES)
-    return score_call(tl, embedder=NoEmbedder())
+    return score_call(tl, rules_only(), embedder=NoEmbedder())
