@@ -302,6 +302,11 @@ def _text_events(r: dict) -> list[str]:
             spans = f"{s['spans']['right']} of {s['spans']['of']}" if "spans" in s else "–"
             out.append(f"| {task} | {split} | {s['n']} | {pct(s['precision'])} | {pct(s['recall'])} | {pct(s['f1'])}"
                        f" | {s['fp']} | {s['fn']} | {spans} |")
+    if t.get("baseline"):
+        b = t["baseline"]
+        out += ["", f"Before the detectors were reworked ({b['commit']}): " + "; ".join(
+            f"{task} {split} precision {pct(b[task][split]['precision'])}, recall {pct(b[task][split]['recall'])}"
+            for task in ("questions", "paraphrases") for split in ("dev", "test")) + "."]
     for task, what in (("questions", "form"), ("paraphrases", "category")):
         splits = [k for k, v in t[task].items() if isinstance(v, dict) and "groups" in v]
         names = sorted({g for k in splits for g in t[task][k]["groups"]})
