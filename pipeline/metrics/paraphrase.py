@@ -28,9 +28,10 @@ A restatement comes first in a turn, so what the rep adds after it does not undo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 

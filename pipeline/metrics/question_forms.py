@@ -24,8 +24,8 @@ question inside a run-on sentence can be shown (and timed) from its own first wo
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics.text import covered_by, phrase_tokens, strip_lead_ins, tokens
@@ -70,7 +70,7 @@ WHICH_IS_STATEMENT = {"why", "what", "how", "where", "when", "exactly", "great",
                       "nice", "awesome", "totally", "really", "also", "just", "kind", "pretty", "actually",
                       "basically", "something", "not", "huge", "important", "interesting", "fantastic",
                       "helpful", "fair", "exciting", "amazing", "cool", "similar", "common", "typical",
-                      "partly", "great", "super", "definitely", "probably", "usually", "often", "always"}
+                      "partly", "super", "definitely", "probably", "usually", "often", "always"}
 # Single words between a wh-word and "is/was" that make "what happens is ..." a statement.
 WH_STATEMENT_VERBS = {"happens", "happened", "matters", "counts", "works", "helps", "worked", "helped",
                       "changed", "changes", "surprised", "struck", "stands", "sets", "makes", "made"}
@@ -96,13 +96,13 @@ EMBEDDING_WORDS = {
     "but", "only", "nor", "the", "a", "an", "my", "your", "our", "their",
     "i", "you", "we", "they", "he", "she", "it", "me", "us", "them", "him", "her", "just", "even",
     "up", "choose", "pick", "worked", "work", "works", "look", "looking", "looked", "determine",
-    "showing", "asks", "explaining", "describe", "matter", "doesn't", "don't", "didn't", "can't", "couldn't",
+    "showing", "asks", "explaining", "describe", "doesn't", "don't", "didn't", "can't", "couldn't",
     # adverbs inside a verb phrase: "we never had the budget"
     "never", "always", "also", "really", "already", "still", "ever", "actually", "probably", "definitely",
     "usually", "often", "sometimes", "certainly", "simply",
     # verbs that report or choose a wh-clause: "a report that shows how many", "suggest which"
     # (words that are nouns as often, "plan", "test", "reports", are left out: "...the old plan which ...")
-    "shows", "tells", "says", "said", "explains", "sees", "decides", "determines", "predicts", "reveals",
+    "shows", "tells", "says", "said", "explains", "decides", "determines", "predicts", "reveals",
     "calculates", "suggest", "suggests", "recommend", "recommends", "propose", "select", "prioritise",
     "prioritize", "consider", "agree", "confirm", "clarify", "compare", "calculate", "predict",
 }
@@ -112,7 +112,7 @@ COPULA_SUBJECTS = {
     "things", "point", "reality", "truth", "fact", "reason", "question", "idea", "goal", "goals", "plan",
     "hope", "concern", "worry", "challenge", "difference", "catch", "trick", "key", "risk", "news", "part",
     "answer", "result", "downside", "upside", "line", "advantage", "benefit", "rule", "deal", "trouble",
-    "pain", "priority", "focus", "idea", "aim", "bet", "guess", "sense", "feeling", "impression", "worst", "best",
+    "pain", "priority", "focus", "aim", "bet", "guess", "sense", "feeling", "impression", "worst", "best",
 }
 # A run-on inversion needs a pronoun-like subject ("...last week did you get a chance");
 # "...the team that did your rollout" is a relative clause.

@@ -19,8 +19,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics import question_forms as _forms
+from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics.text import Sentence, phrase_tokens, split_sentences, tokens
 from listenlens.pipeline.metrics.utterances import build_utterances, speech_span
 from listenlens.pipeline.timeline import CallTimeline, Role
