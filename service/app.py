@@ -34,7 +34,7 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Setti
                *, start_worker: bool = True) -> FastAPI:
     from listenlens import __version__
     from listenlens.service import ui
-    from listenlens.service.api.routes import calls, exports, health, trends, webhooks, voiceprints
+    from listenlens.service.api.routes import calls, exports, health, trackers, trends, voiceprints, webhooks
 
     if settings is None or pipeline_settings is None:
         loaded = load_settings()
@@ -59,6 +59,7 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Setti
             {"name": "calls", "description": "upload recordings, read scorecards and transcripts"},
             {"name": "trends", "description": "metrics per ISO week for a rep or a team"},
             {"name": "webhooks", "description": "be told when a call is done or failed"},
+            {"name": "trackers", "description": "phrase lists (competitors, pricing ...) found in every call scored"},
         ],
     )
     app.state.settings = settings
@@ -68,7 +69,8 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Setti
     app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes, max_mb=settings.max_upload_mb)
     app.add_middleware(RequestGuard, router_app=app)
     app.add_middleware(SecurityHeaders)
-    for router in (calls.router, trends.router, webhooks.router, voiceprints.router, health.router, exports.router):
+    for router in (calls.router, trends.router, webhooks.router, voiceprints.router, trackers.router, health.router,
+                   exports.router):
         app.include_router(router)
     ui.register(app)
     return app

@@ -203,3 +203,22 @@ class VoiceprintOut(BaseModel):
     consent_at: str | None = Field(description="when consent was given with the enrollment clip")
     created_at: str
     updated_at: str
+
+
+class TrackerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"phrases": ["Gong", "Chorus", "Clari"]}]})
+
+    phrases: list[str] = Field(description="words or phrases to listen for (case and punctuation ignored; a phrase of "
+                                           "several words matches them in a row); at most 200, each at most 200 "
+                                           "characters", min_length=1, max_length=200)
+
+
+class TrackerOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "name": "competitors", "phrases": ["Gong", "Chorus", "Clari"], "created_at": "2026-11-18T09:00:00Z",
+        "updated_at": "2026-11-20T15:12:40Z"}]})
+
+    name: str = Field(description="the tracker's name, as moments and trends show it")
+    phrases: list[str]
+    created_at: str
+    updated_at: str

@@ -207,3 +207,17 @@ class Voiceprint(Base):
     consent_at: Mapped[datetime | None] = mapped_column(DateTime)  # set by an enrollment with consent
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Tracker(Base):
+    """A tenant's named phrase list (competitors, pricing, legal ...), found in every call it scores."""
+
+    __tablename__ = "trackers"
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_trackers_tenant_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phrases: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -43,6 +43,7 @@ def execute(runtime, job: Claimed, worker: str, stop: threading.Event | None = N
 def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | None = None,
                  lost: threading.Event | None = None) -> None:
     from listenlens.pipeline.analyze import analyze_call
+    from listenlens.service.domain import trackers
 
     with runtime.db.session() as s:
         call = s.get(Call, job.call_id)
@@ -56,6 +57,7 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
         key, options = call.recording_key, dict(call.options or {})
         tenant_id, rep = call.tenant_id, call.rep
         voices = _call_voices(runtime, s, call, options)
+        tracked = trackers.for_scoring(s, tenant_id)
     if key is None:
         _fail(runtime, job, worker, "recording_missing", "the recording was deleted before it was analyzed; upload it again")
         return
@@ -63,6 +65,8 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
     settings = runtime.pipeline_settings.updated(
         {f"diarizer.{k}": options[o] for k, o in (("backend", "diarizer"), ("num_speakers", "num_speakers"))
          if options.get(o) is not None}
+        # The tenant's trackers join (and by name replace) those of the settings.
+        | ({"scorecard.trackers": {**runtime.pipeline_settings.scorecard.trackers, **tracked}} if tracked else {})
     )
     progress = _ProgressWriter(runtime, job.call_id, stop, lost)
     try:

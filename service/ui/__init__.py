@@ -18,10 +18,12 @@ def register(app) -> None:
     from listenlens.service.ui.routes import router
     from listenlens.service.ui.session import Refused, SignInFirst
 
+    from listenlens.service.ui.trackers import router as trackers_router
     from listenlens.service.ui.voiceprints import router as voiceprints_router
 
     app.include_router(accounts.router)
     app.include_router(voiceprints_router)
+    app.include_router(trackers_router)
     app.include_router(router)
     app.add_exception_handler(SignInFirst, lambda _request, exc: exc.response)
     app.add_exception_handler(Refused, accounts.refused)

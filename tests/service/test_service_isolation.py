@@ -27,7 +27,7 @@ PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 # Routes whose parameter names a tenant's own rows: B must get 404.
 ID_PARAMS = {"call_id"}
 # Parameters that are names, not ids (a rep, a team, a week): B may get 200, but with none of A's data.
-NAME_PARAMS = {"rep", "team", "week"}
+NAME_PARAMS = {"rep", "team", "week", "tracker"}
 # The users pages take a person's session, not a key: B's admin must get 404 for A's user.
 USER_PARAMS = {"user_id"}
 
@@ -80,6 +80,10 @@ def tenants(tmp_path_factory, call_wav):
 
             learn(s, s.get(Call, cid).tenant_id, "ana/west", Voice(np.eye(4, dtype=np.float32)[0], 10.0), 50)
         with rt.db.session() as s:
+            from listenlens.service.domain.trackers import put as put_tracker
+
+            put_tracker(s, s.get(Call, cid).tenant_id, "competitors", ["Gong", "Chorus"])
+        with rt.db.session() as s:
             a_user = create_user(s, "acme", "lead@acme.test", "a long enough password", role="admin").id
             create_user(s, "globex", "lead@globex.test", "a long enough password", role="admin")
         b_admin = TestClient(app)
@@ -87,7 +91,8 @@ def tenants(tmp_path_factory, call_wav):
         b_admin.post("/ui/login", data={"email": "lead@globex.test", "password": "a long enough password",
                                         "csrf": re.search(r'name="csrf" value="([^"]+)"', form).group(1)})
         b_csrf = re.search(r'name="csrf" value="([^"]+)"', b_admin.get("/ui/admin/users").text).group(1)
-        values = {"call_id": cid, "rep": "ana/west", "team": "emea/smb", "week": "2026-W47", "user_id": str(a_user)}
+        values = {"call_id": cid, "rep": "ana/west", "team": "emea/smb", "week": "2026-W47", "user_id": str(a_user),
+                  "tracker": "competitors"}
         yield SimpleNamespace(client=client, app=app, a=a, b=b, values=values, call_id=cid, b_admin=b_admin,
                               b_csrf=b_csrf)
 
@@ -121,7 +126,7 @@ def test_tenant_b_gets_404_or_nothing_for_tenant_a_values(tenants):
         if names & ID_PARAMS:
             assert b.status_code == 404, (method, path, b.status_code, b.text[:200])
         else:
-            # A PUT without its body (a voiceprint's clip) answers 422 before it reaches any data.
+            # A PUT without its body (a voiceprint's clip, a tracker's phrases) answers 422 before it reaches any data.
             assert b.status_code in ((200, 404, 422) if method == "PUT" else (200, 404)), (method, path, b.status_code)
             assert tenants.call_id.encode() not in b.content, (method, path, "A's call shows for B")
             if b.headers.get("content-type", "").startswith("application/json"):
@@ -143,3 +148,5 @@ def test_query_ids_of_tenant_a_show_nothing_to_b(tenants):
     assert len(c.get("/v1/webhook/deliveries", params={"call_id": cid}, headers=tenants.a).json()) == 1
     assert c.get("/v1/calls", params={"rep": "ana/west"}, headers=tenants.b).json()["total"] == 0
     assert c.get("/v1/calls", headers=tenants.b).json()["total"] == 0
+    assert c.get("/v1/trackers", headers=tenants.b).json() == []
+    assert [t["name"] for t in c.get("/v1/trackers", headers=tenants.a).json()] == ["competitors"]
