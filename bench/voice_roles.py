@@ -10,7 +10,13 @@ enrolled from a separate clip of other sentences (``enrollment_voice``). Scenari
 * ``customer_leads``: the customer opens, introduces their company and asks most questions;
 * ``second_seller``: customer-led, and a manager (enrolled too, same team) answers as well;
 * ``impostor``: customer-led, but the rep speaking is not the enrolled one (``rep=sam``
-  names someone else): a match here is a false match.
+  names someone else): a match here is a false match;
+* ``customer_leads_phone``, ``impostor_phone``: the same calls through ``telephone_band``
+  (8 kHz, 300-3400 Hz, mu-law, written as an 8 kHz mu-law WAV), against voiceprints
+  enrolled from clean clips: the mismatch a rep enrolled at a desk meets on the phone;
+* ``customer_leads_phone_enrolled``: those phone calls against voiceprints made from
+  the enrollment clips through the same telephone band, as a voiceprint learned from the
+  rep's own telephone calls is.
 
 Each call runs the pipeline once with the voices (``transcribe_call(..., voices=)``); the
 roles without voiceprints are ``assign_roles`` on the same timeline without them, so
@@ -87,12 +93,18 @@ def render(lines, voices, gap=0.6) -> tuple[np.ndarray, list[tuple[float, float,
     return mix, truth
 
 
-def enroll(voice: str):
+def enroll(voice: str, phone: bool = False):
+    from scipy.signal import resample_poly
     from sales_calls.voices import synthesize
 
     from listenlens.pipeline.voiceprints import enrollment_voice
 
-    return enrollment_voice(np.concatenate([synthesize(voice, s) for s in ENROLL]))
+    clip = np.concatenate([synthesize(voice, s) for s in ENROLL])
+    if phone:
+        from make_long_call import telephone_band
+
+        clip = resample_poly(telephone_band(clip), 2, 1).astype(np.float32)
+    return enrollment_voice(clip)
 
 
 def score(timeline, truth) -> dict:
@@ -124,19 +136,29 @@ def run() -> dict:
 
     settings = Settings()
     enrolled = {v: enroll(v) for v in REPS + [MANAGER]}
+    enrolled_phone = {v: enroll(v, phone=True) for v in REPS}
     cases = []
     for rep, customer in zip(REPS, CUSTOMERS):
         cases += [("rep_leads", REP_LEADS, {"rep": rep, "customer": customer}, rep),
                   ("customer_leads", CUSTOMER_LEADS, {"rep": rep, "customer": customer}, rep),
                   ("second_seller", SECOND_SELLER, {"rep": rep, "customer": customer, "manager": MANAGER}, rep),
-                  ("impostor", CUSTOMER_LEADS, {"rep": IMPOSTOR, "customer": customer}, rep)]
+                  ("impostor", CUSTOMER_LEADS, {"rep": IMPOSTOR, "customer": customer}, rep),
+                  ("customer_leads_phone", CUSTOMER_LEADS, {"rep": rep, "customer": customer}, rep),
+                  ("impostor_phone", CUSTOMER_LEADS, {"rep": IMPOSTOR, "customer": customer}, rep),
+                  ("customer_leads_phone_enrolled", CUSTOMER_LEADS, {"rep": rep, "customer": customer}, rep)]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, (scenario, lines, voices, enrolled_rep) in enumerate(cases):
             mix, truth = render(lines, voices)
             path = Path(tmp) / f"call{i}.wav"
-            write_wav(path, mix, SR)
-            known = [KnownVoice("sam", enrolled[enrolled_rep].embedding)]
+            if "_phone" in scenario:
+                from make_long_call import telephone_band
+
+                write_wav(path, telephone_band(mix), SR // 2, mulaw=True)
+            else:
+                write_wav(path, mix, SR)
+            prints = enrolled_phone if scenario.endswith("_enrolled") else enrolled
+            known = [KnownVoice("sam", prints[enrolled_rep].embedding)]
             if scenario == "second_seller":
                 known.append(KnownVoice("kim", enrolled[MANAGER].embedding, is_rep=False))
             t0 = time.perf_counter()
@@ -151,14 +173,15 @@ def run() -> dict:
                    "speakers": len(tl.labels()), "split": "voiceprint_split" in tl.source.get("diarizer", {}),
                    "best": tl.source.get("voiceprints", {}).get("best", {}),
                    "impostor_similarity": round(cosine(enrolled[enrolled_rep].embedding, enroll(IMPOSTOR).embedding), 3)
-                   if scenario == "impostor" else None,
-                   "false_match": scenario == "impostor" and matched, "seconds": round(spent, 1)}
+                   if scenario.startswith("impostor") else None,
+                   "false_match": scenario.startswith("impostor") and matched, "seconds": round(spent, 1)}
             rows.append(row)
             print(f"{scenario:15s} rep {voices['rep']:32s} {row['source']:10s} roles {with_vp['role_accuracy']:.2f} "
                   f"vs {without['role_accuracy']:.2f} without; talk-ratio error {with_vp['talk_ratio_error']:.2f} vs "
                   f"{without['talk_ratio_error']:.2f}; best {row['best']}", flush=True)
     summary = {}
-    for scenario in ("rep_leads", "customer_leads", "second_seller", "impostor"):
+    for scenario in ("rep_leads", "customer_leads", "second_seller", "impostor", "customer_leads_phone", "impostor_phone",
+                     "customer_leads_phone_enrolled"):
         rs = [r for r in rows if r["scenario"] == scenario]
         summary[scenario] = {
             "calls": len(rs),
@@ -196,7 +219,7 @@ def section(roles: dict, eer: dict | None) -> str:
         out.append(f"| {name} | {r['calls']} | {r['voiceprint_roles']} | {r['role_accuracy_with']:.2f} / "
                    f"{r['role_accuracy_without']:.2f} | {r['talk_ratio_error_with']:.2f} / "
                    f"{r['talk_ratio_error_without']:.2f} | {r['false_matches']} |")
-    best = [f"{c['rep']} {c['best'].get('sam', float('nan')):.2f}" for c in roles["calls"] if c["scenario"] == "impostor"]
+    best = [f"{c['rep']} {c['best'].get('sam', float('nan')):.2f}" for c in roles["calls"] if c["scenario"].startswith("impostor")]
     out += ["", "Impostor calls (another voice speaks for the enrolled rep), best score against the enrolled voice: "
             + ", ".join(best) + " (threshold " + f"{roles['threshold']:.2f}" + "). The customer-led scripts mislead "
             "the inference on purpose (the customer opens, introduces a company and asks the questions), so without a "
