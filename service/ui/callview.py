@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from listenlens.pipeline.scorecard import Scorecard
-from listenlens.pipeline.scorecard.coaching import CoachItem, PlainMoment, coach_call, ranked_moments
+from listenlens.pipeline.scorecard.coaching import CoachItem, PlainMoment, coach_call, ranked_moments, said_summary
 from listenlens.pipeline.scorecard.components import BY_NAME, COMPONENTS, clock, format_value
 from listenlens.pipeline.scorecard.models import Component, Metrics
 from listenlens.pipeline.scorecard.names import ROLE_WORDS, SpeakerNames, names_from_scorecard, names_from_timeline
@@ -53,6 +53,8 @@ def call_page(view: dict[str, Any], scorecard: Scorecard | None, timeline: dict[
     page["coach"] = [coach_row(item) for item in coach_call(scorecard, names)]
     page["moments"] = [moment_row(m) for m in ranked_moments(scorecard, names)]
     page["facts"] = _facts(scorecard.metrics)
+    page["said"] = [{"label": item.label, "value": item.value, "at": item.at, "at_text": clock(item.at)}
+                    for item in said_summary(scorecard, names)]
     if timeline:
         page["timeline"] = timeline_svg(timeline, scorecard.metrics, names)
         page["timeline_phone"] = timeline_svg(timeline, scorecard.metrics, names, width=PHONE_WIDTH,

@@ -246,3 +246,37 @@ def test_the_trackers_migration_goes_down_and_up_and_matches_the_model(tmp_path)
         assert "trackers" in inspect(db.engine).get_table_names()
     finally:
         db.dispose()
+
+
+def test_the_call_page_says_what_was_said_with_times_to_play(api):
+    """A done call scored with trackers: the page's "What was said" section lists the
+    objection, the next step, dead air and the tracker hits, each with a button to play it."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from scorecard_cases import CASES
+
+    from listenlens.pipeline.scorecard import score_call
+    from listenlens.service.db.models import Call, CallResult, Tenant, utcnow
+    from listenlens.service.domain.calls import jsonable
+
+    timeline, config, embedder = CASES["content"]()
+    card = jsonable(score_call(timeline, config, embedder=embedder).model_dump(mode="json"))
+    from sqlalchemy import select
+
+    with api.app.state.runtime.db.session() as s:
+        tid = s.scalar(select(Tenant.id).where(Tenant.name == "acme"))
+        s.add(Call(id="call_said", tenant_id=tid, rep="sam", call_time=utcnow(), options={}, duration_s=55.0,
+                   channels=2, status="done", score=card["score"], finished_at=utcnow(), progress_stage="done",
+                   progress=1.0))
+        s.flush()
+        s.add(CallResult(call_id="call_said", schema="listenlens.analysis/1", scorecard=card, timeline=timeline.to_dict()))
+    html = _browser(api.app, "coach@acme.test").get("/ui/calls/call_said").text
+    said = html[html.index('id="said-h"'):html.index("</section>", html.index('id="said-h"'))]
+    assert "<dt>Objections</dt><dd>1: price (listening)" in said
+    assert 'data-t="12.0"' in said and "▶ 0:12" in said
+    assert "<dt>Next step</dt><dd>agreed: tuesday" in said and 'data-t="48.0"' in said
+    assert "<dt>Dead air</dt><dd>1 stretch, 9.0 s in all" in said and 'data-t="26.0"' in said
+    assert "<dt>Trackers</dt><dd>pricing 3, competitors 1" in said
+    assert "Customer focus" in html and "Self-promotion" in html  # the content components' rows
