@@ -23,6 +23,7 @@ from listenlens.service.domain.fields import filename_field, text_field
 from listenlens.service.storage import upload_dir_name
 
 ENROLL_MIN_SPEECH_S = 5.0
+ENROLL_MAX_S = 300.0  # a clip of a rep speaking alone; longer uploads are refused before decoding
 
 
 def rep_field(rep: str | None) -> str:
@@ -89,7 +90,7 @@ def enroll(runtime, tenant_id: str, rep: str, upload: BinaryIO, filename: str | 
     try:
         tmp = tmp_dir / _safe_name(filename, _safe_suffix(filename))
         _save_upload(upload, filename, tmp, settings.max_upload_bytes, settings.max_upload_mb)
-        audio = load_audio(tmp, limits=runtime.pipeline_settings.audio.limits())
+        audio = load_audio(tmp, limits=runtime.pipeline_settings.audio.limits(), max_duration_s=ENROLL_MAX_S)
         voice = enrollment_voice(audio.mono(), min_speech_s=ENROLL_MIN_SPEECH_S)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)  # the clip is never kept

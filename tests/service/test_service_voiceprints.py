@@ -237,3 +237,11 @@ def test_the_enrollment_page_has_a_consent_checkbox_and_refuses_without_consent(
                             headers={**api.a, "Accept": "text/html"})
     assert r.status_code == 400 and "consent" in r.text
     assert _stored_voiceprints(api.settings) == []
+
+
+def test_an_enrollment_clip_over_five_minutes_is_refused_before_decoding(api):
+    clip = api.tmp / "long.wav"
+    write_wav(clip, np.zeros(301 * 16000, dtype=np.float32))
+    r = _enroll(api, "sam", clip)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "bad_audio", r.text
+    assert _stored_voiceprints(api.settings) == []
