@@ -63,6 +63,12 @@ def test_notebook_runs_and_flags_the_movers(tmp_path, monkeypatch):
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 3, f"expected the notebook's figures, got {len(images)} images"
 
+    # What was said, rep by rep: the content columns of every rep this week.
+    said = next(o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})
+                and "objections_listening_share" in o["data"]["text/html"])
+    assert "customer_focus_share" in said and "next_step_agreed" in said
+    assert all(rep in said for rep in PLAN)
+
     lines = [line for o in outputs if o.get("output_type") == "stream"
              for line in o.get("text", "").splitlines() if line.startswith("{")]
     summary = json.loads(lines[-1])

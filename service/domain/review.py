@@ -25,6 +25,10 @@ from listenlens.service.domain.trends import iso_week, load_metric_rows, weekly_
 # What a coach reviews each week, in display order (columns of the metric rows).
 REVIEW_METRICS = ["score", "talk_ratio", "four_second_rule_share", "longest_monologue_s", "questions",
                   "interruptions_rep", "patience_median_s", "paraphrases"]
+# What the rep said, per rep and week: the content components' columns, then the ones shown only.
+SAID_METRICS = ["customer_focus_share", "open_question_share", "question_yield_median_s", "self_promotion_per_10min",
+                "objections", "objections_listening_share", "next_step_agreed", "follow_ups", "fillers_per_minute",
+                "dead_air_s", "customer_questions", "tracker_hits"]
 # A move at least this large (absolute, week over week) is worth a conversation:
 # 10 points of talk ratio, 25 points of questions given room to answer.
 DEFAULT_THRESHOLDS = {"talk_ratio": 0.10, "four_second_rule_share": 0.25}
