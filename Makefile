@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install deps bench-deps demo test test-fast test-avx2 lint bench eval event-eval demo-call
+.PHONY: install deps bench-deps demo test test-fast test-avx2 lint bench eval event-eval speed-vs-whisper demo-call
 
 install: $(STAMP)
 
@@ -59,6 +59,9 @@ bench: install
 
 event-eval: install bench-deps
 	nice -n 10 $(BIN)/python bench/event_eval.py
+
+speed-vs-whisper: install
+	$(BIN)/python bench/speed_vs_whisper.py
 
 eval: install
 	$(BIN)/listenlens eval ../shared/data/pyannote-sample
