@@ -29,8 +29,10 @@ from listenlens.pipeline.timeline import CallTimeline, Word
 NEXT_WORDS = 3
 # Attribution of an event with no recognised words (speech the diarizer heard and the
 # recogniser did not transcribe): on separate channels the speaker is certain; in a
-# mono mix it is the diarizer's word alone.
-NO_WORDS_MONO = 0.6
+# mono mix it is the diarizer's word alone, and a detected overlap nobody's words
+# confirm is as likely a voice's echo or a backchannel the recogniser dropped as an
+# interruption, so it stays under the default uncertain_below.
+NO_WORDS_MONO = 0.4
 
 
 def attribution(words: Sequence[Word]) -> float | None:
@@ -67,7 +69,8 @@ def event_confidence(timeline: CallTimeline, speaker: str, start: float, end: fl
     own = list(words) if words is not None else words_in(timeline, speaker, start, end)
     attr = attribution(own)
     if attr is None:
-        attr = 1.0 if _channels(timeline) else NO_WORDS_MONO
+        # A timeline of turns only (no recogniser ran) has nothing to doubt the turns by.
+        attr = 1.0 if _channels(timeline) or not timeline.words else NO_WORDS_MONO
     if extra:  # the event needs both: its own words and the words its verdict rests on
         attr = min(attr, attribution(extra) or 1.0)
     talked_over = overlapped_share(timeline, speaker, start, end) if overlap else 0.0
