@@ -268,3 +268,19 @@ def card_without_the_question():
     ws = words("R", 0, "What are your goals this year?") + words("C", 4, "growth mostly") + words("C", 12, "yes we do")
     tl = build_timeline([(0, 3, "R"), (4, 5, "C"), (12, 13.5, "C")], ws, roles=ROLES)
     return score_call(tl, rules_only(), embedder=NoEmbedder())
+
+
+def test_an_interruption_no_word_confirms_is_uncertain_on_a_mono_call_only():
+    # R talks 0-10 s; C's speech 4-7 s over it has no recognised word.
+    def card(backend):
+        tl = build_timeline([(0, 10, "R"), (4, 7, "C"), (11, 14, "C")],
+                            words("R", 0, "so the plan covers every site and every user we have") + words("C", 11, "sounds good"),
+                            roles=ROLES)
+        tl.source = {"diarizer": {"backend": backend, "detects_overlap": True}}
+        return score_call(tl, rules_only(), embedder=NoEmbedder())
+
+    mono, dual = card("segmented"), card("channels")
+    assert [i.uncertain for i in mono.metrics.interruptions] == [True]
+    assert [i.uncertain for i in dual.metrics.interruptions] == [False]
+    assert mono.metrics.interruption_counts.customer_on_rep == 0 and mono.metrics.interruption_counts.uncertain == 1
+    assert dual.metrics.interruption_counts.customer_on_rep == 1
