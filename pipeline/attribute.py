@@ -9,7 +9,9 @@ On a mono call two kinds of evidence meet, and neither is right alone:
   speakers are active and the frames cannot say whose voice a word is.
 * **the recogniser's sentences**. Whisper follows one voice through a stretch of speech
   and punctuates where that voice's sentence ends, so the words between two sentence
-  ends are, short of evidence to the contrary, one speaker's.
+  ends (final punctuation, or a pause of ``SENTENCE_PAUSE_S``; not Whisper's segment
+  edges, which fall mid-sentence too) are, short of evidence to the contrary, one
+  speaker's.
 
 So each word first takes the frames' answer; a word the frames are unsure of (margin
 under ``UNSURE_MARGIN``: a turn edge, an overlap) then takes the speaker of the nearest
@@ -54,6 +56,8 @@ EDGE_SURE_MARGIN = 0.9
 # Below this activity nobody is heard over a word (it lies in a gap of the diarizer's
 # speech): the turns decide.
 HEARD_MIN = 0.05
+# A pause this long between two recognised words ends a sentence even without punctuation.
+SENTENCE_PAUSE_S = 1.0
 # Confidence of a word placed by the nearest turn or a gap: the diarizer did not hear it.
 GAP_CONFIDENCE = 0.5
 _SENTENCE_END = re.compile(r"[.?!…]+[\"')\]]*$")
@@ -75,11 +79,15 @@ def attribute_words(
         activity = None
     words: list[Word] = []
     sentence_of: list[int] = []
-    sentence = 0
+    sentence, last_end = 0, None
     for seg in segments:
         allowed = by_channel.get(seg.channel) if seg.channel is not None else None
-        sentence += 1  # a recogniser segment ends a sentence
         for w in seg.words:
+            # Whisper starts segments mid-sentence too: only final punctuation or a pause
+            # ends a sentence.
+            if last_end is not None and w.start - last_end >= SENTENCE_PAUSE_S:
+                sentence += 1
+            last_end = w.end
             if allowed is not None and len(allowed) == 1:
                 speaker, confidence = allowed[0], 1.0
             elif activity is not None and allowed is None:

@@ -124,3 +124,14 @@ def test_without_frame_activity_turn_coverage_sets_the_confidence():
     words = attribute_words([seg([(0.2, 0.6, "alone"), (1.2, 1.6, "both")])], turns)
     assert words[0].speaker_confidence == 1.0
     assert words[1].speaker_confidence < 0.5
+
+
+def test_a_sentence_runs_on_across_a_recogniser_segment_edge():
+    # Whisper cut its segment after "the"; "first message." still ends A's sentence,
+    # though B, cutting in, is a little louder than A over those two words.
+    turns = [Turn(0.0, 3.0, "A"), Turn(2.0, 5.0, "B")]
+    act = activity([(0.0, 2.0, "A", 1.0), (2.0, 3.0, "A", 0.8), (2.0, 5.0, "B", 1.0)])
+    one = seg([(0.2, 0.8, "put"), (0.8, 1.4, "in"), (1.4, 1.9, "the")])
+    two = seg([(2.1, 2.5, "first"), (2.5, 2.9, "message."), (3.2, 3.6, "Just"), (3.6, 4.0, "to"), (4.0, 4.5, "check?")])
+    words = attribute_words([one, two], turns, activity=act)
+    assert [w.speaker for w in words] == ["A"] * 5 + ["B"] * 3
