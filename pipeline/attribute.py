@@ -9,9 +9,9 @@ On a mono call two kinds of evidence meet, and neither is right alone:
   speakers are active and the frames cannot say whose voice a word is.
 * **the recogniser's sentences**. Whisper follows one voice through a stretch of speech
   and punctuates where that voice's sentence ends, so the words between two sentence
-  ends (final punctuation, or a pause of ``SENTENCE_PAUSE_S``; not Whisper's segment
-  edges, which fall mid-sentence too) are, short of evidence to the contrary, one
-  speaker's.
+  ends (final punctuation, a pause of ``SENTENCE_PAUSE_S``, or a recogniser segment
+  that opens with a capital: Whisper also starts segments mid-sentence, in lower case)
+  are, short of evidence to the contrary, one speaker's.
 
 So each word first takes the frames' answer; a word the frames are unsure of (margin
 under ``UNSURE_MARGIN``: a turn edge, an overlap) then takes the speaker of the nearest
@@ -82,9 +82,11 @@ def attribute_words(
     sentence, last_end = 0, None
     for seg in segments:
         allowed = by_channel.get(seg.channel) if seg.channel is not None else None
+        # Whisper starts segments mid-sentence too: a segment that opens in lower case
+        # goes on with the sentence before it.
+        if seg.words and not seg.words[0].text.strip()[:1].islower():
+            sentence += 1
         for w in seg.words:
-            # Whisper starts segments mid-sentence too: only final punctuation or a pause
-            # ends a sentence.
             if last_end is not None and w.start - last_end >= SENTENCE_PAUSE_S:
                 sentence += 1
             last_end = w.end

@@ -135,3 +135,14 @@ def test_a_sentence_runs_on_across_a_recogniser_segment_edge():
     two = seg([(2.1, 2.5, "first"), (2.5, 2.9, "message."), (3.2, 3.6, "Just"), (3.6, 4.0, "to"), (4.0, 4.5, "check?")])
     words = attribute_words([one, two], turns, activity=act)
     assert [w.speaker for w in words] == ["A"] * 5 + ["B"] * 3
+
+
+def test_a_segment_that_opens_with_a_capital_starts_a_sentence():
+    # "year" ends the customer's question without a "?"; the rep's reply is a new
+    # segment, "After ...", whose first word the frames are unsure of.
+    turns = [Turn(0.0, 2.0, "B"), Turn(2.1, 5.0, "A")]
+    act = activity([(0.0, 1.9, "B", 1.0), (1.9, 2.4, "B", 0.4), (1.9, 2.4, "A", 0.6), (2.4, 5.0, "A", 1.0)])
+    one = seg([(0.2, 0.8, "after"), (0.8, 1.4, "the"), (1.4, 1.9, "year")])
+    two = seg([(1.9, 2.4, "After"), (2.4, 2.9, "the"), (2.9, 3.4, "first"), (3.4, 4.0, "year,")])
+    words = attribute_words([one, two], turns, activity=act)
+    assert [w.speaker for w in words] == ["B"] * 3 + ["A"] * 4
