@@ -561,7 +561,9 @@ def main(argv: list[str] | None = None) -> int:
         "variants": {r.variant: r.to_dict() for r in reports},
     }
     tmp = RESULTS_JSON.with_suffix(".json.part")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    # numpy scalars (a bool or float from a metric) are written as the Python values they hold
+    text = json.dumps(data, indent=1, ensure_ascii=False, default=lambda o: o.item() if hasattr(o, "item") else str(o))
+    tmp.write_text(text + "\n", encoding="utf-8")
     tmp.replace(RESULTS_JSON)
     write_section(render_section(data))
     say(f"written: {RESULTS_JSON.relative_to(HERE.parent)}, {RESULTS_MD.relative_to(HERE.parent)} (event-eval section)")
