@@ -161,7 +161,10 @@ def _pct(x: float | None) -> str:
 
 
 def table(results: dict[tuple[str, str, str], Counts]) -> list[str]:
-    lines = ["| set | class | split | items of the class | precision | recall | target (test) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| set | class | split | items of the class | precision | recall | target (test) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for (s, c, split), k in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1], ROW_SPLITS.index(kv[0][2]))):
         target = TARGETS.get((s, c))
         verdict = ""

@@ -83,10 +83,10 @@ def two_voices(truth: np.ndarray) -> np.ndarray:
 
 def ceilings_for(case, segmenter, settings) -> dict:
     """Per collar, the DER parts of each oracle on one recording."""
+    from listenlens.evaluation.der import diarization_error, scored_region
     from listenlens.pipeline.audio import load_audio
     from listenlens.pipeline.diarize import segmented as sg
     from listenlens.pipeline.diarize.segmentation import SAMPLE_RATE
-    from listenlens.evaluation.der import diarization_error, scored_region
     from listenlens.pipeline.timeline import turns_annotation
 
     x = load_audio(case.audio).mono()
@@ -119,10 +119,10 @@ def pooled(files: list[dict]) -> dict:
 
 
 def run(folder: Path, progress=lambda i, n, name: None) -> dict:
-    from listenlens.pipeline.diarize.segmentation import SpeakerSegmenter
-    from listenlens.pipeline.diarize.segmented import SegmentedSettings
     from listenlens.evaluation.cases import discover
     from listenlens.evaluation.targets import HELD_OUT_DER_TARGET
+    from listenlens.pipeline.diarize.segmentation import SpeakerSegmenter
+    from listenlens.pipeline.diarize.segmented import SegmentedSettings
 
     cases = discover(folder)
     segmenter, settings = SpeakerSegmenter(), SegmentedSettings()
@@ -171,7 +171,10 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         results = json.loads(RESULTS_JSON.read_text(encoding="utf-8"))
         results["ceilings"] = {k: v for k, v in report.items() if k != "files"} | {
-            "files": [{"file_id": f["file_id"], "split": f["split"], "der_025": {o: f["ceilings"][o]["0.25"]["der"] for o in ORACLES}} for f in report["files"]]
+            "files": [
+                {"file_id": f["file_id"], "split": f["split"], "der_025": {o: f["ceilings"][o]["0.25"]["der"] for o in ORACLES}}
+                for f in report["files"]
+            ]
         }
         save(results)
         print("written: bench/results.json, bench/results.md", file=sys.stderr)

@@ -21,7 +21,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from audiofiles import Burst, pcm_wav, silent_flac, tone_bursts, write_audio  # noqa: E402
-
 from listenlens.errors import AudioError  # noqa: E402
 from listenlens.pipeline import decode_sandbox  # noqa: E402
 from listenlens.pipeline.audio import load_audio, probe_audio  # noqa: E402

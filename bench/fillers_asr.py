@@ -37,7 +37,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 from callsynth import Line, make_call  # noqa: E402
-
 from listenlens.config import AsrSettings, load_settings  # noqa: E402
 from listenlens.pipeline.asr import FILLER_PROMPT, Transcriber  # noqa: E402
 from listenlens.pipeline.audio import load_audio  # noqa: E402
@@ -179,7 +178,7 @@ def run_real() -> dict:
     off, on = Transcriber(settings, keep_fillers=False), Transcriber(settings, keep_fillers=True)
     totals = {"files": 0, "words_off": 0, "words_on": 0, "fillers_off": 0, "fillers_on": 0,
               "other_words_changed": 0, "other_words_off": 0, "shared_word_shift_s": [], "events": {}}
-    for name, wav, turns in real_recordings():
+    for _name, wav, turns in real_recordings():
         audio = load_audio(wav)
         regions = [(t.start, t.end) for t in turns]
         labels = sorted({t.speaker for t in turns})
@@ -210,7 +209,7 @@ def run_real() -> dict:
         a, b = [t for t, _ in seqs["off"]], [t for t, _ in seqs["on"]]
         totals["other_words_off"] += len(a)
         totals["other_words_changed"] += _edits(a, b)
-        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        for op, i1, i2, j1, _j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
             if op == "equal":
                 totals["shared_word_shift_s"] += [abs(seqs["off"][i1 + k][1].start - seqs["on"][j1 + k][1].start)
                                                   for k in range(i2 - i1)]

@@ -180,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
     tot = totals(rows)
     worse = [t for t in tot if t["listenlens"] is not None and t["peer"] is not None and t["listenlens"] > t["peer"] + EPS]
     summary = (
-        "listenlens is worse on average on: " + "; ".join(f"{t['metric']} ({t['input']}: {t['listenlens']:.2f} vs {t['peer']:.2f})" for t in worse)
-        if worse else "listenlens is not worse than call-ai-metrics on average on any timing metric here."
+        "listenlens is worse on average on: "
+        + "; ".join(f"{t['metric']} ({t['input']}: {t['listenlens']:.2f} vs {t['peer']:.2f})" for t in worse)
+        if worse
+        else "listenlens is not worse than call-ai-metrics on average on any timing metric here."
     )
     peer = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

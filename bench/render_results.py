@@ -89,7 +89,8 @@ def render_markdown(r: dict) -> str:
     for name, t in r.get("targets", {}).items():
         sign = "≤" if t.get("at_most", True) else "≥"
         out.append(
-            f"| {t.get('label', name)} | {_f(t['value'])} {t['unit']} | {sign} {t['limit']:g} {t['unit']} | {_verdict(t['met'])}{_gap(t)} | {t.get('what', '')} |"
+            f"| {t.get('label', name)} | {_f(t['value'])} {t['unit']} | {sign} {t['limit']:g} {t['unit']} |"
+            f" {_verdict(t['met'])}{_gap(t)} | {t.get('what', '')} |"
         )
 
     out += ["", f"![Each target as a share of its limit, and where the time of a long call goes]({PICTURE_NAME})"]
@@ -340,13 +341,21 @@ def _peer(r: dict) -> list[str]:
     for row in p.get("rows", []):
         out.append(
             f"| {row['input']} | {row['file']} | {row['metric']} | {_f(row['truth_ll'], '.2f')} | {_f(row['listenlens'], '.2f')} |"
-            f" {_f(row['error_ll'], '+.2f')} | {_f(row['truth_peer'], '.2f')} | {_f(row['peer'], '.2f')} | {_f(row['error_peer'], '+.2f')} |"
+            f" {_f(row['error_ll'], '+.2f')} | {_f(row['truth_peer'], '.2f')} | {_f(row['peer'], '.2f')} |"
+            f" {_f(row['error_peer'], '+.2f')} |"
             f" {row['worse'] or ''} |"
         )
     if p.get("totals"):
-        out += ["", "| input | metric | listenlens mean |err| | call-ai-metrics mean |err| | listenlens worse on |", "| --- | --- | --- | --- | --- |"]
+        out += [
+            "",
+            "| input | metric | listenlens mean |err| | call-ai-metrics mean |err| | listenlens worse on |",
+            "| --- | --- | --- | --- | --- |",
+        ]
         for t in p["totals"]:
-            out.append(f"| {t['input']} | {t['metric']} | {_f(t['listenlens'], '.2f')} | {_f(t['peer'], '.2f')} | {t['worse_files']} of {t['files']} files |")
+            out.append(
+                f"| {t['input']} | {t['metric']} | {_f(t['listenlens'], '.2f')} | {_f(t['peer'], '.2f')} |"
+                f" {t['worse_files']} of {t['files']} files |"
+            )
     for note in p.get("notes", []):
         out.append(f"\n- {note}")
     return out
@@ -368,7 +377,7 @@ def render_picture(r: dict, path: Path) -> Path:
         2, 1, figsize=(11, 1.2 + 0.42 * len(targets) + 0.5 * max(len(calls), 1)), dpi=110,
         gridspec_kw={"height_ratios": [max(len(targets), 1), max(len(calls), 1) + 1]},
     )
-    for i, (label, t) in enumerate(targets):
+    for i, (_label, t) in enumerate(targets):
         # Share of the limit used: value/limit for a ceiling, limit/value for a floor (speed).
         share = t["value"] / t["limit"] if t.get("at_most", True) else t["limit"] / max(t["value"], 1e-9)
         share = max(share, 0.01)
@@ -384,7 +393,7 @@ def render_picture(r: dict, path: Path) -> Path:
     top.set_xlabel("share of the limit used (log scale; left of the line: met)", fontsize=8)
     top.set_title("Issue 4 targets", fontsize=10, loc="left")
 
-    for i, (case, e2e) in enumerate(calls):
+    for i, (_case, e2e) in enumerate(calls):
         left = 0.0
         stages = dict(e2e["pipeline_timings_s"])
         stages["other"] = max(0.0, e2e["run_s"] - sum(stages.values()))

@@ -227,8 +227,9 @@ def degraded_dataset(folder: Path) -> list[tuple[str, str, Path, Annotation, Tim
     from scipy.signal import resample_poly
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from callsynth import write_wav
     from make_long_call import telephone_band
+
+    from callsynth import write_wav
 
     rng = np.random.default_rng(7)
     sources = [("sample", DATA / "pyannote-sample" / "sample.wav", read_rttm(DATA / "pyannote-sample" / "sample.rttm")["sample"])]
@@ -323,7 +324,9 @@ def parse_settings(pairs: list[str], backend: str = "embedded"):
     defaults = SegmentedSettings() if backend == "segmented" else EmbeddedSettings()
     unknown = sorted(set(changes) - set(type(defaults).model_fields))
     if unknown:
-        raise SystemExit(f"error: {', '.join(unknown)}: not a setting of {type(defaults).__name__}; choose from {', '.join(type(defaults).model_fields)}")
+        raise SystemExit(
+            f"error: {', '.join(unknown)}: not a setting of {type(defaults).__name__}; choose from {', '.join(type(defaults).model_fields)}"
+        )
     return defaults.with_(**changes)
 
 

@@ -124,9 +124,8 @@ def tts_stretches(per_speaker: int) -> list[tuple[str, np.ndarray]]:
 
 
 def telephone(x: np.ndarray) -> np.ndarray:
-    from scipy.signal import resample_poly
-
     from make_long_call import telephone_band
+    from scipy.signal import resample_poly
 
     return resample_poly(telephone_band(x), 2, 1).astype(np.float32)
 

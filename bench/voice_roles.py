@@ -127,12 +127,13 @@ def score(timeline, truth) -> dict:
 
 
 def run() -> dict:
+    from sales_calls.render import write_wav
+
     from listenlens.config import Settings
     from listenlens.pipeline.roles import assign_roles
     from listenlens.pipeline.transcribe import transcribe_call
     from listenlens.pipeline.voiceprints import CallVoices, KnownVoice
     from listenlens.pipeline.voiceprints.embed import cosine
-    from sales_calls.render import write_wav
 
     settings = Settings()
     enrolled = {v: enroll(v) for v in REPS + [MANAGER]}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -19,16 +18,20 @@ def register(app: typer.Typer) -> None:
 
 
 def evaluate(
-    folder: Path = typer.Argument(..., help="folder of recordings with RTTM truth (one RTTM per recording, or several keyed by file id)", show_default=False),
-    uem: Optional[List[Path]] = typer.Option(None, "--uem", help="UEM file(s) of the scored regions [default: every *.uem in the folder]"),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="also write the full report as JSON to this file"),
-    diarizer: Optional[str] = typer.Option(None, "--diarizer", help=f"{', '.join(CHOICES)} [default: auto]"),
-    collar: Optional[List[float]] = typer.Option(None, "--collar", help="forgiveness collar in seconds on each side of a boundary; repeatable [default: 0 and 0.25]"),
-    num_speakers: Optional[int] = typer.Option(None, "--num-speakers", min=1, max=6, help="tell the diarizer how many speakers there are"),
-    hyp: Optional[Path] = typer.Option(None, "--hyp", help="score RTTM hypotheses from this folder instead of running the pipeline"),
+    folder: Path = typer.Argument(
+        ..., help="folder of recordings with RTTM truth (one RTTM per recording, or several keyed by file id)", show_default=False
+    ),
+    uem: list[Path] | None = typer.Option(None, "--uem", help="UEM file(s) of the scored regions [default: every *.uem in the folder]"),
+    json_out: Path | None = typer.Option(None, "--json", help="also write the full report as JSON to this file"),
+    diarizer: str | None = typer.Option(None, "--diarizer", help=f"{', '.join(CHOICES)} [default: auto]"),
+    collar: list[float] | None = typer.Option(
+        None, "--collar", help="forgiveness collar in seconds on each side of a boundary; repeatable [default: 0 and 0.25]"
+    ),
+    num_speakers: int | None = typer.Option(None, "--num-speakers", min=1, max=6, help="tell the diarizer how many speakers there are"),
+    hyp: Path | None = typer.Option(None, "--hyp", help="score RTTM hypotheses from this folder instead of running the pipeline"),
     targets: str = typer.Option("auto", "--targets", help=f"which targets to check: {TARGETS_HELP}"),
-    config: Optional[Path] = ConfigOpt,
-    sets: Optional[List[str]] = SetOpt,
+    config: Path | None = ConfigOpt,
+    sets: list[str] | None = SetOpt,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
 ) -> None:
     """Diarization error (DER, JER) and timing-metric error against RTTM truth, per file and overall."""
@@ -105,16 +108,20 @@ def render(report: dict, console) -> None:
     for name, g in groups:
         t = g["timing"]
         tim.add_row(
-            name, _num(t["talk_ratio_mean_abs_error_pp"], ".1f", "|mean| "),
+            name,
+            _num(t["talk_ratio_mean_abs_error_pp"], ".1f", "|mean| "),
             _num(t["longest_monologue_mean_abs_error_s"], ".1f", "|mean| "),
             f"{t['interruptions_truth']}/{t['interruptions_found']}/{t['interruptions_matched']}",
-            _num(t["patience_mean_abs_error_s"], ".2f", "|mean| "), _num(t["wait_mean_abs_error_s"], ".2f"),
+            _num(t["patience_mean_abs_error_s"], ".2f", "|mean| "),
+            _num(t["wait_mean_abs_error_s"], ".2f"),
             _num(g.get("speed", {}).get("x_real_time"), ".1f"),
         )
     console.print(tim)
     for f in report["files"]:
         if f.get("pipeline_refused"):
-            console.print(f"[yellow]refused[/yellow] {f['file_id']}: {f['pipeline_refused']} (scored on its diarization alone)", highlight=False)
+            console.print(
+                f"[yellow]refused[/yellow] {f['file_id']}: {f['pipeline_refused']} (scored on its diarization alone)", highlight=False
+            )
     for f in report.get("failed", []):
         console.print(f"[red]failed[/red] {f['file_id']}: {f['error']}", highlight=False)
 

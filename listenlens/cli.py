@@ -43,9 +43,9 @@ def _register_subcommands() -> None:
     # Each area owns its commands; importing these modules is cheap (heavy imports
     # happen inside the commands).
     from listenlens.config import commands as config_commands
+    from listenlens.evaluation import commands as eval_commands
     from listenlens.pipeline import commands as pipeline_commands
     from listenlens.service import commands as service_commands
-    from listenlens.evaluation import commands as eval_commands
 
     pipeline_commands.register(app)
     eval_commands.register(app)

@@ -107,7 +107,7 @@ def attribute_words(
     return words
 
 
-def _by_activity(activity: SpeakerActivity, known: set[str], index: "_TurnIndex", start: float, end: float) -> tuple[str | None, float]:
+def _by_activity(activity: SpeakerActivity, known: set[str], index: _TurnIndex, start: float, end: float) -> tuple[str | None, float]:
     """The speaker most active over [start, end) and the margin over the runner-up."""
     act = {k: v for k, v in activity.mean(start, end).items() if k in known}
     ranked = sorted(act.items(), key=lambda kv: -kv[1])

@@ -5,14 +5,12 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
 from listenlens.cli_progress import ProgressDisplay
 from listenlens.config.commands import ConfigOpt, SetOpt
 from listenlens.pipeline.diarize.settings import CHOICES
-
 
 DiarizerChoice = Enum("DiarizerChoice", {name: name for name in CHOICES}, type=str)
 
@@ -24,11 +22,15 @@ class ProfileChoice(str, Enum):
 
 CallArg = typer.Argument(..., help="the call recording (WAV, MP3, M4A, OGG, FLAC, WebM, ...)", show_default=False)
 OutOpt = typer.Option(Path("listenlens-out"), "--out", "-o", help="folder the outputs are written to")
-DiarizerOpt = typer.Option(None, "--diarizer", help="who-spoke-when backend [setting diarizer.backend, env LISTENLENS_DIARIZER; default auto]")
+DiarizerOpt = typer.Option(
+    None, "--diarizer", help="who-spoke-when backend [setting diarizer.backend, env LISTENLENS_DIARIZER; default auto]"
+)
 SpeakersOpt = typer.Option(None, "--num-speakers", min=1, max=6, help="how many speakers, if known (default: found automatically)")
 RepOpt = typer.Option(None, "--rep", help="the rep: a speaker label (SPEAKER_01, CH0) or the name they introduce themselves with")
 ChannelsOpt = typer.Option(None, "--channels", help="what each channel holds, e.g. rep,customer (dual-channel recordings)")
-ModelOpt = typer.Option(None, "--model", help="faster-whisper model name or local CTranslate2 folder [env LISTENLENS_MODEL; default tiny.en, bundled]")
+ModelOpt = typer.Option(
+    None, "--model", help="faster-whisper model name or local CTranslate2 folder [env LISTENLENS_MODEL; default tiny.en, bundled]"
+)
 DeviceOpt = typer.Option(None, "--device", help="cpu, cuda or auto [env LISTENLENS_DEVICE]")
 ComputeOpt = typer.Option(None, "--compute-type", help="int8, float16, ... [env LISTENLENS_COMPUTE_TYPE]")
 ProfileOpt = typer.Option(None, "--profile", help="gpu: large-v3 on CUDA in float16; cpu: tiny.en int8 [env LISTENLENS_PROFILE]")
@@ -45,17 +47,17 @@ def register(app: typer.Typer) -> None:
 def transcribe(
     call: Path = CallArg,
     out: Path = OutOpt,
-    diarizer: Optional[DiarizerChoice] = DiarizerOpt,
-    num_speakers: Optional[int] = SpeakersOpt,
-    rep: Optional[str] = RepOpt,
-    channels: Optional[str] = ChannelsOpt,
-    model: Optional[str] = ModelOpt,
-    device: Optional[str] = DeviceOpt,
-    compute_type: Optional[str] = ComputeOpt,
-    profile: Optional[ProfileChoice] = ProfileOpt,
-    pyannote_pipeline: Optional[str] = PyannoteOpt,
-    config: Optional[Path] = ConfigOpt,
-    sets: Optional[List[str]] = SetOpt,
+    diarizer: DiarizerChoice | None = DiarizerOpt,
+    num_speakers: int | None = SpeakersOpt,
+    rep: str | None = RepOpt,
+    channels: str | None = ChannelsOpt,
+    model: str | None = ModelOpt,
+    device: str | None = DeviceOpt,
+    compute_type: str | None = ComputeOpt,
+    profile: ProfileChoice | None = ProfileOpt,
+    pyannote_pipeline: str | None = PyannoteOpt,
+    config: Path | None = ConfigOpt,
+    sets: list[str] | None = SetOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """Who said what, when: write the timeline as JSON, RTTM and WebVTT, and print the transcript."""
@@ -79,17 +81,17 @@ def analyze(
     out: Path = OutOpt,
     as_json: bool = typer.Option(False, "--json", help="print the whole result as JSON on stdout (nothing else)"),
     plot: bool = typer.Option(False, "--plot", help="also draw the call (who spoke when, questions, interruptions) as OUT/NAME.png"),
-    diarizer: Optional[DiarizerChoice] = DiarizerOpt,
-    num_speakers: Optional[int] = SpeakersOpt,
-    rep: Optional[str] = RepOpt,
-    channels: Optional[str] = ChannelsOpt,
-    model: Optional[str] = ModelOpt,
-    device: Optional[str] = DeviceOpt,
-    compute_type: Optional[str] = ComputeOpt,
-    profile: Optional[ProfileChoice] = ProfileOpt,
-    pyannote_pipeline: Optional[str] = PyannoteOpt,
-    config: Optional[Path] = ConfigOpt,
-    sets: Optional[List[str]] = SetOpt,
+    diarizer: DiarizerChoice | None = DiarizerOpt,
+    num_speakers: int | None = SpeakersOpt,
+    rep: str | None = RepOpt,
+    channels: str | None = ChannelsOpt,
+    model: str | None = ModelOpt,
+    device: str | None = DeviceOpt,
+    compute_type: str | None = ComputeOpt,
+    profile: ProfileChoice | None = ProfileOpt,
+    pyannote_pipeline: str | None = PyannoteOpt,
+    config: Path | None = ConfigOpt,
+    sets: list[str] | None = SetOpt,
     quiet: bool = QuietOpt,
 ) -> None:
     """The listening scorecard of a call: print it, and write the full result as JSON."""

@@ -11,9 +11,10 @@ The JSON form (``to_dict``/``from_dict``) is versioned by ``SCHEMA``; see
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any
 
 from pyannote.core import Annotation, Segment
 from pyannote.core import Timeline as PTimeline
@@ -168,7 +169,7 @@ class CallTimeline:
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "CallTimeline":
+    def from_dict(cls, data: dict[str, Any]) -> CallTimeline:
         schema = data.get("schema")
         if schema != SCHEMA:
             raise ValueError(f"unsupported timeline schema {schema!r}; this version reads {SCHEMA!r}")

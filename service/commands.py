@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -37,8 +36,8 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="interface to listen on (0.0.0.0: all)"),
     port: int = typer.Option(8000, "--port", help="TCP port"),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level"),
-    config: Optional[Path] = ConfigOpt,
-    sets: Optional[List[str]] = SetOpt,
+    config: Path | None = ConfigOpt,
+    sets: list[str] | None = SetOpt,
 ) -> None:
     """Run the API (and, without LISTENLENS_BROKER_URL, the in-process worker)."""
     import logging
@@ -63,7 +62,7 @@ def serve(
 @keys_app.command("create")
 def keys_create(
     tenant: str = typer.Argument(..., help="tenant name (created if new)"),
-    name: Optional[str] = typer.Option(None, "--name", help="a note saying who or what uses the key"),
+    name: str | None = typer.Option(None, "--name", help="a note saying who or what uses the key"),
 ) -> None:
     """Create an API key for TENANT and print it (it is shown only this once)."""
     from listenlens.service.domain.auth import create_key
@@ -90,7 +89,7 @@ def keys_revoke(key: str = typer.Argument(..., help="the key, or its prefix as `
 
 
 @keys_app.command("list")
-def keys_list(tenant: Optional[str] = typer.Argument(None, help="only this tenant's keys")) -> None:
+def keys_list(tenant: str | None = typer.Argument(None, help="only this tenant's keys")) -> None:
     """List keys (prefix, tenant, created, last used, revoked); never the keys themselves."""
     from listenlens.service.domain.auth import list_keys
     from listenlens.service.runtime import open_runtime
@@ -174,7 +173,7 @@ def users_set_password(email: str = typer.Argument(..., help="the user's email")
 
 
 def retention(
-    days: Optional[float] = typer.Option(None, "--days", help="override LISTENLENS_RETENTION_DAYS"),
+    days: float | None = typer.Option(None, "--days", help="override LISTENLENS_RETENTION_DAYS"),
 ) -> None:
     """Delete recordings older than the retention period now (scorecards and metrics stay)."""
     from listenlens.errors import ConfigError
@@ -194,17 +193,17 @@ class ExportFormat(str, Enum):
 
 
 def export(
-    week: List[str] = typer.Option(..., "--week", help="ISO week such as 2026-W47; repeat for several weeks"),
-    tenant: Optional[str] = typer.Option(None, "--tenant", help="tenant name (needed when there are several)"),
+    week: list[str] = typer.Option(..., "--week", help="ISO week such as 2026-W47; repeat for several weeks"),
+    tenant: str | None = typer.Option(None, "--tenant", help="tenant name (needed when there are several)"),
     fmt: ExportFormat = typer.Option(ExportFormat.csv, "--format", help="csv or parquet"),
-    out: Optional[Path] = typer.Option(None, "--out", "-o",
+    out: Path | None = typer.Option(None, "--out", "-o",
                                        help="file to write (default: listenlens-WEEK.FORMAT in this folder)"),
 ) -> None:
     """Export a week's results (one row per done call, every metric) as CSV or Parquet."""
+    from listenlens.config import load_settings
     from listenlens.errors import ListenlensError
     from listenlens.service.domain.auth import choose_tenant
     from listenlens.service.domain.exports import normalise_week, week_rows, write_export
-    from listenlens.config import load_settings
     from listenlens.service.runtime import open_runtime
 
     weeks = [normalise_week(w) for w in week]  # bad weeks fail before the database is touched
@@ -235,7 +234,7 @@ def voiceprints_enroll(
     rep: str = typer.Argument(..., help="the rep's id, as uploads name it (rep=...)"),
     clip: Path = typer.Argument(..., help="10 to 30 s of the rep speaking alone; it is not kept"),
     consent: bool = typer.Option(False, "--consent", help="the rep agreed to a voiceprint of their voice being kept"),
-    tenant: Optional[str] = TenantOpt,
+    tenant: str | None = TenantOpt,
 ) -> None:
     """Enroll REP's voice from CLIP (replacing any voiceprint REP has); needs --consent."""
     from listenlens.errors import ListenlensError
@@ -254,7 +253,7 @@ def voiceprints_enroll(
 
 
 @voiceprints_app.command("list")
-def voiceprints_list(tenant: Optional[str] = TenantOpt) -> None:
+def voiceprints_list(tenant: str | None = TenantOpt) -> None:
     """List the tenant's voiceprints: rep, calls learned from, speech, enrolled."""
     from listenlens.service.domain import voiceprints
     from listenlens.service.domain.auth import choose_tenant
@@ -274,7 +273,7 @@ def voiceprints_list(tenant: Optional[str] = TenantOpt) -> None:
 @voiceprints_app.command("delete")
 def voiceprints_delete(
     rep: str = typer.Argument(..., help="the rep's id"),
-    tenant: Optional[str] = TenantOpt,
+    tenant: str | None = TenantOpt,
 ) -> None:
     """Delete REP's voiceprint."""
     from listenlens.service.domain import voiceprints

@@ -21,7 +21,6 @@ def call(*lines, step: float = 0.5, duration: float | None = None, roles=ROLES):
 def rules_only(config=None):
     """``config`` (default settings when None) with the content classifier off: scoring a
     hand-built call then needs no embedder for what was said."""
-    from listenlens.pipeline.metrics import ContentConfig
     from listenlens.pipeline.scorecard import ScorecardConfig
 
     config = config or ScorecardConfig()

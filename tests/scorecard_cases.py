@@ -123,18 +123,32 @@ RULES_ONLY = ScorecardConfig(content=RULES)
 
 CASES = {
     "discovery": lambda: (discovery(), RULES_ONLY, NoEmbedder()),
-    "discovery_custom_targets": lambda: (discovery(), ScorecardConfig(
-        targets={"talk_ratio": Target(weight=3, good_min=0.55, good_max=0.65, zero_below=0.3, zero_above=0.9,
-                                      label="55-65%"),
-                 "paraphrase": Target(weight=0, good_min=0.5, zero_below=0.0)},
-        metrics=MetricsConfig(four_second_rule_s=0.5), max_component_moments=1, content=RULES), NoEmbedder()),
+    "discovery_custom_targets": lambda: (
+        discovery(),
+        ScorecardConfig(
+            targets={
+                "talk_ratio": Target(weight=3, good_min=0.55, good_max=0.65, zero_below=0.3, zero_above=0.9, label="55-65%"),
+                "paraphrase": Target(weight=0, good_min=0.5, zero_below=0.0),
+            },
+            metrics=MetricsConfig(four_second_rule_s=0.5),
+            max_component_moments=1,
+            content=RULES,
+        ),
+        NoEmbedder(),
+    ),
     "busy": lambda: (busy(), RULES_ONLY, TopicEmbedder()),
     "mono_without_overlap": lambda: (mono_without_overlap(), RULES_ONLY, TopicEmbedder()),
     "mono_estimated": lambda: (mono_estimated(), RULES_ONLY, TopicEmbedder()),
     "short": lambda: (build_timeline([(0, 15, "R"), (15.5, 20, "C")], roles=ROLES), RULES_ONLY, NoEmbedder()),
     "unknown_roles": lambda: (build_timeline([(0, 10, "A"), (5, 12, "B")]), RULES_ONLY, NoEmbedder()),
     "empty": lambda: (build_timeline([]), RULES_ONLY, NoEmbedder()),
-    "content": lambda: (content(), ScorecardConfig(
-        content=RULES, metrics=MetricsConfig(paraphrase_semantic=False), trackers={"competitors": ["Acme"], "pricing": ["pricing", "too expensive", "budget"]}),
-        NoEmbedder()),
+    "content": lambda: (
+        content(),
+        ScorecardConfig(
+            content=RULES,
+            metrics=MetricsConfig(paraphrase_semantic=False),
+            trackers={"competitors": ["Acme"], "pricing": ["pricing", "too expensive", "budget"]},
+        ),
+        NoEmbedder(),
+    ),
 }

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 import audiofiles
 from audiofiles import (
     FORMATS,
@@ -27,7 +28,6 @@ from audiofiles import (
     video_without_audio,
     write_audio,
 )
-
 from listenlens.errors import AudioError, TooLongError
 from listenlens.pipeline import audio as audio_mod
 from listenlens.pipeline import decode_sandbox
@@ -263,9 +263,16 @@ def _bad(kind: str, tmp: Path, good: dict[str, Path]) -> Path:
         "3 MB of random bytes named .mp3": lambda p: _write(p, np.random.default_rng(4).bytes(3_000_000)),
         "device, not a file": lambda p: Path("/dev/zero"),
     }
-    suffix = {"json named .mp3": ".mp3", "mp3 cut in half": ".mp3", "mp3 random after header": ".mp3",
-              "mp3 garbage in middle": ".mp3", "3 MB of random bytes named .mp3": ".mp3", "flac cut in half": ".flac", "video without audio": ".mp4",
-              "folder": ""}.get(kind, ".wav")
+    suffix = {
+        "json named .mp3": ".mp3",
+        "mp3 cut in half": ".mp3",
+        "mp3 random after header": ".mp3",
+        "mp3 garbage in middle": ".mp3",
+        "3 MB of random bytes named .mp3": ".mp3",
+        "flac cut in half": ".flac",
+        "video without audio": ".mp4",
+        "folder": "",
+    }.get(kind, ".wav")
     return makers[kind](tmp / f"upload{suffix}")
 
 

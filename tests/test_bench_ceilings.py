@@ -6,15 +6,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
 from callsynth import Line, make_call
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import ceilings  # noqa: E402
 import render_results  # noqa: E402
 
+from listenlens.evaluation.cases import EvalCase  # noqa: E402
 from listenlens.pipeline.diarize.segmentation import SpeakerSegmenter  # noqa: E402
 from listenlens.pipeline.diarize.segmented import SegmentedSettings  # noqa: E402
-from listenlens.evaluation.cases import EvalCase  # noqa: E402
 from listenlens.pipeline.timeline import Turn  # noqa: E402
 
 

@@ -10,7 +10,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "ui"))
 
 from coaching_seed import CONFIG, call_timeline  # noqa: E402
-
 from listenlens.pipeline.scorecard import Verdict, score_call  # noqa: E402
 from listenlens.pipeline.scorecard.coaching import (  # noqa: E402
     CallCard,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from callsynth import Line, make_call
 
+from callsynth import Line, make_call
 from listenlens.errors import AudioError, ConfigError
 from listenlens.pipeline.audio import Audio, load_audio
 from listenlens.pipeline.diarize import get_diarizer, select_backend

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "ui"))
 from coaching_seed import CallSpec, seed  # noqa: E402
-
 from listenlens.errors import ListenlensError
 from listenlens.service.domain.exports import normalise_week, read_export, week_bounds
 

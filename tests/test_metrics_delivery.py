@@ -1,8 +1,8 @@
 """Pace, filler words, dead air and the customer's questions."""
 
 import pytest
-from handbuilt import call
 
+from handbuilt import call
 from listenlens.pipeline.metrics import ContentConfig, customer_questions, dead_air, filler_words, pace
 from listenlens.pipeline.timeline import build_timeline
 

@@ -1,8 +1,8 @@
 """Customer focus: rep sentences about the customer's world against the seller's."""
 
 import pytest
-from handbuilt import call
 
+from handbuilt import call
 from listenlens.pipeline.metrics import ContentConfig, customer_focus, sentence_focus
 
 

@@ -1,8 +1,8 @@
 """Concrete next steps at the end of the call, and the rep's dated promises."""
 
 import pytest
-from handbuilt import call
 
+from handbuilt import call
 from listenlens.pipeline.metrics import ContentConfig, concrete_time, find_follow_ups, find_next_step, is_follow_up
 
 

@@ -1,8 +1,8 @@
 """Customer objections, the rep's reply (listening, pitching, other) and the pause before it."""
 
 import pytest
-from handbuilt import call
 
+from handbuilt import call
 from listenlens.pipeline.metrics import ContentConfig, find_objections, objection_type, response_kind
 
 RULES = ContentConfig(semantic=False)  # the word rules alone; the classifier is tested below

@@ -1,10 +1,9 @@
 """Self-promotion: rep sentences praising the seller's side, each a moment."""
 
 import pytest
-from handbuilt import call
 
-from listenlens.pipeline.metrics import ContentConfig, find_self_promotion, is_self_promotion
-from listenlens.pipeline.metrics import semantic
+from handbuilt import call
+from listenlens.pipeline.metrics import ContentConfig, find_self_promotion, is_self_promotion, semantic
 
 RULES = ContentConfig(semantic=False)  # the word rules alone; the classifier is tested below
 

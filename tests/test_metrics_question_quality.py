@@ -1,8 +1,8 @@
 """Open and closed rep questions, and the customer talk each one draws out."""
 
 import pytest
-from handbuilt import call
 
+from handbuilt import call
 from listenlens.pipeline.metrics import question_quality, question_type
 
 

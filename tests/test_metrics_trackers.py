@@ -1,8 +1,8 @@
 """Trackers: named phrase lists found with their times and speakers."""
 
 import pytest
-from handbuilt import call
 
+from handbuilt import call
 from listenlens.pipeline.metrics import TrackerError, find_tracker_hits
 from listenlens.pipeline.timeline import Role
 

@@ -79,8 +79,8 @@ def test_notebook_runs_and_flags_the_movers(tmp_path, monkeypatch):
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_review_reads_an_export_like_the_database(tmp_path, fmt):
     """A CSV/Parquet export gives the review the same rows and flags as the database."""
-    from listenlens.service.domain import review
     from listenlens.service.db.database import Database
+    from listenlens.service.domain import review
     from listenlens.service.domain.exports import week_rows, write_export
 
     home = tmp_path / "home"

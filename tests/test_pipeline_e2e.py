@@ -238,7 +238,13 @@ def test_silence_only_is_refused(tmp_path):
 
 def test_one_speaker_only_is_refused(tmp_path):
     path = tmp_path / "solo.wav"
-    make_call([Line("rep", "Hi, this is Sam from Acme. I am leaving a message about your renewal."), Line("rep", "Please call me back when you can.", gap=0.8)], path)
+    make_call(
+        [
+            Line("rep", "Hi, this is Sam from Acme. I am leaving a message about your renewal."),
+            Line("rep", "Please call me back when you can.", gap=0.8),
+        ],
+        path,
+    )
     proc = run_cli("transcribe", str(path), "-o", str(tmp_path / "out"))
     assert proc.returncode != 0 and "only one speaker" in proc.stderr and "Traceback" not in proc.stderr
     # What to do, for the command line and for the API alike.

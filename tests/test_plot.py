@@ -1,9 +1,8 @@
 from pathlib import Path
 
+from handbuilt import rules_only  # noqa: E402
 from listenlens.pipeline.plot import plot_call
 from listenlens.pipeline.timeline import build_timeline
-from handbuilt import rules_only  # noqa: E402
-
 
 
 class NoEmbedder:

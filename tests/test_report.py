@@ -3,11 +3,10 @@
 import pytest
 from rich.console import Console
 
+from handbuilt import rules_only  # noqa: E402
 from listenlens.pipeline.report import big_number, mmss, render_scorecard
 from listenlens.pipeline.scorecard import score_call
 from listenlens.pipeline.timeline import build_timeline
-from handbuilt import rules_only  # noqa: E402
-
 
 ROLES = {"R": "rep", "C": "customer"}
 

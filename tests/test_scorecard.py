@@ -5,12 +5,11 @@ import json
 import pytest
 from pydantic import ValidationError
 
+from handbuilt import rules_only  # noqa: E402
 from listenlens.errors import ListenlensError
 from listenlens.pipeline.metrics import MetricsConfig
 from listenlens.pipeline.scorecard import SCHEMA, Scorecard, ScorecardConfig, Target, curve, score_call
 from listenlens.pipeline.timeline import CallTimeline, Turn, build_timeline
-from handbuilt import rules_only  # noqa: E402
-
 
 ROLES = {"R": "rep", "C": "customer"}
 

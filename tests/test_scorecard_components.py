@@ -66,9 +66,8 @@ def test_component_verdict_agrees_with_met():
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from scorecard_cases import CASES
-
     from listenlens.pipeline.scorecard import score_call
+    from scorecard_cases import CASES
 
     for make in CASES.values():
         timeline, config, embedder = make()
@@ -98,9 +97,8 @@ def test_a_scorecard_validates_against_the_published_schema():
 
     jsonschema = pytest.importorskip("jsonschema")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from scorecard_cases import CASES
-
     from listenlens.pipeline.scorecard import score_call
+    from scorecard_cases import CASES
 
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     for make in CASES.values():

@@ -8,10 +8,9 @@ from pydantic import ValidationError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from handbuilt import call, rules_only  # noqa: E402
-from scorecard_cases import CASES, NoEmbedder  # noqa: E402
-
 from listenlens.pipeline.metrics import MetricsConfig  # noqa: E402
 from listenlens.pipeline.scorecard import Scorecard, ScorecardConfig, Target, score_call  # noqa: E402
+from scorecard_cases import CASES, NoEmbedder  # noqa: E402
 
 TRACKERS = {"competitors": ["Acme"], "pricing": ["pricing", "too expensive", "budget"]}
 

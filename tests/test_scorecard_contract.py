@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scorecard_cases import CASES  # noqa: E402
-
 from listenlens.pipeline.scorecard import ScorecardConfig, score_call  # noqa: E402
+from scorecard_cases import CASES  # noqa: E402
 
 GOLDEN = json.loads((Path(__file__).parent / "data" / "scorecard_golden.json").read_text(encoding="utf-8"))
 

@@ -37,12 +37,12 @@ from scipy.ndimage import binary_dilation
 
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
-from listenlens.pipeline.vad import speech_regions
-from listenlens.pipeline.diarize.base import Diarization, Progress, mask_runs, no_progress
 from listenlens.pipeline.constants import LEVEL_FRAME_S as FRAME_S
 from listenlens.pipeline.constants import SAMPLE_RATE
+from listenlens.pipeline.diarize.base import Diarization, Progress, mask_runs, no_progress
 from listenlens.pipeline.diarize.settings import ChannelTuning
 from listenlens.pipeline.timeline import Turn
+from listenlens.pipeline.vad import speech_regions
 
 # dst's level must follow src's at least this well (Pearson, dB) to be called leak.
 MIN_LEAK_CORRELATION = 0.3

@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 
 from listenlens.errors import ModelError
-from listenlens.pipeline.constants import MEL_FRAME_S as FRAME_S
+from listenlens.pipeline.constants import MEL_FRAME_S as FRAME_S  # noqa: F401 - the name the diarizers import
 from listenlens.pipeline.constants import MEL_HOP as HOP
 from listenlens.pipeline.constants import MEL_N_FFT as N_FFT
 from listenlens.pipeline.constants import SAMPLE_RATE

@@ -32,7 +32,7 @@ from listenlens.errors import ModelError
 from listenlens.pipeline.constants import WHISPER_FRAME_S as FRAME_S
 from listenlens.pipeline.constants import WHISPER_FRAME_SAMPLES as _HOP
 from listenlens.pipeline.constants import WHISPER_WINDOW_FRAMES as _CHUNK_FRAMES
-from listenlens.pipeline.constants import WHISPER_WINDOW_S as WINDOW_S
+from listenlens.pipeline.constants import WHISPER_WINDOW_S as WINDOW_S  # noqa: F401 - the name the diarizers import
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ class OverlapModel:
         )
 
     @classmethod
-    def load(cls, path=None) -> "OverlapModel":
+    def load(cls, path=None) -> OverlapModel:
         from listenlens.models.registry import overlap_weights_path
 
         path = path or overlap_weights_path()

@@ -260,7 +260,9 @@ class _ProgressHook:
     def __init__(self, progress: Progress):
         self.progress = progress
 
-    def __call__(self, step_name: str, step_artefact: Any = None, file: Any = None, total: int | None = None, completed: int | None = None, **_: Any) -> None:
+    def __call__(
+        self, step_name: str, step_artefact: Any = None, file: Any = None, total: int | None = None, completed: int | None = None, **_: Any
+    ) -> None:
         if completed is not None:
             self.progress(f"pyannote {step_name}", float(completed), None if total is None else float(total))
         else:

@@ -22,7 +22,7 @@ import numpy as np
 
 from listenlens.errors import ModelError
 from listenlens.pipeline.constants import SAMPLE_RATE
-from listenlens.pipeline.constants import SEGMENTATION_FRAME_S as FRAME_S
+from listenlens.pipeline.constants import SEGMENTATION_FRAME_S as FRAME_S  # noqa: F401 - the name the diarizers import
 from listenlens.pipeline.constants import SEGMENTATION_FRAME_SPAN as FRAME_SPAN
 from listenlens.pipeline.constants import SEGMENTATION_FRAME_STEP as FRAME_STEP
 from listenlens.pipeline.constants import SEGMENTATION_WINDOW_SAMPLES as WINDOW_SAMPLES

@@ -128,7 +128,12 @@ class SegmentedDiarizer:
         turns = _turns(on, s.bridge_s, s.min_turn_s, duration, onset_delay_s=s.onset_delay_s)
         info.update(speakers=len({t.speaker for t in turns}), windows=len(seg.offsets), embeddings=len(emb))
         progress("diarize", 2, 2)
-        own = Diarization(turns=turns, backend=self.name, info=info, activity=_activity(active, count, on, s.bridge_s, s.min_turn_s, duration, s.onset_delay_s))
+        own = Diarization(
+            turns=turns,
+            backend=self.name,
+            info=info,
+            activity=_activity(active, count, on, s.bridge_s, s.min_turn_s, duration, s.onset_delay_s),
+        )
         if s.second_look and max_speakers >= 2 and num_speakers != 1:
             if num_speakers is None:
                 one_voice = info["speakers"] == 1 and info["overlap_s"] >= s.second_look_overlap_s

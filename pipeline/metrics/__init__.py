@@ -17,16 +17,15 @@ from listenlens.pipeline.metrics.delivery import (
     pace,
 )
 from listenlens.pipeline.metrics.focus import CustomerFocus, FocusedSentence, customer_focus, sentence_focus
+from listenlens.pipeline.metrics.interactivity import switches_per_minute
+from listenlens.pipeline.metrics.interruptions import Interruption, find_interruptions
 from listenlens.pipeline.metrics.moments import Moment
 from listenlens.pipeline.metrics.next_steps import NextStep, concrete_time, find_follow_ups, find_next_step, is_follow_up
 from listenlens.pipeline.metrics.objections import Objection, find_objections, objection_type, objection_types, response_kind
-from listenlens.pipeline.metrics.promotion import SelfPromotion, find_self_promotion, is_self_promotion, self_promotion_flags
-from listenlens.pipeline.metrics.question_quality import QuestionQuality, RatedQuestion, question_quality, question_type
-from listenlens.pipeline.metrics.trackers import TrackerError, TrackerHit, find_tracker_hits
-from listenlens.pipeline.metrics.interactivity import switches_per_minute
-from listenlens.pipeline.metrics.interruptions import Interruption, find_interruptions
 from listenlens.pipeline.metrics.paraphrase import Embedder, Paraphrase, default_embedder, find_paraphrases
 from listenlens.pipeline.metrics.patience import Switch, customer_to_rep_switches, median_patience
+from listenlens.pipeline.metrics.promotion import SelfPromotion, find_self_promotion, is_self_promotion, self_promotion_flags
+from listenlens.pipeline.metrics.question_quality import QuestionQuality, RatedQuestion, question_quality, question_type
 from listenlens.pipeline.metrics.questions import (
     FourSecondRule,
     Question,
@@ -36,6 +35,7 @@ from listenlens.pipeline.metrics.questions import (
     question_rate,
 )
 from listenlens.pipeline.metrics.talk import non_talk_time, side_talk_time, talk_ratio, talk_times
+from listenlens.pipeline.metrics.trackers import TrackerError, TrackerHit, find_tracker_hits
 from listenlens.pipeline.metrics.turns import Floor, FloorTurn, analyze_floor, longest_turn, speaker_switches
 
 __all__ = [

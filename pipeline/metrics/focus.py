@@ -72,13 +72,13 @@ def sentence_focus(text: str, config: MetricsConfig | None = None, content: Cont
     openers = phrase_tokens(config.paraphrase_openers)
     customer = seller = 0.0
     subject_seen = False
-    for n, clause in enumerate(clauses(text)):
+    for _n, clause in enumerate(clauses(text)):
         clause = strip_lead_ins(clause, leads)[-1]
         # "if I heard you right, your agents ...": a reflective opener says nothing of either side
         opener = next((o for o in openers if tuple(clause[: len(o)]) == o), None)
         if opener is not None:
             clause = clause[len(opener):]
-        for i, t in enumerate(clause):
+        for i, _t in enumerate(clause):
             side = _side(clause, i, names)
             if side is None:
                 continue

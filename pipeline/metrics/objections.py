@@ -33,8 +33,8 @@ word before the reply to the reply's start (negative when the rep talked over th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics.content_config import ContentConfig

@@ -29,8 +29,8 @@ minutes) of rep talk time.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics.content_config import ContentConfig

@@ -12,7 +12,7 @@ Training takes a second or two and happens once per process and embedder.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pyannote.core import Timeline as PTimeline
+
 from listenlens.pipeline.metrics.utterances import speaker_support
 from listenlens.pipeline.timeline import CallTimeline, Role
-from pyannote.core import Timeline as PTimeline
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ stripped, and sentences are split on punctuation *or* on pauses.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Iterable, Sequence
 
 from listenlens.pipeline.timeline import Word
 

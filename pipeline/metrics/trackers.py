@@ -8,13 +8,13 @@ words matches them in a row. Each hit is a moment with its speaker and role.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from listenlens.errors import ConfigError
 from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.metrics.moments import side_sentences
-from listenlens.pipeline.metrics.text import phrase_tokens, tokens
+from listenlens.pipeline.metrics.text import tokens
 from listenlens.pipeline.timeline import CallTimeline, Role
 
 

@@ -10,6 +10,7 @@ described in ``docs/metrics.md`` and published as ``docs/scorecard.schema.json``
 * ``build``: ``score_call``; ``moments``: the coaching moments.
 """
 
+from listenlens.pipeline.scorecard.build import score_call
 from listenlens.pipeline.scorecard.components import (
     COMPONENTS,
     ComponentSpec,
@@ -23,7 +24,6 @@ from listenlens.pipeline.scorecard.components import (
 )
 from listenlens.pipeline.scorecard.config import ScorecardConfig
 from listenlens.pipeline.scorecard.models import SCHEMA, Component, Metrics, Moment, Scorecard
-from listenlens.pipeline.scorecard.build import score_call
 
 __all__ = [
     "COMPONENTS", "SCHEMA", "Component", "ComponentSpec", "Metrics", "Moment", "ScoreBand", "Scorecard",

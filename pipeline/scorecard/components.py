@@ -52,7 +52,7 @@ class Target(BaseModel):
     label: str = Field("", description='how the target reads on the scorecard, e.g. "35-50%"')
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Target":
+    def _ordered(self) -> Target:
         if self.good_min is not None and (self.zero_below is None or self.zero_below >= self.good_min):
             raise ValueError("good_min needs a zero_below below it")
         if self.good_max is not None and (self.zero_above is None or self.zero_above <= self.good_max):

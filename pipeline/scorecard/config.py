@@ -49,7 +49,7 @@ class ScorecardConfig(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _known_targets(self) -> "ScorecardConfig":
+    def _known_targets(self) -> ScorecardConfig:
         unknown = set(self.targets) - set(default_targets())
         if unknown:
             raise ValueError(f"unknown score components {sorted(unknown)}; known: {sorted(default_targets())}")

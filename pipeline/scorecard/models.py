@@ -10,7 +10,7 @@ Times are seconds from the start of the recording, rounded to milliseconds.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -481,9 +481,7 @@ class TrackerMoment(_MomentBase):
 
 
 Moment = Annotated[
-    Union[InterruptionMoment, QuestionMoment, FourSecondRuleMoment, TurnMoment, ParaphraseMoment, SwitchMoment,
-          MissedPlaybackMoment, SelfPromotionMoment, ObjectionMoment, NextStepMoment, FollowUpMoment, DeadAirMoment,
-          TrackerMoment],
+    InterruptionMoment | QuestionMoment | FourSecondRuleMoment | TurnMoment | ParaphraseMoment | SwitchMoment | MissedPlaybackMoment | SelfPromotionMoment | ObjectionMoment | NextStepMoment | FollowUpMoment | DeadAirMoment | TrackerMoment,
     Field(discriminator="kind"),
 ]
 

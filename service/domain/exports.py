@@ -16,9 +16,10 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from listenlens.errors import ListenlensError
 

@@ -11,8 +11,8 @@ API and the trend pages use, so the notebook and the pages never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 

@@ -12,8 +12,9 @@ without a database (``rows_from_scorecards``), e.g. in a notebook or a test.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import pandas as pd
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from listenlens.service.domain.egress import EgressRefused, guarded_client
 from listenlens.service.db.models import DeliveryAttempt, Webhook, WebhookDelivery, utcnow
+from listenlens.service.domain.egress import EgressRefused, guarded_client
 from listenlens.service.domain.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from listenlens.service.jobs.queue import WEBHOOK, Claimed, enqueue
 

@@ -11,9 +11,9 @@ the job, so a worker that lost its lease cannot overwrite its successor's result
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from collections.abc import Collection, Iterable
 from typing import Any, cast
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -84,7 +84,7 @@ class JobQueue:
         """Take ``job_id`` if it is queued and due; None when someone else has it or it is done."""
         now = utcnow()
         with self.db.session() as s:
-            res = _changed(s, 
+            res = _changed(s,
                 update(Job)
                 .where(Job.id == job_id, Job.status == "queued", Job.run_after <= now)
                 .values(status="running", claimed_by=worker, lease_until=now + self.lease, attempts=Job.attempts + 1)
@@ -97,7 +97,7 @@ class JobQueue:
     def heartbeat(self, job_id: int, worker: str) -> bool:
         """Renew the lease; False when the job is no longer ours."""
         with self.db.session() as s:
-            res = _changed(s, 
+            res = _changed(s,
                 update(Job)
                 .where(Job.id == job_id, Job.claimed_by == worker, Job.status == "running")
                 .values(lease_until=utcnow() + self.lease)
@@ -128,7 +128,7 @@ class JobQueue:
     def release(self, worker: str) -> int:
         """Put our running jobs back (graceful stop); the interrupted attempt does not count."""
         with self.db.session() as s:
-            res = _changed(s, 
+            res = _changed(s,
                 update(Job)
                 .where(Job.claimed_by == worker, Job.status == "running")
                 .values(status="queued", claimed_by=None, lease_until=None, dispatched_at=None,

@@ -11,8 +11,8 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from listenlens.errors import ListenlensError
 from listenlens.pipeline.progress import ProgressUpdate

@@ -17,7 +17,6 @@ def register(app) -> None:
     from listenlens.service.ui.errorpages import HtmlErrors, wrap_server_errors
     from listenlens.service.ui.routes import router
     from listenlens.service.ui.session import Refused, SignInFirst
-
     from listenlens.service.ui.trackers import router as trackers_router
     from listenlens.service.ui.voiceprints import router as voiceprints_router
 

@@ -16,6 +16,9 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from listenlens.pipeline.scorecard import Verdict, score_band
+from listenlens.pipeline.scorecard.coaching import coach_rep
+from listenlens.pipeline.scorecard.components import FAIR_FROM, GOOD_FROM
 from listenlens.service.api import responses
 from listenlens.service.api.deps import parse_time
 from listenlens.service.domain import calls
@@ -24,12 +27,8 @@ from listenlens.service.domain.coaching import trend_data
 from listenlens.service.domain.errors import NotFound
 from listenlens.service.domain.submit import submit_call
 from listenlens.service.ui import session as ui_session
-from listenlens.service.ui.callview import call_page
-from listenlens.pipeline.scorecard import Verdict, score_band
-from listenlens.pipeline.scorecard.components import FAIR_FROM, GOOD_FROM
+from listenlens.service.ui.callview import call_page, coach_row
 from listenlens.service.ui.fmt import clock, day, when
-from listenlens.pipeline.scorecard.coaching import coach_rep
-from listenlens.service.ui.callview import coach_row
 from listenlens.service.ui.trendview import rep_table, targets_of, trend_page
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -108,8 +108,8 @@ def make_settings(home: Path, **overrides):
 
 
 def new_key(settings, tenant: str) -> str:
-    from listenlens.service.domain.auth import create_key
     from listenlens.service.db.database import Database
+    from listenlens.service.domain.auth import create_key
 
     db = Database(settings.resolved_database_url())
     db.migrate()

@@ -13,8 +13,9 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
-from service_helpers import bearer, free_port, make_settings, new_key, wait_for
 from sqlalchemy import create_engine, text
+
+from service_helpers import bearer, free_port, make_settings, new_key, wait_for
 
 UPLOADS = 20
 

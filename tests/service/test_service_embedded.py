@@ -200,7 +200,6 @@ def test_pipeline_failure_marks_the_call_failed_and_notifies(svc, tmp_path):
 
 def test_decoder_crash_in_the_worker_fails_that_call_only(svc, monkeypatch):
     import audiofiles
-
     from listenlens.pipeline import audio as audio_mod
 
     monkeypatch.setattr(audio_mod, "_load_here", audiofiles.decoder_segfault)  # runs in the decoding child

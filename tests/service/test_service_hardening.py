@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
+
 from service_helpers import bearer, free_port, make_settings, new_key, wait_for
 
 

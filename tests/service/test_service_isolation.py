@@ -19,6 +19,7 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+
 from service_helpers import bearer, make_settings, new_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
@@ -53,7 +54,6 @@ def _routes(app):
 @pytest.fixture(scope="module")
 def tenants(tmp_path_factory, call_wav):
     from coaching_seed import CallSpec, seed
-
     from listenlens.config import Settings
     from listenlens.service.app import create_app
     from listenlens.service.db.models import Call, WebhookDelivery, utcnow

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_helpers import bearer, free_port, make_settings, new_key, wait_for
 from sqlalchemy import create_engine, text
+
+from service_helpers import bearer, free_port, make_settings, new_key, wait_for
 from test_service_scaleout import REDIS_URL, CeleryWorker, pg_url, queue  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.slow

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from service_helpers import bearer, make_settings, new_key, wait_status
 from sqlalchemy import create_engine, text
+
+from service_helpers import bearer, make_settings, new_key, wait_status
 
 pytestmark = pytest.mark.slow  # a few calls run through the worker to their failure
 
@@ -229,7 +230,6 @@ def test_the_corpus_is_large_and_varied():
 @pytest.fixture(scope="module")
 def ctx(tmp_path_factory, call_wav):
     from audiofiles import silent_flac
-
     from listenlens.config import Settings
     from listenlens.service.app import create_app
 

@@ -14,6 +14,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 import pytest
+
 from service_helpers import bearer, free_port, make_settings, new_key, wait_for
 
 schemathesis = pytest.importorskip("schemathesis", reason="schemathesis is in the dev extra")

@@ -113,9 +113,8 @@ def _stored_card(score, talk_ratio, asked=None, share=None):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from scorecard_cases import CASES
-
     from listenlens.pipeline.scorecard import score_call
+    from scorecard_cases import CASES
 
     timeline, config, embedder = CASES["discovery"]()
     card = score_call(timeline, config, embedder=embedder).model_dump(mode="json")
@@ -185,8 +184,8 @@ def test_weekly_trends_count_mean_median_per_iso_week():
 
 
 def test_housekeeper_applies_retention_to_old_finished_calls(tmp_path):
-    from listenlens.service.jobs.housekeeping import Housekeeper
     from listenlens.service.db.models import Call, Tenant, utcnow
+    from listenlens.service.jobs.housekeeping import Housekeeper
     from listenlens.service.runtime import Runtime
 
     runtime = Runtime(make_settings(tmp_path / "home", retention_days=5))

@@ -198,7 +198,6 @@ def test_eight_channel_upload_is_accepted(api, tmp_path):
 
 def test_decoder_crash_in_the_upload_check_is_a_422_not_a_dead_api(api, call_wav, monkeypatch):
     import audiofiles
-
     from listenlens.pipeline import audio as audio_mod
 
     before = _counts(api.settings)
@@ -231,8 +230,9 @@ def test_too_long_recording_is_refused(tmp_path_factory, call_wav):
 @pytest.mark.parametrize("seconds", [20, 40])
 def test_over_size_upload_answers_413(api, tmp_path, seconds):
     """20 s (1.3 MB) is caught while reading the body; 40 s (2.6 MB) from Content-Length alone."""
-    from callsynth import write_wav
     import numpy as np
+
+    from callsynth import write_wav
 
     big = tmp_path / "big.wav"
     write_wav(big, np.zeros((2, 16000 * seconds), dtype=np.float32))

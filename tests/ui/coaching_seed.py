@@ -69,9 +69,9 @@ def call_timeline(talk_ratio: float, honoured: int, questions: int = 4) -> CallT
 
 def seed(db, tenant_name: str, specs: list[CallSpec]) -> list[str]:
     """Store each spec as a done call of ``tenant_name``; return the call ids."""
+    from listenlens.service.db.models import Call, CallResult, utcnow
     from listenlens.service.domain.auth import get_or_create_tenant
     from listenlens.service.domain.calls import jsonable
-    from listenlens.service.db.models import Call, CallResult, utcnow
 
     ids = []
     with db.session() as s:

@@ -9,9 +9,9 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
-from coaching_seed import CallSpec, seed
 from fastapi.testclient import TestClient
 
+from coaching_seed import CallSpec, seed
 from listenlens.service.db.models import UiSession, User, utcnow
 
 W47 = datetime(2026, 11, 17, 9)

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+
 from callsynth import Line, make_call
 from coaching_seed import CallSpec, seed
 from conftest import DESKTOP, PHONE, horizontal_overflow

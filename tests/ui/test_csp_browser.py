@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 import pytest
+
 from coaching_seed import CallSpec, seed
 from signin import sign_in
 

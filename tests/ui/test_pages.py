@@ -6,9 +6,9 @@ import re
 from datetime import datetime
 
 import pytest
-from coaching_seed import CallSpec, seed
 from fastapi.testclient import TestClient
 
+from coaching_seed import CallSpec, seed
 from listenlens.service.ui.callview import merge_lines, overlap_spans, timeline_svg
 
 W46, W47 = datetime(2026, 11, 10, 9), datetime(2026, 11, 17, 9)
