@@ -75,7 +75,9 @@ def attribute_words(
         by_channel.setdefault(ch, []).append(label)
     index = _TurnIndex(turns)
     known = {t.speaker for t in turns}
-    if activity is not None and not (set(activity.labels) & known):
+    if activity is not None and not known <= set(activity.labels):
+        # The turns were relabelled after diarization (a split by voiceprint): the frames
+        # no longer speak for every speaker, so the turns decide.
         activity = None
     words: list[Word] = []
     sentence_of: list[int] = []

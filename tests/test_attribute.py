@@ -146,3 +146,11 @@ def test_a_segment_that_opens_with_a_capital_starts_a_sentence():
     two = seg([(1.9, 2.4, "After"), (2.4, 2.9, "the"), (2.9, 3.4, "first"), (3.4, 4.0, "year,")])
     words = attribute_words([one, two], turns, activity=act)
     assert [w.speaker for w in words] == ["B"] * 3 + ["A"] * 4
+
+
+def test_frames_that_do_not_know_every_speaker_leave_the_turns_to_decide():
+    # The turns were split after diarization (B is new): the activity knows only A.
+    turns = [Turn(0.0, 2.0, "A"), Turn(2.0, 4.0, "B")]
+    act = activity([(0.0, 4.0, "A", 1.0)])
+    words = attribute_words([seg([(0.5, 1.0, "hello."), (2.5, 3.0, "hi.")])], turns, activity=act)
+    assert [w.speaker for w in words] == ["A", "B"]
