@@ -109,7 +109,8 @@ def component_row(c: Component, card: Scorecard) -> dict[str, Any]:
     return {
         "name": c.name,
         "label": c.label,
-        "help": c.help,
+        # A weight-0 component is judged but left out of the listening score: say so.
+        "help": c.help if c.weight > 0 else f"{c.help} (shown, not counted in the score)",
         "value": card.value_text(c),
         "target": c.target,
         "applicable": c.applicable,

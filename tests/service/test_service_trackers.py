@@ -280,3 +280,5 @@ def test_the_call_page_says_what_was_said_with_times_to_play(api):
     assert "<dt>Dead air</dt><dd>1 stretch, 9.0 s in all" in said and 'data-t="26.0"' in said
     assert "<dt>Trackers</dt><dd>pricing 3, competitors 1" in said
     assert "Customer focus" in html and "Self-promotion" in html  # the content components' rows
+    # weight 0: judged, but the page says they do not count
+    assert "rep sentences about the customer rather than the seller (shown, not counted in the score)" in html

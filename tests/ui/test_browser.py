@@ -231,6 +231,7 @@ PAGES = [
     ("team", f"/ui/teams/{TEAM}"),
     ("not-found", "/ui/no/such/page"),
     ("users", "/ui/admin/users"),
+    ("trackers", "/ui/trackers"),
 ]
 
 
