@@ -481,7 +481,9 @@ class TrackerMoment(_MomentBase):
 
 
 Moment = Annotated[
-    InterruptionMoment | QuestionMoment | FourSecondRuleMoment | TurnMoment | ParaphraseMoment | SwitchMoment | MissedPlaybackMoment | SelfPromotionMoment | ObjectionMoment | NextStepMoment | FollowUpMoment | DeadAirMoment | TrackerMoment,
+    InterruptionMoment | QuestionMoment | FourSecondRuleMoment | TurnMoment | ParaphraseMoment | SwitchMoment
+    | MissedPlaybackMoment | SelfPromotionMoment | ObjectionMoment | NextStepMoment | FollowUpMoment | DeadAirMoment
+    | TrackerMoment,
     Field(discriminator="kind"),
 ]
 

@@ -7,7 +7,8 @@ gives the job runner the tenant's trackers as ``ScorecardConfig.trackers`` takes
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session

@@ -255,11 +255,10 @@ def test_the_call_page_says_what_was_said_with_times_to_play(api):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from scorecard_cases import CASES
-
     from listenlens.pipeline.scorecard import score_call
     from listenlens.service.db.models import Call, CallResult, Tenant, utcnow
     from listenlens.service.domain.calls import jsonable
+    from scorecard_cases import CASES
 
     timeline, config, embedder = CASES["content"]()
     card = jsonable(score_call(timeline, config, embedder=embedder).model_dump(mode="json"))
