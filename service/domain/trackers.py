@@ -8,9 +8,9 @@ gives the job runner the tenant's trackers as ``ScorecardConfig.trackers`` takes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from listenlens.pipeline.metrics import TrackerError
@@ -94,7 +94,8 @@ def put(session: Session, tenant_id: str, name: str, phrases: Sequence[Any] | No
 
 
 def remove(session: Session, tenant_id: str, name: str) -> None:
-    done = session.execute(delete(Tracker).where(Tracker.tenant_id == tenant_id, Tracker.name == name_field(name)))
+    stmt = delete(Tracker).where(Tracker.tenant_id == tenant_id, Tracker.name == name_field(name))
+    done = cast(CursorResult[Any], session.execute(stmt))  # a DELETE's result counts its rows
     if not done.rowcount:
         raise NotFound("tracker")
 
