@@ -161,20 +161,24 @@ class Health(BaseModel):
 
 # -- the error answers each route can give, for the OpenAPI document -----------------
 
+# FastAPI's `responses=`: status code -> OpenAPI response object.
+Responses = dict[int | str, dict[str, Any]]
+
+
 def _err(description: str) -> dict[str, Any]:
     return {"model": ErrorResponse, "description": description}
 
 
-ERR_400 = {400: _err("a malformed parameter (a date, a week, a format, a channel map)")}
-ERR_401 = {401: _err("missing, unknown or revoked API key")}
-ERR_404 = {404: _err("no such call (or webhook) for this tenant")}
-ERR_413 = {413: _err("the body is over its size limit (the upload limit, or 64 KB for anything else)")}
-ERR_422 = {422: _err("a parameter is out of range, too long, or holds control characters")}
-ERR_503 = {503: {**_err("the database or the recordings store cannot take the request right now; "
-                        "retry after the Retry-After header's seconds"),
-                 "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}}}
+ERR_400: Responses = {400: _err("a malformed parameter (a date, a week, a format, a channel map)")}
+ERR_401: Responses = {401: _err("missing, unknown or revoked API key")}
+ERR_404: Responses = {404: _err("no such call (or webhook) for this tenant")}
+ERR_413: Responses = {413: _err("the body is over its size limit (the upload limit, or 64 KB for anything else)")}
+ERR_422: Responses = {422: _err("a parameter is out of range, too long, or holds control characters")}
+ERR_503: Responses = {503: {**_err("the database or the recordings store cannot take the request right now; "
+                                 "retry after the Retry-After header's seconds"),
+                          "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}}}
 # What any route behind a key can answer besides its own errors.
-AUTHED = {**ERR_401, **ERR_422, **ERR_503}
+AUTHED: Responses = {**ERR_401, **ERR_422, **ERR_503}
 
 CALL_ID_PATTERN = r"^call_[0-9a-f]{24}$"
 

@@ -20,6 +20,7 @@ from listenlens.service.api.schemas import (
     CallList,
     CallOut,
     ErrorResponse,
+    Responses,
 )
 from listenlens.service.domain import calls
 from listenlens.service.domain.fields import MAX_FILENAME, MAX_NAME, MAX_OPTION, NO_CONTROL_PATTERN
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/v1/calls", tags=["calls"])
 
 MAX_OFFSET = 1_000_000_000
 
-_ERRORS = {**AUTHED, **ERR_404}
+_ERRORS: Responses = {**AUTHED, **ERR_404}
 # Documented, not enforced: any other id answers 404 exactly like a missing call.
 CallId = Path(description="the call's id, as the upload returned it", examples=["call_5f0c2a9e8b7d4c1fa3e6b2d9"],
               json_schema_extra={"pattern": CALL_ID_PATTERN})

@@ -6,13 +6,11 @@ and the time (``docs/service.md``, "Trackers"). A change applies to calls scored
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse, Response
 
 from listenlens.service.api.deps import Caller, current_caller, get_runtime
-from listenlens.service.api.schemas import AUTHED, ErrorResponse, TrackerIn, TrackerOut
+from listenlens.service.api.schemas import AUTHED, ErrorResponse, Responses, TrackerIn, TrackerOut
 from listenlens.service.domain import trackers
 from listenlens.service.domain.fields import NO_CONTROL_PATTERN
 from listenlens.service.runtime import Runtime
@@ -21,7 +19,7 @@ router = APIRouter(tags=["trackers"])
 
 Name = Path(description="the tracker's name", examples=["competitors"], max_length=trackers.MAX_TRACKER_NAME,
             pattern=NO_CONTROL_PATTERN)
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorResponse, "description": "no tracker of this name in this tenant"}}
+_NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "no tracker of this name in this tenant"}}
 
 
 @router.get("/v1/trackers", response_model=list[TrackerOut], summary="Every tracker of the tenant", responses=AUTHED)

@@ -8,20 +8,20 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from listenlens.service.api.deps import Caller, current_caller, get_runtime, parse_time
-from listenlens.service.api.schemas import AUTHED, ERR_400, TrendsOut
+from listenlens.service.api.schemas import AUTHED, ERR_400, Responses, TrendsOut
 from listenlens.service.domain.fields import MAX_NAME
 from listenlens.service.runtime import Runtime
 
 router = APIRouter(prefix="/v1", tags=["trends"])
 
-_RESPONSES = {
+_RESPONSES: Responses = {
     200: {"content": {"application/json": {}, "text/csv": {"example": (
         "week,metric,calls,count,mean,median\n2026-W47,score,4,4,68.2,70.0\n2026-W47,talk_ratio,4,4,0.61,0.6\n")}}},
     **AUTHED,
     **ERR_400,
 }
 # A name may hold "/" (written %2F in the URL): the path converter takes it whole.
-_RANGE = dict(max_length=64)
+_RANGE_MAX = 64
 
 
 def _trends(request: Request, rt: Runtime, caller: Caller, *, rep: str | None, team: str | None,
@@ -50,8 +50,8 @@ def _trends(request: Request, rt: Runtime, caller: Caller, *, rep: str | None, t
 def rep_trends(
     request: Request,
     rep: str = Path(description="the rep's id as uploaded (percent-encode a '/' as %2F)", max_length=MAX_NAME),
-    since: str | None = Query(None, alias="from", description="call_time at or after", examples=["2026-10-01"], **_RANGE),
-    until: str | None = Query(None, alias="to", description="call_time before", examples=["2026-12-01"], **_RANGE),
+    since: str | None = Query(None, alias="from", description="call_time at or after", examples=["2026-10-01"], max_length=_RANGE_MAX),
+    until: str | None = Query(None, alias="to", description="call_time before", examples=["2026-12-01"], max_length=_RANGE_MAX),
     format: Literal["json", "csv"] | None = Query(None, description="default: from the Accept header, else json"),
     metrics: str | None = Query(None, description="comma-separated metric names (default: all)",
                                 examples=["score,talk_ratio"], max_length=2000),
@@ -66,8 +66,8 @@ def rep_trends(
 def team_trends(
     request: Request,
     team: str = Path(description="the team's id as uploaded (percent-encode a '/' as %2F)", max_length=MAX_NAME),
-    since: str | None = Query(None, alias="from", description="call_time at or after", examples=["2026-10-01"], **_RANGE),
-    until: str | None = Query(None, alias="to", description="call_time before", examples=["2026-12-01"], **_RANGE),
+    since: str | None = Query(None, alias="from", description="call_time at or after", examples=["2026-10-01"], max_length=_RANGE_MAX),
+    until: str | None = Query(None, alias="to", description="call_time before", examples=["2026-12-01"], max_length=_RANGE_MAX),
     format: Literal["json", "csv"] | None = Query(None, description="default: from the Accept header, else json"),
     metrics: str | None = Query(None, description="comma-separated metric names (default: all)",
                                 examples=["score,talk_ratio"], max_length=2000),

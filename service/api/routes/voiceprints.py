@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Path, UploadFile
 from fastapi.responses import Response
 
 from listenlens.service.api.deps import Caller, current_caller, get_runtime
-from listenlens.service.api.schemas import AUTHED, ERR_413, ErrorResponse, VoiceprintOut
+from listenlens.service.api.schemas import AUTHED, ERR_413, ErrorResponse, Responses, VoiceprintOut
 from listenlens.service.domain import voiceprints
 from listenlens.service.domain.fields import MAX_FILENAME, MAX_NAME, NO_CONTROL_PATTERN
 from listenlens.service.runtime import Runtime
@@ -21,7 +21,7 @@ router = APIRouter(tags=["voiceprints"])
 
 Rep = Path(description="the rep's id, as uploads name it (rep=...)", examples=["sam"], max_length=MAX_NAME,
            pattern=NO_CONTROL_PATTERN)
-_NOT_FOUND = {404: {"model": ErrorResponse, "description": "no voiceprint for this rep in this tenant"}}
+_NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "no voiceprint for this rep in this tenant"}}
 
 
 @router.get("/v1/voiceprints", response_model=list[VoiceprintOut], summary="Every rep's voiceprint", responses=AUTHED)

@@ -13,6 +13,7 @@ from listenlens.service.api.schemas import (
     ERR_413,
     DeliveryOut,
     ErrorResponse,
+    Responses,
     WebhookIn,
     WebhookOut,
 )
@@ -21,7 +22,7 @@ from listenlens.service.domain.fields import MAX_ID
 from listenlens.service.runtime import Runtime
 
 router = APIRouter(prefix="/v1/webhook", tags=["webhooks"])
-_ERRORS = AUTHED
+_ERRORS: Responses = AUTHED
 
 
 @router.put("", response_model=WebhookOut, summary="Register (or replace) the webhook; returns its secret once",
