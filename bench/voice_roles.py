@@ -94,8 +94,8 @@ def render(lines, voices, gap=0.6) -> tuple[np.ndarray, list[tuple[float, float,
 
 
 def enroll(voice: str, phone: bool = False):
-    from scipy.signal import resample_poly
     from sales_calls.voices import synthesize
+    from scipy.signal import resample_poly
 
     from listenlens.pipeline.voiceprints import enrollment_voice
 

@@ -61,8 +61,8 @@ def discover(folder: str | Path, uem_paths: Sequence[str | Path] = ()) -> list[E
             by_file_stem[normalize_id(path.stem)] = normalize_id(next(iter(tf.turns)))
 
     uems: dict[str, list[tuple[float, float]]] = {}
-    for path in list(uem_paths) or sorted(p for p in folder.iterdir() if p.suffix.lower() == ".uem"):
-        for uri, regions in read_uem(path).items():
+    for uem in list(uem_paths) or sorted(p for p in folder.iterdir() if p.suffix.lower() == ".uem"):
+        for uri, regions in read_uem(uem).items():
             uems.setdefault(normalize_id(uri), []).extend(regions)
 
     cases: list[EvalCase] = []

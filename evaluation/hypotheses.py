@@ -51,6 +51,8 @@ def pipeline_hypothesis(settings=None, progress: ProgressListener = ignore_progr
 def refused_timeline(case: EvalCase, refusal: NotAConversationError) -> CallTimeline:
     """The turns the diarizer found before the pipeline refused the call, as a timeline."""
     dia = refusal.diarization
+    if dia is None or refusal.duration is None:
+        raise ValueError("the pipeline refused the call without its diarization and duration")
     return CallTimeline(
         duration=refusal.duration, speech=list(dia.turns), words=[], speakers=[],
         source={"name": case.file_id, "diarizer": {"backend": dia.backend}},

@@ -7,7 +7,13 @@ stderr is not a terminal (a log, a pipe), one plain line per stage or file inste
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from listenlens.pipeline.progress import ProgressUpdate
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 
 class ProgressDisplay:
@@ -19,7 +25,10 @@ class ProgressDisplay:
 
     def __init__(self, quiet: bool = False, *, stage_lines: bool = True, prefix: str = ""):
         self.quiet, self.stage_lines, self.prefix = quiet, stage_lines, prefix
-        self._console = self._bar = self._call = self._files = None
+        self._console: Console | None = None
+        self._bar: Progress | None = None
+        self._call: TaskID | None = None
+        self._files: TaskID | None = None
         self._last_stage: str | None = None
 
     def __enter__(self) -> ProgressDisplay:
@@ -48,7 +57,8 @@ class ProgressDisplay:
             if self.stage_lines and update.stage != self._last_stage:
                 self._console.print(f"{self.prefix}{update.stage} ...", markup=False, highlight=False)
         elif self._call is None:
-            self._call = self._bar.add_task(update.stage, total=1.0, completed=update.fraction)
+            # rich annotates add_task's completed as int; it is a float like update's (a share of total=1.0).
+            self._call = self._bar.add_task(update.stage, total=1.0, completed=update.fraction)  # type: ignore[arg-type]
         else:
             self._bar.update(self._call, description=update.stage, completed=update.fraction)
         self._last_stage = update.stage

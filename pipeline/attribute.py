@@ -92,6 +92,7 @@ def attribute_words(
             if last_end is not None and w.start - last_end >= SENTENCE_PAUSE_S:
                 sentence += 1
             last_end = w.end
+            speaker: str | None
             if allowed is not None and len(allowed) == 1:
                 speaker, confidence = allowed[0], 1.0
             elif activity is not None and allowed is None:

@@ -12,7 +12,9 @@ from listenlens.cli_progress import ProgressDisplay
 from listenlens.config.commands import ConfigOpt, SetOpt
 from listenlens.pipeline.diarize.settings import CHOICES
 
-DiarizerChoice = Enum("DiarizerChoice", {name: name for name in CHOICES}, type=str)
+# typer offers an Enum's values as the choices; built from CHOICES so the two cannot drift
+# (mypy reads members only from a literal, hence the ignore).
+DiarizerChoice = Enum("DiarizerChoice", {name: name for name in CHOICES}, type=str)  # type: ignore[misc]
 
 
 class ProfileChoice(str, Enum):

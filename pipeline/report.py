@@ -114,11 +114,11 @@ def render_scorecard(card: Scorecard, console: Console, *, worst: int = 5, good:
     said = said_summary(card, names)
     if said:
         console.print(Text("What was said", style="bold"))
-        for item in said:
-            line = Text(f"  {item.label}: ", style="bold")
-            line.append(item.value)
-            if item.at is not None:
-                line.append(f"  ({mmss(item.at)})", style="grey50")
+        for said_line in said:
+            line = Text(f"  {said_line.label}: ", style="bold")
+            line.append(said_line.value)
+            if said_line.at is not None:
+                line.append(f"  ({mmss(said_line.at)})", style="grey50")
             console.print(line)
 
     coach = coach_call(card, names)

@@ -118,7 +118,7 @@ class ChannelDiarizer:
 
         turns: list[Turn] = []
         for c in range(n_ch):
-            others = np.delete(own, c, axis=0).any(axis=0) if n_ch > 1 else np.zeros(own.shape[1], bool)
+            others = np.asarray(np.delete(own, c, axis=0).any(axis=0)) if n_ch > 1 else np.zeros(own.shape[1], bool)
             for start, end in _frames_to_spans(own[c], others, tuning, duration=audio.duration):
                 turns.append(Turn(start, end, labels[c]))
         turns.sort(key=lambda t: (t.start, t.end, t.speaker))

@@ -203,6 +203,8 @@ def _judge_short_regions(encoder, mel, idx, labels, raw_sims, centroids, s: Embe
     # Pause-bounded stretches: breaks in the absolute frame index of the speech frames.
     cuts = np.flatnonzero(np.diff(idx) > 1) + 1
     bounds = np.concatenate([[0], cuts, [len(idx)]])
+    if s.region_max_s is None:  # the caller judges regions only when a maximum is set
+        return labels
     lo, hi = int(s.region_min_s / FRAME_S), int(s.region_max_s / FRAME_S)
     regions = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if lo <= b - a <= hi]
     if not regions:
@@ -328,10 +330,10 @@ def _second_speaker(labels: np.ndarray, flagged: np.ndarray) -> np.ndarray:
             continue
         before = runs[i - 1] if i > 0 else None
         after = runs[i + 1] if i + 1 < len(runs) else None
-        if before is None and after is None:
-            continue
         if before is None or after is None:
-            second[frames] = (before or after)[2]
+            neighbour = before or after
+            if neighbour is not None:
+                second[frames] = neighbour[2]
             continue
         # Nearer neighbour per frame: the turn that ended before it or the one after.
         nearer_after = (after[0] - frames) < (frames - (before[1] - 1))

@@ -299,8 +299,8 @@ def _by_rules(text: str) -> tuple[str | None, bool]:
             return kind, True
     if question_form(text) is not None:
         return None, True  # asking about the price, the timeline or a feature is not resisting them
-    kind = _by_topic(text, joined)
-    return kind, kind is not None
+    by_topic = _by_topic(text, joined)
+    return by_topic, by_topic is not None
 
 
 def _by_topic(text: str, joined: str) -> str | None:

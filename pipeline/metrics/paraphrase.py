@@ -200,7 +200,7 @@ def find_paraphrases(
 ) -> list[Paraphrase]:
     config = config or MetricsConfig()
     found: list[tuple[Candidate, str, str | None, float | None]] = []
-    semantic: list[Candidate] = []
+    semantic: list[tuple[Candidate, str]] = []
     for c in candidates(turns, config):
         opener = opener_of(c.opening, config)
         if opener:

@@ -265,8 +265,8 @@ def _form_at(toks: list[str], run_on: bool) -> str | None:
         return "inversion" if _inversion(toks, run_on) else None
     if run_on:
         return None
-    for phrase in REQUESTS:
-        if tuple(toks[: len(phrase)]) == phrase:
+    for request in REQUESTS:
+        if tuple(toks[: len(request)]) == request:
             return "request"
     if first in {"anything", "anyone", "anybody"} and len(toks) >= 2:
         # "anything else I should know", "anything we missed"

@@ -360,9 +360,9 @@ def _components(values: dict[str, float | None], targets: dict[str, Target], mom
 
 def _overall(components: list[M.Component]) -> int | None:
     """The weighted mean of the applicable components with a weight, rounded."""
-    scored = [c for c in components if c.applicable and c.weight > 0]
-    total_w = sum(c.weight for c in scored)
-    return round(sum(c.score * c.weight for c in scored) / total_w) if total_w > 0 else None
+    scored = [(c.score, c.weight) for c in components if c.applicable and c.weight > 0 and c.score is not None]
+    total_w = sum(w for _, w in scored)
+    return round(sum(s * w for s, w in scored) / total_w) if total_w > 0 else None
 
 
 def _call_moments(f: _Found, mb: MomentBuilder, config: ScorecardConfig) -> list:

@@ -10,7 +10,7 @@ Times are seconds from the start of the recording, rounded to milliseconds.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +25,7 @@ from listenlens.pipeline.scorecard.components import (
 )
 from listenlens.pipeline.timeline import Role, RoleSource
 
-SCHEMA = "listenlens.scorecard/1"
+SCHEMA: Final = "listenlens.scorecard/1"
 
 Seconds = Annotated[float, Field(description="seconds from the start of the recording")]
 

@@ -29,6 +29,8 @@ def recording(rec: RecordingFile, range_header: str | None = None) -> Response:
 
 def _remote_recording(rec: RecordingFile, range_header: str | None) -> Response:
     stream = rec.stream
+    if stream is None:
+        raise ValueError("a recording has a local path or an open stream")
     size = getattr(stream, "size", None)
     headers = {"Content-Disposition": f'attachment; filename="{rec.filename}"', "Accept-Ranges": "bytes"}
     span = _one_range(range_header, size) if range_header and size is not None else None

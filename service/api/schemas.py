@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from listenlens.pipeline.scorecard.models import Scorecard
 
-CALL_EXAMPLE = {
+CALL_EXAMPLE: JsonDict = {
     "id": "call_5f0c2a9e8b7d4c1fa3e6b2d9",
     "external_id": "zoom-88213",
     "status": "done",

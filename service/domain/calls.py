@@ -9,12 +9,13 @@ of another rep. Submitting a call is ``listenlens.service.domain.submit``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
 from listenlens.pipeline.scorecard.models import Scorecard
@@ -97,7 +98,7 @@ def list_calls(session: Session, tenant_id: str, *, rep: str | None = None, team
         conds.append(Call.call_time >= since)
     if until is not None:
         conds.append(Call.call_time < until)
-    total = session.scalar(select(func.count()).select_from(Call).where(*conds))
+    total = session.scalar(select(func.count()).select_from(Call).where(*conds)) or 0
     rows = session.scalars(
         select(Call).where(*conds).order_by(Call.call_time.desc(), Call.id.desc()).limit(limit).offset(offset)
     ).all()
@@ -188,10 +189,15 @@ def reps_and_teams(session: Session, tenant_id: str, *,
     reps = session.execute(select(Call.rep, func.count()).where(*_scope(tenant_id, only_rep), Call.rep.is_not(None))
                            .group_by(Call.rep).order_by(Call.rep)).all()
     if only_rep is not None:
-        return [tuple(r) for r in reps], []
+        return _named_counts(reps), []
     teams = session.execute(select(Call.team, func.count()).where(Call.tenant_id == tenant_id, Call.team.is_not(None))
                             .group_by(Call.team).order_by(Call.team)).all()
-    return [tuple(r) for r in reps], [tuple(t) for t in teams]
+    return _named_counts(reps), _named_counts(teams)
+
+
+def _named_counts(rows: Sequence[Row[str | None, int]]) -> list[tuple[str, int]]:
+    """(name, count) rows of a query that already excludes null names."""
+    return [(name, count) for name, count in rows if name is not None]
 
 
 def transcript(session: Session, tenant_id: str, call_id: str) -> dict[str, Any]:

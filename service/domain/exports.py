@@ -88,7 +88,7 @@ def write_export(rows: pd.DataFrame, path: Path, fmt: str) -> Path:
     data = to_bytes(rows, fmt)
     path = Path(path)
     if path.is_dir():
-        raise ListenlensError(f"{path} is a folder: give a file name such as {path / 'week.' + fmt}")
+        raise ListenlensError(f"{path} is a folder: give a file name such as {path / ('week.' + fmt)}")
     if not path.parent.exists():
         raise ListenlensError(f"folder {path.parent} does not exist: create it or choose another -o")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")

@@ -10,10 +10,10 @@ is by tenant: one tenant's voices are never compared with another's calls.
 from __future__ import annotations
 
 import shutil
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from listenlens.errors import AudioError
@@ -65,7 +65,8 @@ def get(session: Session, tenant_id: str, rep: str) -> dict[str, Any]:
 
 def remove(session: Session, tenant_id: str, rep: str) -> None:
     """Delete the rep's voiceprint (there is no audio to delete: none is kept)."""
-    done = session.execute(delete(Voiceprint).where(Voiceprint.tenant_id == tenant_id, Voiceprint.rep == rep_field(rep)))
+    stmt = delete(Voiceprint).where(Voiceprint.tenant_id == tenant_id, Voiceprint.rep == rep_field(rep))
+    done = cast(CursorResult[Any], session.execute(stmt))  # a DELETE's result counts its rows
     if not done.rowcount:
         raise NotFound("voiceprint")
 

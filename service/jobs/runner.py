@@ -51,6 +51,7 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
             # Deleted while queued, or finished by an earlier attempt whose job update was lost.
             runtime.queue.finish(job.id, worker, session=s)
             return
+        call_id = call.id
         call.status = "processing"
         call.started_at = call.started_at or utcnow()
         call.progress_stage, call.progress = "starting", 0.0
@@ -68,7 +69,7 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
         # The tenant's trackers join (and by name replace) those of the settings.
         | ({"scorecard.trackers": {**runtime.pipeline_settings.scorecard.trackers, **tracked}} if tracked else {})
     )
-    progress = _ProgressWriter(runtime, job.call_id, stop, lost)
+    progress = _ProgressWriter(runtime, call_id, stop, lost)
     try:
         with runtime.storage.local_path(key) as path:
             analysis = analyze_call(path, settings, rep=options.get("rep_hint"), channels=options.get("channels"),
@@ -150,7 +151,7 @@ def _fail(runtime, job: Claimed, worker: str, code: str, message: str) -> None:
     runtime.dispatch(new_jobs)
 
 
-def _pending_webhook_jobs(session, call_id: str) -> list[int]:
+def _pending_webhook_jobs(session, call_id: str | None) -> list[int]:
     from sqlalchemy import select
 
     from listenlens.service.db.models import Job
