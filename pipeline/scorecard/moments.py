@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from listenlens.pipeline.lines import speaker_lines
 from listenlens.pipeline.metrics import MetricsConfig
 from listenlens.pipeline.scorecard.components import clip
 from listenlens.pipeline.scorecard.models import (
@@ -38,17 +39,10 @@ class MomentBuilder:
         """Lines of the words from ``context_s`` before to after the range (capped at ``context_max_s``)."""
         lo = start - self.mc.context_s
         hi = min(end + self.mc.context_s, start + self.mc.context_max_s)
-        lines: list[dict] = []
-        for w in self.timeline.words:
-            if w.end <= lo or w.start >= hi or not w.text.strip():
-                continue
-            if lines and lines[-1]["speaker"] == w.speaker and w.start - lines[-1]["end"] < self.mc.sentence_pause_s:
-                lines[-1]["text"] += " " + w.text.strip()
-                lines[-1]["end"] = r(w.end)
-            else:
-                lines.append({"speaker": w.speaker, "role": self.timeline.role_of(w.speaker),
-                              "start": r(w.start), "end": r(w.end), "text": w.text.strip()})
-        return [TranscriptLine(**line) for line in lines]
+        words = ((w.speaker, w.start, w.end, w.text) for w in self.timeline.words if w.end > lo and w.start < hi)
+        return [TranscriptLine(speaker=line.speaker, role=self.timeline.role_of(line.speaker), start=r(line.start),
+                               end=r(line.end), text=line.text)
+                for line in speaker_lines(words, self.mc.pause_s)]
 
     def _common(self, start: float, end: float, title: str, *, good: bool = False, severity: float = 0.0,
                 confidence: float = 1.0) -> dict:

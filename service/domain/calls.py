@@ -18,6 +18,8 @@ from typing import Any, BinaryIO
 from sqlalchemy import Row, delete, func, select
 from sqlalchemy.orm import Session
 
+from listenlens.pipeline.lines import speaker_lines
+from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.service.db.models import Call, CallResult, DeliveryAttempt, Job, WebhookDelivery, iso, utcnow
 from listenlens.service.domain import webhooks
@@ -213,18 +215,12 @@ def transcript(session: Session, tenant_id: str, call_id: str) -> dict[str, Any]
 
 
 def transcript_segments(timeline) -> list[dict[str, Any]]:
-    """Words grouped into consecutive same-speaker runs: what a transcript view shows."""
+    """Words grouped into lines (``pipeline/lines.py``): what a transcript view shows."""
     roles = {s.label: s.role.value for s in timeline.speakers}
-    out: list[dict] = []
-    for w in timeline.words:
-        if out and out[-1]["speaker"] == w.speaker and w.start - out[-1]["end"] < 2.0:
-            seg = out[-1]
-            seg["end"] = round(w.end, 3)
-            seg["text"] = f"{seg['text']} {w.text.strip()}".strip()
-        else:
-            out.append({"start": round(w.start, 3), "end": round(w.end, 3), "speaker": w.speaker,
-                        "role": roles.get(w.speaker, "unknown"), "text": w.text.strip()})
-    return out
+    words = ((w.speaker, w.start, w.end, w.text) for w in timeline.words)
+    return [{"start": round(line.start, 3), "end": round(line.end, 3), "speaker": line.speaker,
+             "role": roles.get(line.speaker, "unknown"), "text": line.text}
+            for line in speaker_lines(words, MetricsConfig().pause_s)]
 
 
 @dataclass(frozen=True)

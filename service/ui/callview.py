@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from listenlens.pipeline.lines import speaker_lines
+from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.scorecard import Scorecard
 from listenlens.pipeline.scorecard.coaching import CoachItem, PlainMoment, coach_call, ranked_moments, said_summary
 from listenlens.pipeline.scorecard.components import BY_NAME, COMPONENTS, clock, format_value
@@ -34,6 +36,9 @@ Q_ROW_H = 20  # each further row of question marks
 Q_SPACING = 48  # question marks (with their wait label) closer than this go on another row
 MARK_SPACING = 14  # marks on one lane closer than this are nudged apart
 ROLE_ORDER = {"rep": 0, "customer": 1, "unknown": 2}
+
+# Lines split where the metrics end a speaker's hold on the floor.
+PAUSE_S = MetricsConfig().pause_s
 
 
 def call_page(view: dict[str, Any], scorecard: Scorecard | None, timeline: dict[str, Any] | None) -> dict[str, Any]:
@@ -307,7 +312,7 @@ def _ticks(duration: float, x, y: float, max_ticks: int = 12) -> list[dict[str, 
 
 # -- transcript ----------------------------------------------------------------
 
-def transcript_lines(timeline: dict[str, Any], pause_s: float = 2.0, *,
+def transcript_lines(timeline: dict[str, Any], pause_s: float = PAUSE_S, *,
                      names: SpeakerNames | None = None) -> list[dict[str, Any]]:
     """Words as lines: one speaker's words until they pause ``pause_s``, in order of start.
 
@@ -324,23 +329,11 @@ def transcript_lines(timeline: dict[str, Any], pause_s: float = 2.0, *,
     return lines
 
 
-def merge_lines(pieces: list[dict[str, Any]], pause_s: float = 2.0) -> list[dict[str, Any]]:
+def merge_lines(pieces: list[dict[str, Any]], pause_s: float = PAUSE_S) -> list[dict[str, Any]]:
     """Join each speaker's consecutive pieces (words or excerpt lines) closer than ``pause_s``."""
-    by_speaker: dict[str, list[dict[str, Any]]] = {}
-    for p in sorted(pieces, key=lambda p: float(p.get("start") or 0.0)):
-        text = (p.get("text") or "").strip()
-        if not text:
-            continue
-        runs = by_speaker.setdefault(p["speaker"], [])
-        start, end = float(p.get("start") or 0.0), float(p.get("end") or p.get("start") or 0.0)
-        if runs and start - runs[-1]["end"] < pause_s:
-            runs[-1]["text"] += " " + text
-            runs[-1]["end"] = max(runs[-1]["end"], end)
-        else:
-            runs.append({"speaker": p["speaker"], "role": p.get("role", "unknown"), "start": start, "end": end,
-                         "text": text})
-    lines = sorted((r for runs in by_speaker.values() for r in runs), key=lambda r: (r["start"], r["speaker"]))
-    for line in lines:
-        line["at"] = clock(line["start"])
-        line.setdefault("who", line["speaker"])
-    return lines
+    roles = {p["speaker"]: p.get("role", "unknown") for p in pieces}
+    tuples = ((p["speaker"], float(p.get("start") or 0.0), float(p.get("end") or p.get("start") or 0.0),
+               p.get("text") or "") for p in pieces)
+    return [{"speaker": line.speaker, "role": roles[line.speaker], "start": line.start, "end": line.end,
+             "text": line.text, "at": clock(line.start), "who": line.speaker}
+            for line in speaker_lines(tuples, pause_s)]
