@@ -39,6 +39,7 @@ import numpy as np
 from listenlens.pipeline.asr import AsrSegment
 from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.diarize.base import SpeakerActivity
+from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.timeline import Turn, Word
 
 # A word this far from every turn still goes to the nearest one: the recogniser's
@@ -222,9 +223,13 @@ class Utterance:
         return " ".join(w.text for w in self.words)
 
 
-def utterances(words: list[Word], *, max_gap_s: float = 1.5, max_len_s: float = 12.0) -> list[Utterance]:
-    """Group consecutive words of one speaker; break at long pauses and, in long
-    stretches, at sentence ends (for captions and the readable transcript)."""
+def utterances(words: list[Word], *, max_gap_s: float | None = None, max_len_s: float = 12.0) -> list[Utterance]:
+    """Group consecutive words of one speaker; break at the pause that ends a line
+    everywhere else (the metrics' ``pause_s``, as in ``pipeline/lines.py``) and, since a
+    caption must stay short, in long stretches at sentence ends (captions and the
+    terminal transcript)."""
+    if max_gap_s is None:
+        max_gap_s = MetricsConfig().pause_s
     out: list[Utterance] = []
     for w in words:
         cur = out[-1] if out else None
