@@ -6,6 +6,7 @@ import json
 import socket
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -122,3 +123,33 @@ def new_key(settings, tenant: str) -> str:
 
 def bearer(key: str) -> dict:
     return {"Authorization": f"Bearer {key}"}
+
+
+@contextmanager
+def postgres_schema():
+    """A fresh schema in the PostgreSQL on 127.0.0.1:5432 (database ``test``), dropped after;
+    yields its SQLAlchemy URL, or skips the test when no server answers."""
+    import uuid
+
+    import pytest
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    schema = f"ll_test_{uuid.uuid4().hex[:12]}"
+    for user in ("postgres", "root"):
+        base = f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
+        engine = create_engine(base)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            break
+        except OperationalError:
+            engine.dispose()
+    else:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (database test, user postgres or root)")
+    try:
+        yield f"{base}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()

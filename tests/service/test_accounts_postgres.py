@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
+
+from service_helpers import postgres_schema
 
 pytestmark = [pytest.mark.scaleout]
 
 
 @pytest.fixture
 def pg_url():
-    from sqlalchemy.exc import OperationalError
-
-    schema = f"ll_test_{uuid.uuid4().hex[:12]}"
-    for user in ("postgres", "root"):
-        base = f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        engine = create_engine(base)
-        try:
-            with engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            break
-        except OperationalError:
-            engine.dispose()
-    else:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (database test, user postgres or root)")
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 def test_users_and_sessions_migrate_down_and_up_on_postgres(pg_url):

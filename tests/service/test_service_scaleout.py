@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from service_helpers import WebhookReceiver, bearer, make_settings, new_key, wait_for, wait_status
+from service_helpers import WebhookReceiver, bearer, make_settings, new_key, postgres_schema, wait_for, wait_status
 
 pytestmark = [pytest.mark.scaleout, pytest.mark.slow]
 
@@ -31,26 +31,8 @@ LEASE_S = 3.0
 
 @pytest.fixture(scope="module")
 def pg_url():
-    from sqlalchemy.exc import OperationalError
-
-    schema = f"ll_test_{uuid.uuid4().hex[:12]}"
-    for user in ("postgres", "root"):
-        base = f"postgresql+psycopg://{user}@127.0.0.1:5432/test"
-        engine = create_engine(base)
-        try:
-            with engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-            break
-        except OperationalError:
-            engine.dispose()
-    else:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (database test, user postgres or root)")
-    try:
-        yield f"{base}?options=-csearch_path%3D{schema}"
-    finally:
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
