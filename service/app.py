@@ -34,7 +34,7 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Setti
                *, start_worker: bool = True) -> FastAPI:
     from listenlens import __version__
     from listenlens.service import ui
-    from listenlens.service.api.routes import calls, exports, health, trackers, trends, voiceprints, webhooks
+    from listenlens.service.api.routes import calls, exports, health, reps, trackers, trends, voiceprints, webhooks
 
     if settings is None or pipeline_settings is None:
         loaded = load_settings()
@@ -60,6 +60,7 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Setti
             {"name": "trends", "description": "metrics per ISO week for a rep or a team"},
             {"name": "webhooks", "description": "be told when a call is done or failed"},
             {"name": "trackers", "description": "phrase lists (competitors, pricing ...) found in every call scored"},
+            {"name": "reps", "description": "erase everything held about a rep (a rep who left, a GDPR request)"},
         ],
     )
     app.state.settings = settings
@@ -69,8 +70,9 @@ def create_app(settings: ServiceSettings | None = None, pipeline_settings: Setti
     app.add_middleware(BodyLimit, max_upload_bytes=settings.max_upload_bytes, max_mb=settings.max_upload_mb)
     app.add_middleware(RequestGuard, router_app=app)
     app.add_middleware(SecurityHeaders)
+    # reps last: its DELETE /v1/reps/{rep} would otherwise take /v1/reps/{rep}/voiceprint.
     for router in (calls.router, trends.router, webhooks.router, voiceprints.router, trackers.router, health.router,
-                   exports.router):
+                   exports.router, reps.router):
         app.include_router(router)
     ui.register(app)
     return app

@@ -227,3 +227,18 @@ class TrackerOut(BaseModel):
     phrases: list[str]
     created_at: str
     updated_at: str
+
+
+class RepErasureOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "rep": "sam", "calls": 42, "scorecards": 41, "recordings": 40, "jobs": 1, "webhook_deliveries": 41,
+        "voiceprints": 1, "users": 1}]})
+
+    rep: str
+    calls: int = Field(description="calls deleted (rows, transcripts, results)")
+    scorecards: int = Field(description="stored results (scorecard, transcript) deleted with them")
+    recordings: int = Field(description="stored recordings deleted from the recordings store")
+    jobs: int = Field(description="analyses and webhook sends not yet run, cancelled")
+    webhook_deliveries: int = Field(description="webhook deliveries of those calls deleted (queued ones are never sent)")
+    voiceprints: int = Field(description="voiceprints deleted (0 or 1)")
+    users: int = Field(description="sign-in accounts of role rep filed under the name, deleted (their sessions end)")

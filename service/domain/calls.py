@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import CursorResult, Row, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from listenlens.pipeline.lines import speaker_lines
@@ -304,6 +304,25 @@ def mark_done(session: Session, call: Call, analysis: dict[str, Any], scorecard:
     call.error_code = call.error_message = None
     session.flush()
     webhooks.queue_event(session, call, event_payload(session, call))
+
+
+def hold(session: Session, call_id: str | None) -> Call | None:
+    """The call, its row taken for the rest of the transaction; None when it is gone.
+
+    A worker writes a result or a failure through this, and a rep's erasure takes its
+    calls the same way (``reps.erase``), so the two never interleave: on PostgreSQL they
+    wait for each other on the row, on SQLite on the write lock the UPDATE takes. A result
+    for a call deleted meanwhile is dropped, never written back.
+    """
+    if call_id is None:
+        return None
+    taken = cast(CursorResult[Any], session.execute(
+        update(Call).where(Call.id == call_id).values(status=Call.status)
+        .execution_options(synchronize_session=False)))
+    if not taken.rowcount:
+        return None
+    call = session.get(Call, call_id, populate_existing=True)
+    return call
 
 
 def purge(session: Session, call: Call) -> str | None:

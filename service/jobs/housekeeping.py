@@ -19,6 +19,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from listenlens.service.db.models import Call, Job, utcnow
+from listenlens.service.domain import calls
 from listenlens.service.jobs.queue import ANALYZE
 from listenlens.service.storage import clean_stale_uploads
 
@@ -38,7 +39,7 @@ def reap(runtime) -> list[int]:
         with runtime.db.session() as s:
             for call_id in s.scalars(select(Job.call_id).where(Job.id.in_(requeued),
                                                                        Job.kind == ANALYZE)).all():
-                call = s.get(Call, call_id)
+                call = calls.hold(s, call_id)  # a call erased meanwhile is gone, not an error
                 if call is not None and call.status == "processing":
                     call.status, call.progress_stage, call.progress = "queued", "requeued", None
         log.info("requeued %d interrupted job(s)", len(requeued))

@@ -14,6 +14,8 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import update as sa_update
+
 from listenlens.errors import ListenlensError
 from listenlens.pipeline.progress import ProgressUpdate
 from listenlens.service.db.models import Call, utcnow
@@ -46,7 +48,7 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
     from listenlens.service.domain import trackers
 
     with runtime.db.session() as s:
-        call = s.get(Call, job.call_id)
+        call = calls.hold(s, job.call_id)
         if call is None or call.status in ("done", "failed"):
             # Deleted while queued, or finished by an earlier attempt whose job update was lost.
             runtime.queue.finish(job.id, worker, session=s)
@@ -91,17 +93,34 @@ def run_analysis(runtime, job: Claimed, worker: str, *, stop: threading.Event | 
               f"processing failed because of an internal error ({exc.__class__.__name__}); it has been logged")
         return
 
+    learn = None
+    if voices is not None and options.get("channels") and rep:
+        def learn(s) -> None:
+            _learn_rep_voice(runtime, s, tenant_id, rep, analysis.timeline, voices)
+    save_result(runtime, job, worker, full, scorecard, learn=learn)
+
+
+def save_result(runtime, job: Claimed, worker: str, full: dict, scorecard: dict, *, learn=None) -> bool:
+    """Write a finished analysis (and ``learn(session)`` from it) with the call's done event.
+
+    Dropped, returning False, when the call was deleted meanwhile (a rep's erasure, a
+    DELETE) or another worker owns the job now.
+    """
     with runtime.db.session() as s:
+        call = calls.hold(s, job.call_id)
+        if call is None:
+            log.info("call %s was deleted while it was analyzed: its result is dropped", job.call_id)
+            runtime.queue.finish(job.id, worker, session=s)
+            return False
         if not runtime.queue.owns(s, job.id, worker):
-            return  # our lease ran out and another worker took over: its result wins
-        call = s.get(Call, job.call_id)
-        if call is not None:
-            calls.mark_done(s, call, full, scorecard)
-            if voices is not None and options.get("channels") and rep:
-                _learn_rep_voice(runtime, s, tenant_id, rep, analysis.timeline, voices)
+            return False  # our lease ran out and another worker took over: its result wins
+        calls.mark_done(s, call, full, scorecard)
+        if learn is not None:
+            learn(s)
         runtime.queue.finish(job.id, worker, session=s)
         new_jobs = _pending_webhook_jobs(s, job.call_id)
     runtime.dispatch(new_jobs)
+    return True
 
 
 def _call_voices(runtime, session, call: Call, options: dict):
@@ -131,7 +150,7 @@ def _learn_rep_voice(runtime, session, tenant_id: str, rep: str, timeline, voice
 def fail_call(runtime, call_id: str, code: str, message: str) -> None:
     """Fail a call outside any job (the job was given up on); notify its webhook."""
     with runtime.db.session() as s:
-        call = s.get(Call, call_id)
+        call = calls.hold(s, call_id)
         if call is None or call.status in ("done", "failed"):
             return
         calls.mark_failed(s, call, code, message)
@@ -141,9 +160,9 @@ def fail_call(runtime, call_id: str, code: str, message: str) -> None:
 
 def _fail(runtime, job: Claimed, worker: str, code: str, message: str) -> None:
     with runtime.db.session() as s:
+        call = calls.hold(s, job.call_id)  # before anything else: see calls.hold
         if not runtime.queue.owns(s, job.id, worker):
             return
-        call = s.get(Call, job.call_id)
         if call is not None:
             calls.mark_failed(s, call, code, message)
         runtime.queue.finish(job.id, worker, failed=True, error=f"{code}: {message}", session=s)
@@ -179,9 +198,10 @@ class _ProgressWriter:
         self.last_stage, self.last_write = update.stage, now
         try:
             with self.runtime.db.session() as s:
-                call = s.get(Call, self.call_id)
-                if call is not None and call.status == "processing":
-                    call.progress_stage, call.progress = update.stage[:64], update.fraction
+                # One conditional UPDATE: a call deleted meanwhile is simply not there to change.
+                s.execute(sa_update(Call).where(Call.id == self.call_id, Call.status == "processing")
+                          .values(progress_stage=update.stage[:64], progress=update.fraction)
+                          .execution_options(synchronize_session=False))
         except Exception as exc:  # progress is best effort; never fail a call over it
             log.warning("progress update for %s failed: %s", self.call_id, exc)
 
