@@ -1,8 +1,10 @@
 """Write the dev split of bench/labelled/ into pipeline/metrics/sentence_examples.py.
 
 The sentence classifiers (``listenlens.pipeline.metrics.semantic``) learn from those
-examples at run time, so the package carries them; only dev items are exported, never
-test items, so the test split stays unseen. Run after changing the dev split:
+examples, so the package carries them; only dev items are exported, never test items,
+so the test split stays unseen. The classifiers trained on them ship in
+``models/weights/content_classifiers.npz``, which this rebuilds after writing the
+examples (``scripts/build_content_classifiers.py``). Run after changing the dev split:
 
     .venv/bin/python bench/export_examples.py
 """
@@ -10,6 +12,8 @@ test items, so the test split stays unseen. Run after changing the dev split:
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +39,8 @@ def main() -> None:
         lines += ["]", ""]
     OUT.write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {OUT}")
+    # A fresh process: this one has not imported the examples just written.
+    subprocess.run([sys.executable, str(HERE.parent / "scripts" / "build_content_classifiers.py")], check=True)
 
 
 if __name__ == "__main__":

