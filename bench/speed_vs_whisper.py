@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -60,23 +61,37 @@ def _listenlens(audio: str) -> dict:
 
     t0, c0 = time.perf_counter(), time.process_time()
     a = analyze_call(audio)
-    return {"seconds": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "words": len(a.timeline.words),
-            "timings_s": a.timeline.source.get("timings_s")}
+    seconds = time.perf_counter() - t0
+    stages = dict(a.timeline.source.get("timings_s") or {})
+    inside = (a.timeline.source.get("diarizer") or {}).get("timings_s") or {}
+    stages |= {f"diarize: {k}": v for k, v in inside.items()}
+    # Imports, model loading, attribution and roles: whatever no stage timer covers.
+    stages["rest"] = round(seconds - sum(v for k, v in stages.items() if ":" not in k), 3)
+    return {"seconds": seconds, "cpu_s": time.process_time() - c0, "words": len(a.timeline.words), "timings_s": stages}
 
 
 def run(kind: str, audio: Path) -> dict:
+    load = os.getloadavg()[0]
     proc = subprocess.run([sys.executable, __file__, "--child", kind, str(audio)], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} failed: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else proc.returncode}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), "load": [round(load, 1), round(os.getloadavg()[0], 1)]}
+
+
+def _stages(r: dict) -> str:
+    t = r["listenlens"].get("timings_s") or {}
+    total = r["listenlens"]["seconds"]
+    return ", ".join(f"{k} {v:.1f} s ({100 * v / total:.0f}%)" for k, v in t.items())
 
 
 def section(data: dict) -> str:
     rows = "\n".join(
         f"| {i + 1} | {r['whisper']['seconds']:.1f} ({r['whisper']['cpu_s']:.1f}) | {r['listenlens']['seconds']:.1f} "
-        f"({r['listenlens']['cpu_s']:.1f}) | {r['ratio']:.2f} | {r['cpu_ratio']:.2f} |"
+        f"({r['listenlens']['cpu_s']:.1f}) | {r['ratio']:.2f} | {r['cpu_ratio']:.2f} | "
+        f"{r['whisper'].get('load', ['?'])[0]} / {r['listenlens'].get('load', ['?'])[0]} |"
         for i, r in enumerate(data["rounds"])
     )
+    stages = "\n".join(f"- round {i + 1}: {_stages(r)}" for i, r in enumerate(data["rounds"]))
     verdict = "met" if data["median_ratio"] <= TARGET_RATIO else "NOT met"
     return (
         f"### Speed against faster-whisper alone ({data['minutes']:g}-minute mono call)\n\n"
@@ -84,11 +99,15 @@ def section(data: dict) -> str:
         "alone (same model and decoding, its own VAD filter, word timestamps) and the whole pipeline "
         "(`analyze_call`), each in a fresh process, alternating which goes first; the machine was shared "
         "with other work, so only the ratio within a round is meaningful.\n\n"
-        "| round | faster-whisper alone, s (CPU s) | listenlens end to end, s (CPU s) | ratio | CPU-time ratio |\n"
-        "| --- | --- | --- | --- | --- |\n"
+        "| round | faster-whisper alone, s (CPU s) | listenlens end to end, s (CPU s) | ratio | CPU-time ratio "
+        "| load avg (1 min) at start, whisper / listenlens |\n"
+        "| --- | --- | --- | --- | --- | --- |\n"
         f"{rows}\n\n"
         f"Median ratio **{data['median_ratio']:.2f}x** wall time, {data['median_cpu_ratio']:.2f}x CPU time "
-        f"(target at most {TARGET_RATIO}x: {verdict}).\n"
+        f"(target at most {TARGET_RATIO}x: {verdict}).\n\n"
+        "Where listenlens's time went (wall seconds and share of its end-to-end time; *rest* is imports, "
+        "model loading, word attribution and roles):\n\n"
+        f"{stages}\n"
     )
 
 

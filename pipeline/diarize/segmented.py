@@ -30,6 +30,8 @@ embeddings are computed a batch of windows at a time.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -106,7 +108,9 @@ class SegmentedDiarizer:
         duration = len(x) / SAMPLE_RATE
         info: dict = {"detects_overlap": True}
         progress("diarize", 0, 2)
+        t0 = time.perf_counter()
         seg = self.segmenter(x, s.step_s, progress=lambda done, n: progress("diarize", done / n, 2))
+        t1 = time.perf_counter()
         count = seg.count()
         info["speech_s"] = round(float(np.sum(count > 0)) * FRAME_S, 2)
         info["overlap_s"] = round(float(np.sum(count > 1)) * FRAME_S, 2)
@@ -115,6 +119,7 @@ class SegmentedDiarizer:
             return Diarization(turns=[], backend=self.name, info=info)
 
         keys, emb, parts = self._embed(x, seg, lambda done, n: progress("diarize", 1 + done / n, 2))
+        t2 = time.perf_counter()
         if len(emb) == 0:
             # Speech too short to voice anywhere: one speaker is the honest answer.
             n_clusters, assign = 1, {}
@@ -127,6 +132,9 @@ class SegmentedDiarizer:
         on = _top_speakers(active, count)
         turns = _turns(on, s.bridge_s, s.min_turn_s, duration, onset_delay_s=s.onset_delay_s)
         info.update(speakers=len({t.speaker for t in turns}), windows=len(seg.offsets), embeddings=len(emb))
+        # Where a long call's diarization time goes (bench/speed_vs_whisper.py reports it).
+        info["timings_s"] = {"segmentation": round(t1 - t0, 3), "embedding": round(t2 - t1, 3),
+                             "clustering": round(time.perf_counter() - t2, 3)}
         progress("diarize", 2, 2)
         own = Diarization(
             turns=turns,
