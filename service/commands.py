@@ -1,5 +1,5 @@
 """CLI commands of the service: ``serve``, ``keys``, ``users``, ``retention``, ``export``,
-``voiceprints enroll/list/delete``.
+``voiceprints enroll/list/delete``, ``reps delete``.
 
 Imports stay inside the commands so ``listenlens --help`` starts fast.
 """
@@ -23,6 +23,10 @@ voiceprints_app = typer.Typer(help="Reps' voiceprints (embeddings of their voice
                               no_args_is_help=True)
 
 
+reps_app = typer.Typer(help="Reps: erase everything a tenant holds about one (a rep who left, a GDPR erasure request).",
+                       no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("retention")(retention)
@@ -30,6 +34,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
     app.command("export")(export)
     app.add_typer(voiceprints_app, name="voiceprints")
+    app.add_typer(reps_app, name="reps")
 
 
 def serve(
@@ -283,3 +288,40 @@ def voiceprints_delete(
     with open_runtime() as rt, rt.db.session() as s:
         voiceprints.remove(s, choose_tenant(s, tenant).id, rep)
     typer.echo(f"deleted {rep}'s voiceprint")
+
+
+def _rep_summary(found) -> str:
+    return (f"{found.calls} call(s) with {found.recordings} recording(s) and {found.scorecards} scorecard(s), "
+            f"{found.jobs} pending job(s), {found.webhook_deliveries} webhook delivery(ies), "
+            f"{found.voiceprints} voiceprint(s), {found.users} rep account(s)")
+
+
+@reps_app.command("delete")
+def reps_delete(
+    rep: str = typer.Argument(..., help="the rep's id, as uploads name it (rep=...)"),
+    tenant: str | None = TenantOpt,
+    yes: bool = typer.Option(False, "--yes", help="erase without asking (scripts; nothing can bring it back)"),
+) -> None:
+    """Erase REP: every call (recording, transcript, scorecard, pending jobs, webhook deliveries),
+    the voiceprint and the rep accounts filed under the name, in one tenant."""
+    import sys
+
+    from listenlens.errors import ListenlensError
+    from listenlens.service.domain import reps
+    from listenlens.service.domain.auth import choose_tenant
+    from listenlens.service.runtime import open_runtime
+
+    with open_runtime() as rt:
+        with rt.db.session() as s:
+            chosen = choose_tenant(s, tenant)
+            tenant_id, tenant_name = chosen.id, chosen.name
+            found = reps.preview(s, tenant_id, rep)
+        if not yes:
+            if not sys.stdin.isatty():
+                raise ListenlensError(f"erasing {found.rep} cannot be undone: confirm with --yes")
+            typer.echo(f"{found.rep} in tenant {tenant_name!r}: {_rep_summary(found)}.")
+            if not typer.confirm("Erase all of it? This cannot be undone", default=False):
+                typer.echo("nothing erased", err=True)
+                raise typer.Exit(1)
+        done = reps.erase(rt, tenant_id, found.rep)
+    typer.echo(f"erased {done.rep} in tenant {tenant_name!r}: {_rep_summary(done)}")

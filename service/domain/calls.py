@@ -266,7 +266,11 @@ def open_recording(runtime, tenant_id: str, call_id: str, *, only_rep: str | Non
 def delete_call(runtime, tenant_id: str, call_id: str) -> None:
     """Delete the call's rows, then its recording."""
     with runtime.db.session() as s:
-        key = purge(s, own_call(s, tenant_id, call_id))
+        own_call(s, tenant_id, call_id)
+        call = hold(s, call_id)  # a worker writing its result finishes first, then all of it goes
+        if call is None:
+            raise NotFound("call")
+        key = purge(s, call)
     if key:
         runtime.storage.delete(key)
 
@@ -321,8 +325,7 @@ def hold(session: Session, call_id: str | None) -> Call | None:
         .execution_options(synchronize_session=False)))
     if not taken.rowcount:
         return None
-    call = session.get(Call, call_id, populate_existing=True)
-    return call
+    return session.get(Call, call_id, populate_existing=True)
 
 
 def purge(session: Session, call: Call) -> str | None:

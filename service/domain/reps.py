@@ -98,6 +98,19 @@ def footprint(session: Session, tenant_id: str, rep: str) -> RepData:
     )
 
 
+def known_reps(session: Session, tenant_id: str) -> list[RepData]:
+    """Every rep name the tenant holds something about (calls, a voiceprint, rep accounts), in name order."""
+    calls = dict(session.execute(select(Call.rep, func.count()).where(Call.tenant_id == tenant_id, Call.rep.is_not(None))
+                                 .group_by(Call.rep)).all())
+    voices = dict(session.execute(select(Voiceprint.rep, func.count()).where(Voiceprint.tenant_id == tenant_id)
+                                  .group_by(Voiceprint.rep)).all())
+    users = dict(session.execute(select(User.rep, func.count()).where(
+        User.tenant_id == tenant_id, User.role == Role.rep.value, User.rep.is_not(None)).group_by(User.rep)).all())
+    names = sorted(set(calls) | set(voices) | set(users))
+    return [RepData(rep=name, calls=calls.get(name, 0), voiceprints=voices.get(name, 0), users=users.get(name, 0))
+            for name in names]
+
+
 def preview(session: Session, tenant_id: str, rep: str) -> RepData:
     """``footprint``, or ``NotFound`` when the tenant holds nothing about ``rep``."""
     found = footprint(session, tenant_id, rep)

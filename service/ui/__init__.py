@@ -13,7 +13,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def register(app) -> None:
     from fastapi.staticfiles import StaticFiles
 
-    from listenlens.service.ui import accounts
+    from listenlens.service.ui import accounts, reps
     from listenlens.service.ui.errorpages import HtmlErrors, wrap_server_errors
     from listenlens.service.ui.routes import router
     from listenlens.service.ui.session import Refused, SignInFirst
@@ -21,6 +21,7 @@ def register(app) -> None:
     from listenlens.service.ui.voiceprints import router as voiceprints_router
 
     app.include_router(accounts.router)
+    app.include_router(reps.router)
     app.include_router(voiceprints_router)
     app.include_router(trackers_router)
     app.include_router(router)

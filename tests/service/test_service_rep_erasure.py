@@ -228,3 +228,40 @@ def test_an_erasure_waits_for_a_result_being_written_and_deletes_it(world):
     assert not _rows(w, CallResult, CallResult.call_id.in_(gone))
     assert not _rows(w, WebhookDelivery, WebhookDelivery.call_id.in_(gone))
     assert not _rows(w, Job, Job.call_id.in_(gone))
+
+
+def test_the_cli_erases_a_rep_of_one_tenant_after_confirmation(tmp_path, monkeypatch, call_wav):
+    from typer.testing import CliRunner
+
+    from listenlens.cli import app
+    from listenlens.service.db.models import Call, utcnow
+    from listenlens.service.domain.auth import get_or_create_tenant
+    from listenlens.service.runtime import open_runtime
+
+    for name in ("LISTENLENS_DATABASE_URL", "LISTENLENS_STORAGE_URL", "LISTENLENS_BROKER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LISTENLENS_HOME", str(tmp_path))
+    with open_runtime() as rt:
+        ids = {}
+        for tenant in ("acme", "globex"):
+            with rt.db.session() as s:
+                tenant_id = get_or_create_tenant(s, tenant).id
+                ids[tenant] = f"call_{tenant:0>24}"
+                key = f"{tenant_id}/{ids[tenant]}/call.wav"
+                rt.storage.put(call_wav, key)
+                s.add(Call(id=ids[tenant], tenant_id=tenant_id, rep="sam", call_time=utcnow(), options={},
+                           status="done", recording_key=key))
+    runner = CliRunner()
+    res = runner.invoke(app, ["reps", "delete", "sam", "--tenant", "acme"])
+    assert res.exit_code == 2 and "--yes" in res.output
+    res = runner.invoke(app, ["reps", "delete", "sam"])
+    assert res.exit_code == 2 and "--tenant" in res.output
+    res = runner.invoke(app, ["reps", "delete", "sam", "--tenant", "acme", "--yes"])
+    assert res.exit_code == 0, res.output
+    assert "erased sam in tenant 'acme': 1 call(s) with 1 recording(s)" in res.output
+    with open_runtime() as rt:
+        assert {key.split("/")[1] for key, _ in rt.storage.recordings()} == {ids["globex"]}
+        with rt.db.session() as s:
+            assert s.get(Call, ids["acme"]) is None and s.get(Call, ids["globex"]) is not None
+    res = runner.invoke(app, ["reps", "delete", "nobody", "--tenant", "acme", "--yes"])
+    assert res.exit_code == 2 and "'nobody'" in res.output

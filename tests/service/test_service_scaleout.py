@@ -198,3 +198,40 @@ def test_delete_removes_the_recording_from_storage(cluster):
     assert cluster.client.delete(f"/v1/calls/{cid}", headers=cluster.a).status_code == 204
     assert not any(cid in str(p) for p in objects.rglob("*"))
     assert cluster.client.get(f"/v1/calls/{cid}", headers=cluster.a).status_code == 404
+
+
+def test_erasing_a_rep_while_the_worker_analyzes_their_call_leaves_nothing(cluster, call_wav):
+    """The Celery worker is mid-analysis when the rep is erased: no call, result, voiceprint,
+    recording or webhook comes back, and the other tenant's rep of the same name stays."""
+    c, a, b = cluster.client, cluster.a, cluster.b
+
+    def upload(headers, rep):
+        with open(call_wav, "rb") as f:
+            r = c.post("/v1/calls", headers=headers, files={"file": ("call.wav", f, "audio/wav")},
+                       data={"rep": rep, "channels": "rep,customer"})
+        assert r.status_code == 202, r.text
+        return r.json()["id"]
+
+    theirs = upload(b, "leaver")
+    assert wait_status(c, theirs, b)["status"] == "done"
+    cid = upload(a, "leaver")
+    wait_for(lambda: c.get(f"/v1/calls/{cid}", headers=a).json()["status"] != "queued", "the worker to start the call",
+             every=0.05)
+    r = c.delete("/v1/reps/leaver", headers=a)
+    assert r.status_code == 200, r.text
+    assert r.json()["calls"] == 1 and r.json()["recordings"] == 1
+    # One task at a time (--pool=solo): once a later call is done, the erased call's task has ended.
+    assert wait_status(c, upload(a, "stays"), a)["status"] == "done"
+    engine = create_engine(cluster.pg_url)
+    with engine.connect() as conn:
+        for table, column in (("calls", "id"), ("call_results", "call_id"), ("jobs", "call_id"),
+                              ("webhook_deliveries", "call_id")):
+            assert conn.execute(text(f"SELECT count(*) FROM {table} WHERE {column} = :i"), {"i": cid}).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM voiceprints WHERE rep = 'leaver'")).scalar() == 1  # globex's
+    engine.dispose()
+    assert not any(cid in str(p) for p in (cluster.home / "objects").rglob("*"))
+    if r.json()["scorecards"] == 0:  # erased before the result was written: its call.done is never sent
+        assert cluster.receiver.for_call(cid) == []
+    assert c.get("/v1/reps/leaver/voiceprint", headers=a).status_code == 404
+    assert c.get("/v1/reps/leaver/voiceprint", headers=b).status_code == 200
+    assert c.get(f"/v1/calls/{theirs}", headers=b).json()["status"] == "done"

@@ -389,6 +389,46 @@ def test_the_last_admin_stays(site):
             delete_user(s, admin)
 
 
+def test_only_an_admin_erases_a_rep_after_confirming_the_name(site):
+    from listenlens.service.db.models import Call
+
+    _, app, key, (rep_a_call, rep_b_call) = site
+    ann = signed_in(app, "ann@acme.test")  # rep-a's own account
+    for who in (signed_in(app, "coach@acme.test"), ann):
+        assert who.get("/ui/admin/reps").status_code == 403
+        assert who.get("/ui/admin/reps/erase?rep=rep-a").status_code == 403
+        res = who.post("/ui/admin/reps/erase", data={"csrf": page_token(who), "rep": "rep-a", "confirm": "rep-a"})
+        assert res.status_code == 403 and "Only an admin" in res.text
+    res = TestClient(app).post("/ui/admin/reps/erase", headers={"Authorization": f"Bearer {key}"},
+                               data={"rep": "rep-a", "confirm": "rep-a"})
+    assert res.status_code == 403, "a key reads the pages as a coach would"
+
+    admin = signed_in(app, "admin@acme.test")
+    listing = admin.get("/ui/admin/reps")
+    assert listing.status_code == 200 and 'data-rep="rep-a"' in listing.text and 'data-rep="rep-b"' in listing.text
+    confirm = admin.get("/ui/admin/reps/erase?rep=rep-a")
+    assert confirm.status_code == 200 and "1 call," in confirm.text and "1 rep sign-in account" in confirm.text
+    token = _form_token(confirm.text)
+    res = admin.post("/ui/admin/reps/erase", data={"csrf": token, "rep": "rep-a", "confirm": "rep-b"})
+    assert res.status_code == 400 and "nothing was erased" in res.text
+    res = admin.post("/ui/admin/reps/erase", data={"csrf": "forged", "rep": "rep-a", "confirm": "rep-a"})
+    assert res.status_code == 403
+    with app.state.runtime.db.session() as s:
+        assert s.get(Call, rep_a_call) is not None, "a refused form erases nothing"
+
+    res = admin.post("/ui/admin/reps/erase", data={"csrf": token, "rep": "rep-a", "confirm": "rep-a"},
+                     follow_redirects=False)
+    assert res.status_code == 303 and res.headers["location"].startswith("/ui/admin/reps?done=")
+    assert "Erased rep-a: 1 call(s)" in admin.get(res.headers["location"]).text
+    with app.state.runtime.db.session() as s:
+        assert s.get(Call, rep_a_call) is None and s.get(Call, rep_b_call) is not None
+        assert s.query(User).filter_by(email="ann@acme.test").one_or_none() is None
+        assert s.query(User).filter_by(email="coach@acme.test").one().role == "coach"
+    assert ann.get("/ui", follow_redirects=False).status_code == 303, "the erased rep's session ended"
+    res = admin.get("/ui/admin/reps/erase?rep=rep-a")
+    assert res.status_code == 404 and "rep-a" in res.text
+
+
 def test_the_cli_creates_lists_and_deletes_users(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 

@@ -232,6 +232,8 @@ PAGES = [
     ("not-found", "/ui/no/such/page"),
     ("users", "/ui/admin/users"),
     ("trackers", "/ui/trackers"),
+    ("reps", "/ui/admin/reps"),
+    ("rep-erase", "/ui/admin/reps/erase?rep=alex"),
 ]
 
 
@@ -309,3 +311,26 @@ def test_rep_and_team_pages(server, page, uploaded, seeded, shot):
     page.wait_for_url(f"{server.url}/ui/login")
     page.goto(f"{server.url}/ui")
     assert "/ui/login?next=" in page.url
+
+
+def test_a_rep_is_erased_with_the_keyboard_alone(server, browser, shot):
+    from listenlens.service.db.models import Call
+
+    [leaver] = seed(server.runtime.db, "acme-coaching", [CallSpec("leaver", TEAM, datetime.utcnow(), 0.5, 2)])
+    context, page = _signed_in(browser, server, DESKTOP)
+    page.goto(f"{server.url}/ui/admin/reps")
+    link = page.locator("tr[data-rep=leaver] a")
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/admin/reps/erase?rep=leaver")
+    assert page.evaluate("document.activeElement.name") == "confirm", "the confirmation field has the focus"
+    page.keyboard.type("leaver")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").strip() == "Erase leaver's data"
+    shot(page, "rep-erase-confirm")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ui/admin/reps?done=*")
+    assert "Erased leaver: 1 call(s)" in page.locator("[role=status]").inner_text()
+    with server.runtime.db.session() as s:
+        assert s.get(Call, leaver) is None
+    context.close()

@@ -57,7 +57,8 @@ def test_pages_run_under_the_csp_without_violations(server, browser, seeded):
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text))
     sign_in(page, server, "/ui")  # the sign-in page runs under the CSP too
-    pages = ["/ui/login", "/ui", "/ui/upload", "/ui/admin/users", f"/ui/calls/{seeded[0]}",
+    pages = ["/ui/login", "/ui", "/ui/upload", "/ui/admin/users", "/ui/admin/reps", "/ui/admin/reps/erase?rep=ana%2Fwest",
+             f"/ui/calls/{seeded[0]}",
              f"/ui/reps/{quote('ana/west', safe='')}", f"/ui/teams/{quote('emea/smb', safe='')}"]
     for path in pages:
         response = page.goto(server.url + path)
