@@ -11,6 +11,8 @@ answer with RTTM truth. The pipeline never imports from here.
     runner.py      one file's result, the figures per split, the whole report
     targets.py     the accuracy, speed and memory targets and their verdicts
     commands.py    the ``listenlens eval`` command and its tables
+    events/        the scorecard's events against event truth (a folder of calls with
+                   ``truth/<id>.events.json``): ``listenlens eval`` on such a folder
 
 Conventions (also in ``docs/benchmarks.md``):
 

@@ -43,7 +43,8 @@ def discover(folder: str | Path, uem_paths: Sequence[str | Path] = ()) -> list[E
         raise EvalError(f"{folder} is a file; give the folder that holds the recordings and their .rttm files")
     audio = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
     if not audio:
-        raise EvalError(f"{folder} holds no audio files ({', '.join(sorted(AUDIO_SUFFIXES))}); point at the folder with the recordings")
+        raise EvalError(f"{folder} holds no audio files ({', '.join(sorted(AUDIO_SUFFIXES))}); point at the folder with the "
+                        "recordings and their RTTM truth, or at a folder of calls with event truth (truth/<id>.events.json)")
     rttms = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".rttm")
     if not rttms:
         raise EvalError(f"{folder} holds no .rttm truth files; each recording needs its speaker turns as RTTM")

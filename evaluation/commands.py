@@ -1,4 +1,5 @@
-"""``listenlens eval``: accuracy and speed of the pipeline against RTTM truth."""
+"""``listenlens eval``: accuracy and speed of the pipeline against RTTM truth, or its
+events against event truth (a folder with ``truth/<id>.events.json``: ``events/``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import typer
 
 from listenlens.cli_progress import ProgressDisplay
 from listenlens.config.commands import ConfigOpt, SetOpt
+from listenlens.evaluation.cases import EvalError
 from listenlens.evaluation.targets import TARGETS_HELP
 from listenlens.pipeline.diarize.settings import CHOICES
 
@@ -19,7 +21,10 @@ def register(app: typer.Typer) -> None:
 
 def evaluate(
     folder: Path = typer.Argument(
-        ..., help="folder of recordings with RTTM truth (one RTTM per recording, or several keyed by file id)", show_default=False
+        ...,
+        help="folder of recordings with RTTM truth (one RTTM per recording, or several keyed by file id), or a folder of calls "
+        "with event truth (truth/<id>.events.json beside dual/, mono/, telephone/ recordings: their events are scored)",
+        show_default=False,
     ),
     uem: list[Path] | None = typer.Option(None, "--uem", help="UEM file(s) of the scored regions [default: every *.uem in the folder]"),
     json_out: Path | None = typer.Option(None, "--json", help="also write the full report as JSON to this file"),
@@ -33,11 +38,23 @@ def evaluate(
     config: Path | None = ConfigOpt,
     sets: list[str] | None = SetOpt,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress display"),
+    variant: list[str] | None = typer.Option(
+        None, "--variant", help="event truth: run only this quality (dual, mono, telephone, or script: the scorecard on the "
+        "truth's own timeline); repeatable [default: every recorded quality present]"
+    ),
+    only: list[str] | None = typer.Option(None, "--only", help="event truth: only this call id; repeatable"),
+    split: str | None = typer.Option(None, "--split", help="event truth: only the calls of this split (e.g. held-out)"),
+    misses: bool = typer.Option(False, "--misses", help="event truth: list every missed or extra event"),
 ) -> None:
-    """Diarization error (DER, JER) and timing-metric error against RTTM truth, per file and overall."""
+    """Diarization error (DER, JER) and timing-metric error against RTTM truth, per file and overall.
+
+    On a folder of calls with event truth (truth/<id>.events.json), the scorecard's events
+    instead: precision and recall per kind, phantom questions, verdicts, word attribution,
+    talk ratio and the event targets, per quality (docs/benchmarks.md)."""
     from rich.console import Console
 
     from listenlens.evaluation.der import DEFAULT_COLLARS
+    from listenlens.evaluation.events.truth import has_event_truth
     from listenlens.evaluation.hypotheses import rttm_hypothesis
     from listenlens.evaluation.runner import run_eval
     from listenlens.evaluation.targets import bench_figure
@@ -45,6 +62,22 @@ def evaluate(
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 120))  # logs and pipes: no wrapped columns
+    if has_event_truth(folder):
+        rttm_only = [name for name, given in (("--uem", uem), ("--collar", collar), ("--hyp", hyp), ("--targets", targets != "auto"))
+                     if given]
+        if rttm_only:
+            raise EvalError(f"{', '.join(rttm_only)}: for RTTM truth; {folder} holds event truth, scored by its events")
+        _evaluate_events(folder, console, variant=variant, only=only, split=split, misses=misses, json_out=json_out,
+                         settings=_settings(config, sets, diarizer, num_speakers), quiet=quiet)
+        return
+    if (folder / "truth").is_dir():
+        raise EvalError(f"{folder / 'truth'} holds no <id>.events.json event truth; build the calls "
+                        "(bench/sales_calls/build.py) or write it in the format of docs/benchmarks.md")
+    event_only = [name for name, given in (("--variant", variant), ("--only", only), ("--split", split), ("--misses", misses))
+                  if given]
+    if event_only:
+        raise EvalError(f"{', '.join(event_only)}: for a folder of calls with event truth (truth/<id>.events.json); "
+                        f"{folder} has none")
     with ProgressDisplay(quiet, stage_lines=False, prefix="[eval] ") as progress:
         settings = _settings(config, sets, diarizer, num_speakers)
         report = run_eval(
@@ -64,6 +97,28 @@ def evaluate(
     render(report, console)
     if json_out:
         console.print(f"[dim]report:[/dim] {json_out}")
+
+
+def _evaluate_events(folder: Path, console, *, variant, only, split, misses, json_out, settings, quiet) -> None:
+    from listenlens.evaluation.events.command import event_document, run_event_eval
+    from listenlens.evaluation.events.render import render_report, render_targets
+
+    with ProgressDisplay(quiet, stage_lines=False, prefix="[eval] ") as progress:
+        calls, reports = run_event_eval(folder, variants=variant, only=only, split=split, settings=settings,
+                                         progress=progress, say=progress.note)
+        if json_out:
+            _write_atomically(json_out, json.dumps(event_document(folder, calls, reports), indent=1, ensure_ascii=False,
+                                                   default=_plain) + "\n")
+    for report in reports:
+        render_report(report, console, misses=misses)
+    render_targets(reports, console)
+    if json_out:
+        console.print(f"[dim]report:[/dim] {json_out}")
+
+
+def _plain(o):
+    """numpy scalars (a bool or float from a metric) as the Python values they hold."""
+    return o.item() if hasattr(o, "item") else str(o)
 
 
 def _settings(config: Path | None, sets: list[str] | None, diarizer: str | None, num_speakers: int | None):

@@ -63,6 +63,11 @@ class ProgressDisplay:
             self._bar.update(self._call, description=update.stage, completed=update.fraction)
         self._last_stage = update.stage
 
+    def note(self, text: str) -> None:
+        """A line of its own (above the bars on a terminal)."""
+        if self._console is not None:
+            self._console.print(text, markup=False, highlight=False)
+
     def file(self, done: int, total: int) -> None:
         """``done`` of ``total`` files finished; the next call's bar starts from zero."""
         if self._console is None:

@@ -16,40 +16,15 @@ import soundfile as sf
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 sys.path.insert(0, str(BENCH))
 
-from event_eval import match  # noqa: E402
-from sales_calls import voices  # noqa: E402
-from sales_calls.build import build_call  # noqa: E402
 from sales_calls.script import ScriptError, load_script, load_scripts  # noqa: E402
 
-SMALL = """
-id: tiny
-title: a small call with one of each event
-split: tune
-speakers:
-  rep: {voice: "espeak:en-us+m7", side: rep}
-  customer: {voice: "flite:slt", side: customer}
-lines:
-  - {rep: "Hi, this is Sam from Acme. How many people are on your team?", at: 0.4}
-  - {customer: "About forty people, spread over two offices in the north of the country.", gap: 1.5}
-  - {rep: "Mm-hmm.", inside: 1.5}
-  - {rep: "Okay. What do they use today?", gap: 0.8}
-  - {rep: "Spreadsheets, I guess.", gap: 1.0}
-  - {customer: "Mostly spreadsheets, and a very old database that nobody wants to", gap: 0.7}
-  - {rep: "So it sounds like the old database is the real problem.", gap: -1.2, paraphrase: opener}
-"""
+from listenlens.evaluation.events.matching import match  # noqa: E402
+from tinycall import SMALL, build_tiny  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("sales")
-    old = voices.CACHE
-    voices.CACHE = tmp / "cache"
-    try:
-        path = tmp / "tiny.yaml"
-        path.write_text(SMALL, encoding="utf-8")
-        yield build_call(load_script(path), tmp / "out")
-    finally:
-        voices.CACHE = old
+    return build_tiny(tmp_path_factory.mktemp("sales"))
 
 
 def _rttm(path: Path) -> list[tuple[float, float, str]]:
