@@ -96,10 +96,11 @@ def render_section(data: dict) -> str:
     return "\n".join(out)
 
 
-def write_section(body: str, path: Path = RESULTS_MD) -> None:
-    """Put ``body`` between this script's markers in ``path``, keeping every other section."""
+def write_section(body: str, path: Path | None = None) -> None:
+    """Put ``body`` between this script's markers in ``path`` (default ``RESULTS_MD``), keeping every other section."""
     from render_results import replace_marked_section
 
+    path = path or RESULTS_MD
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     tmp = path.with_suffix(path.suffix + ".part")
     tmp.write_text(replace_marked_section(text, SECTION, body), encoding="utf-8")

@@ -103,7 +103,6 @@ def test_every_recorded_quality_is_run_and_a_wrong_hypothesis_misses(calls_folde
 def test_the_bench_and_the_cli_give_the_same_figures(calls_folder, tmp_path, monkeypatch):
     monkeypatch.setattr(event_eval, "RESULTS_JSON", tmp_path / "event_eval.json")
     monkeypatch.setattr(event_eval, "RESULTS_MD", tmp_path / "results.md")
-    monkeypatch.setattr(event_eval.write_section, "__defaults__", (tmp_path / "results.md",))
     _fake_analysis(monkeypatch, wrong=True)  # figures with misses in them, not only 100%
     assert event_eval.main(["--out", str(calls_folder), "--no-build", "--variant", "mono", "--variant", "script"]) == 0
     bench = json.loads((tmp_path / "event_eval.json").read_text(encoding="utf-8"))

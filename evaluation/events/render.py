@@ -41,7 +41,7 @@ def render_report(report: EventReport, console, *, misses: bool = False) -> None
             verdict = verdict_text(met(t, s))
             colour = {"MET": "green", "MISSED": "red"}.get(verdict, "dim")
             sign = "<=" if t.at_most else ">="
-            console.print(f"  [{colour}]{verdict:>6s}[/{colour}]  {t.name}: {_f(t.value)} {t.unit} ({sign} {t.limit:g})", highlight=False)
+            console.print(f"  [{colour}]{verdict:>6s}[/{colour}]  {t.name}: {_value(t)} ({sign} {t.limit:g})", highlight=False)
     for c in report.calls:
         if c.error:
             console.print(f"  failed {c.id}: {c.error}", markup=False, highlight=False)
@@ -80,8 +80,12 @@ def render_targets(reports: Sequence[EventReport], console) -> None:
             verdict = verdict_text(met(t, s))
             colour = {"MET": "green", "MISSED": "red"}.get(verdict, "dim")
             sign = "<=" if t.at_most else ">="
-            table.add_row(r.variant, t.name, f"{_f(t.value)} {t.unit}", f"{sign} {t.limit:g} {t.unit}", f"[{colour}]{verdict}[/{colour}]")
+            table.add_row(r.variant, t.name, _value(t), f"{sign} {t.limit:g} {t.unit}", f"[{colour}]{verdict}[/{colour}]")
     console.print(table)
+
+
+def _value(t) -> str:
+    return "-" if t.value is None else f"{t.value:.1f} {t.unit}"
 
 
 def verdict_text(value: bool | None) -> str:
