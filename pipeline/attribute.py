@@ -25,7 +25,11 @@ Backends without frame activity fall back to the turns: a word goes to the speak
 whose turns cover most of it, a word in a gap between turns to the nearest turn. On a
 dual-channel call a word belongs to its channel's party, and a word heard on both
 channels (crosstalk the per-channel regions did not exclude) is kept once, on the
-channel where it is loudest.
+channel where it is loudest. A word transcribed on one channel only can still be the
+other party's voice leaking in (a speaker's own speech region runs on through a short
+pause while the other party talks, and the recogniser writes down what leaks in there):
+it is dropped when its channel is no louder over it than the measured leak of the other
+channels predicts (``drop_leaked_words``).
 """
 
 from __future__ import annotations
@@ -37,8 +41,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from listenlens.pipeline.asr import AsrSegment
+from listenlens.pipeline.constants import LEVEL_FRAME_S as FRAME_S
 from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.diarize.base import SpeakerActivity
+from listenlens.pipeline.diarize.channels import LeakPath, frame_levels_db, noise_floor_db, predicted_leak_db
 from listenlens.pipeline.metrics.config import MetricsConfig
 from listenlens.pipeline.timeline import Turn, Word
 
@@ -59,6 +65,15 @@ EDGE_SURE_MARGIN = 0.9
 HEARD_MIN = 0.05
 # A pause this long between two recognised words ends a sentence even without punctuation.
 SENTENCE_PAUSE_S = 1.0
+# A word is its own channel's speech only when that channel beats the other channels'
+# predicted leak over it by this much (the channels diarizer's per-frame margin,
+# ``ChannelTuning.leak_margin_db``: genuine speech is 15+ dB above its leak, even in an
+# overlap, while a leak's level wanders a few dB around its measured gain).
+LEAK_WORD_MARGIN_DB = 6.0
+# ...and only where that predicted leak is audible on the channel at all: above its noise
+# floor by this much (the diarizer's ``active_db``). Over quieter leak there is nothing to
+# mistake for speech, and a soft word of the channel's own is kept.
+LEAK_AUDIBLE_DB = 10.0
 # Confidence of a word placed by the nearest turn or a gap: the diarizer did not hear it.
 GAP_CONFIDENCE = 0.5
 _SENTENCE_END = re.compile(r"[.?!…]+[\"')\]]*$")
@@ -209,6 +224,49 @@ def drop_crosstalk_duplicates(per_channel: list[list[AsrSegment]], samples: np.n
                 )
     merged.sort(key=lambda s: s.start)
     return merged
+
+
+def drop_leaked_words(
+    segments: list[AsrSegment], samples: np.ndarray, paths: list[LeakPath], *, margin_db: float = LEAK_WORD_MARGIN_DB
+) -> list[AsrSegment]:
+    """Segments without the words that are another channel's voice leaking into theirs.
+
+    ``paths``: how each channel leaks into each other (the channels diarizer's measured
+    ``LeakPath``s). A word on channel c is leak when, over its frames, c's power is
+    within ``margin_db`` of (or below) the leak the other channels predict there, and that
+    leak is audible on c: the same sound, louder on its own channel, was heard here as an
+    echo of it.
+    """
+    x = np.atleast_2d(np.asarray(samples))
+    if x.shape[0] < 2 or not any(p.known for p in paths):
+        return segments
+    levels = frame_levels_db(x)
+    leak = predicted_leak_db(levels, paths)
+    floors = [noise_floor_db(lv) for lv in levels]
+    n = levels.shape[1]
+    out: list[AsrSegment] = []
+    for seg in segments:
+        c = seg.channel
+        if c is None or c >= x.shape[0]:
+            out.append(seg)
+            continue
+        kept = []
+        for w in seg.words:
+            a = min(max(int(w.start / FRAME_S), 0), n - 1)
+            b = min(max(int(np.ceil(w.end / FRAME_S)), a + 1), n)
+            own, heard = _power_db(levels[c, a:b]), _power_db(leak[c, a:b])
+            if not (heard > floors[c] + LEAK_AUDIBLE_DB and own < heard + margin_db):
+                kept.append(w)
+        if len(kept) == len(seg.words):
+            out.append(seg)
+        elif kept:
+            out.append(AsrSegment(kept[0].start, kept[-1].end, " ".join(w.text for w in kept), kept, seg.channel))
+    return out
+
+
+def _power_db(levels_db: np.ndarray) -> float:
+    """Mean power of frames given in dB, in dB (loud frames dominate, as the ear hears)."""
+    return float(10 * np.log10(np.mean(np.power(10.0, levels_db / 10.0)) + 1e-20))
 
 
 @dataclass

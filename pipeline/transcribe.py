@@ -15,9 +15,10 @@ from listenlens import __version__
 from listenlens.config import Settings, load_settings
 from listenlens.errors import NoSpeechError, OneSpeakerError, SilentAudioError
 from listenlens.pipeline.asr import Transcriber
-from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates
+from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates, drop_leaked_words
 from listenlens.pipeline.audio import Audio, is_silent, load_audio
 from listenlens.pipeline.diarize import DETECTS_OVERLAP, get_diarizer, select_backend
+from listenlens.pipeline.diarize.channels import leak_paths
 from listenlens.pipeline.progress import (
     FINDING_WHO_SPOKE,
     LOADING,
@@ -129,6 +130,7 @@ def transcribe_audio(
                 )
             )
         segments = drop_crosstalk_duplicates(per_channel, audio.samples)
+        segments = drop_leaked_words(segments, audio.samples, leak_paths(dia.info.get("leak", [])))
     else:
         segments = transcriber.transcribe(
             audio.mono(), [(t.start, t.end) for t in dia.turns], progress=track.stage(TRANSCRIBING)

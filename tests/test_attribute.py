@@ -51,6 +51,31 @@ def test_word_heard_on_both_channels_is_kept_once_on_the_louder_channel():
     assert texts == [(0, "approved."), (0, "budget"), (1, "great")]
 
 
+def test_word_only_the_other_channels_leak_carries_is_dropped():
+    """A word transcribed on one channel where that channel hears nothing but the other
+    party's leak goes; the channel's own words stay, an overlap included."""
+    from listenlens.pipeline.attribute import drop_leaked_words
+    from listenlens.pipeline.diarize.channels import LeakPath
+
+    sr, rng = 16000, np.random.default_rng(0)
+    x = 1e-4 * rng.standard_normal((2, 6 * sr)).astype(np.float32)  # line noise
+    rep = 0.3 * rng.standard_normal(3 * sr).astype(np.float32)
+    x[0, sr : 4 * sr] += rep  # the rep talks 1-4 s on channel 0...
+    delay = int(0.02 * sr)
+    x[1, sr + delay : 4 * sr + delay] += 0.03 * rep  # ...and leaks 20 dB down into channel 1
+    x[1, int(2.5 * sr) : int(3.0 * sr)] += 0.2 * rng.standard_normal(sr // 2).astype(np.float32)  # customer cuts in
+    x[1, int(4.5 * sr) : int(5.0 * sr)] += 0.2 * rng.standard_normal(sr // 2).astype(np.float32)  # ...and answers
+    paths = [LeakPath(0, 1, 0.02, -20.0, 200), LeakPath(1, 0, 0.02, -20.0, 200)]
+    ch0 = seg([(1.1, 1.5, "does"), (1.5, 1.9, "that"), (1.9, 2.4, "work?")], channel=0)
+    ch1 = seg([(1.5, 1.9, "that"), (2.0, 2.4, "work?"), (2.6, 2.9, "Sorry,"), (4.6, 4.9, "yes.")], channel=1)
+    kept = drop_leaked_words([ch0, ch1], x, paths)
+    texts = sorted((s.channel, w.text) for s in kept for w in s.words)
+    assert texts == [(0, "does"), (0, "that"), (0, "work?"), (1, "Sorry,"), (1, "yes.")]
+    # With no leak path measured there is nothing to compare against: every word stays.
+    none = [LeakPath(0, 1, 0.0, -120.0, 0, "none"), LeakPath(1, 0, 0.0, -120.0, 0, "none")]
+    assert sum(len(s.words) for s in drop_leaked_words([ch0, ch1], x, none)) == 7
+
+
 def test_speech_chunks_pad_and_join_close_regions():
     chunks = speech_chunks([(1.0, 2.0), (2.3, 3.0), (5.0, 6.0)], 10 * 16000)
     assert [(c["start"] / 16000, c["end"] / 16000) for c in chunks] == [

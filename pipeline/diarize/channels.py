@@ -93,7 +93,7 @@ class ChannelDiarizer:
         labels = [f"CH{c}" for c in range(n_ch)]
 
         levels = frame_levels_db(audio.samples)
-        floors = np.array([_noise_floor(lv) for lv in levels])
+        floors = np.array([noise_floor_db(lv) for lv in levels])
         vad = np.zeros_like(levels, dtype=bool)
         for c in range(n_ch):
             progress("speech detection", c, n_ch)
@@ -208,7 +208,7 @@ def _max_correlation(a: np.ndarray, b: np.ndarray, *, max_lag: int, block: int =
 def _independent_seconds(a: np.ndarray, b: np.ndarray) -> float:
     """Audible time where the a/b level difference departs from its usual value."""
     la, lb = frame_levels_db(np.stack([a, b]))
-    fa, fb = _noise_floor(la), _noise_floor(lb)
+    fa, fb = noise_floor_db(la), noise_floor_db(lb)
     audible = (la > fa + 15) | (lb > fb + 15)
     if audible.sum() < 10:
         return 0.0
@@ -227,7 +227,7 @@ def frame_levels_db(samples: np.ndarray, frame: int = int(FRAME_S * SAMPLE_RATE)
     return 10 * np.log10(power + 1e-12)
 
 
-def _noise_floor(levels_db: np.ndarray) -> float:
+def noise_floor_db(levels_db: np.ndarray) -> float:
     if levels_db.size == 0:
         return -120.0
     # Digital silence (exact zeros) would put the floor at -120 dB and make any hiss
@@ -293,6 +293,11 @@ def _borrow_reverse_paths(paths: list[LeakPath]) -> list[LeakPath]:
             p = LeakPath(p.src, p.dst, reverse.delay_s, reverse.gain_db, 0, "reverse path")
         out.append(p)
     return out
+
+
+def leak_paths(info: list[dict]) -> list[LeakPath]:
+    """The leak paths a diarization reported (its ``info["leak"]``), as ``LeakPath``s."""
+    return [LeakPath(**p) for p in info]
 
 
 def predicted_leak_db(levels: np.ndarray, paths: list[LeakPath]) -> np.ndarray:
