@@ -9,7 +9,10 @@ In order of trust:
 3. a hint: the rep's speaker label (``SPEAKER_01``, ``CH0``) or the rep's first name
    as they introduce themselves ("this is Sam from Acme");
 4. inference from the call itself: who introduces themselves with a company, who says
-   "thanks for calling" or "how can I help", who asks the questions, who opens.
+   "thanks for calling" or "how can I help", who asks the questions, who opens. With
+   three or more speakers, each one beyond the rep is on the side whose questions they
+   answer: a colleague the rep brought answers the customer's questions, a colleague the
+   customer brought answers the rep's (``_seller_colleagues``).
 
 The source, a confidence in [0, 1] and the evidence are kept on the timeline, so a
 coach can see why a speaker was taken for the rep.
@@ -17,6 +20,7 @@ coach can see why a speaker was taken for the rep.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import defaultdict
@@ -45,6 +49,8 @@ QUESTION_WEIGHT = 0.4
 QUESTION_CAP = 4.0
 # Opening the call is weak evidence (outbound calls: the rep speaks first after hello).
 OPENER_WEIGHT = 0.3
+# Whoever speaks first after a question ends, within this long, answers it.
+ANSWER_WITHIN_S = 5.0
 
 
 def assign_roles(
@@ -175,11 +181,60 @@ def _infer(timeline: CallTimeline) -> RoleAssignment:
     margin = scores[rep] - scores[runner_up]
     # Logistic in the score margin: a single introduction (3.0) gives ~0.9.
     confidence = 1.0 / (1.0 + math.exp(-margin)) if margin > 0 else 0.5
-    _set_rep(timeline, {rep})
-    ev = evidence[rep] or [f"{rep}: no clear evidence; roles are a guess"]
+    colleagues, why = _seller_colleagues(timeline, rep) if len(labels) > 2 else (set(), [])
+    _set_rep(timeline, {rep} | colleagues)
+    ev = (evidence[rep] or [f"{rep}: no clear evidence; roles are a guess"]) + why
     if margin <= 0:
         ev = ev + ["speakers tied: pass --rep LABEL or --channels to be sure"]
     return RoleAssignment(RoleSource.INFERRED, round(confidence, 3), ev)
+
+
+def _seller_colleagues(timeline: CallTimeline, rep: str) -> tuple[set[str], list[str]]:
+    """Speakers beyond the rep who are on the seller's side, and why.
+
+    Who answers whose questions says which side a speaker is on: the customer side
+    answers the rep's questions and has its own questions answered by the rep; a
+    colleague of the rep answers the customer's questions (the technical one, the
+    manager on the price). A speaker goes to the seller's side when they answer more
+    questions of the non-rep speakers than the rep's questions and their own questions
+    the rep answered, taken together. The speaker with the most customer evidence stays
+    a customer whatever, so a call always has someone on the other side.
+    """
+    answers = _answers(timeline)
+    others = [lbl for lbl in timeline.labels() if lbl != rep]
+    to_customer = {x: sum(n for (asker, answerer), n in answers.items() if answerer == x and asker not in (rep, x)) for x in others}
+    to_rep = {x: answers.get((rep, x), 0) + answers.get((x, rep), 0) for x in others}
+    moved = {x for x in others if to_customer[x] > to_rep[x]}
+    if moved and len(moved) == len(others):
+        moved.discard(max(others, key=lambda x: (to_rep[x] - to_customer[x], -others.index(x))))
+    why = [f"{x} answers the other side's questions ({to_customer[x]}) more than the rep's or asks the rep ({to_rep[x]}): "
+           "on the seller's side" for x in sorted(moved)]
+    return moved, why
+
+
+def _answers(timeline: CallTimeline) -> dict[tuple[str, str], int]:
+    """(asker, answerer) -> how many of the asker's questions the answerer spoke first after."""
+    from listenlens.pipeline.metrics.config import MetricsConfig
+    from listenlens.pipeline.metrics.questions import question_form
+    from listenlens.pipeline.metrics.text import split_sentences
+
+    config = MetricsConfig()
+    words = sorted(timeline.words, key=lambda w: w.start)
+    starts = [w.start for w in words]
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for label in timeline.labels():
+        own = [w for w in words if w.speaker == label]
+        for sent in split_sentences(own, config.sentence_pause_s):
+            if not question_form(sent.text, config.lead_ins):
+                continue
+            end = sent.words[-1].end
+            for w in words[bisect.bisect_left(starts, end) :]:
+                if w.start > end + ANSWER_WITHIN_S:
+                    break
+                if w.speaker != label:
+                    out[(label, w.speaker)] += 1
+                    break
+    return out
 
 
 def _set_rep(timeline: CallTimeline, reps: set[str]) -> None:

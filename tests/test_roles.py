@@ -85,3 +85,37 @@ def test_saying_where_you_are_from_is_not_an_introduction():
     tl = call([("A", "Oh, I'm originally from Chicago also."), ("B", "Hi, this is Diane in New Jersey.")])
     result = assign_roles(tl)
     assert not any("introduces self" in e for e in result.evidence)
+
+
+def test_colleague_who_answers_the_customers_questions_is_on_the_sellers_side():
+    """A rep brings a colleague (the technical one): the colleague answers what the
+    customer asks, so both are sellers; the customer who asks stays the customer."""
+    tl = call([
+        ("A", "Hi, this is Maria from Northwind. Thanks for your time today."),
+        ("B", "Hello Maria."),
+        ("A", "I brought my colleague along, he runs our integrations. How do you handle invoices today?"),
+        ("B", "We type them in by hand. Does your system read scanned invoices?"),
+        ("C", "It does, it reads scans and photos and checks the totals against the order."),
+        ("B", "And how long does the setup take?"),
+        ("C", "About two weeks, most of it is connecting your accounting system."),
+        ("A", "Would a pilot with one team work for you?"),
+        ("B", "Yes, that sounds good."),
+    ])
+    result = assign_roles(tl)
+    assert [tl.role_of(x) for x in "ABC"] == [Role.REP, Role.CUSTOMER, Role.REP]
+    assert any("C answers" in e for e in result.evidence)
+
+
+def test_colleague_who_answers_the_reps_questions_stays_a_customer():
+    tl = call([
+        ("A", "Hi, this is Maria from Northwind. Thanks for your time today."),
+        ("B", "Hello. I asked Tom from finance to join us."),
+        ("A", "Great. Tom, how do you handle invoices today?"),
+        ("C", "We type them in by hand, about four hundred a month."),
+        ("A", "How long does that take your team?"),
+        ("C", "Two days a month, roughly."),
+        ("B", "Does your system read scanned invoices?"),
+        ("A", "It does, scans and photos."),
+    ])
+    assign_roles(tl)
+    assert [tl.role_of(x) for x in "ABC"] == [Role.REP, Role.CUSTOMER, Role.CUSTOMER]
