@@ -74,6 +74,10 @@ LEAK_WORD_MARGIN_DB = 6.0
 # floor by this much (the diarizer's ``active_db``). Over quieter leak there is nothing to
 # mistake for speech, and a soft word of the channel's own is kept.
 LEAK_AUDIBLE_DB = 10.0
+# A word's level is taken over at least this long from its start: the recogniser puts the
+# first word of a turn that cuts in at its onset with no length at all ("Right," at 28.82 to
+# 28.82), a frame or two early, where only the other voice's leak is heard yet.
+LEAK_WORD_MIN_S = 0.3
 # Confidence of a word placed by the nearest turn or a gap: the diarizer did not hear it.
 GAP_CONFIDENCE = 0.5
 _SENTENCE_END = re.compile(r"[.?!…]+[\"')\]]*$")
@@ -253,7 +257,7 @@ def drop_leaked_words(
         kept = []
         for w in seg.words:
             a = min(max(int(w.start / FRAME_S), 0), n - 1)
-            b = min(max(int(np.ceil(w.end / FRAME_S)), a + 1), n)
+            b = min(max(int(np.ceil(max(w.end, w.start + LEAK_WORD_MIN_S) / FRAME_S)), a + 1), n)
             own, heard = _power_db(levels[c, a:b]), _power_db(leak[c, a:b])
             if not (heard > floors[c] + LEAK_AUDIBLE_DB and own < heard + margin_db):
                 kept.append(w)

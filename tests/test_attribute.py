@@ -67,13 +67,14 @@ def test_word_only_the_other_channels_leak_carries_is_dropped():
     x[1, int(4.5 * sr) : int(5.0 * sr)] += 0.2 * rng.standard_normal(sr // 2).astype(np.float32)  # ...and answers
     paths = [LeakPath(0, 1, 0.02, -20.0, 200), LeakPath(1, 0, 0.02, -20.0, 200)]
     ch0 = seg([(1.1, 1.5, "does"), (1.5, 1.9, "that"), (1.9, 2.4, "work?")], channel=0)
-    ch1 = seg([(1.5, 1.9, "that"), (2.0, 2.4, "work?"), (2.6, 2.9, "Sorry,"), (4.6, 4.9, "yes.")], channel=1)
+    # "Hold" as recognisers time a turn's first word: no length, a little before the onset.
+    ch1 = seg([(1.5, 1.9, "that"), (2.0, 2.4, "work?"), (2.45, 2.45, "Hold"), (2.6, 2.9, "on,"), (4.6, 4.9, "yes.")], channel=1)
     kept = drop_leaked_words([ch0, ch1], x, paths)
     texts = sorted((s.channel, w.text) for s in kept for w in s.words)
-    assert texts == [(0, "does"), (0, "that"), (0, "work?"), (1, "Sorry,"), (1, "yes.")]
+    assert texts == [(0, "does"), (0, "that"), (0, "work?"), (1, "Hold"), (1, "on,"), (1, "yes.")]
     # With no leak path measured there is nothing to compare against: every word stays.
     none = [LeakPath(0, 1, 0.0, -120.0, 0, "none"), LeakPath(1, 0, 0.0, -120.0, 0, "none")]
-    assert sum(len(s.words) for s in drop_leaked_words([ch0, ch1], x, none)) == 7
+    assert sum(len(s.words) for s in drop_leaked_words([ch0, ch1], x, none)) == 8
 
 
 def test_speech_chunks_pad_and_join_close_regions():
