@@ -80,3 +80,9 @@ def test_overlap_counts_only_actual_speech_of_the_interrupted():
     tl = build_timeline([(0, 5, "C"), (5.2, 6, "C"), (4.5, 9, "R")], roles=ROLES)
     found = find_interruptions(tl)
     assert [round(i.overlap_s, 6) for i in found] == [pytest.approx(1.3)]
+
+
+@pytest.mark.parametrize("hum", ["MMMM.", "M -M -H -M -M.", "Mmm hmm,", "Hmmmm", "uh-huh uh-huh uh-huh uh-huh"])
+def test_a_hum_spelled_any_way_is_no_interruption(hum):
+    tl = build_timeline([(0, 10, "R"), (4, 5.5, "C")], [(4, 5.5, hum, "C")], roles=ROLES)
+    assert find_interruptions(tl) == []

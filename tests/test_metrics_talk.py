@@ -160,3 +160,49 @@ def test_talk_and_non_talk_time_agree_with_an_independent_implementation_on_real
         ours = {s.label: s.talk_time_s for s in talk_times(tl)}
         assert ours == pytest.approx({k: v.talk_time for k, v in theirs.parties.items() if k in ours}, abs=1e-6), name
         assert non_talk_time(tl) == pytest.approx(theirs.silence, abs=1e-6), name
+
+
+@pytest.mark.parametrize("hum", [
+    "Mmmm.", "MMMM,", "Hmmm.", "Mmm hmm.", "M -M -H -M -M.", "M -H -N -M.", "Mhmm", "Uh-huhhh.", "Um-hum.",
+    "hmm hmm hmm hmm", "Yeahhh.", "Okaaay.", "Riiight.",
+])
+def test_a_hum_or_a_drawn_out_listener_word_is_a_backchannel_however_it_is_spelled(hum):
+    # 1.4 s: too long for the duration rule, so only the words can make it a backchannel
+    tl = build_timeline([(0, 30, "R"), (10, 11.4, "C")], [(10, 11.4, hum, "C")], roles=ROLES)
+    floor = analyze_floor(tl)
+    assert spans(floor) == [("R", 0, 30)]
+    assert [b.utterance.start for b in floor.backchannels] == [10]
+
+
+@pytest.mark.parametrize("text", ["mum's the word", "not now", "no way man", "hmm that is not right"])
+def test_other_words_are_not_taken_for_a_hum(text):
+    tl = build_timeline([(0, 30, "R"), (10, 11.4, "C")], [(10, 11.4, text, "C")], roles=ROLES)
+    assert analyze_floor(tl).backchannels == []
+
+
+@pytest.mark.parametrize("closing", ["Thanks, bye.", "You too, bye.", "Yes.", "Okay."])
+def test_a_short_reply_the_holder_does_not_go_on_after_takes_the_floor(closing):
+    tl = build_timeline([(0, 5, "R"), (5.4, 6.0, "C")], [(5.4, 6.0, closing, "C")], roles=ROLES)
+    floor = analyze_floor(tl)
+    assert spans(floor) == [("R", 0, 5), ("C", 5.4, 6.0)]
+    assert floor.backchannels == []
+
+
+def test_a_short_reply_the_holder_goes_on_after_is_a_backchannel():
+    tl = build_timeline([(0, 5, "R"), (5.4, 6.0, "C"), (6.6, 12, "R")], [(5.4, 6.0, "Yes, exactly.", "C")],
+                        roles=ROLES)
+    floor = analyze_floor(tl)
+    assert spans(floor) == [("R", 0, 12)]
+    assert [b.utterance.start for b in floor.backchannels] == [5.4]
+
+
+def test_a_backchannel_the_holder_talked_on_after_does_not_lead_into_the_next_turn():
+    # "Mm-hmm" inside the rep's sentence, then the customer takes the floor after it ends
+    tl = build_timeline(
+        [(0, 5, "R"), (3, 3.5, "C"), (5.4, 9.4, "C")],
+        [(3, 3.5, "Mm-hmm.", "C")] + words("C", 5.4, "that would make a real difference for us"),
+        roles=ROLES,
+    )
+    floor = analyze_floor(tl)
+    assert spans(floor) == [("R", 0, 5), ("C", 5.4, 9.4)]
+    assert [b.utterance.start for b in floor.backchannels] == [3]

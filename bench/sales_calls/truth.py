@@ -17,16 +17,23 @@ to what was built, not to what a recogniser heard:
   overlaps its speech by more than ``GRACE_S`` (backchannels are not interruptions);
 * **paraphrase**: a rep line marked ``paraphrase``, with the customer turn before it;
 * **backchannel**: a line placed ``inside`` another speaker's line, or marked
-  ``backchannel`` in their pause; a short reply that ends a turn (a "Thanks, bye.")
-  is a turn, not a backchannel;
+  ``backchannel`` in their pause; or an unmarked line of backchannel form (at most
+  ``BACKCHANNEL_MAX_WORDS`` words, all listener tokens of the definition's list, or
+  under ``BACKCHANNEL_MAX_S`` of speech) said in another speaker's pause of under
+  ``PAUSE_S``, after which that speaker goes on within ``PAUSE_S`` (a "Yes, exactly."
+  the rep talks on after). A short reply the other speaker does not go on after (a
+  "Thanks, bye.") takes the floor: a turn, not a backchannel;
 * **monologue**: a rep-side floor turn of ``MONOLOGUE_S`` or more.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
+
+from listenlens.pipeline.metrics.config import DEFAULT_BACKCHANNELS
 
 from .script import DEFAULT_GAP_S, CallScript, ScriptError, ScriptLine, sentences
 from .voices import SR, frame_rms
@@ -37,6 +44,8 @@ FOUR_SECOND_RULE_S = 4.0
 GRACE_S = 0.5
 AMBIGUOUS_OVERLAP_S = 0.6  # cross-speaker overlap strictly between 0 and this is refused: too near the grace
 MONOLOGUE_S = 60.0
+BACKCHANNEL_MAX_WORDS = 3
+BACKCHANNEL_MAX_S = 1.0
 SCHEMA = "listenlens.sales-call-truth/1"
 
 
@@ -49,10 +58,15 @@ class Placed:
     end: float
     segments: list[tuple[float, float]]
     source: dict | None = None  # for a real voice: the recording and stretch it came from
+    in_pause: bool = False  # an unmarked line of backchannel form in another speaker's pause (see ``mark_pause_backchannels``)
 
     @property
     def speaker(self) -> str:
         return self.line.speaker
+
+    @property
+    def backchannel(self) -> bool:
+        return self.line.backchannel or self.in_pause
 
 
 def place(script: CallScript, clips: list[np.ndarray]) -> list[Placed]:
@@ -80,7 +94,36 @@ def place(script: CallScript, clips: list[np.ndarray]) -> list[Placed]:
         if not line.backchannel:
             main = p
     _check_overlaps(script, placed)
+    mark_pause_backchannels(placed)
     return placed
+
+
+def _listener_words(text: str) -> bool:
+    """Every word is a listener token of the definition's list ("Yes, exactly.", "Okay.")."""
+    listen = {w for entry in DEFAULT_BACKCHANNELS for w in entry.split()}
+    words = re.findall(r"[a-z]+(?:['-][a-z]+)*", text.lower())
+    return bool(words) and all(w in listen for w in words)
+
+
+def _backchannel_form(p: Placed) -> bool:
+    if p.source is not None or p.line.clip is not None:
+        return False  # a real voice's stretch has no words to judge; the script marks its backchannels
+    n_words = len(p.line.text.split())
+    speech = sum(e - s for s, e in p.segments)
+    return n_words <= BACKCHANNEL_MAX_WORDS and (speech < BACKCHANNEL_MAX_S or _listener_words(p.line.text))
+
+
+def mark_pause_backchannels(placed: list[Placed]) -> None:
+    """Unmarked short replies in another speaker's pause that the speaker talks on after."""
+    main = sorted((p for p in placed if not p.line.backchannel), key=lambda p: p.start)
+    for k, p in enumerate(main):
+        if k == 0 or k + 1 == len(main) or not _backchannel_form(p):
+            continue
+        before, after = main[k - 1], main[k + 1]
+        if before.speaker == p.speaker or after.speaker != before.speaker:
+            continue
+        if p.start - before.end < PAUSE_S and after.start - p.end < PAUSE_S and p.start >= before.end:
+            p.in_pause = True
 
 
 def speech_segments(clip: np.ndarray, offset: float) -> list[tuple[float, float]]:
@@ -112,7 +155,7 @@ def _check_overlaps(script: CallScript, placed: list[Placed]) -> None:
                 continue
             if a.speaker == b.speaker:
                 raise ScriptError(f"{script.id}: lines {a.index + 1} and {b.index + 1} of {a.speaker} overlap")
-            if a.line.backchannel or b.line.backchannel:
+            if a.backchannel or b.backchannel:
                 continue
             if 0.0 < _overlap(a, b) < AMBIGUOUS_OVERLAP_S:
                 raise ScriptError(f"{script.id}: lines {a.index + 1} and {b.index + 1} overlap by {_overlap(a, b):.2f} s, "
@@ -121,7 +164,7 @@ def _check_overlaps(script: CallScript, placed: list[Placed]) -> None:
 
 def floor_turns(placed: list[Placed]) -> list[list[Placed]]:
     turns: list[list[Placed]] = []
-    for p in sorted((p for p in placed if not p.line.backchannel), key=lambda p: p.start):
+    for p in sorted((p for p in placed if not p.backchannel), key=lambda p: p.start):
         if turns and turns[-1][-1].speaker == p.speaker and p.start - max(q.end for q in turns[-1]) < PAUSE_S:
             turns[-1].append(p)
         else:
@@ -157,12 +200,12 @@ def words_of(p: Placed) -> list[dict]:
 def events(script: CallScript, placed: list[Placed]) -> dict:
     """The call's truth as a JSON-ready dict (schema ``SCHEMA``)."""
     turns = floor_turns(placed)
-    main = [p for p in placed if not p.line.backchannel]
+    main = [p for p in placed if not p.backchannel]
     out = {
         "schema": SCHEMA, "id": script.id, "title": script.title, "split": script.split, "script_sha1": script.sha1,
         "speakers": {n: {"voice": s.voice, "side": s.side} for n, s in script.speakers.items()},
         "lines": [{"speaker": p.speaker, "side": p.side, "text": p.line.text, "start": p.start, "end": p.end,
-                   "kind": "backchannel" if p.line.backchannel else "line", "segments": [list(s) for s in p.segments],
+                   "kind": "backchannel" if p.backchannel else "line", "segments": [list(s) for s in p.segments],
                    **({"source": p.source} if p.source else {})} for p in placed],
         "turns": [_turn_dict(t) for t in turns],
         "questions": _questions(placed),
@@ -192,7 +235,7 @@ def events(script: CallScript, placed: list[Placed]) -> dict:
     for p in placed:
         if p.line.paraphrase and not any(x["start"] == p.start for x in out["paraphrases"]):
             raise ScriptError(f"{script.id} line {p.index + 1}: a paraphrase must open a rep turn right after a customer turn")
-        if p.line.backchannel:
+        if p.backchannel:
             holder = max((q for q in main if q.start <= p.start), key=lambda q: q.start)
             out["backchannels"].append({"by": p.speaker, "by_side": p.side, "during": holder.speaker, "start": p.start,
                                         "end": p.end, "text": p.line.text})

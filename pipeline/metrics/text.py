@@ -129,6 +129,45 @@ def _continues(before: Word, after: Word) -> bool:
     return not _SENTENCE_END.search(before.text.strip()) and bool(text) and text[0].islower()
 
 
+# A hum is spelled many ways ("Mmm", "MMMM", "Hmmm", "Mm-hmm", "mhm", "uh-huh", "Mmm hmm",
+# "M -M -H -M"): any token made only of the letters of humming, with an m or an h.
+_HUM = re.compile(r"[mhnu]*[mh][mhnu]*(?:-[mhnu]+)*")
+
+
+def is_hum(token: str) -> bool:
+    return bool(_HUM.fullmatch(token))
+
+
+def collapse_repeats(token: str) -> str:
+    """"okaaay" -> "okay", "yeahhh" -> "yeah" (and "good" -> "god": compare both sides collapsed)."""
+    return re.sub(r"(.)\1+", r"\1", token)
+
+
+def listener_tokens(text: str) -> list[str]:
+    """Tokens for telling a listener response: a run of hum tokens is one "mm-hmm", every
+    other token has its repeated letters collapsed."""
+    out: list[str] = []
+    for t in tokens(text):
+        if is_hum(t) or (out[-1:] == ["mm-hmm"] and set(t) <= set("nu-")):  # "M -H -N -M"
+            if out[-1:] != ["mm-hmm"]:
+                out.append("mm-hmm")
+        else:
+            out.append(collapse_repeats(t))
+    return out
+
+
+def listener_phrases(phrases: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """A phrase list spelled as ``listener_tokens`` spells an utterance, longest first."""
+    return _listener_phrases(tuple(phrases))
+
+
+@lru_cache(maxsize=16)
+def _listener_phrases(phrases: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    out = {tuple(listener_tokens(p)) for p in phrases} | {("mm-hmm",)}
+    out.discard(())
+    return tuple(sorted(out, key=len, reverse=True))
+
+
 def clauses(text: str) -> list[list[str]]:
     """Token lists of the comma/semicolon/dash separated clauses of a sentence."""
     parts = re.split(r"[,;:]|\s[-–—]\s", text)

@@ -5,7 +5,9 @@ One sweep over the utterances in start order decides, for each, one of:
 * it continues the holder's turn (same speaker, own pause shorter than ``pause_s``);
 * it is a backchannel: another speaker's short listener response (see
   ``is_backchannel_form``) while the floor is held (holder speaking, or paused for
-  less than ``pause_s``); the holder's turn goes on through it;
+  less than ``pause_s``) after which the holder goes on (still speaking when it ends, or
+  speaking again within ``pause_s``); the holder's turn goes on through it. A short
+  reply the holder does not go on after ("Thanks, bye.") takes the floor;
 * it is talk-over: another speaker's longer speech that starts and ends while the
   holder is still speaking; the holder kept the floor;
 * otherwise it takes the floor and a new turn starts. A backchannel the new holder
@@ -71,7 +73,7 @@ def analyze_floor(timeline: CallTimeline, config: MetricsConfig | None = None) -
     talk_over: list[Utterance] = []
     current: FloorTurn | None = None
 
-    for u in utts:
+    for k, u in enumerate(utts):
         if current is None:
             current = FloorTurn(u.speaker, u.role, [u])
             turns.append(current)
@@ -84,7 +86,7 @@ def analyze_floor(timeline: CallTimeline, config: MetricsConfig | None = None) -
                 turns.append(current)
             continue
         held = u.start < current.end + config.pause_s
-        if held and is_backchannel_form(u, config):
+        if held and is_backchannel_form(u, config) and _holder_goes_on(current, u, utts[k + 1 :], config):
             backchannels.append(Backchannel(u, current.speaker))
             continue
         if current.end > u.start and u.end <= current.end:
@@ -98,6 +100,20 @@ def analyze_floor(timeline: CallTimeline, config: MetricsConfig | None = None) -
     return Floor(utts, turns, backchannels, talk_over)
 
 
+def _holder_goes_on(holder: FloorTurn, u: Utterance, later: list[Utterance], config: MetricsConfig) -> bool:
+    """Whether the holder is still speaking when ``u`` ends, or speaks again within
+    ``pause_s`` of it: only then did ``u`` leave the floor to them. A short reply after
+    which the holder says nothing (a closing "Thanks, bye.") took the floor."""
+    if holder.end > u.end:
+        return True
+    for o in later:  # in start order
+        if o.start - u.end >= config.pause_s:
+            return False
+        if o.speaker == holder.speaker:
+            return True
+    return False
+
+
 def _adopt_lead_in(
     new: FloorTurn, previous: FloorTurn, backchannels: list[Backchannel], config: MetricsConfig
 ) -> None:
@@ -109,8 +125,8 @@ def _adopt_lead_in(
             return
         if first - b.utterance.end >= config.pause_s:
             return
-        if any(u.start > b.utterance.start for u in previous.utterances):
-            return  # the holder spoke after it: it was a response, not a lead-in
+        if previous.end > b.utterance.end:
+            return  # the holder spoke on after it: it was a response, not a lead-in
         new.utterances.insert(0, backchannels.pop().utterance)
 
 

@@ -14,7 +14,7 @@ from pyannote.core import Segment
 from pyannote.core import Timeline as PTimeline
 
 from listenlens.pipeline.metrics.config import MetricsConfig
-from listenlens.pipeline.metrics.text import covered_by, join_words, phrase_tokens, tokens
+from listenlens.pipeline.metrics.text import covered_by, join_words, listener_phrases, listener_tokens
 from listenlens.pipeline.timeline import CallTimeline, Role, Word
 
 
@@ -85,15 +85,17 @@ def _nearest(utts: list[Utterance], starts: list[float], t: float) -> int:
 def is_backchannel_form(utt: Utterance, config: MetricsConfig) -> bool:
     """At most ``backchannel_max_words`` words, all listener tokens or under ``backchannel_max_s``.
 
-    Without a transcript only the duration can tell.
+    Hums count whatever their spelling ("Mmmm", "M -M -H -M", "uh-huh"), as one word for
+    a run of them, and drawn-out words as their plain spelling ("okaaay"): a recogniser
+    writes a listener's noises in many ways. Without a transcript only the duration can tell.
     """
-    toks = tokens(utt.text)
+    toks = listener_tokens(utt.text)
     short = utt.duration < config.backchannel_max_s
     if not toks:
         return short
     if len(toks) > config.backchannel_max_words:
         return False
-    return short or covered_by(toks, phrase_tokens(config.backchannel_words))
+    return short or covered_by(toks, listener_phrases(config.backchannel_words))
 
 
 def speech_span(utterances: list[Utterance]) -> tuple[float, float] | None:
