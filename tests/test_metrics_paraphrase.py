@@ -97,6 +97,12 @@ def test_questions_pitches_and_short_replies_are_not_compared(rep):
         (STORY, "Thanks so much for sharing all that with me."),  # courtesy only
         ("Hello, this is Priya in operations.", "Hi Priya, this is Mark calling from Brightline. Thanks for picking up."),
         ("Yes, Tuesday afternoon works for me.", "Tuesday afternoon it is. Thank you, and have a good day."),  # too short
+        # the rep's own view on the customer's topic: a generalisation, a reassurance, the rep's document
+        (STORY, "Month end reporting is usually where finance teams lose the most time."),
+        (STORY, "Spreadsheets always end up like that once a team grows past a handful of people."),
+        (STORY, "Exporting by hand is fine for now, the reporting can wait until the next quarter."),
+        (STORY, "The reporting exports are covered by the standard support contract."),
+        (STORY, "The reporting limits are the same as it says in the contract."),
     ],
 )
 def test_answers_pitches_own_facts_and_courtesy_are_not_compared(customer, rep):
@@ -119,6 +125,14 @@ def test_only_what_comes_before_a_pitch_a_question_or_after_thanks_is_compared(r
     (p,) = find_paraphrases(exchange(STORY, rep), embedder=fake)
     assert fake.calls == [[STORY, compared]]
     assert (p.method, p.text) == ("semantic", rep)  # the moment shows the rep's whole opening
+
+
+def test_a_generalisation_the_customer_made_is_theirs_to_have_played_back():
+    customer = "Our month end reporting always takes the team two full days."
+    rep = "So the reporting always eats two days of your month."
+    fake = FakeEmbedder()
+    (p,) = find_paraphrases(exchange(customer, rep), embedder=fake)
+    assert fake.calls == [[customer, rep]] and p.method == "semantic"
 
 
 def test_semantic_detection_can_be_switched_off():

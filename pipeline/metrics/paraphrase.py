@@ -18,8 +18,9 @@ what the rep says before doing something else, read sentence by sentence:
 * up to a sentence that asks for new information (a check such as "So that's ten
   users?" still counts), and only the words before a question run on inside it;
 * up to a sentence that pitches ("we", "our", "with ...", "you'll get"), states the
-  rep's own plan ("I'll send", "let me") or earlier fact ("as I mentioned", "the price
-  I quoted"), or brings a number the customer did not say (a price, a term);
+  rep's own plan ("I'll send", "let me"), earlier fact ("as I mentioned", "the price
+  I quoted") or own view ("... are usually where the money goes", "paper is fine"), or
+  brings a number the customer did not say (a price, a term);
 * without clauses of thanks, apology, greeting or introduction ("No worries at all, ...").
 
 A restatement comes first in a turn, so what the rep adds after it does not undo it.
@@ -53,6 +54,15 @@ PITCH_PHRASES = tuple(tuple(p.split()) for p in ("with our", "lots of teams", "t
 # "as I mentioned", "the price I quoted": the rep repeating an own earlier fact.
 OWN_REPORT_VERBS = {"mentioned", "said", "showed", "quoted", "sent", "discussed", "talked", "walked", "told",
                     "promised", "shared", "explained", "covered"}
+# The rep's own view rather than the customer's case: a generalisation ("urgent jobs are
+# usually where customers get lost"), a reassurance ("paper is fine", "that's covered")
+# or a pointer to the rep's own document ("as it says in the contract"). A restatement
+# plays back what this customer said, so these count only when the customer did not say them.
+OWN_VIEW = tuple(tuple(p.split()) for p in (
+    "usually", "always", "typically", "generally", "normally", "tend to", "tends to", "everyone", "everyone's",
+    "everybody", "is fine", "are fine", "be fine", "that's fine", "it's fine", "is covered", "are covered",
+    "not a problem", "no issue", "not an issue", "don't worry", "as it says", "as on the", "as in the", "as per",
+))
 NUMBER_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
                 "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty",
                 "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand",
@@ -146,7 +156,9 @@ def restated_part(c: Candidate, config: MetricsConfig) -> str | None:
     customer_sentences = split_sentences(c.customer.words, config.sentence_pause_s)
     if customer_sentences and question_in(customer_sentences[-1], config.lead_ins):
         return None  # the customer asked: the rep's turn answers
-    customer_numbers = _numbers(tokens(c.customer.text))
+    customer_toks = tokens(c.customer.text)
+    customer_numbers = _numbers(customer_toks)
+    customer_view = {p for p in OWN_VIEW if _has(customer_toks, (p,))}
     leads = phrase_tokens(config.lead_ins)
     kept: list[str] = []
     for sentence in split_sentences(c.opening, config.sentence_pause_s):
@@ -156,7 +168,7 @@ def restated_part(c: Candidate, config: MetricsConfig) -> str | None:
             # A restatement may end in a new question; the question itself restates nothing.
             words = tuple(w for w in words if w.start < found[1].start)
         text = _without_courtesy(join_words(words))
-        if text and _adds_own_content(text, customer_numbers, leads):
+        if text and _adds_own_content(text, customer_numbers, leads, customer_view):
             break
         if text:
             kept.append(text)
@@ -168,8 +180,8 @@ def restated_part(c: Candidate, config: MetricsConfig) -> str | None:
     return text
 
 
-def _adds_own_content(text: str, customer_numbers: set[str], leads) -> bool:
-    """A pitch, the rep's own plan or earlier fact, or a number the customer did not say."""
+def _adds_own_content(text: str, customer_numbers: set[str], leads, customer_view: set[tuple[str, ...]]) -> bool:
+    """A pitch, the rep's own plan, view or earlier fact, or a number the customer did not say."""
     toks = tokens(re.sub(r"\bUS\b", "USA", text))  # the country, not "us"
     if set(toks) & FIRST_PLURAL or _has(toks, OWN_FUTURE) or _has(toks, PITCH_PHRASES):
         return True  # "our app", "we offer", "I'll send", "you'll get": however close in topic
@@ -177,6 +189,8 @@ def _adds_own_content(text: str, customer_numbers: set[str], leads) -> bool:
         return True  # "With online booking your patients can ..."
     if any(t in OWN_REPORT_VERBS and toks[k - 1] in {"i", "we"} for k, t in enumerate(toks) if k):
         return True  # "as I mentioned", "the price I quoted"
+    if _has(toks, tuple(p for p in OWN_VIEW if p not in customer_view)):
+        return True  # "... are usually where the money goes", "paper is fine, ..."
     return bool(_numbers(toks) - customer_numbers)  # a price, a term, an answer
 
 
