@@ -37,9 +37,9 @@ test: install deps
 	$(BIN)/python -m pytest -q
 
 # The recogniser-dependent tests again, with kernels capped at AVX2: what a CPU without
-# AVX-512 hears (docs/testing.md).
+# AVX-512 hears (docs/testing.md); and the voiceprint encoders (CAM++ runs on oneDNN).
 test-avx2: install deps
-	ONEDNN_MAX_CPU_ISA=AVX2 CT2_FORCE_CPU_ISA=AVX2 $(BIN)/python -m pytest -q tests/test_pipeline_e2e.py
+	ONEDNN_MAX_CPU_ISA=AVX2 CT2_FORCE_CPU_ISA=AVX2 $(BIN)/python -m pytest -q tests/test_pipeline_e2e.py tests/test_voiceprint_encoders.py
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not scaleout and not browser"

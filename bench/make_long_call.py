@@ -203,14 +203,11 @@ def _write_rttm(folder: Path, file_id: str, truth: list[tuple[float, float, str]
 
 
 def telephone_band(x: np.ndarray) -> np.ndarray:
-    """A 16 kHz signal as a telephone line carries it: 8 kHz, 300-3400 Hz, G.711 mu-law."""
-    from scipy.signal import butter, resample_poly, sosfilt
+    """A 16 kHz signal as a telephone line carries it: 8 kHz, 300-3400 Hz, G.711 mu-law
+    (the pipeline's own telephone channel, which voiceprints use for their phone band)."""
+    from listenlens.pipeline.voiceprints.bands import telephone_line
 
-    y = resample_poly(x, 1, 2)
-    y = sosfilt(butter(4, [300, 3400], btype="band", fs=8000, output="sos"), y)
-    mu = 255.0  # G.711 mu-law: 8-bit codes on a companded scale
-    code = np.round(np.sign(y) * np.log1p(mu * np.minimum(np.abs(y), 1.0)) / np.log1p(mu) * 127) / 127
-    return (np.sign(code) * np.expm1(np.abs(code) * np.log1p(mu)) / mu).astype(np.float32)
+    return telephone_line(x)
 
 
 def build_dual_channel_telephone(out_dir: Path = OUT, data: Path = DATA) -> Path:

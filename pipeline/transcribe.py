@@ -30,7 +30,9 @@ from listenlens.pipeline.progress import (
     ignore_progress,
 )
 from listenlens.pipeline.roles import assign_roles, parse_channel_map
-from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Speaker
+from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Role, Speaker
+from listenlens.pipeline.voiceprints.bands import PHONE, WIDE, call_band
+from listenlens.pipeline.voiceprints.encoders import get_encoder
 from listenlens.pipeline.voiceprints.match import CallVoices, match_speakers, speaker_voices
 
 
@@ -97,10 +99,12 @@ def transcribe_audio(
         max_speakers=ds.max_speakers,
         progress=track.stage(FINDING_WHO_SPOKE),
     )
-    if voices is not None and voices.rep_voice is not None and not dia.channel_of and settings.voiceprints.split:
+    vs = settings.voiceprints
+    band = call_band(audio.mono(), audio.source.get("sample_rate")) if voices is not None else WIDE
+    if voices is not None and voices.rep_voice is not None and not dia.channel_of and vs.split:
         from listenlens.pipeline.voiceprints.split import split_by_voice
 
-        dia = split_by_voice(audio.mono(), dia, voices.rep_voice, settings.voiceprints) or dia
+        dia = split_by_voice(audio.mono(), dia, voices.rep_voice, vs, encoder=get_encoder(vs.encoder), band=band) or dia
     timings["diarize"] = time.perf_counter() - t0
     labels = sorted({t.speaker for t in dia.turns})
     if not labels:
@@ -155,17 +159,26 @@ def transcribe_audio(
         },
     )
     check = None
-    if voices is not None:
-        t0 = time.perf_counter()
-        vs = settings.voiceprints
+    t0 = time.perf_counter()
+    if voices is not None and voices.known and not channels:
+        encoder = get_encoder(vs.encoder)
+        needed = voices.bands_needed(band, encoder.model)
+        # The call's own band; the telephone band too for prints that only know that one.
         voices.heard = speaker_voices(
             lambda ch: audio.mono() if ch is None else audio.channel(ch), dia.turns, dia.channel_of,
-            min_speech_s=vs.min_speech_s,
+            min_speech_s=vs.min_speech_s, encoder=encoder, band=band, phone=band == WIDE and PHONE in needed,
         )
-        if voices.known and not channels:
-            check = voices.check = match_speakers(voices.heard, voices.known, vs.match_threshold)
-            timeline.source["voiceprints"] = check.to_dict()
-        timings["voiceprints"] = time.perf_counter() - t0
+        check = voices.check = match_speakers(voices.heard, voices.known, vs.threshold, model=encoder.model, band=band)
+        timeline.source["voiceprints"] = check.to_dict()
     assign_roles(timeline, rep=rep, channels=channels, voices=check)
+    if voices is not None and not (voices.known and not channels):
+        # Hearing voices to learn them: the rep's side only, in every band it can give.
+        voices.heard = speaker_voices(
+            lambda ch: audio.mono() if ch is None else audio.channel(ch), dia.turns, dia.channel_of,
+            min_speech_s=vs.min_speech_s, encoder=get_encoder(vs.encoder), band=band, phone=True,
+            labels=timeline.labels(Role.REP),
+        )
+    if voices is not None:
+        timings["voiceprints"] = time.perf_counter() - t0
     timeline.source["timings_s"] = {k: round(v, 3) for k, v in timings.items()}
     return timeline

@@ -259,20 +259,21 @@ def voiceprints_enroll(
 
 @voiceprints_app.command("list")
 def voiceprints_list(tenant: str | None = TenantOpt) -> None:
-    """List the tenant's voiceprints: rep, calls learned from, speech, enrolled."""
+    """List the tenant's voiceprints: rep, calls learned from, speech, enrolled, bands, and
+    whether it is in use (a print of another encoder is stale)."""
     from listenlens.service.domain import voiceprints
     from listenlens.service.domain.auth import choose_tenant
     from listenlens.service.runtime import open_runtime
 
     with open_runtime() as rt, rt.db.session() as s:
-        rows = voiceprints.list_voiceprints(s, choose_tenant(s, tenant).id)
+        rows = voiceprints.list_voiceprints(s, choose_tenant(s, tenant).id, voiceprints.running_model(rt))
     if not rows:
         typer.echo("no voiceprints", err=True)
         return
-    typer.echo("rep\tcalls\tspeech_s\tenrolled\tupdated")
+    typer.echo("rep\tcalls\tspeech_s\tenrolled\tupdated\tbands\tstatus")
     for v in rows:
         typer.echo("\t".join([v["rep"], str(v["calls"]), f"{v['speech_s']:g}", "yes" if v["enrolled"] else "no",
-                              v["updated_at"] or "-"]))
+                              v["updated_at"] or "-", ",".join(v["bands"]) or "-", v["note"] or "in use"]))
 
 
 @voiceprints_app.command("delete")

@@ -1,6 +1,8 @@
 """Voiceprints: a rep's voice as an embedding, matched against a call's speakers.
 
-    embed.py     a voice from speech (the speaker encoder's windows, averaged)
+    encoders.py  the speaker encoders (CAM++ by default, resemblyzer), one interface
+    bands.py     wide band and telephone band: which a call is, the telephone channel
+    embed.py     a voice from speech (the encoder's windows, averaged), per band
     match.py     which speaker of a call is which enrolled voice
     split.py     a one-speaker mono call split by the rep's known voice
     settings.py  the ``[voiceprints]`` settings
@@ -10,11 +12,14 @@ match (``roles.py``, source ``voiceprint``). Storing and learning voiceprints is
 service's (``service/domain/voiceprints.py``).
 """
 
+from listenlens.pipeline.voiceprints.bands import BANDS, PHONE, WIDE, call_band, telephone_channel
 from listenlens.pipeline.voiceprints.embed import MODEL, Voice, embed_speech, enrollment_voice
+from listenlens.pipeline.voiceprints.encoders import ENCODERS, MODELS, get_encoder
 from listenlens.pipeline.voiceprints.match import CallVoices, KnownVoice, VoiceCheck, VoiceMatch, match_speakers, speaker_voices
 from listenlens.pipeline.voiceprints.settings import VoiceprintSettings
 
 __all__ = [
-    "MODEL", "CallVoices", "KnownVoice", "Voice", "VoiceCheck", "VoiceMatch", "VoiceprintSettings",
-    "embed_speech", "enrollment_voice", "match_speakers", "speaker_voices",
+    "BANDS", "ENCODERS", "MODEL", "MODELS", "PHONE", "WIDE", "CallVoices", "KnownVoice", "Voice", "VoiceCheck",
+    "VoiceMatch", "VoiceprintSettings", "call_band", "embed_speech", "enrollment_voice", "get_encoder",
+    "match_speakers", "speaker_voices", "telephone_channel",
 ]

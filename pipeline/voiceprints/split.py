@@ -3,8 +3,10 @@
 Clustering can hear two similar voices as one (``docs/diarization.md``). When the rep's
 voiceprint is known, each stretch of speech is compared with it directly: if a clear
 share of the speech is the rep's voice and a clear share is not, the two are two
-speakers, whatever the clustering said. Windows of 1.6 s every 0.4 s are scored; each
-10 ms frame takes the mean score of the windows over it, smoothed over half a second.
+speakers, whatever the clustering said. Windows of the encoder's ``split_window_s`` every
+``split_step_s`` of speech are scored (on a long call at most ``MAX_WINDOWS``, spread
+evenly); each 10 ms frame takes the score of the windows around it, smoothed over half
+a second. The comparison is in the call's band (``bands.py``).
 """
 
 from __future__ import annotations
@@ -14,41 +16,51 @@ from dataclasses import replace
 import numpy as np
 from scipy.ndimage import median_filter
 
+from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.diarize.base import Diarization
-from listenlens.pipeline.diarize.embedded_encoder import FRAME_S, embed_windows, mel_frames, shared_encoder, window_starts
 from listenlens.pipeline.timeline import Turn
-from listenlens.pipeline.voiceprints.embed import WINDOW_FRAMES, span_frames
+from listenlens.pipeline.voiceprints.bands import WIDE, telephone_channel
+from listenlens.pipeline.voiceprints.embed import SpeechTape, window_times
+from listenlens.pipeline.voiceprints.encoders import VoiceEncoder, get_encoder
 from listenlens.pipeline.voiceprints.match import KnownVoice
 from listenlens.pipeline.voiceprints.settings import VoiceprintSettings
 
-_STEP_FRAMES = 40
+FRAME_S = 0.01
 _SMOOTH_FRAMES = 51
+# The split runs only when the diarizer heard one voice; this caps its cost on a long
+# call (400 CAM++ windows of 1.5 s: about half a minute on one core).
+MAX_WINDOWS = 400
 
 
 def split_by_voice(
-    samples: np.ndarray, dia: Diarization, voice: KnownVoice, settings: VoiceprintSettings, *, encoder=None
+    samples: np.ndarray, dia: Diarization, voice: KnownVoice, settings: VoiceprintSettings, *,
+    encoder: VoiceEncoder | None = None, band: str = WIDE,
 ) -> Diarization | None:
     """``dia`` with its one speaker split into the rep's voice and another, or None when
     the speech is not clearly two voices (or ``dia`` has more than one speaker)."""
     labels = sorted({t.speaker for t in dia.turns})
     if len(labels) != 1 or dia.channel_of:
         return None
-    mel = mel_frames(np.asarray(samples, dtype=np.float32))
-    idx = span_frames([(t.start, t.end) for t in dia.turns], len(mel))
-    if len(idx) < WINDOW_FRAMES:
+    encoder = encoder or get_encoder()
+    print_band = voice.band_for(band)
+    if voice.model != encoder.model or print_band is None:
         return None
-    speech = mel[idx]
-    starts = window_starts(len(speech), WINDOW_FRAMES, _STEP_FRAMES)
-    emb = embed_windows(encoder or shared_encoder(), speech, starts, WINDOW_FRAMES)
-    target = np.asarray(voice.embedding, dtype=np.float32)
+    tape = SpeechTape(samples, [(t.start, t.end) for t in dia.turns])
+    if tape.seconds < encoder.split_window_s:
+        return None
+    starts = window_times(tape.seconds, encoder.split_window_s, encoder.split_step_s, MAX_WINDOWS)
+    clips = [tape.clip(s, s + encoder.split_window_s) for s in starts]
+    if print_band != band:  # a wide-band call against a print that only knows the telephone band
+        clips = [telephone_channel(c) for c in clips]
+    emb = encoder.embed_clips(clips)
+    target = np.asarray(voice.in_band(print_band), dtype=np.float32)
     scores = emb @ (target / max(float(np.linalg.norm(target)), 1e-12))
-    total = np.zeros(len(speech))
-    weight = np.zeros(len(speech))
-    for s, score in zip(starts, scores):
-        total[s : s + WINDOW_FRAMES] += score
-        weight[s : s + WINDOW_FRAMES] += 1
-    frame_score = median_filter(total / np.maximum(weight, 1), size=_SMOOTH_FRAMES, mode="nearest")
-    hi, lo = settings.match_threshold, settings.match_threshold - settings.split_margin
+    # Speech time in 10 ms frames; each frame scored from the window centres around it.
+    n = int(round(tape.seconds / FRAME_S))
+    centres = starts + min(encoder.split_window_s, tape.seconds) / 2
+    frame_score = np.interp((np.arange(n) + 0.5) * FRAME_S, centres, scores)
+    frame_score = median_filter(frame_score, size=_SMOOTH_FRAMES, mode="nearest")
+    hi, lo = settings.window_threshold, settings.window_threshold - settings.split_margin
     matched_s = float(np.sum(frame_score >= hi)) * FRAME_S
     other_s = float(np.sum(frame_score < lo)) * FRAME_S
     if matched_s < settings.split_min_s or other_s < settings.split_min_s:
@@ -56,16 +68,21 @@ def split_by_voice(
     is_rep = frame_score >= 0.5 * (hi + lo)
     rep_label = labels[0]
     other_label = _free_label(rep_label)
+    # Each speech frame back to call time: the pieces of speech laid end to end.
+    piece = np.searchsorted(tape.offsets, np.arange(n) * FRAME_S * SAMPLE_RATE, side="right") - 1
+    piece = np.clip(piece, 0, len(tape.pieces) - 1)
+    call_t = tape.pieces[piece, 0] / SAMPLE_RATE + (np.arange(n) * FRAME_S - tape.offsets[piece] / SAMPLE_RATE)
     turns: list[Turn] = []
-    # Runs of one side over consecutive original frames; a gap between turns ends a run.
-    breaks = np.flatnonzero((np.diff(idx) != 1) | (np.diff(is_rep.astype(np.int8)) != 0)) + 1
-    for a, b in zip(np.r_[0, breaks], np.r_[breaks, len(idx)]):
-        turns.append(Turn(idx[a] * FRAME_S, (idx[b - 1] + 1) * FRAME_S, rep_label if is_rep[a] else other_label))
+    # Runs of one side within one piece of speech; a gap between pieces ends a run.
+    breaks = np.flatnonzero((np.diff(piece) != 0) | (np.diff(is_rep.astype(np.int8)) != 0)) + 1
+    for a, b in zip(np.r_[0, breaks], np.r_[breaks, n]):
+        end = min(float(call_t[b - 1]) + FRAME_S, float(tape.pieces[piece[b - 1], 1]) / SAMPLE_RATE)
+        turns.append(Turn(round(float(call_t[a]), 3), round(end, 3), rep_label if is_rep[a] else other_label))
     info = dict(dia.info)
     info["voiceprint_split"] = {
         "voice": voice.name, "speaker": rep_label, "other": other_label,
         "matched_s": round(matched_s, 2), "other_s": round(other_s, 2),
-        "mean_score": round(float(np.mean(scores)), 3),
+        "mean_score": round(float(np.mean(scores)), 3), "band": print_band,
     }
     return replace(dia, turns=turns, info=info)
 

@@ -195,12 +195,18 @@ class Readiness(BaseModel):
 
 class VoiceprintOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "rep": "sam", "model": "resemblyzer-ge2e-256", "samples": 4, "calls": 3, "speech_s": 212.4,
+        "rep": "sam", "model": "campplus-cn-en-common-192", "bands": ["wide", "phone"], "stale": False, "note": None,
+        "samples": 4, "calls": 3, "speech_s": 212.4,
         "enrolled": True, "consent_at": "2026-11-18T09:00:00Z", "created_at": "2026-11-18T09:00:00Z",
         "updated_at": "2026-11-20T15:12:40Z"}]})
 
     rep: str
     model: str = Field(description="the speaker encoder the embedding comes from")
+    bands: list[str] = Field(description="the bands it holds an embedding for: wide (as recorded) and phone (through "
+                                         "a telephone line); a call is compared in its own band")
+    stale: bool = Field(description="made with another encoder than the one calls are compared with: not used until "
+                                    "the rep's next channel-mapped call or a new enrollment replaces it")
+    note: str | None = Field(description="why a stale voiceprint is not used and what replaces it")
     samples: int = Field(description="enrollment clips and calls in the running mean")
     calls: int = Field(description="channel-mapped calls of the rep it was learned from")
     speech_s: float = Field(description="seconds of the rep's speech it was made from")

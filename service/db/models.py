@@ -200,8 +200,12 @@ class Voiceprint(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     rep: Mapped[str] = mapped_column(String(200))
     model: Mapped[str] = mapped_column(String(64))  # the encoder: another encoder's vectors do not compare
-    embedding: Mapped[list[float]] = mapped_column(JSON)
-    samples: Mapped[int] = mapped_column(Integer, default=1)  # clips and calls in the running mean
+    # One running mean per band (pipeline/voiceprints/bands.py); a band never heard is None.
+    embedding: Mapped[list[float] | None] = mapped_column(JSON)  # wide band
+    phone_embedding: Mapped[list[float] | None] = mapped_column(JSON)  # telephone band
+    samples: Mapped[int] = mapped_column(Integer, default=1)  # clips and calls in the running means
+    wide_samples: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of which in the wide band
+    phone_samples: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in the telephone band
     calls: Mapped[int] = mapped_column(Integer, default=0)  # of which calls
     speech_s: Mapped[float] = mapped_column(Float, default=0.0)
     consent_at: Mapped[datetime | None] = mapped_column(DateTime)  # set by an enrollment with consent

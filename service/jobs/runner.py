@@ -133,7 +133,7 @@ def _call_voices(runtime, session, call: Call, options: dict):
         return None
     if options.get("channels"):
         return CallVoices() if runtime.settings.voiceprints_from_calls else None
-    known = voiceprints.known_voices(session, call.tenant_id, call.rep, call.team)
+    known = voiceprints.known_voices(session, call.tenant_id, call.rep, call.team, voiceprints.running_model(runtime))
     return CallVoices(known=known) if any(v.is_rep for v in known) else None
 
 

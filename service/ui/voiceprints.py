@@ -28,7 +28,7 @@ def _form_viewer(request: Request, csrf: str = Form("")) -> Viewer:
 def _page(request: Request, caller: Viewer, *, error: str | None = None, done: str | None = None, status: int = 200):
     rt = request.app.state.runtime
     with rt.db.session() as s:
-        rows = voiceprints.list_voiceprints(s, caller.tenant_id)
+        rows = voiceprints.list_voiceprints(s, caller.tenant_id, voiceprints.running_model(rt))
     if caller.only_rep:
         rows = [v for v in rows if v["rep"] == caller.only_rep]
     return templates().TemplateResponse(request, "voiceprints.html", {

@@ -245,3 +245,89 @@ def test_an_enrollment_clip_over_five_minutes_is_refused_before_decoding(api):
     r = _enroll(api, "sam", clip)
     assert r.status_code == 422 and r.json()["error"]["code"] == "bad_audio", r.text
     assert _stored_voiceprints(api.settings) == []
+
+
+def test_a_voiceprint_keeps_each_band_and_one_of_another_encoder_is_stale(api):
+    from listenlens.pipeline.voiceprints import MODEL, Voice
+    from listenlens.service.db.database import Database
+    from listenlens.service.db.models import Tenant
+    from listenlens.service.domain import voiceprints
+
+    e = np.eye(4, dtype=np.float32)
+    db = Database(api.settings.resolved_database_url())
+    try:
+        with db.session() as s:
+            a = s.query(Tenant).filter_by(name="acme").one().id
+            # A telephone call teaches the telephone band only; a wide-band one both.
+            voiceprints.learn(s, a, "tel", Voice(e[0], 5.0, band="phone"), max_samples=50)
+            vp = voiceprints.find(s, a, "tel")
+            assert vp.embedding is None and vp.phone_embedding == [1.0, 0.0, 0.0, 0.0]
+            voiceprints.learn(s, a, "tel", Voice(e[2], 5.0, band="wide", phone=e[1]), max_samples=50)
+            assert (vp.wide_samples, vp.phone_samples, vp.samples) == (1, 2, 2)
+            assert vp.embedding == [0.0, 0.0, 1.0, 0.0]
+            assert vp.phone_embedding[0] == pytest.approx(vp.phone_embedding[1])  # the mean of both calls
+            known = voiceprints.known_voices(s, a, "tel", None, MODEL)
+            assert known[0].embedding.tolist() == [0, 0, 1, 0] and known[0].phone is not None
+            voiceprints.learn(s, a, "old", Voice(e[0], 5.0, model="resemblyzer-ge2e-256"), max_samples=50)
+            assert [v.name for v in voiceprints.known_voices(s, a, "old", None, MODEL)] == []
+    finally:
+        db.dispose()
+    tel = api.client.get("/v1/reps/tel/voiceprint", headers=api.a).json()
+    assert tel["bands"] == ["wide", "phone"] and tel["stale"] is False and tel["note"] is None
+    listed = {v["rep"]: v for v in api.client.get("/v1/voiceprints", headers=api.a).json()}
+    assert listed["old"]["stale"] is True and listed["old"]["bands"] == ["wide"]
+    assert "resemblyzer-ge2e-256" in listed["old"]["note"] and "enrollment" in listed["old"]["note"]
+    page = api.client.get("/ui/voiceprints", headers=api.a).text
+    assert "Stale: needs new calls or a new enrollment." in page and "wide band, telephone" in page
+    for rep in ("tel", "old"):
+        assert api.client.delete(f"/v1/reps/{rep}/voiceprint", headers=api.a).status_code == 204
+
+
+def migrate_voiceprint_bands_down_and_up(url: str) -> None:
+    """0005 on a database holding a one-band voiceprint: down to 0004 and up again; the
+    print keeps its wide band, weighed by all its samples, and the schema matches the model."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.config import Config
+    from alembic.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from listenlens.service.db import database
+    from listenlens.service.db.database import Database
+    from listenlens.service.db.models import Base
+
+    db = Database(url)
+    try:
+        db.migrate()
+        cfg = Config(str(database._HERE / "alembic.ini"))
+        cfg.set_main_option("script_location", str(database._HERE / "migrations"))
+        with db.engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0004_trackers")
+            conn.commit()
+        assert "phone_embedding" not in {c["name"] for c in inspect(db.engine).get_columns("voiceprints")}
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO tenants (id, name, created_at) VALUES ('t1', 'acme', CURRENT_TIMESTAMP)"))
+            conn.execute(text(
+                "INSERT INTO voiceprints (tenant_id, rep, model, embedding, samples, calls, speech_s, created_at, updated_at)"
+                " VALUES ('t1', 'sam', 'resemblyzer-ge2e-256', '[1.0, 0.0]', 3, 3, 30.0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        db.migrate()
+        with db.engine.connect() as conn:
+            row = conn.execute(text("SELECT wide_samples, phone_samples, phone_embedding FROM voiceprints")).one()
+            assert tuple(row) == (3, 0, None)
+            diff = [d for d in compare_metadata(MigrationContext.configure(conn), Base.metadata) if "voiceprints" in repr(d)]
+        assert diff == []
+    finally:
+        db.dispose()
+
+
+def test_the_voiceprint_bands_migration_goes_down_and_up(tmp_path):
+    migrate_voiceprint_bands_down_and_up(f"sqlite:///{tmp_path / 'm.db'}")
+
+
+@pytest.mark.scaleout
+def test_the_voiceprint_bands_migration_goes_down_and_up_on_postgres():
+    from service_helpers import postgres_schema
+
+    with postgres_schema() as url:
+        migrate_voiceprint_bands_down_and_up(url)

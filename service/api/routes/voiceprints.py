@@ -27,14 +27,14 @@ _NOT_FOUND: Responses = {404: {"model": ErrorResponse, "description": "no voicep
 @router.get("/v1/voiceprints", response_model=list[VoiceprintOut], summary="Every rep's voiceprint", responses=AUTHED)
 def list_voiceprints(caller: Caller = Depends(current_caller), rt: Runtime = Depends(get_runtime)):
     with rt.db.session() as s:
-        return voiceprints.list_voiceprints(s, caller.tenant_id)
+        return voiceprints.list_voiceprints(s, caller.tenant_id, voiceprints.running_model(rt))
 
 
 @router.get("/v1/reps/{rep:path}/voiceprint", response_model=VoiceprintOut, summary="The rep's voiceprint",
             responses={**_NOT_FOUND, **AUTHED})
 def get_voiceprint(rep: str = Rep, caller: Caller = Depends(current_caller), rt: Runtime = Depends(get_runtime)):
     with rt.db.session() as s:
-        return voiceprints.get(s, caller.tenant_id, rep)
+        return voiceprints.get(s, caller.tenant_id, rep, voiceprints.running_model(rt))
 
 
 @router.put(
