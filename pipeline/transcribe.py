@@ -168,7 +168,8 @@ def transcribe_audio(
             lambda ch: audio.mono() if ch is None else audio.channel(ch), dia.turns, dia.channel_of,
             min_speech_s=vs.min_speech_s, encoder=encoder, band=band, phone=band == WIDE and PHONE in needed,
         )
-        check = voices.check = match_speakers(voices.heard, voices.known, vs.threshold, model=encoder.model, band=band)
+        check = voices.check = match_speakers(voices.heard, voices.known, {b: vs.threshold_for(b) for b in (WIDE, PHONE)},
+                                                     model=encoder.model, band=band)
         timeline.source["voiceprints"] = check.to_dict()
     assign_roles(timeline, rep=rep, channels=channels, voices=check)
     if voices is not None and not (voices.known and not channels):

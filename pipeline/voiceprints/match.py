@@ -13,6 +13,7 @@ the call's speakers embedded through the telephone channel for it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,11 +141,15 @@ def speaker_voices(
 
 
 def match_speakers(
-    heard: dict[str, Voice], known: list[KnownVoice], threshold: float, *, model: str = MODEL, band: str = WIDE
+    heard: dict[str, Voice], known: list[KnownVoice], threshold: float | Mapping[str, float], *, model: str = MODEL,
+    band: str = WIDE,
 ) -> VoiceCheck:
     """Pair the call's speakers (``heard``, a call of ``band``) with the known voices of
-    encoder ``model``; another encoder's voiceprints are not compared."""
-    check = VoiceCheck(threshold=threshold, compared=sorted(heard), model=model, band=band)
+    encoder ``model``; another encoder's voiceprints are not compared. ``threshold`` may
+    be given per band: a print compared in another band than the call's (it lacks the
+    call's) is held to that band's."""
+    per_band = dict(threshold) if isinstance(threshold, Mapping) else {WIDE: threshold, PHONE: threshold}
+    check = VoiceCheck(threshold=per_band[band], compared=sorted(heard), model=model, band=band)
     usable = [k for k in known if k.model == model and k.band_for(band) is not None]
     if not heard or not usable:
         return check
@@ -164,7 +169,7 @@ def match_speakers(
         check.best[k.name] = float(sim[:, j].max())
     rows, cols = linear_sum_assignment(-sim)
     for i, j in zip(rows, cols):
-        if sim[i, j] >= threshold:
+        if sim[i, j] >= per_band[check.bands[usable[j].name]]:
             check.matches.append(VoiceMatch(labels[i], usable[j].name, float(sim[i, j]), usable[j].is_rep))
     check.matches.sort(key=lambda m: (not m.is_rep, -m.score))
     return check
