@@ -189,10 +189,11 @@ def run(encoder: str | None = None) -> dict:
             "calls": heard}
 
 
-def rescore(raw: dict, threshold: float) -> dict:
+def rescore(raw: dict, threshold: float | dict[str, float]) -> dict:
     """Roles with the voiceprints at ``threshold`` and without, from the calls ``run`` heard:
     the match is redone on the same speakers' voices (the pipeline's own step), so a
-    threshold is tried without running the pipeline again."""
+    threshold is tried without running the pipeline again. ``threshold`` is one for every
+    band, or one per band as the settings give it."""
     from listenlens.pipeline.roles import assign_roles
     from listenlens.pipeline.voiceprints import match_speakers
 
@@ -246,7 +247,7 @@ def section(roles: dict, eer: dict | None) -> str:
             out.append(f"| {key} | {row['stretches']} / {row['voices']} | {cells[0]} | {cells[1]} |")
         speed = ", ".join(f"{k} {v:.2f} s" for k, v in eer["speed"].items())
         out += ["", f"Compute per second of audio, one thread, shared machine: {speed}.", ""]
-    out += [f"Roles on built mono calls (`bench/voice_roles.py`; match threshold {roles['threshold']:.2f}): role "
+    out += [f"Roles on built mono calls (`bench/voice_roles.py`; match threshold {_thresholds(roles)}): role "
             "accuracy is the share of true speech time whose speaker got the right side; talk-ratio error the "
             "absolute error of the seller's share of speech. Without voiceprints: the same timelines, roles inferred "
             "from the words.", "",
@@ -258,10 +259,15 @@ def section(roles: dict, eer: dict | None) -> str:
                    f"{r['talk_ratio_error_without']:.2f} | {r['false_matches']} |")
     best = [f"{c['rep']} {c['best'].get('sam', float('nan')):.2f}" for c in roles["calls"] if c["scenario"].startswith("impostor")]
     out += ["", "Impostor calls (another voice speaks for the enrolled rep), best score against the enrolled voice: "
-            + ", ".join(best) + " (threshold " + f"{roles['threshold']:.2f}" + "). The customer-led scripts mislead "
+            + ", ".join(best) + f" (threshold {_thresholds(roles)}). The customer-led scripts mislead "
             "the inference on purpose (the customer opens, introduces a company and asks the questions), so without a "
             "match their roles are wrong: an impostor call says no speaker matches and falls back to that inference."]
     return "\n".join(out) + "\n"
+
+
+def _thresholds(roles: dict) -> str:
+    t = roles["threshold"]
+    return ", ".join(f"{v:.2f} {band} band" for band, v in t.items()) if isinstance(t, dict) else f"{t:.2f}"
 
 
 def main() -> None:
@@ -289,7 +295,8 @@ def main() -> None:
             raw = run(args.encoder)
             args.heard.write_bytes(pickle.dumps(raw))
         settings = Settings().updated({"voiceprints.encoder": raw["encoder"]})
-        results = rescore(raw, args.threshold if args.threshold is not None else settings.voiceprints.threshold_for("wide"))
+        vs = settings.voiceprints
+        results = rescore(raw, args.threshold if args.threshold is not None else {b: vs.threshold_for(b) for b in ("wide", "phone")})
         args.json.write_text(json.dumps(results, indent=1) + "\n")
         print(json.dumps(results["summary"], indent=1))
         print(f"wrote {args.json}")
