@@ -39,7 +39,7 @@ ATTENTIVE = [
     Line("customer", "Mostly in spreadsheets, and it takes two days every month.", gap=1.0),
     Line("rep", "Why does it take your team two full days?", gap=0.8),  # 6: open
     Line("customer", "Because every account is checked by hand.", gap=1.0),
-    Line("rep", "Can we meet on Friday at two to go through it?", gap=0.8),  # 8: proposes the next step
+    Line("rep", "Can we go through it together on Friday at two?", gap=0.8),  # 8: proposes the next step
     Line("customer", "Yes, Friday at two works for me.", gap=0.8),  # 9: agrees
     Line("rep", "Great, I'll send you a summary of your numbers by tomorrow.", gap=0.8),  # 10: follow-up
 ]
