@@ -111,20 +111,38 @@ def test_the_quiet_display_prints_nothing(capsys):
     assert capsys.readouterr().err == ""
 
 
-def test_the_service_stores_the_stage_and_fraction_on_the_call_row():
-    from contextlib import contextmanager
+def test_the_service_stores_the_stage_and_fraction_on_the_call_row(tmp_path):
+    import sys
+    from datetime import datetime
+    from pathlib import Path
     from types import SimpleNamespace
 
+    from listenlens.service.db.database import Database
+    from listenlens.service.db.models import Call
     from listenlens.service.jobs.runner import _ProgressWriter
 
-    row = SimpleNamespace(status="processing", progress_stage="starting", progress=0.0)
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "ui"))
+    from coaching_seed import CallSpec, seed
 
-    @contextmanager
-    def session():
-        yield SimpleNamespace(get=lambda table, call_id: row)
+    db = Database(f"sqlite:///{tmp_path / 'listenlens.db'}")
+    db.migrate()
+    running, finished = seed(db, "acme", [CallSpec("rep-a", "east", datetime(2026, 11, 16, 9), 0.4, 2),
+                                          CallSpec("rep-a", "east", datetime(2026, 11, 16, 10), 0.4, 2)])
+    with db.session() as s:
+        s.get(Call, running).status = "processing"
 
-    write = _ProgressWriter(SimpleNamespace(db=SimpleNamespace(session=session)), "call_1", None, None)
+    def stored(call_id):
+        with db.session() as s:
+            row = s.get(Call, call_id)
+            return row.progress_stage, row.progress
+
+    write = _ProgressWriter(SimpleNamespace(db=db), running, None, None)
     write(ProgressUpdate("Finding who spoke", 0.3))
-    assert (row.progress_stage, row.progress) == ("Finding who spoke", 0.3)
+    assert stored(running) == ("Finding who spoke", 0.3)
     write(ProgressUpdate("Transcribing", 0.55))
-    assert (row.progress_stage, row.progress) == ("Transcribing", 0.55)
+    assert stored(running) == ("Transcribing", 0.55)
+    # A call no longer processing (finished, or deleted meanwhile) is not written to.
+    before = stored(finished)
+    _ProgressWriter(SimpleNamespace(db=db), finished, None, None)(ProgressUpdate("Transcribing", 0.55))
+    assert stored(finished) == before
+    db.dispose()
