@@ -181,9 +181,9 @@ def _infer(timeline: CallTimeline) -> RoleAssignment:
     margin = scores[rep] - scores[runner_up]
     # Logistic in the score margin: a single introduction (3.0) gives ~0.9.
     confidence = 1.0 / (1.0 + math.exp(-margin)) if margin > 0 else 0.5
-    colleagues, why = _seller_colleagues(timeline, rep) if len(labels) > 2 else (set(), [])
+    colleagues, colleague_why = _seller_colleagues(timeline, rep) if len(labels) > 2 else (set(), [])
     _set_rep(timeline, {rep} | colleagues)
-    ev = (evidence[rep] or [f"{rep}: no clear evidence; roles are a guess"]) + why
+    ev = (evidence[rep] or [f"{rep}: no clear evidence; roles are a guess"]) + colleague_why
     if margin <= 0:
         ev = ev + ["speakers tied: pass --rep LABEL or --channels to be sure"]
     return RoleAssignment(RoleSource.INFERRED, round(confidence, 3), ev)

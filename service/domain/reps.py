@@ -106,7 +106,7 @@ def known_reps(session: Session, tenant_id: str) -> list[RepData]:
                                   .group_by(Voiceprint.rep)).all())
     users = dict(session.execute(select(User.rep, func.count()).where(
         User.tenant_id == tenant_id, User.role == Role.rep.value, User.rep.is_not(None)).group_by(User.rep)).all())
-    names = sorted(set(calls) | set(voices) | set(users))
+    names = sorted(name for name in set(calls) | set(voices) | set(users) if name is not None)
     return [RepData(rep=name, calls=calls.get(name, 0), voiceprints=voices.get(name, 0), users=users.get(name, 0))
             for name in names]
 
