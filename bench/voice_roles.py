@@ -295,8 +295,7 @@ def main() -> None:
             raw = run(args.encoder)
             args.heard.write_bytes(pickle.dumps(raw))
         settings = Settings().updated({"voiceprints.encoder": raw["encoder"]})
-        vs = settings.voiceprints
-        results = rescore(raw, args.threshold if args.threshold is not None else {b: vs.threshold_for(b) for b in ("wide", "phone")})
+        results = rescore(raw, args.threshold if args.threshold is not None else settings.voiceprints.thresholds)
         args.json.write_text(json.dumps(results, indent=1) + "\n")
         print(json.dumps(results["summary"], indent=1))
         print(f"wrote {args.json}")

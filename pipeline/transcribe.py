@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from listenlens import __version__
 from listenlens.config import Settings, load_settings
 from listenlens.errors import NoSpeechError, OneSpeakerError, SilentAudioError
@@ -160,25 +162,25 @@ def transcribe_audio(
     )
     check = None
     t0 = time.perf_counter()
-    if voices is not None and voices.known and not channels:
+    if voices is not None:
         encoder = get_encoder(vs.encoder)
-        needed = voices.bands_needed(band, encoder.model)
-        # The call's own band; the telephone band too for prints that only know that one.
-        voices.heard = speaker_voices(
-            lambda ch: audio.mono() if ch is None else audio.channel(ch), dia.turns, dia.channel_of,
-            min_speech_s=vs.min_speech_s, encoder=encoder, band=band, phone=band == WIDE and PHONE in needed,
-        )
-        check = voices.check = match_speakers(voices.heard, voices.known, {b: vs.threshold_for(b) for b in (WIDE, PHONE)},
-                                                     model=encoder.model, band=band)
-        timeline.source["voiceprints"] = check.to_dict()
+        matching = bool(voices.known) and not channels
+
+        def samples_of(channel: int | None) -> np.ndarray:
+            return audio.mono() if channel is None else audio.channel(channel)
+
+        if matching:
+            # The call's own band; the telephone band too for prints that only know that one.
+            voices.heard = speaker_voices(samples_of, dia.turns, dia.channel_of, min_speech_s=vs.min_speech_s,
+                                          encoder=encoder, band=band,
+                                          phone=band == WIDE and PHONE in voices.bands_needed(band, encoder.model))
+            check = voices.check = match_speakers(voices.heard, voices.known, vs.thresholds, model=encoder.model, band=band)
+            timeline.source["voiceprints"] = check.to_dict()
     assign_roles(timeline, rep=rep, channels=channels, voices=check)
-    if voices is not None and not (voices.known and not channels):
+    if voices is not None and not matching:
         # Hearing voices to learn them: the rep's side only, in every band it can give.
-        voices.heard = speaker_voices(
-            lambda ch: audio.mono() if ch is None else audio.channel(ch), dia.turns, dia.channel_of,
-            min_speech_s=vs.min_speech_s, encoder=get_encoder(vs.encoder), band=band, phone=True,
-            labels=timeline.labels(Role.REP),
-        )
+        voices.heard = speaker_voices(samples_of, dia.turns, dia.channel_of, min_speech_s=vs.min_speech_s,
+                                      encoder=encoder, band=band, phone=True, labels=timeline.labels(Role.REP))
     if voices is not None:
         timings["voiceprints"] = time.perf_counter() - t0
     timeline.source["timings_s"] = {k: round(v, 3) for k, v in timings.items()}

@@ -50,6 +50,11 @@ class VoiceprintSettings(BaseModel):
         return self.match_threshold if self.match_threshold is not None else ENCODER_THRESHOLDS[self.encoder][band]
 
     @property
+    def thresholds(self) -> dict[str, float]:
+        """The match threshold in force for each band."""
+        return {band: self.threshold_for(band) for band in ENCODER_THRESHOLDS[self.encoder]}
+
+    @property
     def window_threshold(self) -> float:
         """The split's window threshold in force: the one set, or the encoder's."""
         return self.split_threshold if self.split_threshold is not None else ENCODER_SPLIT_THRESHOLDS[self.encoder]
