@@ -86,3 +86,26 @@ def test_overlap_counts_only_actual_speech_of_the_interrupted():
 def test_a_hum_spelled_any_way_is_no_interruption(hum):
     tl = build_timeline([(0, 10, "R"), (4, 5.5, "C")], [(4, 5.5, hum, "C")], roles=ROLES)
     assert find_interruptions(tl) == []
+
+
+def test_unwritten_hum_under_the_holders_voice_is_a_backchannel_not_an_interruption():
+    """The recogniser follows the louder voice: a 1.2 s hum under the rep's speech gets no
+    word. With a transcript on the call, that wordless stretch is heard as a listener's
+    response; a longer one, or one with no transcript anywhere, is still judged by time."""
+    from listenlens.pipeline.metrics.turns import analyze_floor
+
+    rep_words = words("R", 0, "so the new plan gives every team its own dashboard and weekly report", step=0.6)
+    hum = build_timeline([(0, 8.4, "R"), (3.0, 4.2, "C")], rep_words, roles=ROLES)
+    assert find_interruptions(hum) == []
+    floor = analyze_floor(hum)
+    assert [(b.utterance.start, b.holder) for b in floor.backchannels] == [(3.0, "R")]
+
+    cut_in = build_timeline([(0, 8.4, "R"), (3.0, 4.6, "C")], rep_words, roles=ROLES)
+    assert summary(find_interruptions(cut_in)) == [(3.0, "C", "R", 1.6, False, "customer_on_rep")]
+
+    no_transcript = build_timeline([(0, 8.4, "R"), (3.0, 4.2, "C")], roles=ROLES)
+    assert [i.kind for i in find_interruptions(no_transcript)] == ["customer_on_rep"]
+
+    said_something = build_timeline([(0, 8.4, "R"), (3.0, 4.2, "C")], rep_words + words("C", 3.0, "wait what", step=0.6),
+                                    roles=ROLES)
+    assert [i.kind for i in find_interruptions(said_something)] == ["customer_on_rep"]

@@ -61,6 +61,12 @@ class MetricsConfig(BaseModel):
     backchannel_max_s: float = Field(
         1.0, gt=0, description="within the word limit, speech shorter than this is a backchannel whatever its words"
     )
+    # A drawn-out "mm-hmm" lasts up to about 1.2 s; a cut-in of three or more words
+    # takes longer (the built calls' hums: 0.9-1.13 s; their shortest cut-in: 1.47 s).
+    backchannel_unheard_max_s: float = Field(
+        1.3, gt=0,
+        description="speech the recogniser wrote no word of, mostly under another voice, shorter than this is a backchannel",
+    )
 
     # Interruptions
     interruption_grace_s: float = Field(

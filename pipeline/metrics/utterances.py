@@ -26,6 +26,10 @@ class Utterance:
     end: float
     segments: list[Segment]  # the speaker's actual speech inside [start, end)
     words: list[Word] = field(default_factory=list)
+    # The call has a transcript, yet the recogniser wrote no word of this utterance,
+    # which is mostly under another speaker's voice: a recogniser follows the louder
+    # voice, so a listener's hum there is often left unwritten.
+    unheard: bool = False
 
     @property
     def duration(self) -> float:
@@ -72,7 +76,17 @@ def build_utterances(timeline: CallTimeline, config: MetricsConfig) -> list[Utte
                     mine[_nearest(mine, starts, w.mid)].words.append(w)
         out.extend(mine)
     out.sort(key=lambda u: (u.start, -u.end, u.speaker))
+    if timeline.words:
+        _mark_unheard(out)
     return out
+
+
+def _mark_unheard(utts: list[Utterance]) -> None:
+    for u in utts:
+        if u.words or u.duration <= 0:
+            continue
+        under = sum(o.overlap_with(u.start, u.end) for o in utts if o.speaker != u.speaker and o.start < u.end and u.start < o.end)
+        u.unheard = under >= 0.5 * u.duration
 
 
 def _nearest(utts: list[Utterance], starts: list[float], t: float) -> int:
@@ -87,12 +101,14 @@ def is_backchannel_form(utt: Utterance, config: MetricsConfig) -> bool:
 
     Hums count whatever their spelling ("Mmmm", "M -M -H -M", "uh-huh"), as one word for
     a run of them, and drawn-out words as their plain spelling ("okaaay"): a recogniser
-    writes a listener's noises in many ways. Without a transcript only the duration can tell.
+    writes a listener's noises in many ways. Without a transcript only the duration can tell;
+    an unheard utterance (see ``Utterance.unheard``) may last up to ``backchannel_unheard_max_s``,
+    the length of a drawn-out hum, since nothing in it says it was more.
     """
     toks = listener_tokens(utt.text)
     short = utt.duration < config.backchannel_max_s
     if not toks:
-        return short
+        return short or (utt.unheard and utt.duration < config.backchannel_unheard_max_s)
     if len(toks) > config.backchannel_max_words:
         return False
     return short or covered_by(toks, listener_phrases(config.backchannel_words))
