@@ -38,7 +38,16 @@ REP_PHRASES: list[tuple[re.Pattern[str], float, str]] = [
         3.0,
         "introduces self with a company",
     ),
-    (re.compile(r"(?i)\bthank(s| you) for (calling|taking (the|my) call|your time|joining)"), 2.5, "thanks the other side for the call"),
+    # A greeting and a name with a company is the same introduction when the recogniser
+    # garbles or drops "this is" ("Hi, Mrs. Sarah from Keyton Marketing").
+    (
+        re.compile(r"\b(?i:hi|hello|hey|good morning|good afternoon|morning|afternoon)\s*,?\s+(?:(?i:mr|mrs|ms|miss)\.?\s+)?"
+                   r"[A-Z][\w'-]*\s*,?\s+(?i:from|calling from)\s+[A-Z]\w+"),
+        3.0,
+        "greets and gives a name with a company",
+    ),
+    # "for taking my call" alone: recognisers often drop or garble the "thanks" before it.
+    (re.compile(r"(?i)\b(thank(s| you) for (calling|your time|joining)|for taking (the|my) call)"), 2.5, "thanks the other side for the call"),
     (re.compile(r"(?i)\bhow (can|may) i help\b"), 2.5, "offers help"),
     (re.compile(r"(?i)\b(i'm|i am) (calling|reaching out) (from|about|because|to)\b"), 2.5, "says why they are calling"),
     (re.compile(r"(?i)\b(our|my) (team|company|product|platform|solution)\b"), 1.0, "speaks for a company"),

@@ -119,3 +119,25 @@ def test_colleague_who_answers_the_reps_questions_stays_a_customer():
     ])
     assign_roles(tl)
     assert [tl.role_of(x) for x in "ABC"] == [Role.REP, Role.CUSTOMER, Role.CUSTOMER]
+
+
+@pytest.mark.parametrize("opening", [
+    "Hi, Mrs. Sarah from Keyton Marketing. And for taking my call to me.",  # a narrowband recogniser's "this is ... Thanks"
+    "Hello, Sarah from Keyton Marketing here.",
+])
+def test_garbled_introduction_still_outweighs_a_customer_who_asks_the_questions(opening):
+    tl = call([
+        ("A", opening),
+        ("B", "Hi, Sarah. Yes, go ahead."),
+        ("A", "I saw that you opened two new shops."),
+        ("B", "We did. What does that involve? How can you know that? What does the package cost?"),
+    ])
+    result = assign_roles(tl)
+    assert tl.role_of("A") is Role.REP and tl.role_of("B") is Role.CUSTOMER
+    assert any("name with a company" in e for e in result.evidence)
+
+
+def test_greeting_someone_from_a_company_is_not_an_introduction():
+    tl = call([("A", "Hi Sarah, I spoke with John from Acme last week."), ("B", "Good.")])
+    result = assign_roles(tl)
+    assert not any("name with a company" in e for e in result.evidence)
