@@ -13,7 +13,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from listenlens.config import Settings, load_settings
+from listenlens.pipeline.metrics.paraphrase import prefetch_default_embedder
 from listenlens.pipeline.progress import SCORING, ProgressListener, ProgressTracker, ignore_progress
+from listenlens.pipeline.scorecard.config import ScorecardConfig
 from listenlens.pipeline.scorecard.models import Scorecard
 from listenlens.pipeline.timeline import CallTimeline
 from listenlens.pipeline.transcribe import transcribe_call
@@ -79,8 +81,16 @@ def analyze_call(
     ``progress`` hears each stage, "Scoring" last."""
     settings = settings or load_settings()
     track = ProgressTracker.of(progress)
+    if _needs_sentence_embedder(settings.scorecard):
+        prefetch_default_embedder()
     timeline = transcribe_call(path, settings, rep=rep, channels=channels, voices=voices, progress=track)
     track.enter(SCORING)
     analysis = analyze_timeline(timeline, settings.scorecard)
     track.finish(SCORING)
     return analysis
+
+
+def _needs_sentence_embedder(config: ScorecardConfig) -> bool:
+    """Whether scoring will embed sentences (restatements by meaning, or the content
+    classifiers), so the embedder is worth loading while the audio is transcribed."""
+    return bool(config.metrics.paraphrase_semantic or config.content.semantic)

@@ -47,7 +47,11 @@ REP_PHRASES: list[tuple[re.Pattern[str], float, str]] = [
         "greets and gives a name with a company",
     ),
     # "for taking my call" alone: recognisers often drop or garble the "thanks" before it.
-    (re.compile(r"(?i)\b(thank(s| you) for (calling|your time|joining)|for taking (the|my) call)"), 2.5, "thanks the other side for the call"),
+    (
+        re.compile(r"(?i)\b(thank(s| you) for (calling|your time|joining)|for taking (the|my) call)"),
+        2.5,
+        "thanks the other side for the call",
+    ),
     (re.compile(r"(?i)\bhow (can|may) i help\b"), 2.5, "offers help"),
     (re.compile(r"(?i)\b(i'm|i am) (calling|reaching out) (from|about|because|to)\b"), 2.5, "says why they are calling"),
     (re.compile(r"(?i)\b(our|my) (team|company|product|platform|solution)\b"), 1.0, "speaks for a company"),

