@@ -11,7 +11,10 @@ it is never transcribed a second time.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -111,26 +114,30 @@ class Transcriber:
         channel: int | None = None,
         progress: Progress | None = None,
         stage: str = "asr",
+        stop: threading.Event | None = None,
     ) -> list[AsrSegment]:
-        """Transcribe the speech ``regions`` (seconds) of 1-D 16 kHz ``samples``."""
+        """Transcribe the speech ``regions`` (seconds) of 1-D 16 kHz ``samples``; a set
+        ``stop`` ends the work at the next recognised segment."""
         chunks = speech_chunks(regions, len(samples))
         total = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
         out: list[AsrSegment] = []
         done = 0.0
         for group in _groups(chunks, GROUP_MAX_S * SAMPLE_RATE):
+            if stop is not None and stop.is_set():
+                break
             joined = np.concatenate([samples[c["start"] : c["end"]] for c in group])
-            out.extend(self._transcribe_joined(joined, group, channel, _offset(progress, done, total), stage))
+            out.extend(self._transcribe_joined(joined, group, channel, _offset(progress, done, total), stage, stop))
             done += len(joined) / SAMPLE_RATE
         if progress:
             progress(stage, total, total)
         return out
 
-    def _transcribe_joined(self, joined, chunks, channel, progress, stage) -> list[AsrSegment]:
+    def _transcribe_joined(self, joined, chunks, channel, progress, stage, stop=None) -> list[AsrSegment]:
         from faster_whisper.transcribe import restore_speech_timestamps
 
         segments, _info = self.model.transcribe(joined, **self.decode_options())
         out: list[AsrSegment] = []
-        for seg in restore_speech_timestamps(_with_progress(segments, progress, stage), chunks, SAMPLE_RATE):
+        for seg in restore_speech_timestamps(_with_progress(segments, progress, stage, stop), chunks, SAMPLE_RATE):
             words = [AsrWord(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in seg.words or []]
             words = [w for w in words if w.text]
             if words:
@@ -174,8 +181,60 @@ def speech_chunks(regions: Iterable[tuple[float, float]], n_samples: int) -> lis
     return [{"start": a, "end": b} for a, b in spans if b > a]
 
 
-def _with_progress(segments, progress: Progress | None, stage: str):
+def _with_progress(segments, progress: Progress | None, stage: str, stop: threading.Event | None = None):
     for seg in segments:
         if progress:
             progress(stage, seg.end, None)
         yield seg
+        if stop is not None and stop.is_set():
+            return
+
+
+class BackgroundTranscription:
+    """Recognition on a thread of its own, started as soon as the diarizer knows where the
+    speech is, so that it runs while the diarizer is still working out who spoke.
+
+    CTranslate2, ONNX Runtime and torch all release the GIL while they compute, and
+    faster-whisper alone keeps two cores only partly busy, so the two overlap. Progress
+    is held back until ``result`` is asked for: the caller's stages stay in order.
+    """
+
+    def __init__(self, transcriber: Transcriber, samples: np.ndarray):
+        self._transcriber = transcriber
+        self._samples = samples
+        self._future: Future[list[AsrSegment]] | None = None
+        self._stop = threading.Event()
+        self._latest: tuple[str, float, float | None] | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._future is not None
+
+    def start(self, regions: Iterable[tuple[float, float]]) -> None:
+        if self._future is not None:
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listenlens-asr")
+        self._future = pool.submit(self._transcriber.transcribe, self._samples, list(regions), progress=self._note, stop=self._stop)
+        pool.shutdown(wait=False)
+
+    def _note(self, stage: str, done: float, total: float | None) -> None:
+        self._latest = (stage, done, total)
+
+    def result(self, progress: Progress | None = None) -> list[AsrSegment]:
+        """The segments, once recognition ends; ``progress`` hears how far it is meanwhile."""
+        if self._future is None:
+            raise RuntimeError("recognition was never started")
+        while True:
+            if progress and self._latest:
+                progress(*self._latest)
+            try:
+                out = self._future.result(timeout=0.2)
+            except FutureTimeout:
+                continue
+            if progress and self._latest:
+                progress(*self._latest)
+            return out
+
+    def cancel(self) -> None:
+        """Stop at the next segment: the call failed, nobody will read the words."""
+        self._stop.set()

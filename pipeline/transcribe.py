@@ -9,6 +9,8 @@ Speech is detected once, by the diarizer, and the recogniser hears only those re
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ import numpy as np
 from listenlens import __version__
 from listenlens.config import Settings, load_settings
 from listenlens.errors import NoSpeechError, OneSpeakerError, SilentAudioError
-from listenlens.pipeline.asr import Transcriber
+from listenlens.pipeline.asr import BackgroundTranscription, Transcriber
 from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates, drop_leaked_words
 from listenlens.pipeline.audio import Audio, is_silent, load_audio
 from listenlens.pipeline.diarize import DETECTS_OVERLAP, get_diarizer, select_backend
@@ -94,13 +96,53 @@ def transcribe_audio(
 
     t0 = time.perf_counter()
     diarizer = get_diarizer(backend, ds, device=settings.asr.device)
-    dia = diarizer.diarize(
-        audio,
-        num_speakers=ds.num_speakers,
-        min_speakers=ds.min_speakers,
-        max_speakers=ds.max_speakers,
-        progress=track.stage(FINDING_WHO_SPOKE),
-    )
+    # A mono diarizer that knows early where the speech is lets recognition start then.
+    early = BackgroundTranscription(transcriber, audio.mono()) if getattr(diarizer, "announces_speech", False) else None
+    try:
+        with _one_torch_thread() if early else nullcontext():
+            dia = diarizer.diarize(
+                audio,
+                num_speakers=ds.num_speakers,
+                min_speakers=ds.min_speakers,
+                max_speakers=ds.max_speakers,
+                progress=track.stage(FINDING_WHO_SPOKE),
+                **({"on_speech": early.start} if early else {}),
+            )
+    except BaseException:
+        if early:
+            early.cancel()
+        raise
+    try:
+        return _after_diarization(audio, settings, dia, early, name=name, rep=rep, channels=channels, voices=voices,
+                                  track=track, timings=timings, transcriber=transcriber, started=t0)
+    except BaseException:
+        if early:
+            early.cancel()
+        raise
+
+
+@contextmanager
+def _one_torch_thread() -> Iterator[None]:
+    """The diarizer's voice embeddings (torch) on one thread while recognition has the
+    other core: two pools of two threads on two cores wait on each other (a 10-minute
+    call's embeddings took 19 s beside recognition on two threads, 11 s on one)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _after_diarization(
+    audio: Audio, settings: Settings, dia, early: BackgroundTranscription | None, *, name: str, rep: str | None,
+    channels: str | None, voices: CallVoices | None, track: ProgressTracker, timings: dict[str, float],
+    transcriber: Transcriber, started: float,
+) -> CallTimeline:
+    ds = settings.diarizer
+    t0 = started
     vs = settings.voiceprints
     band = call_band(audio.mono(), audio.source.get("sample_rate")) if voices is not None else WIDE
     if voices is not None and voices.rep_voice is not None and not dia.channel_of and vs.split:
@@ -137,10 +179,13 @@ def transcribe_audio(
             )
         segments = drop_crosstalk_duplicates(per_channel, audio.samples)
         segments = drop_leaked_words(segments, audio.samples, leak_paths(dia.info.get("leak", [])))
+    elif early is not None and early.started:
+        segments = early.result(track.stage(TRANSCRIBING))
     else:
         segments = transcriber.transcribe(
             audio.mono(), [(t.start, t.end) for t in dia.turns], progress=track.stage(TRANSCRIBING)
         )
+    # With early recognition this is only what was left of it after diarization.
     timings["asr"] = time.perf_counter() - t0
 
     words = attribute_words(segments, dia.turns, dia.channel_of or None, dia.activity)

@@ -265,3 +265,32 @@ def test_no_second_look_when_one_speaker_is_what_was_asked(alike_voices_call):
     out = SegmentedDiarizer(second_opinion=Refuses()).diarize(load_audio(alike_voices_call[0]), num_speakers=1)
     assert len({t.speaker for t in out.turns}) == 1
     assert "second_look" not in out.info
+
+
+def test_speech_is_announced_before_the_voices_are_embedded(overlapping_call, monkeypatch):
+    """Recognition starts on these regions while the voices are still being linked: they
+    come before any embedding, and they are where the speech is."""
+    path, truth = overlapping_call
+    diarizer = SegmentedDiarizer()
+    order: list[str] = []
+    heard: list[list[tuple[float, float]]] = []
+    real_embed = diarizer._embed
+
+    def embed(*args, **kwargs):
+        order.append("embed")
+        return real_embed(*args, **kwargs)
+
+    monkeypatch.setattr(diarizer, "_embed", embed)
+
+    def on_speech(regions):
+        order.append("speech")
+        heard.append(regions)
+
+    out = diarizer.diarize(load_audio(path), on_speech=on_speech)
+    assert SegmentedDiarizer.announces_speech
+    assert order == ["speech", "embed"]
+    speech = Timeline([Segment(a, b) for a, b in heard[0]]).support()
+    spoken = Timeline([Segment(t.start, t.end) for t in truth]).support()
+    assert abs(speech.duration() - spoken.duration()) < 0.1 * spoken.duration()
+    turns = Timeline([Segment(t.start, t.end) for t in out.turns]).support()
+    assert abs(speech.duration() - turns.duration()) < 0.05 * turns.duration()

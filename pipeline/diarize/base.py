@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -82,6 +83,12 @@ class Diarization:
     info: dict = field(default_factory=dict)  # backend details for the timeline's ``source``
     # Frame-level speaker activity, for backends that have it (mono backends).
     activity: SpeakerActivity | None = None
+
+
+# Hears where the speech is, in seconds, as soon as a backend knows it (before it knows
+# who spoke): recognition can start then. Backends that can tell it early take an
+# ``on_speech`` argument and say so with ``announces_speech = True``.
+SpeechListener = Callable[[list[tuple[float, float]]], None]
 
 
 class Diarizer(Protocol):

@@ -37,7 +37,15 @@ from scipy.optimize import linear_sum_assignment
 
 from listenlens.errors import AudioError
 from listenlens.pipeline.audio import Audio
-from listenlens.pipeline.diarize.base import Diarization, Progress, SpeakerActivity, check_counts, mask_runs, no_progress
+from listenlens.pipeline.diarize.base import (
+    Diarization,
+    Progress,
+    SpeakerActivity,
+    SpeechListener,
+    check_counts,
+    mask_runs,
+    no_progress,
+)
 from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded_encoder import FRAME_S as MEL_FRAME_S
 from listenlens.pipeline.diarize.embedded_encoder import HOP as MEL_HOP
@@ -58,6 +66,7 @@ class SegmentedDiarizer:
     """Diarizer protocol implementation. Reuse one instance (models load once)."""
 
     name = "segmented"
+    announces_speech = True
 
     def __init__(
         self,
@@ -99,7 +108,10 @@ class SegmentedDiarizer:
         min_speakers: int = 1,
         max_speakers: int = 6,
         progress: Progress = no_progress,
+        on_speech: SpeechListener | None = None,
     ) -> Diarization:
+        """``on_speech`` hears where the speech is (seconds) as soon as the segmentation
+        has run, before the voices are embedded and linked."""
         check_counts(num_speakers, min_speakers, max_speakers)
         if audio.sample_rate != SAMPLE_RATE:
             raise AudioError(f"the segmented diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: load it with load_audio")
@@ -117,6 +129,9 @@ class SegmentedDiarizer:
         if not np.any(count > 0):
             progress("diarize", 2, 2)
             return Diarization(turns=[], backend=self.name, info=info)
+        if on_speech is not None:
+            speech = _turns((count > 0)[:, None], s.bridge_s, s.min_turn_s, duration, onset_delay_s=s.onset_delay_s)
+            on_speech([(t.start, t.end) for t in speech])
 
         keys, emb, parts = self._embed(x, seg, lambda done, n: progress("diarize", 1 + done / n, 2))
         t2 = time.perf_counter()
