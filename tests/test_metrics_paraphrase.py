@@ -54,6 +54,20 @@ def test_reflective_opener_after_lead_ins():
     assert p.start == 12.8 and p.text.startswith("Okay, so if I heard")
 
 
+@pytest.mark.parametrize("heard, opener", [
+    ("If I heard you write, month end eats two days.", "if i heard you right"),
+    ("So what your saying is month end eats two days.", "so what you're saying is"),
+])
+def test_an_opener_is_found_in_the_recognisers_sound_alike_spellings(heard, opener):
+    (p,) = find_paraphrases(exchange(STORY, heard), embedder=NoEmbedder())
+    assert (p.method, p.opener) == ("opener", opener)
+
+
+def test_sound_alike_spellings_do_not_make_an_opener_of_other_words():
+    cfg = MetricsConfig(paraphrase_semantic=False)
+    assert find_paraphrases(exchange(STORY, "Your reporting team can write the summary for you."), cfg) == []
+
+
 def test_opener_list_is_a_setting():
     turns = exchange(STORY, "Playing it back, month end eats two days.")
     cfg = MetricsConfig(paraphrase_semantic=False)

@@ -171,12 +171,22 @@ def candidates(turns: list[FloorTurn], config: MetricsConfig) -> list[Candidate]
     return out
 
 
+# Spellings a recogniser gives the same sounds in an opener ("if I heard you write",
+# "so what your saying is"): openers and words are compared in one spelling.
+SOUNDS_ALIKE = {"write": "right", "rite": "right", "your": "you're", "youre": "you're", "herd": "heard", "im": "i'm"}
+
+
+def _alike(toks: Sequence[str]) -> tuple[str, ...]:
+    return tuple(SOUNDS_ALIKE.get(t, t) for t in toks)
+
+
 def opener_of(opening: Sequence[Word], config: MetricsConfig) -> str | None:
     toks = tokens(join_words(opening))
-    openers = phrase_tokens(config.paraphrase_openers)
+    openers = [(p, _alike(p)) for p in phrase_tokens(config.paraphrase_openers)]
     for suffix in strip_lead_ins(toks, phrase_tokens(config.lead_ins)):
-        for p in openers:
-            if starts_with(suffix, p):
+        heard = _alike(suffix)
+        for p, alike in openers:
+            if starts_with(heard, alike):
                 return " ".join(p)
     return None
 
