@@ -31,11 +31,11 @@ SpeakersOpt = typer.Option(None, "--num-speakers", min=1, max=6, help="how many 
 RepOpt = typer.Option(None, "--rep", help="the rep: a speaker label (SPEAKER_01, CH0) or the name they introduce themselves with")
 ChannelsOpt = typer.Option(None, "--channels", help="what each channel holds, e.g. rep,customer (dual-channel recordings)")
 ModelOpt = typer.Option(
-    None, "--model", help="faster-whisper model name or local CTranslate2 folder [env LISTENLENS_MODEL; default tiny.en, bundled]"
+    None, "--model", help="faster-whisper model name or local CTranslate2 folder [env LISTENLENS_MODEL; default base; tiny.en also bundled]"
 )
 DeviceOpt = typer.Option(None, "--device", help="cpu, cuda or auto [env LISTENLENS_DEVICE]")
 ComputeOpt = typer.Option(None, "--compute-type", help="int8, float16, ... [env LISTENLENS_COMPUTE_TYPE]")
-ProfileOpt = typer.Option(None, "--profile", help="gpu: large-v3 on CUDA in float16; cpu: tiny.en int8 [env LISTENLENS_PROFILE]")
+ProfileOpt = typer.Option(None, "--profile", help="gpu: large-v3 on CUDA in float16; cpu: base int8 [env LISTENLENS_PROFILE]")
 PyannoteOpt = typer.Option(None, "--pyannote-pipeline", help="folder (or hub id) of a pyannote.audio pipeline, for --diarizer pyannote")
 QuietOpt = typer.Option(False, "--quiet", "-q", help="no progress display")
 

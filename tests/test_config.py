@@ -207,7 +207,7 @@ def test_echo_redacts_secrets_and_holds_what_ran(monkeypatch):
     s = load_settings(assignments=["diarizer.embedded.step_s=0.5"])
     echo = s.echo()
     assert set(echo) == {"asr", "audio", "diarizer", "voiceprints"}
-    assert echo["asr"]["model"] == "tiny.en"  # the profile resolved: what actually ran
+    assert echo["asr"]["model"] == "base"  # the profile resolved: what actually ran
     assert echo["diarizer"]["embedded"]["step_s"] == 0.5
     assert "hf_secret" not in json.dumps(echo)
     assert s.diarizer.pyannote.token == "hf_secret"

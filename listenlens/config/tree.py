@@ -35,7 +35,7 @@ CONFIG_ENV = "LISTENLENS_CONFIG"
 
 # What ``asr.profile`` expands to. Explicit settings win over a profile.
 PROFILES: dict[str, dict[str, str]] = {
-    "cpu": {"model": "tiny.en", "device": "cpu", "compute_type": "int8"},
+    "cpu": {"model": "base", "device": "cpu", "compute_type": "int8"},
     "gpu": {"model": "large-v3", "device": "cuda", "compute_type": "float16"},
 }
 
@@ -48,15 +48,16 @@ class AsrSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    profile: Literal["cpu", "gpu"] = Field("cpu", description="cpu: tiny.en int8 on CPU; gpu: large-v3 float16 on CUDA")
+    profile: Literal["cpu", "gpu"] = Field("cpu", description="cpu: base int8 on CPU; gpu: large-v3 float16 on CUDA")
     model: str | None = Field(
-        None, description="faster-whisper model name (tiny.en, large-v3, ...) or a local CTranslate2 folder"
+        None, description="faster-whisper model name (base, tiny.en, large-v3, ...) or a local CTranslate2 folder"
     )
     device: str | None = Field(None, description="cpu, cuda or auto")
     compute_type: str | None = Field(None, description="int8, float16, int8_float16, ...")
     cpu_threads: int = Field(0, ge=0, description="0: one per core")
     language: str | None = Field("en", description="spoken language; null detects it")
     beam_size: int = Field(1, ge=1, description="1: greedy decoding")
+    batch_size: int = Field(8, ge=1, description="30 s clips of speech decoded together (1: one window after another)")
     # Off: bench/fillers_asr.py measures what the prompt keeps and what it costs
     # (bench/results.md, "Beyond timing").
     keep_fillers: bool = Field(False, description="prompt the recogniser with fillers so it keeps the um and uh it hears")

@@ -180,7 +180,7 @@ def shared_whisper_encoder():
     so when the ASR runs tiny.en too both use one model, and CTranslate2's default of
     4 threads does not oversubscribe a 2-core machine.
     """
-    from listenlens.models.registry import asr_model_path
+    from listenlens.models.registry import SMALL_ASR, asr_model_path
     from listenlens.pipeline.asr import load_whisper
 
-    return load_whisper(asr_model_path(None), "cpu", "int8", os.cpu_count() or 1)
+    return load_whisper(asr_model_path(SMALL_ASR), "cpu", "int8", os.cpu_count() or 1)

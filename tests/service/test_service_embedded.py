@@ -83,7 +83,7 @@ def test_transcript_json_vtt_and_rttm(svc):
     assert body["segments"][0]["role"] == "rep"
     # The stored result says what ran: the effective settings, echoed by the pipeline.
     ran = body["source"]["settings"]
-    assert ran["diarizer"]["backend"] == "auto" and ran["asr"]["model"] == "tiny.en"
+    assert ran["diarizer"]["backend"] == "auto" and ran["asr"]["model"] == "base"
     assert ran["diarizer"]["pyannote"]["hf_token"] in (None, "**********")
     vtt = svc.client.get(f"/v1/calls/{cid}/transcript?format=vtt", headers=svc.a)
     assert vtt.headers["content-type"].startswith("text/vtt")
