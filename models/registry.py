@@ -120,6 +120,7 @@ def bundled_base_folder() -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".joining-", dir=target.parent))
+        work.chmod(0o755)  # mkdtemp's 0700 would hide a shared cache from other users
     except OSError as exc:
         raise ModelError(f"cannot write the recogniser's model folder under {target.parent} ({exc.strerror}): "
                          "set LISTENLENS_MODEL_CACHE to a writable folder") from exc

@@ -24,6 +24,7 @@ def test_default_is_base_joined_once_from_its_two_packages(tmp_path, monkeypatch
         assert registry.asr_model_path("base") == path
         folder = tmp_path / f"whisper-base-{registry.BASE_SHA256[:12]}"
         assert path == str(folder)
+        assert folder.stat().st_mode & 0o755 == 0o755  # readable by the service's own user
         assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name]  # no half-joined folder left
         h = hashlib.sha256()
         with open(folder / "model.bin", "rb") as f:
