@@ -46,6 +46,10 @@ BATCH_SIZE = 8
 CLIP_MAX_S = 30.0
 # A region longer than a clip is cut at its quietest 100 ms in the clip's last third.
 CUT_SEARCH_S = 10.0
+# Text that compresses this well is a decoding loop ("ma'am, ma'am, ma'am, ..."), not
+# speech: Whisper's own bound for a failed window (compression_ratio_threshold). With one
+# temperature there is no re-decoding, so such a segment is dropped.
+LOOP_COMPRESSION = 2.4
 
 
 
@@ -142,7 +146,7 @@ class Transcriber:
         return out
 
     def _transcribe_joined(self, joined, chunks, channel, progress, stage, stop=None) -> list[AsrSegment]:
-        from faster_whisper.transcribe import restore_speech_timestamps
+        from faster_whisper.transcribe import get_compression_ratio, restore_speech_timestamps
 
         if self.batch_size > 1:
             from faster_whisper import BatchedInferencePipeline
@@ -154,6 +158,8 @@ class Transcriber:
             segments, _info = self.model.transcribe(joined, **self.decode_options())
         out: list[AsrSegment] = []
         for seg in restore_speech_timestamps(_with_progress(segments, progress, stage, stop), chunks, SAMPLE_RATE):
+            if get_compression_ratio(seg.text) > LOOP_COMPRESSION:
+                continue
             words = [AsrWord(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in seg.words or []]
             words = [w for w in words if w.text]
             if words:

@@ -60,3 +60,27 @@ def test_a_failed_call_stops_recognition_at_the_next_segment():
 def test_asking_for_words_never_started_is_a_programming_error():
     with pytest.raises(RuntimeError, match="never started"):
         BackgroundTranscription(SlowTranscriber(), samples=None).result()
+
+
+def test_a_decoding_loop_is_dropped_and_real_words_are_kept():
+    """Whisper on a narrowband call can fall into "ma'am, ma'am, ma'am, ..." for a whole
+    window; with one temperature nothing re-decodes it, so the segment is dropped."""
+    import numpy as np
+    from faster_whisper.transcribe import Segment, Word
+
+    from listenlens.pipeline.asr import Transcriber
+
+    def segment(start, text):
+        words = [Word(start + 0.3 * i, start + 0.3 * i + 0.25, " " + w, 0.9) for i, w in enumerate(text.split())]
+        return Segment(0, 0, start, words[-1].end, text, [], -0.3, 1.0, 0.0, words, 0.0)
+
+    class Model:
+        def transcribe(self, audio, **options):
+            return iter([segment(0.0, "Your site crashed twice during the busiest sales period."),
+                         segment(4.0, "ma'am, " * 30)]), None
+
+    tr = Transcriber.__new__(Transcriber)
+    tr.model, tr.batch_size, tr.keep_fillers = Model(), 1, False
+    tr.settings = type("S", (), {"language": "en", "beam_size": 1})()
+    out = tr.transcribe(np.zeros(16000 * 20, dtype=np.float32), [(0.0, 20.0)])
+    assert [s.text for s in out] == ["Your site crashed twice during the busiest sales period."]

@@ -104,6 +104,8 @@ def test_questions_pitches_and_short_replies_are_not_compared(rep):
     [
         # the customer asked: the rep's turn answers it
         ("How much does the reporting module cost for a team like ours?", "Reporting is thirty dollars per user per month."),
+        # a yes/no answer whose question the recogniser wrote as a statement
+        ("The main engineer work our reporting time zone.", "Yes, the engineer does the reporting in your time zone every month."),
         (STORY, "Like I mentioned, the reporting module is included in every plan."),  # the rep's own earlier fact
         (STORY, "Okay, the reporting add-on is twenty dollars a month."),  # a number the customer did not say
         (STORY, "With automated reporting your team gets those days back."),  # a pitch without "our"

@@ -202,6 +202,11 @@ def restated_part(c: Candidate, config: MetricsConfig) -> str | None:
     customer_sentences = split_sentences(c.customer.words, config.sentence_pause_s)
     if customer_sentences and question_in(customer_sentences[-1], config.lead_ins):
         return None  # the customer asked: the rep's turn answers
+    if tokens(join_words(c.opening))[:1] in (["yes"], ["no"], ["nope"]):
+        # "Yes, the engineer sits in your time zone": a reply to a yes/no question, even
+        # where the recogniser lost the question's form ("The main engineer work hour
+        # time zone."). A restatement is acknowledged with "yeah", "right", "okay".
+        return None
     customer_toks = tokens(c.customer.text)
     customer_numbers = _numbers(customer_toks)
     customer_view = {p for p in OWN_VIEW if _has(customer_toks, (p,))}
