@@ -39,10 +39,10 @@ GROUP_MAX_S = 600.0
 # previous window's text is not carried over (condition_on_previous_text=False).
 FILLER_PROMPT = "Um, uh, so, like, you know, I mean, er, hmm, basically."
 # The joined speech is decoded as clips of at most 30 s (Whisper's window), cut at the
-# regions' edges, BATCH_SIZE clips at a time: the encoder and the decoder then work on
-# several windows at once. 10-minute call, base int8, 2 cores: 22.1 s -> 15.1 s (CPU
-# 33.6 -> 25.1 s) against one window after another (docs/benchmarks.md).
-BATCH_SIZE = 8
+# regions' edges, ``asr.batch_size`` clips at a time: the encoder and the decoder then
+# work on several windows at once. 10-minute call, base int8, 2 cores: 22.1 s one window
+# after another, 15.6 s four at a time, 15.1 s eight at a time; eight hold 425 MB more
+# (the encoder's attention over every clip at once), so four is the default.
 CLIP_MAX_S = 30.0
 # A region longer than a clip is cut at its quietest 100 ms in the clip's last third.
 CUT_SEARCH_S = 10.0

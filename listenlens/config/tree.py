@@ -57,7 +57,7 @@ class AsrSettings(BaseModel):
     cpu_threads: int = Field(0, ge=0, description="0: one per core")
     language: str | None = Field("en", description="spoken language; null detects it")
     beam_size: int = Field(1, ge=1, description="1: greedy decoding")
-    batch_size: int = Field(8, ge=1, description="30 s clips of speech decoded together (1: one window after another)")
+    batch_size: int = Field(4, ge=1, description="30 s clips of speech decoded together (1: one window after another)")
     # Off: bench/fillers_asr.py measures what the prompt keeps and what it costs
     # (bench/results.md, "Beyond timing").
     keep_fillers: bool = Field(False, description="prompt the recogniser with fillers so it keeps the um and uh it hears")
