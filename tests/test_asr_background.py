@@ -80,7 +80,7 @@ def test_a_decoding_loop_is_dropped_and_real_words_are_kept():
                          segment(4.0, "ma'am, " * 30)]), None
 
     tr = Transcriber.__new__(Transcriber)
-    tr.model, tr.batch_size, tr.keep_fillers = Model(), 1, False
-    tr.settings = type("S", (), {"language": "en", "beam_size": 1})()
+    tr.model, tr.keep_fillers = Model(), False
+    tr.settings = type("S", (), {"language": "en", "beam_size": 1, "batch_size": 1})()
     out = tr.transcribe(np.zeros(16000 * 20, dtype=np.float32), [(0.0, 20.0)])
     assert [s.text for s in out] == ["Your site crashed twice during the busiest sales period."]
