@@ -294,3 +294,63 @@ def test_speech_is_announced_before_the_voices_are_embedded(overlapping_call, mo
     assert abs(speech.duration() - spoken.duration()) < 0.1 * spoken.duration()
     turns = Timeline([Segment(t.start, t.end) for t in out.turns]).support()
     assert abs(speech.duration() - turns.duration()) < 0.05 * turns.duration()
+
+
+class _CountingEncoder:
+    """The shared encoder, counting the windows it is asked to embed."""
+
+    def __init__(self):
+        from listenlens.pipeline.diarize.embedded_encoder import shared_encoder
+
+        self.inner, self.windows = shared_encoder(), 0
+
+    def __call__(self, batch):
+        self.windows += len(batch)
+        return self.inner(batch)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def test_windows_hearing_one_stretch_alike_embed_its_partials_once(overlapping_call):
+    from listenlens.pipeline.diarize.embedded_encoder import embed_windows, mel_frames
+    from listenlens.pipeline.diarize.segmented import _mel_index, _Partials
+
+    path, _ = overlapping_call
+    mel = mel_frames(load_audio(path).mono())
+    encoder = _CountingEncoder()
+    partials = _Partials(encoder, mel, win=160, step=80)
+    # Two windows a second apart (59 segmentation frames) hearing one voice throughout.
+    first, second = _mel_index(np.arange(0, 589), len(mel)), _mel_index(np.arange(59, 648), len(mel))
+    alone = partials.embed([first])
+    computed = encoder.windows
+    partials.embed([second])
+    shared = len({f.tobytes() for f in partials._partials(first)} & {f.tobytes() for f in partials._partials(second)})
+    assert shared >= 3
+    assert encoder.windows - computed == len(partials._partials(second)) - shared
+    # A piece's voice is the mean of its own partials, as if each were embedded alone.
+    each = np.stack([embed_windows(encoder.inner, mel[f], np.zeros(1, dtype=np.int64), 160)[0] for f in partials._partials(first)])
+    mean = each.mean(axis=0)
+    np.testing.assert_allclose(alone[0], mean / np.linalg.norm(mean), atol=1e-5)
+
+
+def test_partials_start_on_the_recordings_grid_and_short_pieces_embed_whole(overlapping_call):
+    from listenlens.pipeline.diarize.embedded_encoder import embed_ragged, mel_frames, shared_encoder
+    from listenlens.pipeline.diarize.segmented import _mel_index, _Partials
+
+    path, _ = overlapping_call
+    mel = mel_frames(load_audio(path).mono())
+    partials = _Partials(shared_encoder(), mel, win=160, step=80)
+    piece = _mel_index(np.arange(30, 400), len(mel))
+    starts = [int(f[0]) for f in partials._partials(piece)]
+    assert len(starts) >= 2 and all(len(f) == 160 for f in partials._partials(piece))
+    # Each partial begins at the piece's first frame at or after a grid line.
+    for s in starts:
+        i, line = int(np.searchsorted(piece, s)), (s // partials.grid) * partials.grid
+        assert line == s if i == 0 else piece[i - 1] < line <= s
+    short = _mel_index(np.arange(100, 150), len(mel))
+    np.testing.assert_allclose(partials.embed([short])[0], embed_ragged(shared_encoder(), [mel[short]])[0], atol=1e-5)
+    partials.embed([piece])
+    assert len(partials.known) == len(starts) + 1
+    partials.forget_before(int(starts[-1]))
+    assert [int(np.frombuffer(k, dtype=np.int64, count=1)[0]) for k in partials.known] == [starts[-1]]

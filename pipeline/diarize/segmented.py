@@ -49,7 +49,7 @@ from listenlens.pipeline.diarize.base import (
 from listenlens.pipeline.diarize.cluster import cluster_speakers
 from listenlens.pipeline.diarize.embedded_encoder import FRAME_S as MEL_FRAME_S
 from listenlens.pipeline.diarize.embedded_encoder import HOP as MEL_HOP
-from listenlens.pipeline.diarize.embedded_encoder import embed_ragged, embed_windows, mel_frames, shared_encoder, window_starts
+from listenlens.pipeline.diarize.embedded_encoder import embed_ragged, embed_windows, mel_frames, shared_encoder
 from listenlens.pipeline.diarize.segmentation import (
     FRAME_S,
     FRAME_SPAN,
@@ -226,7 +226,9 @@ class SegmentedDiarizer:
         parts: dict[tuple[int, int], list[int]] = {}
         out: list[np.ndarray] = []
         n_windows = len(seg.offsets)
+        partials = _Partials(self.encoder, mel, win, step)
         for first in range(0, n_windows, s.windows_per_batch):
+            partials.forget_before(int(_mel_index(seg.offsets[first : first + 1], len(mel) + 1)[0]))
             pieces, piece_keys = [], []
             for w in range(first, min(n_windows, first + s.windows_per_batch)):
                 act = seg.activity[w]
@@ -243,14 +245,19 @@ class SegmentedDiarizer:
                     parts[(w, k)] = [int((g[-1] + h[0]) // 2) for g, h in zip(groups[:-1], groups[1:])] + [act.shape[0]]
                     for p, g in enumerate(groups):
                         # One group (parts off): its mel frames are the ones just found.
-                        pieces.append(mel[frames if len(groups) == 1 else _mel_index(seg.offsets[w] + g, len(mel))])
+                        pieces.append(frames if len(groups) == 1 else _mel_index(seg.offsets[w] + g, len(mel)))
                         piece_keys.append((w, k, p))
             if pieces:
-                out.append(_embed_pieces(self.encoder, pieces, win, step))
+                out.append(partials.embed(pieces))
                 keys += piece_keys
             progress(min(n_windows, first + s.windows_per_batch), n_windows)
         emb = np.vstack(out) if out else np.zeros((0, 256), np.float32)
         return keys, emb, parts
+
+
+# _mel_index keeps about one mel frame per segmentation frame: a piece's frames lie this
+# many mel frames apart on average.
+_MEL_PER_PIECE_FRAME = FRAME_STEP / MEL_HOP
 
 
 def _split(frames: np.ndarray, size: int | None) -> list[np.ndarray]:
@@ -277,26 +284,61 @@ def _mel_index(seg_frames: np.ndarray, n_mel: int) -> np.ndarray:
     return idx[idx < n_mel]
 
 
-def _embed_pieces(encoder, pieces: list[np.ndarray], win: int, step: int) -> np.ndarray:
-    """One unit embedding per piece of mel frames: the mean of its windows' embeddings."""
-    long = [i for i, p in enumerate(pieces) if len(p) >= win]
-    out = np.zeros((len(pieces), 256), dtype=np.float32)
-    if long:
-        # All long pieces' windows go through the encoder in one batched call.
-        stream = np.concatenate([pieces[i] for i in long])
-        starts, owner, offset = [], [], 0
-        for i in long:
-            st = window_starts(len(pieces[i]), win, step) + offset
-            starts.append(st)
-            owner += [i] * len(st)
-            offset += len(pieces[i])
-        emb = embed_windows(encoder, stream, np.concatenate(starts), win)
-        np.add.at(out, np.array(owner), emb)
-    short = [i for i, p in enumerate(pieces) if len(p) < win]
-    if short:
-        out[short] = embed_ragged(encoder, [pieces[i] for i in short])
-    norm = np.linalg.norm(out, axis=1, keepdims=True)
-    return out / np.maximum(norm, 1e-8)
+class _Partials:
+    """Voice embeddings of a local speaker's mel frames, each partial computed once a call.
+
+    A piece (one local speaker of one window: the mel frames where it speaks) is heard
+    as partials of ``win`` of its frames, embedded and averaged. The partials start
+    where the piece crosses a grid fixed in the recording (about every ``step`` of its
+    frames), not at the piece's own start: the windows overlap ten times over, and where
+    neighbouring windows hear the same stretch of one voice alike, their partials are
+    the same frames and are embedded only once.
+    """
+
+    def __init__(self, encoder, mel: np.ndarray, win: int, step: int):
+        self.encoder, self.mel, self.win = encoder, mel, win
+        self.grid = max(1, int(round(step * _MEL_PER_PIECE_FRAME)))
+        self.known: dict[bytes, np.ndarray] = {}
+
+    def embed(self, pieces: list[np.ndarray]) -> np.ndarray:
+        """One unit embedding per piece (mel frame indices): the mean of its partials' embeddings."""
+        wanted = [self._partials(p) for p in pieces]
+        fresh: dict[bytes, np.ndarray] = {}
+        for frames in (f for parts in wanted for f in parts):
+            key = frames.tobytes()
+            if key not in self.known and key not in fresh:
+                fresh[key] = frames
+        if fresh:
+            self._compute(fresh)
+        out = np.stack([np.mean([self.known[f.tobytes()] for f in parts], axis=0) for parts in wanted])
+        norm = np.linalg.norm(out, axis=1, keepdims=True)
+        return (out / np.maximum(norm, 1e-8)).astype(np.float32)
+
+    def forget_before(self, mel_frame: int) -> None:
+        """Drop the partials that start before ``mel_frame``: no later window reaches back there."""
+        self.known = {k: v for k, v in self.known.items() if np.frombuffer(k, dtype=np.int64, count=1)[0] >= mel_frame}
+
+    def _partials(self, piece: np.ndarray) -> list[np.ndarray]:
+        if len(piece) <= self.win:
+            return [piece]
+        grid = np.arange(-(-int(piece[0]) // self.grid) * self.grid, int(piece[-self.win]) + 1, self.grid)
+        starts = np.unique(np.searchsorted(piece, grid))
+        starts = starts[starts <= len(piece) - self.win]
+        if len(starts) == 0:
+            starts = np.zeros(1, dtype=np.int64)
+        return [piece[a : a + self.win] for a in starts]
+
+    def _compute(self, fresh: dict[bytes, np.ndarray]) -> None:
+        keys = list(fresh)
+        full = [k for k in keys if len(fresh[k]) == self.win]
+        if full:
+            # All full partials go through the encoder in one batched call.
+            stream = self.mel[np.concatenate([fresh[k] for k in full])]
+            emb = embed_windows(self.encoder, stream, np.arange(len(full), dtype=np.int64) * self.win, self.win)
+            self.known.update(zip(full, emb))
+        short = [k for k in keys if len(fresh[k]) < self.win]
+        if short:
+            self.known.update(zip(short, embed_ragged(self.encoder, [self.mel[fresh[k]] for k in short])))
 
 
 def _assign(keys: list[tuple[int, int, int]], sims: np.ndarray, constrained: bool, margin: float) -> dict[tuple[int, int, int], int]:
