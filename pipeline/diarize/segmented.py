@@ -302,7 +302,7 @@ class _Partials:
 
     def embed(self, pieces: list[np.ndarray]) -> np.ndarray:
         """One unit embedding per piece (mel frame indices): the mean of its partials' embeddings."""
-        wanted = [self._partials(p) for p in pieces]
+        wanted = [self._partials(np.asarray(p, dtype=np.int64)) for p in pieces]  # keys read back as int64
         fresh: dict[bytes, np.ndarray] = {}
         for frames in (f for parts in wanted for f in parts):
             key = frames.tobytes()

@@ -78,8 +78,8 @@ class SegmentedSettings(_Knobs):
     step_s: float = Field(1.0, gt=0, description="segmentation window step: each moment is seen by 10 s / step_s windows")
     embed_window_s: float = Field(1.6, gt=0, description="resemblyzer's partial length")
     # Partials start on a grid fixed in the recording, so the ten windows over a stretch
-    # share them (``segmented._Partials``). At 0.8 s the speaker count went wrong on a
-    # reverberant call (docs/diarization.md); at 0.4 s it held, for 8.7 s of embedding
+    # share them (``segmented._Partials``). At 0.8 s the speaker count went wrong on
+    # two reverberant calls (docs/diarization.md); at 0.4 s it held, for 8.7 s of embedding
     # on the 10-minute call against 5.9 s.
     embed_step_s: float = Field(0.4, gt=0, description="grid step of the partials' starts, in a local speaker's own speech")
     min_embed_s: float = Field(0.4, ge=0, description="a local speaker with less solo speech is embedded from all its frames")
