@@ -47,9 +47,19 @@ CLIP_MAX_S = 30.0
 # A region longer than a clip is cut at its quietest 100 ms in the clip's last third.
 CUT_SEARCH_S = 10.0
 # Text that compresses this well is a decoding loop ("ma'am, ma'am, ma'am, ..."), not
-# speech: Whisper's own bound for a failed window (compression_ratio_threshold). With one
-# temperature there is no re-decoding, so such a segment is dropped.
+# speech: Whisper's own bound for a failed window (compression_ratio_threshold). A loop
+# often takes over a window half-way, after words heard right ("... to explain the
+# outages. Yes, ma'am, ma'am, ..."): those words are kept, the loop is cut off, and the
+# audio it covered is decoded once more on its own, where Whisper falls back to higher
+# temperatures (greedy decoding once is ~20% faster, so only these spans pay for it).
 LOOP_COMPRESSION = 2.4
+LOOP_RETRY_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8)
+# A unit of this many words repeated this many times in a row is where a loop starts
+# ("no, no, no" is speech; a fourth "no" in a row in a window that compresses like a
+# loop is not).
+LOOP_UNIT_REPEATS = {1: 4, 2: 3, 3: 3, 4: 3}
+# A loop's span ends where the next kept word starts, less this much (word times overlap).
+RETRY_OVERLAP_S = 0.05
 
 
 
@@ -130,25 +140,47 @@ class Transcriber:
     ) -> list[AsrSegment]:
         """Transcribe the speech ``regions`` (seconds) of 1-D 16 kHz ``samples``; a set
         ``stop`` ends the work at the next recognised segment."""
+        regions = list(regions)
+        out, loops = self._transcribe_regions(samples, regions, channel, progress, stage, stop, retry=False)
+        loops = _unheard(loops, out)
+        if loops and not (stop is not None and stop.is_set()):
+            again, _ = self._transcribe_regions(samples, within(regions, loops), channel, None, stage, stop, retry=True)
+            out = _merge_retried(out, again, loops)
+        if progress:
+            total = sum(c["end"] - c["start"] for c in speech_chunks(regions, len(samples))) / SAMPLE_RATE
+            progress(stage, total, total)
+        return out
+
+    def _transcribe_regions(
+        self, samples, regions, channel, progress, stage, stop, *, retry: bool
+    ) -> tuple[list[AsrSegment], list[tuple[float, float]]]:
+        """The segments of ``regions``, and the spans (seconds) a decoding loop took over."""
         chunks = speech_chunks(regions, len(samples))
         total = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
         out: list[AsrSegment] = []
+        loops: list[tuple[float, float]] = []
         done = 0.0
         for group in _groups(chunks, GROUP_MAX_S * SAMPLE_RATE):
             if stop is not None and stop.is_set():
                 break
             joined = np.concatenate([samples[c["start"] : c["end"]] for c in group])
-            out.extend(self._transcribe_joined(joined, group, channel, _offset(progress, done, total), stage, stop))
+            segs, lost = self._transcribe_joined(joined, group, channel, _offset(progress, done, total), stage, stop, retry)
+            out.extend(segs)
+            loops.extend(lost)
             done += len(joined) / SAMPLE_RATE
-        if progress:
-            progress(stage, total, total)
-        return out
+        return out, loops
 
-    def _transcribe_joined(self, joined, chunks, channel, progress, stage, stop=None) -> list[AsrSegment]:
+    def _transcribe_joined(
+        self, joined, chunks, channel, progress, stage, stop=None, retry: bool = False
+    ) -> tuple[list[AsrSegment], list[tuple[float, float]]]:
         from faster_whisper.transcribe import get_compression_ratio, restore_speech_timestamps
 
         batch_size = self.settings.batch_size
-        if batch_size > 1:
+        if retry:
+            options = {**self.decode_options(), "temperature": LOOP_RETRY_TEMPERATURES,
+                       "compression_ratio_threshold": LOOP_COMPRESSION}
+            segments, _info = self.model.transcribe(joined, **options)
+        elif batch_size > 1:
             from faster_whisper import BatchedInferencePipeline
 
             clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in clip_spans(joined, chunks)]
@@ -157,14 +189,85 @@ class Transcriber:
         else:
             segments, _info = self.model.transcribe(joined, **self.decode_options())
         out: list[AsrSegment] = []
+        loops: list[tuple[float, float]] = []
         for seg in restore_speech_timestamps(_with_progress(segments, progress, stage, stop), chunks, SAMPLE_RATE):
-            if get_compression_ratio(seg.text) > LOOP_COMPRESSION:
-                continue
             words = [AsrWord(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in seg.words or []]
             words = [w for w in words if w.text]
+            text = seg.text.strip()
+            if get_compression_ratio(seg.text) > LOOP_COMPRESSION:
+                words = before_loop(words)
+                text = " ".join(w.text for w in words)
+                if words and get_compression_ratio(text) > LOOP_COMPRESSION:
+                    words, text = [], ""
+                end = max([float(seg.end)] + [w.end for w in seg.words or []])
+                loops.append((words[-1].end if words else float(seg.start), end))
             if words:
-                out.append(AsrSegment(words[0].start, words[-1].end, seg.text.strip(), words, channel))
-        return out
+                out.append(AsrSegment(words[0].start, words[-1].end, text, words, channel))
+        return out, loops
+
+
+def _norm(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum() or ch == "'")
+
+
+def before_loop(words: list[AsrWord]) -> list[AsrWord]:
+    """The words before the first run of one unit (one to four words) repeated
+    ``LOOP_UNIT_REPEATS`` times in a row: where a decoding loop took over."""
+    toks = [_norm(w.text) for w in words]
+    for i in range(len(toks)):
+        for n, repeats in LOOP_UNIT_REPEATS.items():
+            unit = toks[i : i + n]
+            if len(unit) < n or not any(unit):
+                continue
+            r = 1
+            while toks[i + r * n : i + (r + 1) * n] == unit:
+                r += 1
+            if r >= repeats:
+                return words[:i]
+    return words
+
+
+def within(regions: list[tuple[float, float]], spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The parts of ``regions`` inside any of ``spans``."""
+    out = []
+    for a, b in regions:
+        for s, e in spans:
+            lo, hi = max(a, s), min(b, e)
+            if hi > lo:
+                out.append((lo, hi))
+    return sorted(out)
+
+
+def _unheard(loops: list[tuple[float, float]], segments: list[AsrSegment]) -> list[tuple[float, float]]:
+    """Each loop's span, ended where the next word the first pass kept begins (a loop's
+    last word times can run past it)."""
+    starts = sorted(w.start for seg in segments for w in seg.words)
+    out = []
+    for s, e in loops:
+        later = [t for t in starts if t >= s + RETRY_OVERLAP_S]
+        e = min([e] + later[:1])
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+def _merge_retried(
+    first: list[AsrSegment], again: list[AsrSegment], loops: list[tuple[float, float]]
+) -> list[AsrSegment]:
+    """``first`` with the retried spans' words added: those whose middle lies in a loop's
+    span and in no word the first pass kept (the retried audio starts with a little
+    padding, which can echo the last kept word)."""
+    heard = [(v.start, v.end) for f in first for v in f.words]
+    kept = []
+    for seg in again:
+        words = [
+            w for w in seg.words
+            if any(s <= (w.start + w.end) / 2 < e for s, e in loops)
+            and not any(a <= (w.start + w.end) / 2 < b for a, b in heard)
+        ]
+        if words:
+            kept.append(AsrSegment(words[0].start, words[-1].end, " ".join(w.text for w in words), words, seg.channel))
+    return sorted(first + kept, key=lambda s: s.start)
 
 
 def _groups(chunks: list[dict], max_samples: float) -> list[list[dict]]:

@@ -62,25 +62,101 @@ def test_asking_for_words_never_started_is_a_programming_error():
         BackgroundTranscription(SlowTranscriber(), samples=None).result()
 
 
-def test_a_decoding_loop_is_dropped_and_real_words_are_kept():
-    """Whisper on a narrowband call can fall into "ma'am, ma'am, ma'am, ..." for a whole
-    window; with one temperature nothing re-decodes it, so the segment is dropped."""
-    import numpy as np
+def _segment(start, text):
     from faster_whisper.transcribe import Segment, Word
+
+    words = [Word(start + 0.3 * i, start + 0.3 * i + 0.25, " " + w, 0.9) for i, w in enumerate(text.split())]
+    return Segment(0, 0, start, words[-1].end, " " + text, [], -0.3, 1.0, 0.0, words, 0.0)
+
+
+class LoopingModel:
+    """Stands in for WhisperModel: the first decode falls into a loop after ``heard``;
+    a retry (asked with temperatures to fall back to) hears ``retried``. Records the
+    length of audio and the options of each decode."""
+
+    def __init__(self, heard: str, loop: str, retried: str):
+        self.heard, self.loop, self.retried = heard, loop, retried
+        self.calls: list[tuple[float, dict]] = []
+
+    def transcribe(self, audio, **options):
+        self.calls.append((len(audio) / 16000, options))
+        if isinstance(options.get("temperature"), tuple):
+            return iter([_segment(0.2, self.retried)]), None  # after the padding
+        if not self.heard:
+            return iter([_segment(0.0, self.loop)]), None
+        first = _segment(0.0, self.heard)
+        return iter([first, _segment(first.end + 0.1, self.loop)]), None
+
+
+def _transcriber(model):
+    import numpy as np  # noqa: F401  (the transcriber's audio)
 
     from listenlens.pipeline.asr import Transcriber
 
-    def segment(start, text):
-        words = [Word(start + 0.3 * i, start + 0.3 * i + 0.25, " " + w, 0.9) for i, w in enumerate(text.split())]
-        return Segment(0, 0, start, words[-1].end, text, [], -0.3, 1.0, 0.0, words, 0.0)
-
-    class Model:
-        def transcribe(self, audio, **options):
-            return iter([segment(0.0, "Your site crashed twice during the busiest sales period."),
-                         segment(4.0, "ma'am, " * 30)]), None
-
     tr = Transcriber.__new__(Transcriber)
-    tr.model, tr.keep_fillers = Model(), False
+    tr.model, tr.keep_fillers = model, False
     tr.settings = type("S", (), {"language": "en", "beam_size": 1, "batch_size": 1})()
-    out = tr.transcribe(np.zeros(16000 * 20, dtype=np.float32), [(0.0, 20.0)])
-    assert [s.text for s in out] == ["Your site crashed twice during the busiest sales period."]
+    return tr
+
+
+def test_words_before_a_decoding_loop_are_kept_and_the_loop_is_decoded_again():
+    """Whisper on a narrowband call can fall into "ma'am, ma'am, ma'am, ..." half-way
+    through a window of words it heard right: those words stay, the loop goes, and only
+    the audio the loop covered is decoded again, with temperatures to fall back to."""
+    import numpy as np
+
+    heard = "Your site crashed twice during the busiest sales period. Yes,"
+    model = LoopingModel(heard, "ma'am, " * 30, "that is exactly it.")
+    out = _transcriber(model).transcribe(np.zeros(16000 * 20, dtype=np.float32), [(0.0, 20.0)])
+    words = [w.text for s in out for w in s.words]
+    assert "ma'am," not in words
+    assert words[: len(heard.split())] == heard.split()
+    assert words[len(heard.split()) :] == "that is exactly it.".split()
+    first, retry = model.calls
+    assert first[1]["temperature"] == 0.0 and retry[1]["temperature"][0] == 0.0 and len(retry[1]["temperature"]) > 1
+    n = len(heard.split())
+    loop_start = 0.3 * (n - 1) + 0.25  # the last kept word's end
+    loop_end = loop_start + 0.1 + 0.3 * 29 + 0.25  # the loop's last word's end
+    assert retry[0] == pytest.approx(loop_end - loop_start + 2 * 0.2, abs=0.15)  # the loop's span, padded
+    retried = [w for s in out for w in s.words][len(heard.split()) :]
+    assert all(w.start >= loop_start for w in retried)
+
+
+def test_a_window_that_is_all_loop_is_dropped_and_decoded_again():
+    import numpy as np
+
+    model = LoopingModel("", "ma'am, " * 30, "Probably three times a normal day.")
+    out = _transcriber(model).transcribe(np.zeros(16000 * 20, dtype=np.float32), [(0.0, 20.0)])
+    assert [s.text for s in out] == ["Probably three times a normal day."]
+    assert len(model.calls) == 2
+
+
+def test_a_loop_in_the_retry_is_cut_and_not_retried_again():
+    import numpy as np
+
+    class AlwaysLoops(LoopingModel):
+        def transcribe(self, audio, **options):
+            self.calls.append((len(audio) / 16000, options))
+            return iter([_segment(0.2, "Okay. " + "ma'am, " * 30)]), None
+
+    model = AlwaysLoops("", "", "")
+    out = _transcriber(model).transcribe(np.zeros(16000 * 20, dtype=np.float32), [(0.0, 20.0)])
+    assert len(model.calls) == 2
+    assert {w.text for s in out for w in s.words} == {"Okay."}
+
+
+@pytest.mark.parametrize(
+    "text, kept",
+    [
+        ("to explain the outages. Yes, ma'am, ma'am, ma'am, ma'am, ma'am,", 5),
+        ("and my boss was not happy and and and and", 6),
+        ("I said thank you thank you thank you thank you", 2),
+        ("No, no, no, that is not what I meant.", 9),  # three in a row is speech
+        ("the team, the team, and the budget", 7),
+    ],
+)
+def test_a_loop_starts_at_a_unit_repeated_in_a_row(text, kept):
+    from listenlens.pipeline.asr import AsrWord, before_loop
+
+    words = [AsrWord(float(i), i + 0.5, w, 0.9) for i, w in enumerate(text.split())]
+    assert [w.text for w in before_loop(words)] == text.split()[:kept]
