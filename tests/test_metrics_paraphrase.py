@@ -68,6 +68,26 @@ def test_sound_alike_spellings_do_not_make_an_opener_of_other_words():
     assert find_paraphrases(exchange(STORY, "Your reporting team can write the summary for you."), cfg) == []
 
 
+@pytest.mark.parametrize("heard, opener", [
+    ("If I got you right, month end eats two days.", "if i got you right"),
+    ("So if I read that correctly, month end eats two days.", "if i read that correctly"),
+    ("If I'm reading you right, month end eats two days.", "if i'm reading you right"),
+    ("If I failed you right, month end eats two days.", "if i failed you right"),  # a misheard verb
+])
+def test_a_reflective_frame_is_an_opener_whatever_its_verb(heard, opener):
+    (p,) = find_paraphrases(exchange(STORY, heard), MetricsConfig(paraphrase_semantic=False))
+    assert (p.method, p.opener) == ("opener", opener)
+
+
+@pytest.mark.parametrize("said", [
+    "If I call you right now, we can set up the export together.",
+    "If I send you that right after the call, will you forward it?",
+    "If I show you correctly formatted reports, would that help?",
+])
+def test_a_frame_that_runs_on_into_its_clause_is_not_an_opener(said):
+    assert find_paraphrases(exchange(STORY, said), MetricsConfig(paraphrase_semantic=False)) == []
+
+
 def test_opener_list_is_a_setting():
     turns = exchange(STORY, "Playing it back, month end eats two days.")
     cfg = MetricsConfig(paraphrase_semantic=False)

@@ -180,15 +180,39 @@ def _alike(toks: Sequence[str]) -> tuple[str, ...]:
     return tuple(SOUNDS_ALIKE.get(t, t) for t in toks)
 
 
+# "If I heard / got / read / understood you right": reflective frames whose verb varies,
+# and the verb is the word a recogniser most often mishears ("if I failed you right").
+# A frame counts only where it ends its clause, so "if I call you right now" does not.
+OPENER_FRAMES = tuple(tuple(f.split()) for f in (
+    "if i * you right", "if i * you correctly", "if i * that right", "if i * that correctly",
+    "if i'm * you right", "if i'm * you correctly",
+))
+_CLAUSE_END = re.compile(r"\s*(?:[,.;:!?–—-]|$)")
+
+
 def opener_of(opening: Sequence[Word], config: MetricsConfig) -> str | None:
-    toks = tokens(join_words(opening))
+    text = join_words(opening)
+    toks = tokens(text)
     openers = [(p, _alike(p)) for p in phrase_tokens(config.paraphrase_openers)]
     for suffix in strip_lead_ins(toks, phrase_tokens(config.lead_ins)):
         heard = _alike(suffix)
         for p, alike in openers:
             if starts_with(heard, alike):
                 return " ".join(p)
+        for frame in OPENER_FRAMES:
+            if _in_frame(heard, frame) and _ends_clause(text, suffix[: len(frame)]):
+                return " ".join(heard[: len(frame)])
     return None
+
+
+def _in_frame(toks: Sequence[str], frame: tuple[str, ...]) -> bool:
+    return len(toks) >= len(frame) and all(f in ("*", t) for f, t in zip(frame, toks))
+
+
+def _ends_clause(text: str, phrase: Sequence[str]) -> bool:
+    """Whether ``phrase`` (tokens) is followed by punctuation or the end in ``text``."""
+    found = re.search(r"\b" + r"\W+".join(re.escape(t) for t in phrase) + r"\b", text.lower().replace("’", "'"))
+    return bool(found and _CLAUSE_END.match(text, found.end()))
 
 
 def restated_part(c: Candidate, config: MetricsConfig) -> str | None:
