@@ -11,6 +11,7 @@ it is never transcribed a second time.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -141,22 +142,23 @@ class Transcriber:
         """Transcribe the speech ``regions`` (seconds) of 1-D 16 kHz ``samples``; a set
         ``stop`` ends the work at the next recognised segment."""
         regions = list(regions)
-        out, loops = self._transcribe_regions(samples, regions, channel, progress, stage, stop, retry=False)
+        chunks = speech_chunks(regions, len(samples))
+        total = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
+        out, loops = self._transcribe_chunks(samples, chunks, total, channel, progress, stage, stop, retry=False)
         loops = _unheard(loops, out)
         if loops and not (stop is not None and stop.is_set()):
-            again, _ = self._transcribe_regions(samples, within(regions, loops), channel, None, stage, stop, retry=True)
+            again_chunks = speech_chunks(within(regions, loops), len(samples))
+            again, _ = self._transcribe_chunks(samples, again_chunks, 0.0, channel, None, stage, stop, retry=True)
             out = _merge_retried(out, again, loops)
         if progress:
-            total = sum(c["end"] - c["start"] for c in speech_chunks(regions, len(samples))) / SAMPLE_RATE
             progress(stage, total, total)
         return out
 
-    def _transcribe_regions(
-        self, samples, regions, channel, progress, stage, stop, *, retry: bool
+    def _transcribe_chunks(
+        self, samples, chunks, total, channel, progress, stage, stop, *, retry: bool
     ) -> tuple[list[AsrSegment], list[tuple[float, float]]]:
-        """The segments of ``regions``, and the spans (seconds) a decoding loop took over."""
-        chunks = speech_chunks(regions, len(samples))
-        total = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
+        """The segments of the speech ``chunks`` (``total`` seconds, for progress), and the
+        spans (seconds) a decoding loop took over."""
         out: list[AsrSegment] = []
         loops: list[tuple[float, float]] = []
         done = 0.0
@@ -206,14 +208,15 @@ class Transcriber:
         return out, loops
 
 
-def _norm(text: str) -> str:
-    return "".join(ch for ch in text.lower() if ch.isalnum() or ch == "'")
+def word_key(text: str) -> str:
+    """A recognised word as compared with another: lower case, no punctuation."""
+    return re.sub(r"[^\w']", "", text.lower())
 
 
 def before_loop(words: list[AsrWord]) -> list[AsrWord]:
     """The words before the first run of one unit (one to four words) repeated
     ``LOOP_UNIT_REPEATS`` times in a row: where a decoding loop took over."""
-    toks = [_norm(w.text) for w in words]
+    toks = [word_key(w.text) for w in words]
     for i in range(len(toks)):
         for n, repeats in LOOP_UNIT_REPEATS.items():
             unit = toks[i : i + n]
@@ -229,13 +232,10 @@ def before_loop(words: list[AsrWord]) -> list[AsrWord]:
 
 def within(regions: list[tuple[float, float]], spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """The parts of ``regions`` inside any of ``spans``."""
-    out = []
-    for a, b in regions:
-        for s, e in spans:
-            lo, hi = max(a, s), min(b, e)
-            if hi > lo:
-                out.append((lo, hi))
-    return sorted(out)
+    from pyannote.core import Segment, Timeline
+
+    inside = Timeline([Segment(a, b) for a, b in regions]).crop(Timeline([Segment(s, e) for s, e in spans]), mode="intersection")
+    return [(seg.start, seg.end) for seg in inside]
 
 
 def _unheard(loops: list[tuple[float, float]], segments: list[AsrSegment]) -> list[tuple[float, float]]:

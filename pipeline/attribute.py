@@ -40,7 +40,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from listenlens.pipeline.asr import AsrSegment
+from listenlens.pipeline.asr import AsrSegment, word_key
 from listenlens.pipeline.constants import LEVEL_FRAME_S as FRAME_S
 from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.diarize.base import SpeakerActivity
@@ -201,7 +201,7 @@ def drop_crosstalk_duplicates(per_channel: list[list[AsrSegment]], samples: np.n
     drop: set[tuple[int, int]] = set()
     by_text: dict[str, list[tuple[AsrSegment, int]]] = {}
     for seg, i, w in flat:
-        by_text.setdefault(_norm(w.text), []).append((seg, i))
+        by_text.setdefault(word_key(w.text), []).append((seg, i))
     for key, occurrences in by_text.items():
         if not key or len(occurrences) < 2:
             continue
@@ -314,10 +314,6 @@ def _ends_sentence(text: str) -> bool:
 
 def _mid(w) -> float:
     return 0.5 * (w.start + w.end)
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"[^\w']", "", text.lower())
 
 
 def _energy(x: np.ndarray, start: float, end: float) -> float:

@@ -211,8 +211,9 @@ def _in_frame(toks: Sequence[str], frame: tuple[str, ...]) -> bool:
 
 def _ends_clause(text: str, phrase: Sequence[str]) -> bool:
     """Whether ``phrase`` (tokens) is followed by punctuation or the end in ``text``."""
-    found = re.search(r"\b" + r"\W+".join(re.escape(t) for t in phrase) + r"\b", text.lower().replace("’", "'"))
-    return bool(found and _CLAUSE_END.match(text, found.end()))
+    low = text.lower().replace("’", "'")
+    found = re.search(r"\b" + r"\W+".join(re.escape(t) for t in phrase) + r"\b", low)
+    return bool(found and _CLAUSE_END.match(low, found.end()))
 
 
 def restated_part(c: Candidate, config: MetricsConfig) -> str | None:
