@@ -26,6 +26,35 @@ def spans(floor):
     return [(t.speaker, t.start, t.end) for t in floor.turns]
 
 
+def test_a_speakers_short_pauses_are_their_talk():
+    # The rep's 0.4 s breath between sentences is talk, their 1.0 s silence is not.
+    tl = build_timeline([(0, 3, "R"), (3.4, 6, "R"), (7, 9, "R"), (10, 14, "C")], roles=ROLES)
+    assert side_talk_time(tl, Role.REP) == pytest.approx(6.0 + 2.0)
+    assert side_talk_time(tl, Role.REP, pause_s=0) == pytest.approx(7.6)
+    assert talk_ratio(tl) == pytest.approx(8.0 / 12.0)
+    assert non_talk_time(tl) == pytest.approx(1.0 + 1.0)
+    assert non_talk_time(tl, pause_s=0) == pytest.approx(0.4 + 1.0 + 1.0)
+
+
+def test_a_pause_the_other_side_speaks_in_stays_a_pause():
+    tl = build_timeline([(0, 3, "R"), (3.6, 6, "R"), (3.1, 3.5, "C"), (8, 10, "C")], roles=ROLES)
+    assert side_talk_time(tl, Role.REP) == pytest.approx(5.4)
+    assert side_talk_time(tl, Role.CUSTOMER) == pytest.approx(2.4)  # its own 4.5 s gap is no pause
+
+
+def test_the_scorecard_reads_talk_with_its_configured_pause():
+    from listenlens.pipeline.scorecard import ScorecardConfig, score_call
+
+    tl = build_timeline([(0, 3, "R"), (3.5, 6, "R"), (7, 13, "C")], roles=ROLES)
+    filled = score_call(tl)
+    split = score_call(tl, ScorecardConfig(metrics=MetricsConfig(talk_pause_s=0)))
+    assert filled.metrics.talk_ratio == pytest.approx(6 / 12, abs=1e-3)
+    assert split.metrics.talk_ratio == pytest.approx(5.5 / 11.5, abs=1e-3)
+    assert filled.metrics.talk_time_s.rep == pytest.approx(6.0) and split.metrics.talk_time_s.rep == pytest.approx(5.5)
+    assert [s.talk_time_s for s in filled.speakers if s.label == "R"] == [pytest.approx(6.0)]
+    assert filled.metrics.non_talk_s == pytest.approx(1.0) and split.metrics.non_talk_s == pytest.approx(1.5)
+
+
 def test_own_overlaps_are_counted_once():
     tl = build_timeline([(0, 10, "R"), (5, 12, "R"), (14, 20, "C")], roles=ROLES)
     by = {s.label: s.talk_time_s for s in talk_times(tl)}
@@ -157,9 +186,9 @@ def test_talk_and_non_talk_time_agree_with_an_independent_implementation_on_real
     for name, turns in files.items():
         tl = build_timeline(turns)
         theirs = cam_metrics.measure(cam_segments.build_timeline(turns, None), grace_s=0.5, max_turn_pause_s=2.0)
-        ours = {s.label: s.talk_time_s for s in talk_times(tl)}
+        ours = {s.label: s.talk_time_s for s in talk_times(tl, pause_s=0)}
         assert ours == pytest.approx({k: v.talk_time for k, v in theirs.parties.items() if k in ours}, abs=1e-6), name
-        assert non_talk_time(tl) == pytest.approx(theirs.silence, abs=1e-6), name
+        assert non_talk_time(tl, pause_s=0) == pytest.approx(theirs.silence, abs=1e-6), name
 
 
 @pytest.mark.parametrize("hum", [

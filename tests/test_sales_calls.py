@@ -107,10 +107,17 @@ def test_events_agree_with_the_turns(tiny):
     (para,) = t["paraphrases"]
     assert para["start"] == cut["start"] and para["restates"]["speaker"] == "customer"
 
-    # Talk times are the union of each side's RTTM turns.
+    # Talk times are what the scorecard measures on the RTTM turns (its own code, not
+    # the truth's): speech with each speaker's short pauses filled, so at least the speech.
+    from listenlens.pipeline.metrics import side_talk_time
+    from listenlens.pipeline.timeline import Role, build_timeline
+
+    timeline = build_timeline(turns, roles={"rep": "rep", "customer": "customer"})
     for side in ("rep", "customer"):
-        spans = sorted((s, e) for s, e, k in turns if k == side)
-        assert abs(sum(e - s for s, e in spans) - t["talk"][f"{side}_s"]) < 0.01  # a speaker never overlaps themselves
+        speech = sum(e - s for s, e, k in turns if k == side)  # a speaker never overlaps themselves
+        assert t["talk"][f"{side}_s"] == pytest.approx(side_talk_time(timeline, Role(side)), abs=0.01)
+        assert t["talk"][f"{side}_s"] >= speech - 0.01
+    assert t["talk"]["rep_s"] > sum(e - s for s, e, k in turns if k == "rep") + 0.1  # the rep's sentence pauses are talk
 
     # Every scripted word lies inside its own speaker's line.
     lines = [(ln["start"], ln["end"], ln["speaker"]) for ln in t["lines"]]

@@ -32,7 +32,7 @@ from sales_calls.script import CallScript, ScriptError, load_scripts  # noqa: E4
 from sales_calls.truth import events, place, rttm_lines  # noqa: E402
 from sales_calls.voices import CACHE, SR, Stretch, real_clip, solo_stretches, synthesize  # noqa: E402
 
-BUILD_VERSION = 3
+BUILD_VERSION = 4
 OUT = CACHE / "sales-calls"
 
 

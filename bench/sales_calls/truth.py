@@ -6,6 +6,8 @@ to what was built, not to what a recogniser heard:
 * **speech**: a line's clip split at its own silences of ``SPLIT_SILENCE_S`` or more
   (sentence pauses of a synthetic voice); a real voice's stretch is one piece, as its
   RTTM marks it;
+* **talk**: each speaker's speech with their own pauses under ``TALK_PAUSE_S`` filled
+  where nobody else speaks in them, as the scorecard measures talk time;
 * **floor turns**: a speaker's lines while they hold the floor (own pauses under
   ``PAUSE_S``); backchannels take no floor;
 * **rep question**: a rep-side line ending with "?". Wait = from its end to the next
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from listenlens.pipeline.metrics.config import DEFAULT_BACKCHANNELS
+from listenlens.pipeline.metrics.config import DEFAULT_BACKCHANNELS, TALK_PAUSE_S
 
 from .script import DEFAULT_GAP_S, CallScript, ScriptError, ScriptLine, sentences
 from .voices import SR, frame_rms
@@ -288,11 +290,28 @@ def _union(spans: list[tuple[float, float]]) -> float:
     return total
 
 
+def _talk_spans(placed: list[Placed], speaker: str) -> list[tuple[float, float]]:
+    """The speaker's speech with their pauses under ``TALK_PAUSE_S`` filled, unless
+    another speaker speaks in the pause (docs/metrics.md, "talk time")."""
+    own = sorted(s for p in placed if p.speaker == speaker for s in p.segments)
+    others = [s for p in placed if p.speaker != speaker for s in p.segments]
+    spans = list(own)
+    for (_, end), (start, _) in zip(own, own[1:]):
+        if 0 < start - end < TALK_PAUSE_S and not any(s < start and e > end for s, e in others):
+            spans.append((end, start))
+    return spans
+
+
 def talk(placed: list[Placed]) -> dict:
-    rep = _union([s for p in placed if p.side == "rep" for s in p.segments])
-    customer = _union([s for p in placed if p.side == "customer" for s in p.segments])
+    speakers = {p.speaker for p in placed}
+    rep = _union([s for sp in speakers if _side(placed, sp) == "rep" for s in _talk_spans(placed, sp)])
+    customer = _union([s for sp in speakers if _side(placed, sp) == "customer" for s in _talk_spans(placed, sp)])
     return {"rep_s": round(rep, 3), "customer_s": round(customer, 3),
             "ratio": round(rep / (rep + customer), 4) if rep + customer > 0 else None}
+
+
+def _side(placed: list[Placed], speaker: str) -> str:
+    return next(p.side for p in placed if p.speaker == speaker)
 
 
 def rttm_lines(call_id: str, placed: list[Placed]) -> list[str]:

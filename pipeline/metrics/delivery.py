@@ -44,12 +44,13 @@ class Pace:
     customer_words: int
 
 
-def pace(timeline: CallTimeline) -> Pace:
+def pace(timeline: CallTimeline, config: MetricsConfig | None = None) -> Pace:
+    config = config or MetricsConfig()
     out = {}
     for role in (Role.REP, Role.CUSTOMER):
         labels = set(timeline.labels(role))
         n = sum(len(tokens(w.text)) for w in timeline.words if w.speaker in labels)
-        talk = side_talk_time(timeline, role)
+        talk = side_talk_time(timeline, role, config.talk_pause_s)
         out[role] = (n / talk * 60.0 if talk > 0 else None, n)
     return Pace(out[Role.REP][0], out[Role.CUSTOMER][0], out[Role.REP][1], out[Role.CUSTOMER][1])
 
@@ -96,7 +97,7 @@ def filler_words(
                 i += len(hit)
                 continue
             i += 1
-    talk = side_talk_time(timeline, Role.REP)
+    talk = side_talk_time(timeline, Role.REP, config.talk_pause_s)
     by_word: dict[str, int] = {}
     for f in found:
         by_word[f.text] = by_word.get(f.text, 0) + 1

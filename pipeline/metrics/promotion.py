@@ -197,6 +197,6 @@ def find_self_promotion(
     sentences = side_sentences(timeline, Role.REP, config)
     flags = self_promotion_flags([s.text for s in sentences], config, content, embedder=embedder)
     found = [moment(timeline, s) for s, yes in zip(sentences, flags) if yes]
-    talk = side_talk_time(timeline, Role.REP)
+    talk = side_talk_time(timeline, Role.REP, config.talk_pause_s)
     rate = len(found) / talk * content.promotion_rate_per_s if talk > 0 else None
     return SelfPromotion(found, len(found), rate)
