@@ -30,7 +30,8 @@ def _gap(t: dict) -> str:
     if t["unit"] == "x real time":
         return f" ({t['limit'] / t['value']:.2f}x too slow)" if t["value"] > 0 else ""
     diff = abs(t["value"] - t["limit"])
-    return f" (off by {diff:.1f} {t['unit']})"
+    # A miss smaller than the shown precision would read "off by 0.0": show its size.
+    return f" (off by {diff:.1f} {t['unit']})" if diff >= 0.05 else f" (off by {diff:.3f} {t['unit']})"
 
 
 def _load_range(r: dict) -> str:
