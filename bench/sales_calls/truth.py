@@ -303,15 +303,11 @@ def _talk_spans(placed: list[Placed], speaker: str) -> list[tuple[float, float]]
 
 
 def talk(placed: list[Placed]) -> dict:
-    speakers = {p.speaker for p in placed}
-    rep = _union([s for sp in speakers if _side(placed, sp) == "rep" for s in _talk_spans(placed, sp)])
-    customer = _union([s for sp in speakers if _side(placed, sp) == "customer" for s in _talk_spans(placed, sp)])
+    side_of = {p.speaker: p.side for p in placed}
+    rep = _union([s for sp, side in side_of.items() if side == "rep" for s in _talk_spans(placed, sp)])
+    customer = _union([s for sp, side in side_of.items() if side == "customer" for s in _talk_spans(placed, sp)])
     return {"rep_s": round(rep, 3), "customer_s": round(customer, 3),
             "ratio": round(rep / (rep + customer), 4) if rep + customer > 0 else None}
-
-
-def _side(placed: list[Placed], speaker: str) -> str:
-    return next(p.side for p in placed if p.speaker == speaker)
 
 
 def rttm_lines(call_id: str, placed: list[Placed]) -> list[str]:

@@ -37,7 +37,9 @@ class _Part(BaseModel):
 # -- metrics -------------------------------------------------------------------
 
 class TalkTime(_Part):
-    """Talk time per side in seconds (two speakers of one side talking at once count once)."""
+    """Talk time per side in seconds: speech with each speaker's own pauses under
+    ``talk_pause_s`` counted (docs/metrics.md); two speakers of one side talking at once
+    count once."""
 
     rep: float = Field(description="seconds the rep side spoke")
     customer: float = Field(description="seconds the customer side spoke")
