@@ -237,6 +237,9 @@ def test_question_forms_without_the_question_mark(text, form):
         "So what you're saying is that one analyst spends every Monday on spreadsheets.",
         "every month you get a report that shows how many people came into the shop",
         "I will suggest which findings to test first, and which ones can wait for the second round.",
+        # the verb a modal governs, whatever the recogniser heard it as ("suggest" -> "connect")
+        "In the plan I will also connect which of your own findings to test first and which ones can wait",
+        "I'll just flag which of the reports your finance team needs",
         "I'll have it to you Monday morning.",
         "Our reporting does that automatically every night.",
         "The timing just isn't right.",
@@ -257,6 +260,8 @@ def test_statements_opening_with_a_wh_word_or_embedding_one_are_not_questions(te
         ("Thanks for walking me through that, what happens when a deal stalls?", "what happens when a deal stalls?"),
         ("Okay, so, what's the budget", "Okay, so, what's the budget"),  # lead-ins stay with the question
         ("what's your timeline we could start as early as may", "what's your timeline we could start as early as may"),
+        ("You mentioned three vendors which one do you trust most", "which one do you trust most"),
+        ("So the launch slipped to April why did that happen", "why did that happen"),  # "to" is no modal here
     ],
 )
 def test_a_question_run_on_after_a_statement_starts_at_its_own_first_word(text, question):

@@ -242,6 +242,8 @@ def _run_on_form(toks: list[str], i: int) -> str | None:
     prev = toks[i - 1]
     if prev in EMBEDDING_WORDS or prev in AUXILIARIES or prev in PRONOUN_CONTRACTED or prev in {"let's", "gonna", "wanna"}:
         return None  # inside a verb phrase: "I'll have it to you Monday", "we can have it ready"
+    if _verb_after_modal(toks, i - 1):
+        return None  # the wh-clause is the verb's object: "I will also note which of your findings..."
     if toks[i] in {"is", "are", "was", "were"} and (prev in COPULA_SUBJECTS or prev.endswith("ing")):
         return None  # "that is it for me", "the issue is that...", "what you're saying is that..."
     if toks[i - 1] in {"that", "who", "which"} and toks[i] in AUXILIARIES and toks[i + 1: i + 2] not in (["you"], ["we"]):
@@ -250,6 +252,24 @@ def _run_on_form(toks: list[str], i: int) -> str | None:
     if rest[0] == "who" and toks[i - 1] not in CLAUSE_END_WORDS and not (len(rest) > 1 and rest[1] == "else"):
         return None  # "the person who handles it": a relative clause
     return _form_at(rest, run_on=True)
+
+
+# What puts the next word in a verb's place: "will [also] note", "I'll [just] send". Not
+# "to": it is a preposition as often ("slipped to April why did that happen").
+MODAL_BEFORE_VERB = {"will", "would", "can", "could", "should", "shall", "may", "might", "must"} | {
+    p for p in PRONOUN_CONTRACTED if p.endswith(("'ll", "'d"))
+}
+VERB_PHRASE_ADVERBS = {"also", "just", "then", "first", "still", "really", "quickly", "probably", "definitely",
+                       "certainly", "simply", "never", "always", "usually", "often", "sometimes", "actually"}
+
+
+def _verb_after_modal(toks: list[str], j: int) -> bool:
+    """Whether ``toks[j]`` stands where a modal puts its verb, however the
+    recogniser heard that verb: a wh-word after it opens the verb's object clause."""
+    before = toks[max(0, j - 2): j]
+    if before and before[-1] in MODAL_BEFORE_VERB:
+        return True
+    return len(before) == 2 and before[0] in MODAL_BEFORE_VERB and before[1] in VERB_PHRASE_ADVERBS
 
 
 def _form_at(toks: list[str], run_on: bool) -> str | None:
