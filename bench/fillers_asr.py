@@ -87,8 +87,8 @@ VARIANTS = ("off", "hotwords", "initial_prompt")
 
 
 class _InitialPrompt(Transcriber):
-    def decode_options(self) -> dict:
-        return {**super().decode_options(), "hotwords": None, "initial_prompt": FILLER_PROMPT}
+    def decode_options(self, narrowband: bool = False) -> dict:
+        return {**super().decode_options(narrowband), "hotwords": None, "initial_prompt": FILLER_PROMPT}
 
 
 def _transcriber(variant: str, settings: AsrSettings) -> Transcriber:

@@ -111,14 +111,16 @@ class Transcriber:
     @property
     def description(self) -> dict:
         s = self.settings
-        return {"model": s.model, "path": self.model_path, "device": s.device, "compute_type": s.compute_type}
+        return {"model": s.model, "path": self.model_path, "device": s.device, "compute_type": s.compute_type,
+                "beam_size": s.beam_size, "phone_beam_size": s.phone_beam_size}
 
-    def decode_options(self) -> dict:
-        """Options of faster-whisper's ``transcribe`` besides the audio."""
+    def decode_options(self, narrowband: bool = False) -> dict:
+        """Options of faster-whisper's ``transcribe`` besides the audio; ``narrowband``: the
+        call came over a telephone line."""
         s = self.settings
         return dict(
             language=s.language,
-            beam_size=s.beam_size,
+            beam_size=s.phone_beam_size if narrowband else s.beam_size,
             word_timestamps=True,
             vad_filter=False,
             # A long call must not drift into a repetition loop carried by its own prompt,
@@ -138,24 +140,27 @@ class Transcriber:
         progress: Progress | None = None,
         stage: str = "asr",
         stop: threading.Event | None = None,
+        narrowband: bool = False,
     ) -> list[AsrSegment]:
         """Transcribe the speech ``regions`` (seconds) of 1-D 16 kHz ``samples``; a set
-        ``stop`` ends the work at the next recognised segment."""
+        ``stop`` ends the work at the next recognised segment; ``narrowband``: telephone
+        audio, decoded with ``phone_beam_size``."""
+        options = self.decode_options(narrowband)
         regions = list(regions)
         chunks = speech_chunks(regions, len(samples))
         total = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
-        out, loops = self._transcribe_chunks(samples, chunks, total, channel, progress, stage, stop, retry=False)
+        out, loops = self._transcribe_chunks(samples, chunks, total, channel, progress, stage, stop, options, retry=False)
         loops = _unheard(loops, out)
         if loops and not (stop is not None and stop.is_set()):
             again_chunks = speech_chunks(within(regions, loops), len(samples))
-            again, _ = self._transcribe_chunks(samples, again_chunks, 0.0, channel, None, stage, stop, retry=True)
+            again, _ = self._transcribe_chunks(samples, again_chunks, 0.0, channel, None, stage, stop, options, retry=True)
             out = _merge_retried(out, again, loops)
         if progress:
             progress(stage, total, total)
         return out
 
     def _transcribe_chunks(
-        self, samples, chunks, total, channel, progress, stage, stop, *, retry: bool
+        self, samples, chunks, total, channel, progress, stage, stop, options, *, retry: bool
     ) -> tuple[list[AsrSegment], list[tuple[float, float]]]:
         """The segments of the speech ``chunks`` (``total`` seconds, for progress), and the
         spans (seconds) a decoding loop took over."""
@@ -166,30 +171,29 @@ class Transcriber:
             if stop is not None and stop.is_set():
                 break
             joined = np.concatenate([samples[c["start"] : c["end"]] for c in group])
-            segs, lost = self._transcribe_joined(joined, group, channel, _offset(progress, done, total), stage, stop, retry)
+            segs, lost = self._transcribe_joined(joined, group, channel, _offset(progress, done, total), stage, options, stop, retry)
             out.extend(segs)
             loops.extend(lost)
             done += len(joined) / SAMPLE_RATE
         return out, loops
 
     def _transcribe_joined(
-        self, joined, chunks, channel, progress, stage, stop=None, retry: bool = False
+        self, joined, chunks, channel, progress, stage, options, stop=None, retry: bool = False
     ) -> tuple[list[AsrSegment], list[tuple[float, float]]]:
         from faster_whisper.transcribe import get_compression_ratio, restore_speech_timestamps
 
         batch_size = self.settings.batch_size
         if retry:
-            options = {**self.decode_options(), "temperature": LOOP_RETRY_TEMPERATURES,
-                       "compression_ratio_threshold": LOOP_COMPRESSION}
-            segments, _info = self.model.transcribe(joined, **options)
+            retry_options = {**options, "temperature": LOOP_RETRY_TEMPERATURES, "compression_ratio_threshold": LOOP_COMPRESSION}
+            segments, _info = self.model.transcribe(joined, **retry_options)
         elif batch_size > 1:
             from faster_whisper import BatchedInferencePipeline
 
             clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in clip_spans(joined, chunks)]
             pipeline = BatchedInferencePipeline(self.model)
-            segments, _info = pipeline.transcribe(joined, **self.decode_options(), clip_timestamps=clips, batch_size=batch_size)
+            segments, _info = pipeline.transcribe(joined, **options, clip_timestamps=clips, batch_size=batch_size)
         else:
-            segments, _info = self.model.transcribe(joined, **self.decode_options())
+            segments, _info = self.model.transcribe(joined, **options)
         out: list[AsrSegment] = []
         loops: list[tuple[float, float]] = []
         for seg in restore_speech_timestamps(_with_progress(segments, progress, stage, stop), chunks, SAMPLE_RATE):
@@ -354,9 +358,10 @@ class BackgroundTranscription:
     is held back until ``result`` is asked for: the caller's stages stay in order.
     """
 
-    def __init__(self, transcriber: Transcriber, samples: np.ndarray):
+    def __init__(self, transcriber: Transcriber, samples: np.ndarray, *, narrowband: bool = False):
         self._transcriber = transcriber
         self._samples = samples
+        self._narrowband = narrowband
         self._future: Future[list[AsrSegment]] | None = None
         self._stop = threading.Event()
         self._latest: tuple[str, float, float | None] | None = None
@@ -369,7 +374,8 @@ class BackgroundTranscription:
         if self._future is not None:
             return
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listenlens-asr")
-        self._future = pool.submit(self._transcriber.transcribe, self._samples, list(regions), progress=self._note, stop=self._stop)
+        self._future = pool.submit(self._transcriber.transcribe, self._samples, list(regions), progress=self._note,
+                                   stop=self._stop, narrowband=self._narrowband)
         pool.shutdown(wait=False)
 
     def _note(self, stage: str, done: float, total: float | None) -> None:

@@ -95,9 +95,13 @@ def transcribe_audio(
     backend = select_backend(ds.backend, audio)
 
     t0 = time.perf_counter()
+    band = call_band(audio.mono(), audio.source.get("sample_rate"))
     diarizer = get_diarizer(backend, ds, device=settings.asr.device)
     # A mono diarizer that knows early where the speech is lets recognition start then.
-    early = BackgroundTranscription(transcriber, audio.mono()) if getattr(diarizer, "announces_speech", False) else None
+    early = (
+        BackgroundTranscription(transcriber, audio.mono(), narrowband=band == PHONE)
+        if getattr(diarizer, "announces_speech", False) else None
+    )
     try:
         with _one_torch_thread() if early else nullcontext():
             dia = diarizer.diarize(
@@ -109,7 +113,7 @@ def transcribe_audio(
                 **({"on_speech": early.start} if early else {}),
             )
         return _after_diarization(audio, settings, dia, early, name=name, rep=rep, channels=channels, voices=voices,
-                                  track=track, timings=timings, transcriber=transcriber, started=t0)
+                                  track=track, timings=timings, transcriber=transcriber, started=t0, band=band)
     except BaseException:
         if early:
             early.cancel()  # the call failed: nobody will read its words
@@ -134,12 +138,11 @@ def _one_torch_thread() -> Iterator[None]:
 def _after_diarization(
     audio: Audio, settings: Settings, dia, early: BackgroundTranscription | None, *, name: str, rep: str | None,
     channels: str | None, voices: CallVoices | None, track: ProgressTracker, timings: dict[str, float],
-    transcriber: Transcriber, started: float,
+    transcriber: Transcriber, started: float, band: str,
 ) -> CallTimeline:
     ds = settings.diarizer
     t0 = started
     vs = settings.voiceprints
-    band = call_band(audio.mono(), audio.source.get("sample_rate")) if voices is not None else WIDE
     if voices is not None and voices.rep_voice is not None and not dia.channel_of and vs.split:
         from listenlens.pipeline.voiceprints.split import split_by_voice
 
@@ -170,6 +173,7 @@ def _after_diarization(
                 transcriber.transcribe(
                     audio.channel(ch), [(t.start, t.end) for t in own], channel=ch,
                     progress=track.stage(TRANSCRIBING, part=i, parts=len(in_use)), stage=f"asr ch{ch}",
+                    narrowband=band == PHONE,
                 )
             )
         segments = drop_crosstalk_duplicates(per_channel, audio.samples)
@@ -178,7 +182,8 @@ def _after_diarization(
         segments = early.result(track.stage(TRANSCRIBING))
     else:
         segments = transcriber.transcribe(
-            audio.mono(), [(t.start, t.end) for t in dia.turns], progress=track.stage(TRANSCRIBING)
+            audio.mono(), [(t.start, t.end) for t in dia.turns], progress=track.stage(TRANSCRIBING),
+            narrowband=band == PHONE,
         )
     # With early recognition this is only what was left of it after diarization.
     timings["asr"] = time.perf_counter() - t0
@@ -194,7 +199,7 @@ def _after_diarization(
             "name": name,
             "audio": audio.source,
             "diarizer": {"backend": dia.backend, "detects_overlap": DETECTS_OVERLAP.get(dia.backend, True), **dia.info},
-            "asr": transcriber.description,
+            "asr": {**transcriber.description, "band": band},
             "settings": settings.echo(),
             "listenlens": __version__,
             "timeline_schema": SCHEMA,

@@ -57,6 +57,12 @@ class AsrSettings(BaseModel):
     cpu_threads: int = Field(0, ge=0, description="0: one per core")
     language: str | None = Field("en", description="spoken language; null detects it")
     beam_size: int = Field(1, ge=1, description="1: greedy decoding")
+    # Greedy decoding mishears telephone audio most: on the 8 kHz sales calls a beam of 5
+    # cut the word error rate (docs/benchmarks.md, "Beam search at 8 kHz") for ~20% more
+    # recognition time on those calls only.
+    phone_beam_size: int = Field(
+        5, ge=1, description="beam width on telephone-band calls (8 kHz, or nothing above 4 kHz); 1: greedy"
+    )
     batch_size: int = Field(4, ge=1, description="30 s clips of speech decoded together (1: one window after another)")
     # Off: bench/fillers_asr.py measures what the prompt keeps and what it costs
     # (bench/results.md, "Beyond timing").
