@@ -1,6 +1,6 @@
 """A call heard over a telephone line is decoded with a beam; a wide-band call greedily.
 
-Greedy decoding mishears 8 kHz speech most (docs/benchmarks.md, "Beam search at 8 kHz"),
+Greedy decoding mishears 8 kHz speech most (docs/design.md, "Which recogniser"),
 and the words decide whether a question or a paraphrase-back is found.
 """
 

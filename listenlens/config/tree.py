@@ -58,8 +58,8 @@ class AsrSettings(BaseModel):
     language: str | None = Field("en", description="spoken language; null detects it")
     beam_size: int = Field(1, ge=1, description="1: greedy decoding")
     # Greedy decoding mishears telephone audio most: on the 8 kHz sales calls a beam of 5
-    # cut the word error rate (docs/benchmarks.md, "Beam search at 8 kHz") for ~20% more
-    # recognition time on those calls only.
+    # cut the word error rate (docs/design.md, "Which recogniser") for ~30% more
+    # recognition time on those calls only; on wide-band calls it bought nothing.
     phone_beam_size: int = Field(
         5, ge=1, description="beam width on telephone-band calls (8 kHz, or nothing above 4 kHz); 1: greedy"
     )
