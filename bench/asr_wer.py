@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from run_bench import git_commit, machine  # noqa: E402
 from sales_calls.build import OUT, build_all  # noqa: E402
 
 from listenlens.config import load_settings  # noqa: E402
@@ -132,7 +132,7 @@ def section(data: dict) -> str:
     )
     return (
         "### What the recogniser's settings buy in words\n\n"
-        f"`bench/asr_wer.py`, {data['date']}, commit {data['git_commit']}, {data.get('machine', '')}: each copy of the "
+        f"`bench/asr_wer.py`, {data['date']}, commit {data['git_commit']}, {_cpu(data['machine'])}: each copy of the "
         "scripted sales calls (calls with a real voice left out) recognised whole, no diarizer, each setting in turn "
         "in one process; word error rate against the script (jiwer; digits for spelled-out numbers count as errors "
         "for every setting alike, so compare the rows, not the figures with other recognisers'). CPU time is "
@@ -141,6 +141,12 @@ def section(data: dict) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
         f"{rows}\n"
     )
+
+
+def _cpu(m: dict) -> str:
+    """The CPU model and whether it has AVX-512: the int8 kernels, and so the words, differ between the two."""
+    avx = {True: "AVX-512", False: "AVX2 only"}.get(m.get("avx512"), "AVX-512 unknown")
+    return f"{m['cpu']}, {avx}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,12 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     ids = args.only if args.no_build else [c.id for c in build_all(args.out, args.only, progress=say)]
     calls = load_calls(args.out, ids, None)
     data = run(calls, args.variant or list(VARIANTS), _settings(args.model or [None], args.beam or [1, 5]), say)
-    data |= {
-        "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "git_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                                     text=True).stdout.strip(),
-        "machine": _machine(),
-    }
+    data |= {"date": time.strftime("%Y-%m-%d", time.gmtime()), "git_commit": git_commit(), "machine": machine()}
     for s in summary(data):
         print(f"{s['variant']:10} {s['setting']:24} WER {100 * s['wer']:5.1f}% over {s['words']} words, "
               f"CPU {s['cpu_s']:.0f} s ({s['cpu_ratio']:.2f}x), better on {s['better']}, worse on {s['worse']} of {s['calls']}")
@@ -178,20 +179,6 @@ def main(argv: list[str] | None = None) -> int:
                           encoding="utf-8")
     say(f"written: {RESULTS_JSON}, {RESULTS_MD} ({SECTION} section)")
     return 0
-
-
-def _machine() -> str:
-    """CPU model and whether it has AVX-512: the int8 kernels, and so the words, differ between the two."""
-    flags, model = "", "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model == "unknown CPU":
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags") and not flags:
-                flags = line
-    except OSError:
-        pass
-    return f"{model}, {'AVX-512' if 'avx512f' in flags else 'AVX2 only'}"
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -116,13 +115,6 @@ def print_reports(reports: list[EventReport], misses: bool) -> None:
     render_targets(reports, console)
 
 
-def _git_commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Score the scorecard's events on the sales calls.")
     ap.add_argument("--variant", action="append", choices=VARIANTS, help="variant to run (repeatable; default all)")
@@ -153,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.only or args.split:
         say("a partial run (--only/--split) is not saved; add --no-save to silence this")
         return 0
-    data = document(str(args.out), calls, reports, git_commit=_git_commit())
+    from run_bench import git_commit
+
+    data = document(str(args.out), calls, reports, git_commit=git_commit())
     tmp = RESULTS_JSON.with_suffix(".json.part")
     # numpy scalars (a bool or float from a metric) are written as the Python values they hold
     text = json.dumps(data, indent=1, ensure_ascii=False, default=lambda o: o.item() if hasattr(o, "item") else str(o))

@@ -236,14 +236,19 @@ def run_accuracy(work: Path, timeout: float) -> dict:
 
 
 def machine() -> dict:
-    cpu = platform.processor() or "?"
+    """The host: CPU model, and whether it has AVX-512 (CTranslate2's int8 kernels, and so
+    the recognised words, differ between CPUs with and without it)."""
+    cpu, flags = None, None
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and cpu is None:
+                cpu = value.strip()
+            elif key.strip() == "flags" and flags is None:
+                flags = value.split()
     except OSError:
         pass
+    cpu = cpu or platform.processor() or "?"
     ram_gb = None
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -251,7 +256,17 @@ def machine() -> dict:
                 ram_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": ram_gb, "os": platform.platform(), "python": platform.python_version()}
+    return {"cpu": cpu, "avx512": None if flags is None else "avx512f" in flags, "cores": os.cpu_count(), "ram_gb": ram_gb,
+            "os": platform.platform(), "python": platform.python_version()}
+
+
+def git_commit() -> str | None:
+    """The checkout's short commit, None outside a git checkout."""
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def versions() -> dict:
@@ -264,11 +279,7 @@ def versions() -> dict:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
             out[pkg] = None
-    try:
-        out["git_commit"] = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                                           capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        out["git_commit"] = None
+    out["git_commit"] = git_commit()
     return out
 
 

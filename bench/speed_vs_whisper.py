@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from make_long_call import build_long_call
+    from run_bench import git_commit
 
     audio = build_long_call(args.minutes)
     rounds = []
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         rounds.append(got)
     data = {
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "git_commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True).stdout.strip(),
+        "git_commit": git_commit(),
         "minutes": args.minutes,
         "rounds": rounds,
         "median_ratio": statistics.median(r["ratio"] for r in rounds),

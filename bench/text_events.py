@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -158,14 +157,6 @@ def run(config=None, embedder=None) -> dict:
     }
 
 
-def _commit() -> str | None:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
 def _pct(x) -> str:
     return "–" if x is None else f"{100 * x:.1f} %"
 
@@ -194,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-save", action="store_true", help="print only; leave bench/results.* alone")
     ap.add_argument("--errors", choices=SPLITS, help="list every error of this split")
     args = ap.parse_args(argv)
+    from run_bench import git_commit
+
     report = run()
-    report |= {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "git_commit": _commit()}
+    report |= {"date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "git_commit": git_commit()}
     print_report(report, args.errors)
     if not args.no_save:
         from run_bench import RESULTS_JSON, save
