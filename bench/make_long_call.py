@@ -205,7 +205,7 @@ def _write_rttm(folder: Path, file_id: str, truth: list[tuple[float, float, str]
 def telephone_band(x: np.ndarray) -> np.ndarray:
     """A 16 kHz signal as a telephone line carries it: 8 kHz, 300-3400 Hz, G.711 mu-law
     (the pipeline's own telephone channel, which voiceprints use for their phone band)."""
-    from listenlens.pipeline.voiceprints.bands import telephone_line
+    from listenlens.pipeline.band import telephone_line
 
     return telephone_line(x)
 

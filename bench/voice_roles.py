@@ -14,7 +14,7 @@ enrolled from a separate clip of other sentences (``enrollment_voice``). Scenari
 * ``customer_leads_phone``, ``impostor_phone``: the same calls through ``telephone_band``
   (8 kHz, 300-3400 Hz, mu-law, written as an 8 kHz mu-law WAV), against voiceprints
   enrolled from clean clips, which keep a telephone-band embedding of the same clip
-  (``pipeline/voiceprints/bands.py``): the call is compared with that one;
+  (``pipeline/band.py``): the call is compared with that one;
 * ``customer_leads_phone_wide_only``: the same phone calls against the clean clips' wide
   band alone, as prints were before they kept a telephone band: the mismatch a rep
   enrolled at a desk met on the phone;

@@ -34,7 +34,7 @@ from listenlens.pipeline.voiceprints.match import VoiceCheck
 # "I'm Sam from Acme" from "I'm originally from Chicago".
 REP_PHRASES: list[tuple[re.Pattern[str], float, str]] = [
     (
-        re.compile(r"\b(?i:this is|my name is|i'm|i am)\s+[A-Z][\w'-]*\s*,?\s+(?i:from|with|at|calling from)\s+[A-Z]\w+"),
+        re.compile(r"\b(?i:this is|my name is|i'm|i am|it's|it is)\s+[A-Z][\w'-]*\s*,?\s+(?i:from|with|at|calling from)\s+[A-Z]\w+"),
         3.0,
         "introduces self with a company",
     ),

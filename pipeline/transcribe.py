@@ -21,6 +21,7 @@ from listenlens.errors import NoSpeechError, OneSpeakerError, SilentAudioError
 from listenlens.pipeline.asr import BackgroundTranscription, Transcriber
 from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates, drop_leaked_words
 from listenlens.pipeline.audio import Audio, is_silent, load_audio
+from listenlens.pipeline.band import PHONE, WIDE, call_band
 from listenlens.pipeline.diarize import DETECTS_OVERLAP, get_diarizer, select_backend
 from listenlens.pipeline.diarize.channels import leak_paths
 from listenlens.pipeline.progress import (
@@ -35,7 +36,6 @@ from listenlens.pipeline.progress import (
 )
 from listenlens.pipeline.roles import assign_roles, parse_channel_map
 from listenlens.pipeline.timeline import SCHEMA, CallTimeline, Role, Speaker
-from listenlens.pipeline.voiceprints.bands import PHONE, WIDE, call_band
 from listenlens.pipeline.voiceprints.encoders import get_encoder
 from listenlens.pipeline.voiceprints.match import CallVoices, match_speakers, speaker_voices
 

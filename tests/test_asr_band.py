@@ -13,10 +13,10 @@ import listenlens.pipeline.transcribe as transcribe
 from listenlens.config import AsrSettings, Settings
 from listenlens.pipeline.asr import Transcriber
 from listenlens.pipeline.audio import Audio
+from listenlens.pipeline.band import telephone_channel
 from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.diarize.base import Diarization
 from listenlens.pipeline.timeline import Turn
-from listenlens.pipeline.voiceprints.bands import telephone_channel
 
 
 def _transcriber(model, settings: AsrSettings) -> Transcriber:

@@ -81,8 +81,27 @@ def test_channel_map_on_a_mono_diarization_is_refused():
         assign_roles(call(SALES), channels="rep,customer")
 
 
+@pytest.mark.parametrize("opening", [
+    "Hi Kevin, it's Matt from Iron Bridge. I have Lisa from our engineering team with me today.",
+    "It is Matt with Iron Bridge, do you have a minute?",
+])
+def test_its_name_from_company_is_an_introduction(opening):
+    """On the phone a rep often says "it's", and the opener then says who the rep is even
+    when the customer and a colleague ask and answer more questions."""
+    tl = call([
+        ("A", opening),
+        ("B", "Hello both. What does your backup cost? Does it work with our database?"),
+        ("C", "It does. How large is that database?"),
+        ("B", "Four terabytes. Is that a problem? How long would a restore take?"),
+    ])
+    result = assign_roles(tl)
+    assert tl.role_of("A") is Role.REP and tl.role_of("B") is Role.CUSTOMER
+    assert any("introduces self" in e for e in result.evidence)
+
+
 def test_saying_where_you_are_from_is_not_an_introduction():
-    tl = call([("A", "Oh, I'm originally from Chicago also."), ("B", "Hi, this is Diane in New Jersey.")])
+    tl = call([("A", "Oh, I'm originally from Chicago also."), ("B", "Hi, this is Diane in New Jersey."),
+               ("A", "And it's Tom from finance who signs.")])
     result = assign_roles(tl)
     assert not any("introduces self" in e for e in result.evidence)
 

@@ -4,7 +4,7 @@ The speaker's speech (only theirs: stretches where someone else talks at the sam
 are left out, so a voiceprint never learns the other party's voice) is laid end to end
 and cut into the encoder's windows (``encoders.py``); their mean, made unit length, is
 the voice. On a long call, windows spread evenly over the speech stand for the rest, so
-an hour costs what a minute does. A voice is kept per band (``bands.py``): the band the
+an hour costs what a minute does. A voice is kept per band (``pipeline/band.py``): the band the
 speech was recorded in, and for wide-band speech its telephone-band copy as well.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from listenlens.pipeline.band import PHONE, WIDE, telephone_channel
 from listenlens.pipeline.constants import SAMPLE_RATE
-from listenlens.pipeline.voiceprints.bands import PHONE, WIDE, telephone_channel
 from listenlens.pipeline.voiceprints.encoders import DEFAULT_ENCODER, MODELS, VoiceEncoder, get_encoder
 
 MODEL = MODELS[DEFAULT_ENCODER]  # the default encoder's name, stored with every voiceprint
@@ -152,8 +152,8 @@ def enrollment_voice(samples: np.ndarray, *, min_speech_s: float = 1.0, encoder:
                      band: str | None = None) -> Voice | None:
     """The voice of an enrollment clip, in its band and the telephone band: its speech
     found by Silero VAD, pauses left out."""
+    from listenlens.pipeline.band import call_band
     from listenlens.pipeline.vad import speech_regions
-    from listenlens.pipeline.voiceprints.bands import call_band
 
     samples = np.asarray(samples, dtype=np.float32)
     spans = speech_regions(samples)

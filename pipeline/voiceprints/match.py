@@ -5,7 +5,7 @@ compared with every speaker by cosine similarity, and the best one-to-one pairin
 ``match_threshold`` wins (two speakers cannot both be Sam). A known voice that matches
 nobody is reported with its best score, so a coach can see how close it came.
 
-A voiceprint keeps one embedding per band (``bands.py``): a telephone call is compared
+A voiceprint keeps one embedding per band (``pipeline/band.py``): a telephone call is compared
 with the print's telephone band, a wide-band call with its wide band; a print that lacks
 the call's band (learned only from telephone calls) is compared in the band it has,
 the call's speakers embedded through the telephone channel for it.
@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from listenlens.pipeline.band import PHONE, WIDE
 from listenlens.pipeline.timeline import Turn
-from listenlens.pipeline.voiceprints.bands import PHONE, WIDE
 from listenlens.pipeline.voiceprints.embed import MODEL, Voice, cosine, embed_speech
 from listenlens.pipeline.voiceprints.encoders import VoiceEncoder
 

@@ -6,7 +6,7 @@ share of the speech is the rep's voice and a clear share is not, the two are two
 speakers, whatever the clustering said. Windows of the encoder's ``split_window_s`` every
 ``split_step_s`` of speech are scored (on a long call at most ``MAX_WINDOWS``, spread
 evenly); each 10 ms frame takes the score of the windows around it, smoothed over half
-a second. The comparison is in the call's band (``bands.py``).
+a second. The comparison is in the call's band (``pipeline/band.py``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from dataclasses import replace
 import numpy as np
 from scipy.ndimage import median_filter
 
+from listenlens.pipeline.band import WIDE, telephone_channel
 from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.diarize.base import Diarization
 from listenlens.pipeline.timeline import Turn
-from listenlens.pipeline.voiceprints.bands import WIDE, telephone_channel
 from listenlens.pipeline.voiceprints.embed import SpeechTape, window_times
 from listenlens.pipeline.voiceprints.encoders import VoiceEncoder, get_encoder
 from listenlens.pipeline.voiceprints.match import KnownVoice

@@ -200,7 +200,7 @@ class Voiceprint(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     rep: Mapped[str] = mapped_column(String(200))
     model: Mapped[str] = mapped_column(String(64))  # the encoder: another encoder's vectors do not compare
-    # One running mean per band (pipeline/voiceprints/bands.py); a band never heard is None.
+    # One running mean per band (pipeline/band.py); a band never heard is None.
     embedding: Mapped[list[float] | None] = mapped_column(JSON)  # wide band
     phone_embedding: Mapped[list[float] | None] = mapped_column(JSON)  # telephone band
     samples: Mapped[int] = mapped_column(Integer, default=1)  # clips and calls in the running means

@@ -1,7 +1,7 @@
 """Voiceprints per rep and tenant: enrolled, learned from calls, listed, replaced, deleted.
 
 A voiceprint is an embedding (``pipeline/voiceprints/``), never audio: one per band,
-wide and telephone (``pipeline/voiceprints/bands.py``). An enrollment clip is decoded
+wide and telephone (``pipeline/band.py``). An enrollment clip is decoded
 in a temp folder, embedded and deleted at once: it is not kept. A channel-mapped call
 that names its rep adds the rep's channel to the rep's voiceprint (a running mean per
 band whose history weighs at most ``voiceprint_max_samples``). Every query is by

@@ -1,10 +1,12 @@
 """Wide band and telephone band: a voice heard over a phone line sounds like another voice.
 
-A speaker encoder places the same voice elsewhere once a telephone line has cut it to
-300-3400 Hz and mu-law (``docs/diarization.md``, "Voiceprints"), so a voiceprint keeps
-one embedding per band: ``wide`` from the speech as recorded, ``phone`` from the same
-speech through ``telephone_channel``. A call is compared in its own band
-(``call_band``).
+A telephone line cuts speech to 300-3400 Hz and mu-law, and two stages read which
+band a call is in (``call_band``):
+- voiceprints: a speaker encoder places the same voice elsewhere through the line
+  (``docs/diarization.md``, "Voiceprints"), so a voiceprint keeps one embedding per
+  band, ``wide`` from the speech as recorded, ``phone`` from the same speech through
+  ``telephone_channel``, and a call is compared in its own band;
+- recognition: telephone-band calls are decoded with a beam (``asr.py``).
 """
 
 from __future__ import annotations
