@@ -196,6 +196,37 @@ def test_expected_count_still_keeps_a_distinct_third_voice():
     assert _pure(out.labels, truth)
 
 
+def test_a_group_heard_as_another_local_speaker_beside_a_voice_stays_apart():
+    """A third party as alike to the rep as the rep's own sub-groups are: the voices alone
+    fold it into the rep, but the segmentation heard it in the same windows as the rep,
+    as another local speaker, so it stays a speaker of its own."""
+    per = 120
+    x, truth = _voices(np.random.default_rng(0), 2, 3, per=per)
+    chunk_voice = truth[::per]
+    third, *rep = np.flatnonzero(chunk_voice == 0)  # one of voice 0's sub-groups plays the third party
+    windows, locals_ = np.arange(len(x)) + 10 * per, np.zeros(len(x), dtype=int)
+    for i in range(per):  # each of its windows also holds the rep, alternately each rep sub-group
+        partner = rep[i % 2] * per + i
+        windows[third * per + i], locals_[third * per + i] = windows[partner], 1
+
+    alone = _cluster(x, expected_speakers=2, extra_similarity=0.85)
+    assert len(alone.centroids) == 2  # the likeness alone merges it
+    out = _cluster(x, expected_speakers=2, extra_similarity=0.85, windows=windows, locals_=locals_)
+    assert len(out.centroids) == 3
+    found = out.labels[third * per : (third + 1) * per]
+    assert np.mean(found == np.bincount(found).argmax()) > 0.95
+    rest = np.concatenate([out.labels[c * per : (c + 1) * per] for c in rep])
+    assert not np.isin(np.bincount(found).argmax(), rest)
+
+
+def test_sub_groups_of_one_voice_in_separate_windows_still_fold():
+    x, truth = _voices(np.random.default_rng(0), 2, 3)
+    windows = np.arange(len(x))  # one local speaker per window: nobody heard apart
+    out = _cluster(x, expected_speakers=2, extra_similarity=0.85, windows=windows, locals_=np.zeros(len(x), dtype=int))
+    assert len(out.centroids) == 2
+    assert _pure(out.labels, truth)
+
+
 def _resequenced_sample(shared_data, path, seconds: float, seed: int):
     """The sample's two real voices re-arranged into a longer call, with its truth.
 

@@ -19,6 +19,13 @@ clustering works in two levels:
    what separates two voices on a short one, so only clearly different voices are
    kept beyond the expected count. The result is clamped to
    ``[min_speakers, max_speakers]``.
+3. Heard apart: where the embeddings come from a segmentation's local speakers
+   (``windows``: which window each came from; ``locals_``: which local speaker of it),
+   two groups that hold different local speakers of the same windows were heard as two
+   people at once. Beyond the expected count such a pair is not merged, however alike
+   the voices: a third party through a telephone line sounds as like the rep as one
+   voice's sub-groups do, but only a real third party talks within the same 10 s as
+   the others, as another local speaker.
 
 The least typical ``outlier_share`` of the windows is left out of all of this and only
 assigned to its nearest speaker at the end.
@@ -54,6 +61,9 @@ def cluster_speakers(
     outlier_share: float = 0.0,
     expected_speakers: int | None = None,
     extra_similarity: float | None = None,
+    windows: np.ndarray | None = None,
+    locals_: np.ndarray | None = None,
+    apart_share: float = 0.3,
 ) -> Clustering:
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -69,6 +79,7 @@ def cluster_speakers(
     if outlier_share > 0 and len(pick) >= 10:
         pick = pick[_typical(x[pick], None if positions is None else positions[pick], min_gap, outlier_share)]
     fit = x[pick]  # typical windows only: the rest join a speaker at the end
+    heard = None if windows is None or locals_ is None else (np.asarray(windows)[pick], np.asarray(locals_)[pick])
     pair_sim = _pair_similarity(fit, None if positions is None else positions[pick], min_gap)
     tree = linkage(fit, method="average", metric="cosine")
     start_k = min(len(pick), hi + 3)
@@ -88,6 +99,12 @@ def cluster_speakers(
         # one voice over a long call splits into sub-groups (prosody, level, content)
         # whose ratio sinks to ~0.86, below what separates two voices on a short call.
         beyond = expected_speakers is not None and extra_similarity is not None and len(centroids) > expected_speakers
+        if beyond and heard is not None and len(centroids) <= hi:
+            # Two people at once in the same windows are two people, however alike.
+            apart = _heard_apart(*heard, labels, len(centroids)) >= apart_share
+            if apart[i, j]:
+                sim[apart] = -np.inf
+                i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
         threshold = extra_similarity if beyond else merge_similarity
         if len(centroids) <= hi and sim[i, j] < threshold:
             break
@@ -117,6 +134,25 @@ def _typical(x: np.ndarray, positions, min_gap: float, drop: float) -> np.ndarra
     top = min(5, len(x) - 1)
     typicality = np.sort(sim, axis=1)[:, -top:].mean(axis=1)
     return np.flatnonzero(typicality >= np.quantile(typicality, drop))
+
+
+def _heard_apart(windows: np.ndarray, locals_: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """(k, k): in what share of the windows holding the rarer of two groups the other
+    group holds a different local speaker of the same window."""
+    together = np.zeros((k, k))
+    present = np.zeros(k)
+    order = np.argsort(windows, kind="stable")
+    for at in np.split(order, np.flatnonzero(np.diff(windows[order])) + 1):
+        here, local = labels[at], locals_[at]
+        groups = np.unique(here)
+        present[groups] += 1
+        if len(groups) < 2:
+            continue
+        for a in groups:
+            for b in groups:
+                if a != b and np.any(local[here == a][:, None] != local[here == b][None, :]):
+                    together[a, b] += 1
+    return together / np.maximum(np.minimum.outer(present, present), 1)
 
 
 def _pair_similarity(x: np.ndarray, positions, min_gap: float) -> np.ndarray:

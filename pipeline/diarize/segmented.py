@@ -184,6 +184,8 @@ class SegmentedDiarizer:
             expected_speakers=s.expected_speakers,
             extra_similarity=s.extra_similarity,
             positions=None if s.same_audio_s is None else np.array([seg.offsets[w] for w, _, _ in keys]),
+            windows=np.array([w for w, _, _ in keys]) if s.heard_apart else None,
+            locals_=np.array([k for _, k, _ in keys]),
             min_gap=0.0 if s.same_audio_s is None else s.same_audio_s / FRAME_S,
             **count,
         )

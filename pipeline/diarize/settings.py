@@ -87,6 +87,12 @@ class SegmentedSettings(_Knobs):
     merge_similarity: float = Field(0.92, description="linkage ratio above which two groups are one voice")
     expected_speakers: int | None = Field(2, ge=1, description="speakers expected without proof of more (null: no prior)")
     extra_similarity: float = Field(0.85, description="a speaker beyond expected_speakers needs a linkage ratio under this")
+    # Through a telephone line a third party can sound as like the rep as one voice's
+    # sub-groups do (docs/diarization.md, "Heard apart"); the segmentation tells them
+    # apart by hearing the third party as another local speaker of the same windows.
+    heard_apart: bool = Field(
+        True, description="beyond expected_speakers, never merge two speakers heard as two local speakers of the same windows"
+    )
     min_share: float = Field(0.05, ge=0, le=1, description="smaller clusters are noise, not a speaker")
     outlier_share: float = Field(0.2, ge=0, lt=1, description="share of least typical embeddings left out of clustering")
     # Where the most-active speaker flips for a frame or two at a turn's end, the turns
