@@ -219,6 +219,24 @@ def test_a_group_heard_as_another_local_speaker_beside_a_voice_stays_apart():
     assert not np.isin(np.bincount(found).argmax(), rest)
 
 
+def test_a_group_heard_beside_a_voice_but_as_alike_as_one_voice_still_folds():
+    """A reverberant room's echo is heard as a second local speaker of the same voice: a
+    pair as alike as one voice is (``merge_similarity``) merges though heard apart."""
+    per = 120
+    x, truth = _voices(np.random.default_rng(0), 2, 3, per=per)
+    third, *rep = np.flatnonzero(truth[::per] == 0)
+    windows, locals_ = np.arange(len(x)) + 10 * per, np.zeros(len(x), dtype=int)
+    for i in range(per):
+        partner = rep[i % 2] * per + i
+        windows[third * per + i], locals_[third * per + i] = windows[partner], 1
+    kw = dict(positions=np.arange(len(x)) * 25, min_gap=160, outlier_share=0.4, expected_speakers=2,
+              extra_similarity=0.7, windows=windows, locals_=locals_)
+    assert len(cluster_speakers(x, merge_similarity=0.92, **kw).centroids) == 3
+    out = cluster_speakers(x, merge_similarity=0.8, **kw)  # its sub-groups now count as one voice
+    assert len(out.centroids) == 2
+    assert _pure(out.labels, truth)
+
+
 def test_sub_groups_of_one_voice_in_separate_windows_still_fold():
     x, truth = _voices(np.random.default_rng(0), 2, 3)
     windows = np.arange(len(x))  # one local speaker per window: nobody heard apart

@@ -22,10 +22,10 @@ clustering works in two levels:
 3. Heard apart: where the embeddings come from a segmentation's local speakers
    (``windows``: which window each came from; ``locals_``: which local speaker of it),
    two groups that hold different local speakers of the same windows were heard as two
-   people at once. Beyond the expected count such a pair is not merged, however alike
-   the voices: a third party through a telephone line sounds as like the rep as one
-   voice's sub-groups do, but only a real third party talks within the same 10 s as
-   the others, as another local speaker.
+   people. Beyond the expected count such a pair is not merged unless the voices are
+   as alike as one voice is (``merge_similarity``): a third party through a telephone
+   line sounds as like the rep as one voice's sub-groups do, but only a real third
+   party talks within the same 10 s as the others, as another local speaker.
 
 The least typical ``outlier_share`` of the windows is left out of all of this and only
 assigned to its nearest speaker at the end.
@@ -100,8 +100,10 @@ def cluster_speakers(
         # whose ratio sinks to ~0.86, below what separates two voices on a short call.
         beyond = expected_speakers is not None and extra_similarity is not None and len(centroids) > expected_speakers
         if beyond and heard is not None and len(centroids) <= hi:
-            # Two people at once in the same windows are two people, however alike.
-            apart = _heard_apart(*heard, labels, len(centroids)) >= apart_share
+            # Two people in the same windows are two people, unless their voices are as
+            # alike as one voice is (a reverberant room's echo is heard as a second local
+            # speaker of the same voice).
+            apart = (_heard_apart(*heard, labels, len(centroids)) >= apart_share) & (sim < merge_similarity)
             if apart[i, j]:
                 sim[apart] = -np.inf
                 i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
