@@ -196,19 +196,25 @@ def test_expected_count_still_keeps_a_distinct_third_voice():
     assert _pure(out.labels, truth)
 
 
+def _heard_beside_voice_0(per: int = 120):
+    """Two voices of three sub-groups each, one of voice 0's sub-groups heard as another
+    local speaker in the windows of voice 0's other two (alternately): (embeddings,
+    truth, the sub-group's chunk, the other chunks of voice 0, windows, local speakers)."""
+    x, truth = _voices(np.random.default_rng(0), 2, 3, per=per)
+    third, *rep = np.flatnonzero(truth[::per] == 0)
+    windows, locals_ = np.arange(len(x)) + 10 * per, np.zeros(len(x), dtype=int)
+    for i in range(per):
+        partner = rep[i % 2] * per + i
+        windows[third * per + i], locals_[third * per + i] = windows[partner], 1
+    return x, truth, third, rep, windows, locals_
+
+
 def test_a_group_heard_as_another_local_speaker_beside_a_voice_stays_apart():
     """A third party as alike to the rep as the rep's own sub-groups are: the voices alone
     fold it into the rep, but the segmentation heard it in the same windows as the rep,
     as another local speaker, so it stays a speaker of its own."""
     per = 120
-    x, truth = _voices(np.random.default_rng(0), 2, 3, per=per)
-    chunk_voice = truth[::per]
-    third, *rep = np.flatnonzero(chunk_voice == 0)  # one of voice 0's sub-groups plays the third party
-    windows, locals_ = np.arange(len(x)) + 10 * per, np.zeros(len(x), dtype=int)
-    for i in range(per):  # each of its windows also holds the rep, alternately each rep sub-group
-        partner = rep[i % 2] * per + i
-        windows[third * per + i], locals_[third * per + i] = windows[partner], 1
-
+    x, _, third, rep, windows, locals_ = _heard_beside_voice_0(per)
     alone = _cluster(x, expected_speakers=2, extra_similarity=0.85)
     assert len(alone.centroids) == 2  # the likeness alone merges it
     out = _cluster(x, expected_speakers=2, extra_similarity=0.85, windows=windows, locals_=locals_)
@@ -222,13 +228,7 @@ def test_a_group_heard_as_another_local_speaker_beside_a_voice_stays_apart():
 def test_a_group_heard_beside_a_voice_but_as_alike_as_one_voice_still_folds():
     """A reverberant room's echo is heard as a second local speaker of the same voice: a
     pair as alike as one voice is (``merge_similarity``) merges though heard apart."""
-    per = 120
-    x, truth = _voices(np.random.default_rng(0), 2, 3, per=per)
-    third, *rep = np.flatnonzero(truth[::per] == 0)
-    windows, locals_ = np.arange(len(x)) + 10 * per, np.zeros(len(x), dtype=int)
-    for i in range(per):
-        partner = rep[i % 2] * per + i
-        windows[third * per + i], locals_[third * per + i] = windows[partner], 1
+    x, truth, _, _, windows, locals_ = _heard_beside_voice_0()
     kw = dict(positions=np.arange(len(x)) * 25, min_gap=160, outlier_share=0.4, expected_speakers=2,
               extra_similarity=0.7, windows=windows, locals_=locals_)
     assert len(cluster_speakers(x, merge_similarity=0.92, **kw).centroids) == 3
