@@ -9,9 +9,10 @@ models this machine has:
 2. Each local speaker of each window is embedded by resemblyzer from the mel frames
    where it speaks alone (all of its frames if it never does).
 3. The embeddings are clustered into speakers (``cluster.cluster_speakers``, the same
-   count rules as the ``embedded`` backend); within a window, two local speakers are
-   never given the same speaker while another is free (the segmentation says they
-   are two people).
+   count rules as the ``embedded`` backend, and beyond the expected two speakers, groups
+   the segmentation heard as different local speakers of the same windows stay apart);
+   within a window, two local speakers are never given the same speaker while another
+   is free (the segmentation says they are two people).
 4. Every frame gets as many speakers as the windows over it count, the ones whose
    local speakers were most active there. Overlapped speech is therefore two turns at
    once by construction, not a second pass.

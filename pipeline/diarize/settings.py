@@ -91,7 +91,8 @@ class SegmentedSettings(_Knobs):
     # sub-groups do (docs/diarization.md, "Heard apart"); the segmentation tells them
     # apart by hearing the third party as another local speaker of the same windows.
     heard_apart: bool = Field(
-        True, description="beyond expected_speakers, never merge two speakers heard as two local speakers of the same windows"
+        True, description="beyond expected_speakers, keep apart two speakers heard as two local speakers of the same windows, "
+        "unless as alike as one voice (merge_similarity)"
     )
     min_share: float = Field(0.05, ge=0, le=1, description="smaller clusters are noise, not a speaker")
     outlier_share: float = Field(0.2, ge=0, lt=1, description="share of least typical embeddings left out of clustering")
