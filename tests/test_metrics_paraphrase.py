@@ -134,6 +134,11 @@ def test_questions_pitches_and_short_replies_are_not_compared(rep):
         (STORY, "Thanks so much for sharing all that with me."),  # courtesy only
         ("Hello, this is Priya in operations.", "Hi Priya, this is Mark calling from Brightline. Thanks for picking up."),
         ("Yes, Tuesday afternoon works for me.", "Tuesday afternoon it is. Thank you, and have a good day."),  # too short
+        # leave-taking and agreeing to the customer's plan, whatever adjective the recogniser heard
+        ("Let me think about it over the weekend and I will call you on Monday.",
+         "That sounds good. Thank you, and have a high weekend."),
+        ("Let me think about the reporting tonight and I will email you tomorrow.",
+         "Sounds great, enjoy your evening and talk tomorrow."),
         # the rep's own view on the customer's topic: a generalisation, a reassurance, the rep's document
         (STORY, "Month end reporting is usually where finance teams lose the most time."),
         (STORY, "Spreadsheets always end up like that once a team grows past a handful of people."),
@@ -162,6 +167,14 @@ def test_only_what_comes_before_a_pitch_a_question_or_after_thanks_is_compared(r
     (p,) = find_paraphrases(exchange(STORY, rep), embedder=fake)
     assert fake.calls == [[STORY, compared]]
     assert (p.method, p.text) == ("semantic", rep)  # the moment shows the rep's whole opening
+
+
+def test_a_restatement_that_says_have_is_still_compared():
+    """Only a clause that *starts* by taking leave is dropped: "you have" restates."""
+    fake = FakeEmbedder()
+    rep = "So you have two days of reporting every month, all by hand."
+    (p,) = find_paraphrases(exchange(STORY, rep), embedder=fake)
+    assert fake.calls == [[STORY, rep]] and p.method == "semantic"
 
 
 def test_a_generalisation_the_customer_made_is_theirs_to_have_played_back():

@@ -278,10 +278,21 @@ def _numbers(toks: list[str]) -> set[str]:
     return {t for t in toks if t.isdigit() or t in NUMBER_WORDS}
 
 
+# A clause that only takes leave or agrees to the customer's plan ("Sounds good.", "and
+# have a nice weekend", "talk soon"). Matched by its form, not its words: the recogniser
+# mishears the adjective ("have a high weekend"), which would leave "weekend" to make it
+# look like a restatement of "let me think about it over the weekend".
+FAREWELL = re.compile(
+    r"^(?:and |so |oh |also |well )?(?:(?:have|enjoy)\b|talk (?:to you )?(?:soon|later|tomorrow|then|next)\b"
+    r"|(?:that |it )?sounds (?:good|great|perfect|fine|lovely)\W*$)|\bbye\b",
+    re.IGNORECASE,
+)
+
+
 def _without_courtesy(text: str) -> str:
-    """Drops the clauses that thank, apologise or greet ("No worries at all, ...")."""
+    """Drops the clauses that thank, apologise, greet or take leave ("No worries at all, ...")."""
     parts = [p for p in re.split(r"(?<=[,.;!?])\s+", text) if p.strip()]
-    kept = [p for p in parts if not _has(tokens(p), COURTESY)]
+    kept = [p for p in parts if not _has(tokens(p), COURTESY) and not FAREWELL.search(p.strip())]
     return " ".join(kept)
 
 
