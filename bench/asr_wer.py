@@ -172,11 +172,10 @@ def main(argv: list[str] | None = None) -> int:
               f"CPU {s['cpu_s']:.0f} s ({s['cpu_ratio']:.2f}x), better on {s['better']}, worse on {s['worse']} of {s['calls']}")
     if args.no_save or args.only:
         return 0
-    from render_results import replace_marked_section
+    from render_results import write_marked_section
 
     RESULTS_JSON.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    RESULTS_MD.write_text(replace_marked_section(RESULTS_MD.read_text(encoding="utf-8"), SECTION, section(data)),
-                          encoding="utf-8")
+    write_marked_section(RESULTS_MD, SECTION, section(data))
     say(f"written: {RESULTS_JSON}, {RESULTS_MD} ({SECTION} section)")
     return 0
 

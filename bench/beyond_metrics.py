@@ -256,10 +256,9 @@ def main(argv: list[str] | None = None) -> int:
                 print("  " + m)
     if not args.no_write:
         sys.path.insert(0, str(HERE))
-        from render_results import replace_marked_section
+        from render_results import write_marked_section
 
-        old = RESULTS_MD.read_text(encoding="utf-8") if RESULTS_MD.exists() else ""
-        RESULTS_MD.write_text(replace_marked_section(old, "beyond", section(results)), encoding="utf-8")
+        write_marked_section(RESULTS_MD, "beyond", section(results))
         print(f"\nwrote {RESULTS_MD}")
     return 0
 

@@ -95,16 +95,6 @@ def render_section(data: dict) -> str:
     return "\n".join(out)
 
 
-def write_section(body: str, path: Path | None = None) -> None:
-    """Put ``body`` between this script's markers in ``path`` (default ``RESULTS_MD``), keeping every other section."""
-    from render_results import replace_marked_section
-
-    path = path or RESULTS_MD
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_text(replace_marked_section(text, SECTION, body), encoding="utf-8")
-    tmp.replace(path)
-
 
 def print_reports(reports: list[EventReport], misses: bool) -> None:
     from rich.console import Console
@@ -153,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     text = json.dumps(data, indent=1, ensure_ascii=False, default=lambda o: o.item() if hasattr(o, "item") else str(o))
     tmp.write_text(text + "\n", encoding="utf-8")
     tmp.replace(RESULTS_JSON)
-    write_section(render_section(data))
+    from render_results import write_marked_section
+
+    write_marked_section(RESULTS_MD, SECTION, render_section(data))
     say(f"written: {RESULTS_JSON}, {RESULTS_MD} (event-eval section)")
     return 0
 

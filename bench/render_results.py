@@ -55,6 +55,16 @@ def keep_marked_sections(markdown: str, previous: str) -> str:
     return markdown if not kept else markdown.rstrip("\n") + "\n\n" + "\n\n".join(kept) + "\n"
 
 
+def write_marked_section(path: Path, name: str, body: str) -> None:
+    """Set the section ``name`` of the file at ``path`` to ``body``, keeping every other
+    section. Written beside it and moved into place, so an interrupted run leaves the old
+    file whole."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(replace_marked_section(text, name, body), encoding="utf-8")
+    tmp.replace(path)
+
+
 def replace_marked_section(markdown: str, name: str, body: str) -> str:
     """``markdown`` with the section ``name`` set to ``body`` (appended when absent)."""
     block = f"<!-- {name}:start -->\n{body.rstrip()}\n<!-- {name}:end -->\n"

@@ -149,10 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     print(f"median ratio {data['median_ratio']:.2f} (CPU time {data['median_cpu_ratio']:.2f}; target <= {TARGET_RATIO})")
     if not args.no_save:
-        from render_results import replace_marked_section
+        from render_results import write_marked_section
 
-        RESULTS_MD.write_text(replace_marked_section(RESULTS_MD.read_text(encoding="utf-8"), SECTION, section(data)),
-                              encoding="utf-8")
+        write_marked_section(RESULTS_MD, SECTION, section(data))
         (HERE / "speed_vs_whisper.json").write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     return 0
 

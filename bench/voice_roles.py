@@ -273,7 +273,7 @@ def _thresholds(roles: dict) -> str:
 def main() -> None:
     import pickle
 
-    from render_results import replace_marked_section
+    from render_results import write_marked_section
 
     from listenlens.config import Settings
 
@@ -302,7 +302,7 @@ def main() -> None:
     eer_path = ROOT / "bench" / "voice_eer.json"
     eer = json.loads(eer_path.read_text()) if eer_path.exists() else None
     md = ROOT / "bench" / "results.md"
-    md.write_text(replace_marked_section(md.read_text(), "voiceprints", section(results, eer)))
+    write_marked_section(md, "voiceprints", section(results, eer))
     print(f"updated {md}")
 
 

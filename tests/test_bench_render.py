@@ -91,3 +91,14 @@ def test_marked_sections_survive_regeneration_and_are_replaced_in_place():
     updated = render_results.replace_marked_section(regenerated, "beyond", "mine v2")
     assert updated == "# Results\nnew body\n\n<!-- beyond:start -->\nmine v2\n<!-- beyond:end -->\n"
     assert render_results.replace_marked_section("# R\n", "x", "body") == "# R\n\n<!-- x:start -->\nbody\n<!-- x:end -->\n"
+
+
+def test_a_section_written_to_a_file_keeps_the_others_and_leaves_no_part_file(tmp_path):
+    md = tmp_path / "results.md"
+    render_results.write_marked_section(md, "x", "first")  # no file yet: created
+    assert md.read_text(encoding="utf-8") == "\n\n<!-- x:start -->\nfirst\n<!-- x:end -->\n"
+    render_results.write_marked_section(md, "y", "other")
+    render_results.write_marked_section(md, "x", "second")
+    text = md.read_text(encoding="utf-8")
+    assert "second" in text and "first" not in text and "<!-- y:start -->\nother\n<!-- y:end -->" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["results.md"]
