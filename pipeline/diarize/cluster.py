@@ -99,7 +99,9 @@ def cluster_speakers(
         # one voice over a long call splits into sub-groups (prosody, level, content)
         # whose ratio sinks to ~0.86, below what separates two voices on a short call.
         beyond = expected_speakers is not None and extra_similarity is not None and len(centroids) > expected_speakers
-        if beyond and heard is not None and len(centroids) <= hi:
+        threshold = extra_similarity if beyond else merge_similarity
+        # Only a pair alike enough to merge needs asking (the rest are less alike still).
+        if beyond and heard is not None and len(centroids) <= hi and sim[i, j] >= threshold:
             # Two people in the same windows are two people, unless their voices are as
             # alike as one voice is (a reverberant room's echo is heard as a second local
             # speaker of the same voice).
@@ -107,7 +109,6 @@ def cluster_speakers(
             if apart[i, j]:
                 sim[apart] = -np.inf
                 i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
-        threshold = extra_similarity if beyond else merge_similarity
         if len(centroids) <= hi and sim[i, j] < threshold:
             break
         merged = _unit((centroids[i] * share[i] + centroids[j] * share[j])[None])

@@ -177,6 +177,7 @@ class SegmentedDiarizer:
     def _cluster(self, emb: np.ndarray, keys, seg: LocalSegmentation, **count):
         """``cluster_speakers`` with this diarizer's settings; ``count``: its count arguments."""
         s = self.settings
+        where = np.array(keys, dtype=np.int64)  # (window, local speaker, part) of each embedding
         return cluster_speakers(
             emb,
             merge_similarity=s.merge_similarity,
@@ -184,9 +185,9 @@ class SegmentedDiarizer:
             outlier_share=s.outlier_share,
             expected_speakers=s.expected_speakers,
             extra_similarity=s.extra_similarity,
-            positions=None if s.same_audio_s is None else np.array([seg.offsets[w] for w, _, _ in keys]),
-            windows=np.array([w for w, _, _ in keys]) if s.heard_apart else None,
-            locals_=np.array([k for _, k, _ in keys]),
+            positions=None if s.same_audio_s is None else seg.offsets[where[:, 0]],
+            windows=where[:, 0] if s.heard_apart else None,
+            locals_=where[:, 1] if s.heard_apart else None,
             min_gap=0.0 if s.same_audio_s is None else s.same_audio_s / FRAME_S,
             **count,
         )
