@@ -109,3 +109,33 @@ def test_unwritten_hum_under_the_holders_voice_is_a_backchannel_not_an_interrupt
     said_something = build_timeline([(0, 8.4, "R"), (3.0, 4.2, "C")], rep_words + words("C", 3.0, "wait what", step=0.6),
                                     roles=ROLES)
     assert [i.kind for i in find_interruptions(said_something)] == ["customer_on_rep"]
+
+
+# The rep talks on under a customer who cuts in at 10.0 s; the diarizer loses the rep's
+# voice for 0.6 s at the cut-in and finds it again under the customer's.
+CUT_IN_HOLE = [(0, 10.0, "R"), (10.0, 13.0, "C"), (10.6, 11.2, "R")]
+CUSTOMER_WORDS = words("C", 10.0, "wait so people can still pick their own hotel", step=0.3)
+
+
+def test_a_hole_left_where_the_other_voice_cut_in_does_not_split_the_interrupted_utterance():
+    found = find_interruptions(build_timeline(CUT_IN_HOLE, CUSTOMER_WORDS, roles=ROLES))
+    # The overlap is what was heard of both voices: the hole does not count.
+    assert summary(found) == [(10.0, "C", "R", 0.6, True, "customer_on_rep")]
+    assert find_interruptions(build_timeline(CUT_IN_HOLE, CUSTOMER_WORDS, roles=ROLES), MetricsConfig(onset_gap_s=0)) == []
+
+
+def test_a_listener_hum_after_the_other_voice_starts_is_not_taken_for_speech_lost_in_a_hole():
+    hum = CUSTOMER_WORDS + [(10.6, 11.2, "mm-hmm", "R")]
+    assert find_interruptions(build_timeline(CUT_IN_HOLE, hum, roles=ROLES)) == []
+
+
+@pytest.mark.parametrize("turns", [
+    # the customer starts 0.5 s after the rep stopped: a reply, not a cut-in
+    [(0, 10.0, "R"), (10.5, 13.0, "C"), (10.9, 11.5, "R")],
+    # the customer stops before the rep's resumed speech ends: nobody talked over the hole
+    [(0, 10.0, "R"), (10.0, 10.9, "C"), (10.6, 11.2, "R")],
+    # the hole is longer than onset_gap_s
+    [(0, 10.0, "R"), (10.0, 13.0, "C"), (11.1, 11.7, "R")],
+])
+def test_only_a_short_hole_at_the_cut_in_under_the_other_voice_is_bridged(turns):
+    assert find_interruptions(build_timeline(turns, CUSTOMER_WORDS, roles=ROLES)) == []

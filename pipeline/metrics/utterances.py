@@ -1,8 +1,10 @@
 """Utterances: one speaker's continuous speech, with the words spoken in it.
 
 Diarizers cut speech into pieces separated by tiny gaps; an utterance joins a
-speaker's pieces when the silence between them is shorter than ``join_gap_s``. Every
-floor-taking decision (turns, backchannels, interruptions) is made per utterance.
+speaker's pieces when the silence between them is shorter than ``join_gap_s``, or
+shorter than ``onset_gap_s`` when it is a hole the diarizer left where another voice
+cut in (see ``_lost_at_onset``). Every floor-taking decision (turns, backchannels,
+interruptions) is made per utterance.
 """
 
 from __future__ import annotations
@@ -60,12 +62,19 @@ def speaker_support(timeline: CallTimeline, label: str) -> PTimeline:
 def build_utterances(timeline: CallTimeline, config: MetricsConfig) -> list[Utterance]:
     """All utterances of the call, sorted by start (longer first on ties)."""
     out: list[Utterance] = []
-    for label in timeline.labels():
+    supports = {label: speaker_support(timeline, label) for label in timeline.labels()}
+    for label, support in supports.items():
         role = timeline.role_of(label)
+        others = [seg for other, segs in supports.items() if other != label for seg in segs]
         mine: list[Utterance] = []
-        for seg in speaker_support(timeline, label):
+        for seg in support:
             if mine and seg.start - mine[-1].end < config.join_gap_s:
                 mine[-1].end = max(mine[-1].end, seg.end)
+                mine[-1].segments.append(seg)
+            elif mine and _lost_at_onset(mine[-1], seg, others, timeline.words, config):
+                # One utterance, but the hole is not counted as speech: an overlap is only
+                # what the diarizer heard of both voices.
+                mine[-1].end = seg.end
                 mine[-1].segments.append(seg)
             else:
                 mine.append(Utterance(label, role, seg.start, seg.end, [seg]))
@@ -79,6 +88,31 @@ def build_utterances(timeline: CallTimeline, config: MetricsConfig) -> list[Utte
     if timeline.words:
         _mark_unheard(out)
     return out
+
+
+# How near the other voice's start the hole must begin: a few frames of the diarizer.
+ONSET_TOLERANCE_S = 0.2
+
+
+def _lost_at_onset(
+    before: Utterance, resumed: Segment, others: list[Segment], words: list[Word], config: MetricsConfig
+) -> bool:
+    """Whether the silence between ``before`` and ``resumed`` is the diarizer losing this
+    voice where another cut in: ``before`` held the floor (it lasted ``backchannel_max_s``
+    or more), the silence is shorter than ``onset_gap_s`` and begins within
+    ``ONSET_TOLERANCE_S`` of where another voice starts, that voice talks through the
+    silence and the resumed piece, and the resumed piece is not a listener's "mm-hmm" by
+    its words (a hum the recogniser did not write is taken as more of the same voice)."""
+    end = before.end
+    if before.duration < config.backchannel_max_s or not resumed.start - end < config.onset_gap_s:
+        return False
+    if not any(abs(o.start - end) <= ONSET_TOLERANCE_S and o.end >= resumed.end for o in others):
+        return False
+    said = [w for w in words if w.speaker == before.speaker and resumed.start <= w.mid < resumed.end]
+    if not said:
+        return True
+    toks = listener_tokens(join_words(said))
+    return not (toks and len(toks) <= config.backchannel_max_words and covered_by(toks, listener_phrases(config.backchannel_words)))
 
 
 def _mark_unheard(utts: list[Utterance]) -> None:
