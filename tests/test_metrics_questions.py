@@ -64,6 +64,20 @@ def test_statements_are_not_questions(text):
     assert question_form(text) is None
 
 
+@pytest.mark.parametrize("text", ["Hello?", "hello, hello?", "Hi there?", "Good morning?"])
+def test_a_greeting_heard_rising_checks_the_line_and_is_not_a_question(text):
+    assert question_form(text) is None
+
+
+@pytest.mark.parametrize(("text", "form"), [
+    ("Hello, are you still there?", "inversion"),
+    ("Hello, so the renewal is in March?", "mark"),
+    ("There?", "mark"),
+])
+def test_a_greeting_with_more_than_greeting_words_can_still_be_a_question(text, form):
+    assert question_form(text) == form
+
+
 def one(tl, **kw):
     (q,) = find_questions(tl, MetricsConfig(**kw))
     return q

@@ -155,6 +155,10 @@ INDIRECT = (
 )
 ELLIPSIS_HEADS = {"questions", "thoughts", "concerns", "other", "ideas", "feedback", "objections", "updates",
                   "news", "luck", "reactions", "comments", "plans", "preference", "preferences"}
+# "Hello?" on a line is a check that someone is there (and a recogniser's favourite
+# word in a short pause of telephone audio), not a question the customer answers.
+GREETINGS = {"hello", "hullo", "hi", "hiya", "hey", "morning", "afternoon", "evening"}
+GREETING_WORDS = GREETINGS | {"there", "good"}
 # Forms that ask for new information, as opposed to checks ("tag", "mark").
 NEW_INFORMATION_FORMS = frozenset({"wh", "inversion", "indirect", "request", "ellipsis"})
 
@@ -198,7 +202,7 @@ def find_question(text: str, lead_ins: Sequence[tuple[str, ...]]) -> QuestionMat
             form = _run_on_form(toks[: min(e for e in ends if e > i)], i)
         if form:
             return QuestionMatch(form, _shown_from(parts, starts, i, lead_ins))
-    if text.strip().rstrip("\"')]").endswith("?"):
+    if text.strip().rstrip("\"')]").endswith("?") and not (set(toks) <= GREETING_WORDS and set(toks) & GREETINGS):
         return QuestionMatch("mark", 0)
     return None
 
