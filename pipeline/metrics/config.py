@@ -60,6 +60,14 @@ class MetricsConfig(BaseModel):
         description="own silence shorter than this that starts where another voice starts, and is spoken over "
         "by that voice throughout, does not split an utterance (0: off)",
     )
+    # The diarizer's frames are ~17 ms, and where two voices meet it flickers: pieces of
+    # 50-190 ms of a speaker inside the other's speech, with no word in them. No listener
+    # sound is that short (the built calls' hums: 0.9-1.13 s; a quick "mm": ~0.25 s).
+    flicker_max_s: float = Field(
+        0.2, ge=0,
+        description="on a call with a transcript, speech of a speaker shorter than this with no recognised word "
+        "is not an utterance (a diarizer flickering between voices)",
+    )
     pause_s: float = Field(
         2.0, gt=0, description="a speaker keeps the floor through own pauses shorter than this"
     )
