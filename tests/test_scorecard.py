@@ -283,3 +283,31 @@ def test_an_interruption_no_word_confirms_is_uncertain_on_a_mono_call_only():
     assert [i.uncertain for i in dual.metrics.interruptions] == [False]
     assert mono.metrics.interruption_counts.customer_on_rep == 0 and mono.metrics.interruption_counts.uncertain == 1
     assert dual.metrics.interruption_counts.customer_on_rep == 1
+
+
+def _cut_in(overlap_confidence, alone_confidence, probability=0.9):
+    """R talks 0-6 s; C cuts in at 4 s and goes on alone to 9 s. C's words under R's voice
+    get ``overlap_confidence``, those after it ``alone_confidence``."""
+    from dataclasses import replace
+
+    ws = words("R", 0, "so the plan covers every site and every user") + words("C", 4, "wait how much is that per site then")
+    tl = build_timeline([(0, 6, "R"), (4, 9, "C")], ws, roles=ROLES)
+    tl.words = [replace(w, speaker_confidence=overlap_confidence if w.start < 6 else alone_confidence, probability=probability)
+                if w.speaker == "C" else w for w in tl.words]
+    tl.source = {"diarizer": {"backend": "segmented", "detects_overlap": True}}
+    return score_call(tl, rules_only(), embedder=NoEmbedder()).metrics
+
+
+def test_an_interruption_rests_on_the_interrupters_words_where_they_speak_alone():
+    # In the overlap the diarizer hears two voices and is unsure of every word: that is
+    # what an interruption is, not a doubt about it.
+    (sure,) = _cut_in(overlap_confidence=0.3, alone_confidence=0.95).interruptions
+    assert not sure.uncertain and sure.confidence == 0.95
+    # Heard as the customer nowhere: doubtful.
+    (unsure,) = _cut_in(overlap_confidence=0.3, alone_confidence=0.3).interruptions
+    assert unsure.uncertain
+
+
+def test_misheard_words_do_not_make_an_interruption_doubtful():
+    (i,) = _cut_in(overlap_confidence=0.3, alone_confidence=0.95, probability=0.3).interruptions
+    assert not i.uncertain

@@ -11,12 +11,16 @@ An event stands on three pieces of evidence, all in the timeline:
   ``Word.probability``); a question is one by its words, so misheard words make it
   doubtful.
 
-An event's confidence is attribution x (1 - overlapped share) x recognition, each a
-mean over the words that make the event, in 0-1. A question's verdict also rests on
-who spoke next, and a paraphrase on the customer words it restates: their attribution
-counts too (the lower of the two means is the event's). Below
-the scorecard's ``uncertain_below`` an event is reported as *uncertain*: listed, shown,
-but left out of the score.
+A question's or a paraphrase's confidence is attribution x (1 - overlapped share) x
+recognition, each a mean over the words that make the event, in 0-1. A question's
+verdict also rests on who spoke next, and a paraphrase on the customer words it
+restates: their attribution counts too (the lower of the two means is the event's).
+
+An interruption *is* overlapped speech, where the diarizer is unsure of every word by
+nature (it hears two voices), and its words do not make it one: so its confidence is
+the attribution of the interrupter's words where they speak alone (all of them when
+none are). Below the scorecard's ``uncertain_below`` an event is reported as
+*uncertain*: listed, shown, but left out of the score.
 """
 
 from __future__ import annotations
@@ -59,22 +63,34 @@ def words_in(timeline: CallTimeline, speaker: str, start: float, end: float) -> 
 
 
 def event_confidence(timeline: CallTimeline, speaker: str, start: float, end: float, *,
-                     words: Sequence[Word] | None = None, extra: Sequence[Word] = (), overlap: bool = True) -> float:
+                     words: Sequence[Word] | None = None, extra: Sequence[Word] = ()) -> float:
     """Confidence of an event spoken by ``speaker`` over ``[start, end)``.
 
     ``words``: the words that make the event (default: the speaker's words in the span);
-    ``extra``: further words its verdict rests on (attribution only); ``overlap``: False
-    for an event that *is* an overlap (an interruption), which talk-over cannot make doubtful.
+    ``extra``: further words its verdict rests on (attribution only).
     """
     own = list(words) if words is not None else words_in(timeline, speaker, start, end)
-    attr = attribution(own)
-    if attr is None:
-        # A timeline of turns only (no recogniser ran) has nothing to doubt the turns by.
-        attr = 1.0 if _channels(timeline) or not timeline.words else NO_WORDS_MONO
+    attr = _attribution_or_default(timeline, own)
     if extra:  # the event needs both: its own words and the words its verdict rests on
         attr = min(attr, attribution(extra) or 1.0)
-    talked_over = overlapped_share(timeline, speaker, start, end) if overlap else 0.0
+    talked_over = overlapped_share(timeline, speaker, start, end)
     return round(max(0.0, min(1.0, attr * (1.0 - talked_over) * recognition(own))), 3)
+
+
+def interruption_confidence(timeline: CallTimeline, by: str, start: float, end: float) -> float:
+    """Confidence of an interruption by ``by`` over ``[start, end)``: the attribution of
+    the interrupter's words that are mostly not talked over (all their words when none is)."""
+    own = words_in(timeline, by, start, end)
+    alone = [w for w in own if overlapped_share(timeline, by, w.start, w.end) < 0.5]
+    return round(_attribution_or_default(timeline, alone or own), 3)
+
+
+def _attribution_or_default(timeline: CallTimeline, words: Sequence[Word]) -> float:
+    attr = attribution(words)
+    if attr is not None:
+        return attr
+    # A timeline of turns only (no recogniser ran) has nothing to doubt the turns by.
+    return 1.0 if _channels(timeline) or not timeline.words else NO_WORDS_MONO
 
 
 def next_words(timeline: CallTimeline, after: float, n: int = NEXT_WORDS) -> list[Word]:

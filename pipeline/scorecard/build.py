@@ -43,7 +43,7 @@ from listenlens.pipeline.metrics import (
     talk_ratio,
     talk_times,
 )
-from listenlens.pipeline.metrics.confidence import event_confidence, next_words, words_in
+from listenlens.pipeline.metrics.confidence import event_confidence, interruption_confidence, next_words, words_in
 from listenlens.pipeline.metrics.utterances import speech_span
 from listenlens.pipeline.scorecard import models as M
 from listenlens.pipeline.scorecard.components import Target, Verdict, curve, verdict
@@ -170,14 +170,14 @@ def _measure(timeline: CallTimeline, mc: MetricsConfig, embedder: Embedder | Non
 
 def _confidences(timeline: CallTimeline, questions: list, interruptions: list, paraphrases: list) -> dict[int, float]:
     """id(event) -> confidence: a question rests on its words and on who spoke next, an
-    interruption on the interrupter's words (not on the overlap it is), a paraphrase on
+    interruption on the interrupter's words where they speak alone, a paraphrase on
     the rep's words and the customer's words it restates."""
     out: dict[int, float] = {}
     for q in questions:
         after = next_words(timeline, q.end) if q.outcome != "end_of_call" else []
         out[id(q)] = event_confidence(timeline, q.speaker, q.start, q.end, extra=after)
     for i in interruptions:
-        out[id(i)] = event_confidence(timeline, i.by, i.start, i.end, overlap=False)
+        out[id(i)] = interruption_confidence(timeline, i.by, i.start, i.end)
     for p in paraphrases:
         restated = words_in(timeline, p.customer, p.restates_start, p.restates_end)
         out[id(p)] = event_confidence(timeline, p.speaker, p.start, p.end, extra=restated)
