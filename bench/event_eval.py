@@ -55,6 +55,9 @@ def _p(x) -> str:
     return "–" if x is None else f"{100 * x:.0f}%"
 
 
+UNCERTAIN_KINDS = ("questions", "interruptions_rep_on_customer", "interruptions_customer_on_rep", "paraphrases")
+
+
 def render_section(data: dict) -> str:
     """The results.md section's body (what goes between its markers) from the saved JSON."""
     out = ["## Events on the sales calls", "",
@@ -85,6 +88,12 @@ def render_section(data: dict) -> str:
             sign = "≤" if t_all["at_most"] else "≥"
             out.append(f"| {variant} | {t_all['name']} ({sign} {t_all['limit']:g} {t_all['unit']}) | {_f(t_all['value'])} "
                        f"| {_f(t_held['value'])} | {verdict_text(t_all['met'])} / {verdict_text(t_held['met'])} |")
+    out += ["", "Found events marked uncertain (listed and shown, left out of the score), true / false, all calls:", "",
+            "| variant | " + " | ".join(k.replace("_", " ") for k in UNCERTAIN_KINDS) + " |",
+            "| --- |" + " --- |" * len(UNCERTAIN_KINDS)]
+    for variant, rep in data["variants"].items():
+        u = rep["overall"].get("uncertain_events") or {}
+        out.append(f"| {variant} | " + " | ".join("{} / {}".format(*u.get(k, (0, 0))) for k in UNCERTAIN_KINDS) + " |")
     wrong = [f"{v}: {', '.join(r['overall']['roles_wrong_calls'])}"
              for v, r in data["variants"].items() if r["overall"]["roles_wrong_calls"]]
     if wrong:
