@@ -65,7 +65,7 @@ def build_utterances(timeline: CallTimeline, config: MetricsConfig) -> list[Utte
     supports = {label: speaker_support(timeline, label) for label in timeline.labels()}
     for label, support in supports.items():
         role = timeline.role_of(label)
-        others = [seg for other, segs in supports.items() if other != label for seg in segs]
+        others = sorted((seg.start, seg.end) for other, segs in supports.items() if other != label for seg in segs)
         mine: list[Utterance] = []
         for seg in support:
             if mine and seg.start - mine[-1].end < config.join_gap_s:
@@ -97,7 +97,7 @@ ONSET_TOLERANCE_S = 0.2
 
 
 def _lost_at_onset(
-    before: Utterance, resumed: Segment, others: list[Segment], words: list[Word], config: MetricsConfig
+    before: Utterance, resumed: Segment, others: list[tuple[float, float]], words: list[Word], config: MetricsConfig
 ) -> bool:
     """Whether the silence between ``before`` and ``resumed`` is the diarizer losing this
     voice where another cut in: ``before`` held the floor (it lasted ``backchannel_max_s``
@@ -108,13 +108,17 @@ def _lost_at_onset(
     end = before.end
     if before.duration < config.backchannel_max_s or not resumed.start - end < config.onset_gap_s:
         return False
-    if not any(abs(o.start - end) <= ONSET_TOLERANCE_S and o.end >= resumed.end for o in others):
+    lo = bisect.bisect_left(others, (end - ONSET_TOLERANCE_S,))
+    hi = bisect.bisect_right(others, (end + ONSET_TOLERANCE_S, float("inf")))
+    if not any(o_end >= resumed.end for _, o_end in others[lo:hi]):
         return False
     said = [w for w in words if w.speaker == before.speaker and resumed.start <= w.mid < resumed.end]
-    if not said:
-        return True
-    toks = listener_tokens(join_words(said))
-    return not (toks and len(toks) <= config.backchannel_max_words and covered_by(toks, listener_phrases(config.backchannel_words)))
+    return not said or not _listener_only(listener_tokens(join_words(said)), config)
+
+
+def _listener_only(toks: list[str], config: MetricsConfig) -> bool:
+    """Whether ``toks`` are a listener's tokens and no more than a backchannel holds."""
+    return bool(toks) and len(toks) <= config.backchannel_max_words and covered_by(toks, listener_phrases(config.backchannel_words))
 
 
 def _mark_unheard(utts: list[Utterance]) -> None:
@@ -147,7 +151,7 @@ def is_backchannel_form(utt: Utterance, config: MetricsConfig) -> bool:
         return short or (utt.unheard and utt.duration < config.backchannel_unheard_max_s)
     if len(toks) > config.backchannel_max_words:
         return False
-    return short or covered_by(toks, listener_phrases(config.backchannel_words))
+    return short or _listener_only(toks, config)
 
 
 def speech_span(utterances: list[Utterance]) -> tuple[float, float] | None:
