@@ -136,6 +136,8 @@ def test_a_listener_hum_after_the_other_voice_starts_is_not_taken_for_speech_los
     [(0, 10.0, "R"), (10.0, 10.9, "C"), (10.6, 11.2, "R")],
     # the hole is longer than onset_gap_s
     [(0, 10.0, "R"), (10.0, 13.0, "C"), (11.1, 11.7, "R")],
+    # what came before the hole held no floor: a 0.3 s piece, as a diarizer leaves at a turn change
+    [(9.7, 10.0, "R"), (10.0, 13.0, "C"), (10.6, 11.2, "R")],
 ])
 def test_only_a_short_hole_at_the_cut_in_under_the_other_voice_is_bridged(turns):
     assert find_interruptions(build_timeline(turns, CUSTOMER_WORDS, roles=ROLES)) == []
