@@ -104,7 +104,6 @@ def render_section(data: dict) -> str:
     return "\n".join(out)
 
 
-
 def print_reports(reports: list[EventReport], misses: bool) -> None:
     from rich.console import Console
 

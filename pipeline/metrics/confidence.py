@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from pyannote.core import Timeline as PTimeline
+
 from listenlens.pipeline.timeline import CallTimeline, Word
 
 # Words after a question that say who spoke next.
@@ -51,10 +53,17 @@ def recognition(words: Sequence[Word]) -> float:
 
 def overlapped_share(timeline: CallTimeline, speaker: str, start: float, end: float) -> float:
     """Share of ``[start, end)`` in which a speaker other than ``speaker`` is talking."""
+    return _covered_share(_others_speech(timeline, speaker), start, end)
+
+
+def _others_speech(timeline: CallTimeline, speaker: str) -> PTimeline:
+    return timeline.support([lbl for lbl in timeline.labels() if lbl != speaker])
+
+
+def _covered_share(speech: PTimeline, start: float, end: float) -> float:
     if end <= start:
         return 0.0
-    others = timeline.support([lbl for lbl in timeline.labels() if lbl != speaker])
-    covered = sum(max(0.0, min(end, s.end) - max(start, s.start)) for s in others)
+    covered = sum(max(0.0, min(end, s.end) - max(start, s.start)) for s in speech)
     return min(1.0, covered / (end - start))
 
 
@@ -81,7 +90,8 @@ def interruption_confidence(timeline: CallTimeline, by: str, start: float, end: 
     """Confidence of an interruption by ``by`` over ``[start, end)``: the attribution of
     the interrupter's words that are mostly not talked over (all their words when none is)."""
     own = words_in(timeline, by, start, end)
-    alone = [w for w in own if overlapped_share(timeline, by, w.start, w.end) < 0.5]
+    others = _others_speech(timeline, by)
+    alone = [w for w in own if _covered_share(others, w.start, w.end) < 0.5]
     return round(_attribution_or_default(timeline, alone or own), 3)
 
 

@@ -84,10 +84,9 @@ def build_utterances(timeline: CallTimeline, config: MetricsConfig) -> list[Utte
                 if w.speaker == label:
                     mine[_nearest(mine, starts, w.mid)].words.append(w)
         out.extend(mine)
-    if timeline.words:
-        out = [u for u in out if u.words or u.duration >= config.flicker_max_s]
     out.sort(key=lambda u: (u.start, -u.end, u.speaker))
     if timeline.words:
+        out = [u for u in out if u.words or u.duration >= config.flicker_max_s]
         _mark_unheard(out)
     return out
 
