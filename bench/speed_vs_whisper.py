@@ -106,8 +106,8 @@ def section(data: dict) -> str:
         f"Median ratio **{data['median_ratio']:.2f}x** wall time, {data['median_cpu_ratio']:.2f}x CPU time "
         f"(target at most {TARGET_RATIO}x: {verdict}).\n\n"
         "Where listenlens's time went (wall seconds and share of its end-to-end time; *rest* is imports, "
-        "model loading, word attribution and roles; recognition starts once the segmentation has found the "
-        "speech and runs beside the rest of diarization, so *asr* is only what was left of it after diarization):\n\n"
+        "model loading, word attribution and roles; recognition starts on the speech the segmentation has "
+        "settled and runs beside the rest of diarization, so *asr* is only what was left of it after diarization):\n\n"
         f"{stages}\n"
     )
 

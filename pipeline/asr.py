@@ -11,9 +11,10 @@ it is never transcribed a second time.
 from __future__ import annotations
 
 import os
+import queue
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -24,29 +25,15 @@ import numpy as np
 from listenlens.config import AsrSettings
 from listenlens.errors import ModelError
 from listenlens.models.registry import asr_model_path
+from listenlens.pipeline.clips import Batch, as_whisper_chunks, plan_batches, speech_chunks
 from listenlens.pipeline.constants import SAMPLE_RATE
 from listenlens.pipeline.progress import Progress
 
-# Context kept around each speech region: Whisper clips word onsets without it.
-REGION_PAD_S = 0.2
-# Regions closer than this are joined, so a sentence is not cut at a breath.
-REGION_JOIN_S = 0.3
-# Speech is transcribed in pieces of at most this much joined audio: Whisper's features
-# for a whole hour would hold gigabytes at once.
-GROUP_MAX_S = 600.0
 # Whisper learned from transcripts that mostly leave out "um" and "uh", so it drops
 # fillers unless its prompt shows some. faster-whisper puts ``hotwords`` in front of
 # every 30 s window; ``initial_prompt`` would reach only the first one, because the
 # previous window's text is not carried over (condition_on_previous_text=False).
 FILLER_PROMPT = "Um, uh, so, like, you know, I mean, er, hmm, basically."
-# The joined speech is decoded as clips of at most 30 s (Whisper's window), cut at the
-# regions' edges, ``asr.batch_size`` clips at a time: the encoder and the decoder then
-# work on several windows at once. 10-minute call, base int8, 2 cores: 22.1 s one window
-# after another, 15.6 s four at a time, 15.1 s eight at a time; eight hold 425 MB more
-# (the encoder's attention over every clip at once), so four is the default.
-CLIP_MAX_S = 30.0
-# A region longer than a clip is cut at its quietest 100 ms in the clip's last third.
-CUT_SEARCH_S = 10.0
 # Text that compresses this well is a decoding loop ("ma'am, ma'am, ma'am, ..."), not
 # speech: Whisper's own bound for a failed window (compression_ratio_threshold). A loop
 # often takes over a window half-way, after words heard right ("... to explain the
@@ -145,57 +132,84 @@ class Transcriber:
         """Transcribe the speech ``regions`` (seconds) of 1-D 16 kHz ``samples``; a set
         ``stop`` ends the work at the next recognised segment; ``narrowband``: telephone
         audio, decoded with ``phone_beam_size``."""
+        return self.transcribe_as_found(samples, [(list(regions), None)], channel=channel, progress=progress,
+                                        stage=stage, stop=stop, narrowband=narrowband)
+
+    def transcribe_as_found(
+        self,
+        samples: np.ndarray,
+        found: Iterable[tuple[list[tuple[float, float]], float | None]],
+        *,
+        channel: int | None = None,
+        progress: Progress | None = None,
+        stage: str = "asr",
+        stop: threading.Event | None = None,
+        narrowband: bool = False,
+    ) -> list[AsrSegment]:
+        """``transcribe`` while the speech is still being found: ``found`` yields the
+        speech regions found so far with the time before which they are complete (see
+        ``plan_batches``; ``None``: all of it), and each batch is decoded as soon as it
+        is settled. The words are those of ``transcribe`` on the last regions."""
         options = self.decode_options(narrowband)
-        regions = list(regions)
-        chunks = speech_chunks(regions, len(samples))
-        total = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
-        out, loops = self._transcribe_chunks(samples, chunks, total, channel, progress, stage, stop, options, retry=False)
-        loops = _unheard(loops, out)
-        if loops and not (stop is not None and stop.is_set()):
-            again_chunks = speech_chunks(within(regions, loops), len(samples))
-            again, _ = self._transcribe_chunks(samples, again_chunks, 0.0, channel, None, stage, stop, options, retry=True)
+        batch_size = self.settings.batch_size
+        decoded: dict[Batch, tuple[list[AsrSegment], list[tuple[float, float]]]] = {}
+        regions: list[tuple[float, float]] = []
+        done = 0.0
+
+        def decode(batch: Batch, total: float) -> None:
+            nonlocal done
+            start = batch.clips[0][0] / SAMPLE_RATE if batch.clips else 0.0
+            decoded[batch] = self._decode(samples, batch, channel, _offset(progress, done - start, total), stage,
+                                          options, stop)
+            done += batch.seconds
+
+        stopped = lambda: stop is not None and stop.is_set()  # noqa: E731
+        for regions, settled_s in found:
+            total = sum(b - a for a, b in speech_chunks(regions, len(samples))) / SAMPLE_RATE
+            for batch in plan_batches(samples, regions, settled_s, batch_size):
+                if stopped():
+                    break
+                if batch not in decoded:
+                    decode(batch, total)
+        # Batches handed out early are those of the whole plan; one that is not (a
+        # diarizer that took back speech it had called settled) is decoded again.
+        plan = plan_batches(samples, regions, None, batch_size)
+        total = sum(b.seconds for b in plan)
+        for batch in plan:
+            if batch not in decoded and not stopped():
+                decode(batch, total)
+        out = [seg for batch in plan if batch in decoded for seg in decoded[batch][0]]
+        loops = _unheard([span for batch in plan if batch in decoded for span in decoded[batch][1]], out)
+        if loops and not stopped():
+            again = []
+            for batch in plan_batches(samples, within(regions, loops), None, 1):
+                again.extend(self._decode(samples, batch, channel, None, stage, options, stop, retry=True)[0])
             out = _merge_retried(out, again, loops)
         if progress:
             progress(stage, total, total)
         return out
 
-    def _transcribe_chunks(
-        self, samples, chunks, total, channel, progress, stage, stop, options, *, retry: bool
+    def _decode(
+        self, samples, batch: Batch, channel, progress, stage, options, stop=None, retry: bool = False
     ) -> tuple[list[AsrSegment], list[tuple[float, float]]]:
-        """The segments of the speech ``chunks`` (``total`` seconds, for progress), and the
-        spans (seconds) a decoding loop took over."""
-        out: list[AsrSegment] = []
-        loops: list[tuple[float, float]] = []
-        done = 0.0
-        for group in _groups(chunks, GROUP_MAX_S * SAMPLE_RATE):
-            if stop is not None and stop.is_set():
-                break
-            joined = np.concatenate([samples[c["start"] : c["end"]] for c in group])
-            segs, lost = self._transcribe_joined(joined, group, channel, _offset(progress, done, total), stage, options, stop, retry)
-            out.extend(segs)
-            loops.extend(lost)
-            done += len(joined) / SAMPLE_RATE
-        return out, loops
-
-    def _transcribe_joined(
-        self, joined, chunks, channel, progress, stage, options, stop=None, retry: bool = False
-    ) -> tuple[list[AsrSegment], list[tuple[float, float]]]:
+        """The segments of one batch, and the spans (seconds) a decoding loop took over."""
         from faster_whisper.transcribe import get_compression_ratio, restore_speech_timestamps
 
-        batch_size = self.settings.batch_size
+        joined = batch.joined(samples)
         if retry:
             retry_options = {**options, "temperature": LOOP_RETRY_TEMPERATURES, "compression_ratio_threshold": LOOP_COMPRESSION}
             segments, _info = self.model.transcribe(joined, **retry_options)
-        elif batch_size > 1:
+        elif batch.clips is not None:
             from faster_whisper import BatchedInferencePipeline
 
-            clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in clip_spans(joined, chunks)]
+            clips = [{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in batch.clips]
             pipeline = BatchedInferencePipeline(self.model)
-            segments, _info = pipeline.transcribe(joined, **options, clip_timestamps=clips, batch_size=batch_size)
+            segments, _info = pipeline.transcribe(joined, **options, clip_timestamps=clips, batch_size=len(clips))
         else:
             segments, _info = self.model.transcribe(joined, **options)
         out: list[AsrSegment] = []
         loops: list[tuple[float, float]] = []
+        chunks = as_whisper_chunks(batch.chunks)
         for seg in restore_speech_timestamps(_with_progress(segments, progress, stage, stop), chunks, SAMPLE_RATE):
             words = [AsrWord(float(w.start), float(w.end), w.word.strip(), float(w.probability)) for w in seg.words or []]
             words = [w for w in words if w.text]
@@ -274,70 +288,10 @@ def _merge_retried(
     return sorted(first + kept, key=lambda s: s.start)
 
 
-def _groups(chunks: list[dict], max_samples: float) -> list[list[dict]]:
-    """Split chunks into groups of at most ``max_samples`` joined audio (a chunk longer
-    than that stands alone), so memory stays bounded on long calls."""
-    groups: list[list[dict]] = []
-    size = 0
-    for c in chunks:
-        n = c["end"] - c["start"]
-        if not groups or size + n > max_samples:
-            groups.append([])
-            size = 0
-        groups[-1].append(c)
-        size += n
-    return groups
-
-
-def clip_spans(joined: np.ndarray, chunks: list[dict]) -> list[tuple[int, int]]:
-    """Sample spans of ``joined`` (the ``chunks`` one after another), each at most
-    ``CLIP_MAX_S`` long, cut only where one chunk meets the next, or inside a chunk too
-    long for one clip at its quietest moment."""
-    limit = int(CLIP_MAX_S * SAMPLE_RATE)
-    spans: list[tuple[int, int]] = []
-    start = pos = 0
-    for c in chunks:
-        end = pos + (c["end"] - c["start"])
-        if end - start > limit and pos > start:
-            spans.append((start, pos))
-            start = pos
-        while end - start > limit:
-            cut = _quiet_cut(joined, start + limit - int(CUT_SEARCH_S * SAMPLE_RATE), start + limit)
-            spans.append((start, cut))
-            start = cut
-        pos = end
-    if pos > start:
-        spans.append((start, pos))
-    return spans
-
-
-def _quiet_cut(x: np.ndarray, a: int, b: int) -> int:
-    """The middle of the quietest 100 ms frame of ``x[a:b]``."""
-    frame = SAMPLE_RATE // 10
-    n = max(1, (b - a) // frame)
-    energy = [float(np.mean(np.square(x[a + i * frame : a + (i + 1) * frame], dtype=np.float64))) for i in range(n)]
-    return a + int(np.argmin(energy)) * frame + frame // 2
-
-
 def _offset(progress: Progress | None, done: float, total: float) -> Progress | None:
     if progress is None:
         return None
     return lambda stage, d, _t: progress(stage, done + d, total)
-
-
-def speech_chunks(regions: Iterable[tuple[float, float]], n_samples: int) -> list[dict]:
-    """Padded, merged regions as faster-whisper's sample-index chunk dicts."""
-    merged: list[list[float]] = []
-    for start, end in sorted(regions):
-        start, end = max(0.0, start - REGION_PAD_S), min(n_samples / SAMPLE_RATE, end + REGION_PAD_S)
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1] + REGION_JOIN_S:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    spans = [(int(a * SAMPLE_RATE), int(b * SAMPLE_RATE)) for a, b in merged]
-    return [{"start": a, "end": b} for a, b in spans if b > a]
 
 
 def _with_progress(segments, progress: Progress | None, stage: str, stop: threading.Event | None = None):
@@ -350,8 +304,8 @@ def _with_progress(segments, progress: Progress | None, stage: str, stop: thread
 
 
 class BackgroundTranscription:
-    """Recognition on a thread of its own, started as soon as the diarizer knows where the
-    speech is, so that it runs while the diarizer is still working out who spoke.
+    """Recognition on a thread of its own, fed the speech as the diarizer finds it, so
+    that it runs while the diarizer is still finding speech and working out who spoke.
 
     CTranslate2, ONNX Runtime and torch all release the GIL while they compute, and
     faster-whisper alone keeps two cores only partly busy, so the two overlap. Progress
@@ -364,27 +318,47 @@ class BackgroundTranscription:
         self._narrowband = narrowband
         self._future: Future[list[AsrSegment]] | None = None
         self._stop = threading.Event()
+        self._found: queue.SimpleQueue = queue.SimpleQueue()
         self._latest: tuple[str, float, float | None] | None = None
 
     @property
     def started(self) -> bool:
         return self._future is not None
 
-    def start(self, regions: Iterable[tuple[float, float]]) -> None:
+    def hear(self, regions: Iterable[tuple[float, float]], settled_s: float | None = None) -> None:
+        """The speech found so far: every region that starts before ``settled_s`` is in
+        ``regions`` and complete (``None``: all the speech). The first starts recognition."""
+        self._found.put((list(regions), settled_s))
         if self._future is not None:
             return
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="listenlens-asr")
-        self._future = pool.submit(self._transcriber.transcribe, self._samples, list(regions), progress=self._note,
-                                   stop=self._stop, narrowband=self._narrowband)
+        self._future = pool.submit(self._transcriber.transcribe_as_found, self._samples, self._announced(),
+                                   progress=self._note, stop=self._stop, narrowband=self._narrowband)
         pool.shutdown(wait=False)
+
+    def _announced(self) -> Iterator[tuple[list[tuple[float, float]], float | None]]:
+        """What ``hear`` was told, skipping to the latest while the recogniser was busy."""
+        while True:
+            latest = self._found.get()
+            ended = latest is _END
+            while not ended and not self._found.empty():
+                later = self._found.get()
+                ended = later is _END
+                latest = latest if ended else later
+            if latest is not _END:
+                yield latest
+            if ended or latest[1] is None:
+                return
 
     def _note(self, stage: str, done: float, total: float | None) -> None:
         self._latest = (stage, done, total)
 
     def result(self, progress: Progress | None = None) -> list[AsrSegment]:
-        """The segments, once recognition ends; ``progress`` hears how far it is meanwhile."""
+        """The segments, once recognition ends; ``progress`` hears how far it is meanwhile.
+        Nothing more will be heard: the last regions heard are all the speech."""
         if self._future is None:
             raise RuntimeError("recognition was never started")
+        self._found.put(_END)
         while True:
             if progress and self._latest:
                 progress(*self._latest)
@@ -399,3 +373,7 @@ class BackgroundTranscription:
     def cancel(self) -> None:
         """Stop at the next segment: the call failed, nobody will read the words."""
         self._stop.set()
+        self._found.put(_END)
+
+
+_END = object()  # BackgroundTranscription: nothing more will be heard

@@ -11,24 +11,28 @@ from listenlens.pipeline.asr import AsrSegment, AsrWord, BackgroundTranscription
 
 
 class SlowTranscriber:
-    """Stands in for faster-whisper: one segment per region, each taking a while."""
+    """Stands in for faster-whisper: one segment per region, each taking a while, each
+    region transcribed once, as soon as it is heard."""
 
     def __init__(self, seconds_per_region: float = 0.05):
         self.seconds = seconds_per_region
         self.thread: str | None = None
         self.stopped_after: int | None = None
+        self.heard: list[tuple[int, float | None]] = []  # (regions, settled_s) of each announcement taken
 
-    def transcribe(self, samples, regions, *, progress=None, stop=None, **_):
+    def transcribe_as_found(self, samples, found, *, progress=None, stop=None, **_):
         self.thread = threading.current_thread().name
-        out = []
-        for i, (a, b) in enumerate(regions):
-            if stop is not None and stop.is_set():
-                self.stopped_after = i
-                break
-            time.sleep(self.seconds)
-            out.append(AsrSegment(a, b, "hello", [AsrWord(a, b, "hello", 0.9)]))
-            if progress:
-                progress("asr", b, regions[-1][1])
+        out: list[AsrSegment] = []
+        for regions, settled_s in found:
+            self.heard.append((len(regions), settled_s))
+            for a, b in regions[len(out):]:
+                if stop is not None and stop.is_set():
+                    self.stopped_after = len(out)
+                    return out
+                time.sleep(self.seconds)
+                out.append(AsrSegment(a, b, "hello", [AsrWord(a, b, "hello", 0.9)]))
+                if progress:
+                    progress("asr", b, regions[-1][1])
         return out
 
 
@@ -36,8 +40,9 @@ def test_recognition_runs_on_its_own_thread_and_reports_progress_when_asked():
     tr = SlowTranscriber()
     early = BackgroundTranscription(tr, samples=None)
     assert not early.started
-    early.start([(0.0, 1.0), (2.0, 3.0), (4.0, 5.0)])
-    early.start([(9.0, 10.0)])  # a second announcement changes nothing
+    early.hear([(0.0, 1.0), (2.0, 3.0)], settled_s=3.5)
+    assert early.started
+    early.hear([(0.0, 1.0), (2.0, 3.0), (4.0, 5.0)])
     heard = []
     segments = early.result(lambda stage, done, total: heard.append((stage, done, total)))
     assert [s.start for s in segments] == [0.0, 2.0, 4.0]
@@ -45,16 +50,50 @@ def test_recognition_runs_on_its_own_thread_and_reports_progress_when_asked():
     assert heard and heard[-1] == ("asr", 5.0, 5.0)
 
 
+def test_the_recogniser_skips_to_the_latest_speech_found_while_it_was_busy():
+    tr = SlowTranscriber(seconds_per_region=0.2)
+    early = BackgroundTranscription(tr, samples=None)
+    early.hear([(0.0, 1.0)], settled_s=1.5)
+    time.sleep(0.05)  # the first region is being transcribed
+    for n in range(2, 6):
+        early.hear([(float(i), i + 0.5) for i in range(n)], settled_s=n + 0.7)
+    early.hear([(float(i), i + 0.5) for i in range(6)])
+    segments = early.result()
+    assert len(segments) == 6
+    assert tr.heard == [(1, 1.5), (6, None)]
+
+
+def test_speech_heard_is_all_there_is_once_the_result_is_asked_for():
+    """A diarizer that stops announcing (no final call) does not leave the recogniser
+    waiting: asking for the result ends the announcements."""
+    tr = SlowTranscriber(seconds_per_region=0.01)
+    early = BackgroundTranscription(tr, samples=None)
+    early.hear([(0.0, 1.0), (2.0, 3.0)], settled_s=3.5)
+    segments = early.result()
+    assert [s.start for s in segments] == [0.0, 2.0]
+
+
 def test_a_failed_call_stops_recognition_at_the_next_segment():
     tr = SlowTranscriber(seconds_per_region=0.05)
     early = BackgroundTranscription(tr, samples=None)
-    early.start([(float(i), i + 0.5) for i in range(200)])  # 10 s of work
+    early.hear([(float(i), i + 0.5) for i in range(200)])  # 10 s of work
     time.sleep(0.12)
     t0 = time.perf_counter()
     early.cancel()
     segments = early.result()
     assert time.perf_counter() - t0 < 1.0
     assert tr.stopped_after is not None and len(segments) == tr.stopped_after < 200
+
+
+def test_a_failed_call_frees_a_recogniser_waiting_for_more_speech():
+    tr = SlowTranscriber(seconds_per_region=0.01)
+    early = BackgroundTranscription(tr, samples=None)
+    early.hear([(0.0, 1.0)], settled_s=1.5)
+    time.sleep(0.1)  # done with what it heard; waiting for more
+    early.cancel()
+    t0 = time.perf_counter()
+    assert len(early.result()) == 1
+    assert time.perf_counter() - t0 < 1.0
 
 
 def test_asking_for_words_never_started_is_a_programming_error():

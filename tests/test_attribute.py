@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from listenlens.pipeline.asr import AsrSegment, AsrWord, speech_chunks
+from listenlens.pipeline.asr import AsrSegment, AsrWord
 from listenlens.pipeline.attribute import attribute_words, drop_crosstalk_duplicates, utterances
+from listenlens.pipeline.clips import chunk_groups, speech_chunks
 from listenlens.pipeline.timeline import Turn
 
 
@@ -79,20 +80,18 @@ def test_word_only_the_other_channels_leak_carries_is_dropped():
 
 def test_speech_chunks_pad_and_join_close_regions():
     chunks = speech_chunks([(1.0, 2.0), (2.3, 3.0), (5.0, 6.0)], 10 * 16000)
-    assert [(c["start"] / 16000, c["end"] / 16000) for c in chunks] == [
+    assert [(a / 16000, b / 16000) for a, b in chunks] == [
         pytest.approx((0.8, 3.2)),
         pytest.approx((4.8, 6.2)),
     ]
 
 
 def test_long_speech_is_transcribed_in_bounded_groups():
-    from listenlens.pipeline.asr import _groups
-
     chunks = speech_chunks([(i * 10.0, i * 10.0 + 5.0) for i in range(10)], 200 * 16000)
-    groups = _groups(chunks, 12 * 16000)
+    groups = chunk_groups(chunks, 12 * 16000)
     assert [len(g) for g in groups] == [2] * 5
     assert [c for g in groups for c in g] == chunks  # nothing lost, order kept
-    assert all(sum(c["end"] - c["start"] for c in g) <= 12 * 16000 for g in groups)
+    assert all(sum(b - a for a, b in g) <= 12 * 16000 for g in groups)
 
 
 # -- mono calls: the diarizer's frame activity and the recogniser's sentences ----------

@@ -85,10 +85,12 @@ class Diarization:
     activity: SpeakerActivity | None = None
 
 
-# Hears where the speech is, in seconds, as soon as a backend knows it (before it knows
-# who spoke): recognition can start then. Backends that can tell it early take an
+# Hears where the speech is, in seconds, as a backend finds it (before it knows who
+# spoke): recognition can start then. ``listener(regions, settled_s)``: every region
+# that starts before ``settled_s`` is in ``regions`` and complete; the last call has
+# ``settled_s=None`` and all the speech. Backends that can tell it early take an
 # ``on_speech`` argument and say so with ``announces_speech = True``.
-SpeechListener = Callable[[list[tuple[float, float]]], None]
+SpeechListener = Callable[[list[tuple[float, float]], float | None], None]
 
 
 class Diarizer(Protocol):

@@ -79,11 +79,18 @@ class SpeakerSegmenter:
 
     @property
     def session(self):
-        if self._session is None:
-            self._session = _load_session()
-        return self._session
+        return self.session_for(None)
 
-    def __call__(self, x: np.ndarray, step_s: float = 1.0, progress=None) -> LocalSegmentation:
+    def session_for(self, threads: int | None):
+        """The model on ``threads`` threads (``None``: one per core)."""
+        return self._session if self._session is not None else _load_session(threads or os.cpu_count() or 1)
+
+    def __call__(self, x: np.ndarray, step_s: float = 1.0, progress=None, *, threads: int | None = None,
+                 on_settled=None) -> LocalSegmentation:
+        """``threads``: onnxruntime threads (``None``: one per core). ``on_settled``
+        hears, after each batch, the windows run so far as a ``LocalSegmentation`` whose
+        frames are those no later window covers: nothing later changes them."""
+        session = self.session_for(threads)
         x = np.asarray(x, dtype=np.float32).reshape(-1)
         step = max(1, int(round(step_s * SAMPLE_RATE / FRAME_STEP))) * FRAME_STEP
         n_frames = max(1, (len(x) - FRAME_SPAN) // FRAME_STEP + 1)
@@ -93,28 +100,31 @@ class SpeakerSegmenter:
             starts.append(-(-last // FRAME_STEP) * FRAME_STEP)
         per = (WINDOW_SAMPLES - FRAME_SPAN) // FRAME_STEP  # what the model outputs (589)
         activity = np.zeros((len(starts), per, LOCAL_SPEAKERS), dtype=bool)
+        offsets = np.array(starts, dtype=np.int64) // FRAME_STEP
         for i in range(0, len(starts), _BATCH):
             batch = np.zeros((len(starts[i : i + _BATCH]), 1, WINDOW_SAMPLES), dtype=np.float32)
             for b, s in enumerate(starts[i : i + _BATCH]):
                 piece = x[s : s + WINDOW_SAMPLES]
                 batch[b, 0, : len(piece)] = piece  # the last window is zero-padded
-            logp = self.session.run(None, {"input": batch})[0]
+            logp = session.run(None, {"input": batch})[0]
             activity[i : i + len(batch)] = _POWERSET[np.argmax(logp[:, :per], axis=-1)]
+            ran = i + len(batch)
+            if on_settled is not None and ran < len(starts):
+                on_settled(LocalSegmentation(offsets=offsets[:ran], activity=activity[:ran], n_frames=int(offsets[ran])))
             if progress is not None:
                 progress(min(i + _BATCH, len(starts)), len(starts))
-        offsets = np.array(starts, dtype=np.int64) // FRAME_STEP
         return LocalSegmentation(offsets=offsets, activity=activity, n_frames=int(n_frames))
 
 
-@lru_cache(maxsize=1)
-def _load_session():
+@lru_cache(maxsize=2)
+def _load_session(threads: int):
     import onnxruntime as ort
 
     from listenlens.models.registry import segmentation_model_path
 
     options = ort.SessionOptions()
-    # One thread per core; onnxruntime's default spin-waits threads that the ASR needs.
-    options.intra_op_num_threads = os.cpu_count() or 1
+    # onnxruntime's default is a thread per core that spin-waits, taking cores the ASR needs.
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     try:
         return ort.InferenceSession(str(segmentation_model_path()), options, providers=["CPUExecutionProvider"])

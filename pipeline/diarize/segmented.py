@@ -111,8 +111,8 @@ class SegmentedDiarizer:
         progress: Progress = no_progress,
         on_speech: SpeechListener | None = None,
     ) -> Diarization:
-        """``on_speech`` hears where the speech is (seconds) as soon as the segmentation
-        has run, before the voices are embedded and linked."""
+        """``on_speech`` hears where the speech is (seconds) while the segmentation runs,
+        as far as it is settled, and all of it before the voices are embedded and linked."""
         check_counts(num_speakers, min_speakers, max_speakers)
         if audio.sample_rate != SAMPLE_RATE:
             raise AudioError(f"the segmented diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: load it with load_audio")
@@ -122,7 +122,13 @@ class SegmentedDiarizer:
         info: dict = {"detects_overlap": True}
         progress("diarize", 0, 2)
         t0 = time.perf_counter()
-        seg = self.segmenter(x, s.step_s, progress=lambda done, n: progress("diarize", done / n, 2))
+        found = None if on_speech is None else _SpeechFound(on_speech, s)
+        seg = self.segmenter(
+            x, s.step_s, progress=lambda done, n: progress("diarize", done / n, 2),
+            # Recognition runs beside it on the other core: two pools of two threads
+            # would wait on each other (and one onnxruntime thread does more per CPU second).
+            threads=None if found is None else 1, on_settled=found,
+        )
         t1 = time.perf_counter()
         count = seg.count()
         info["speech_s"] = round(float(np.sum(count > 0)) * FRAME_S, 2)
@@ -130,9 +136,8 @@ class SegmentedDiarizer:
         if not np.any(count > 0):
             progress("diarize", 2, 2)
             return Diarization(turns=[], backend=self.name, info=info)
-        if on_speech is not None:
-            speech = _turns((count > 0)[:, None], s.bridge_s, s.min_turn_s, duration, onset_delay_s=s.onset_delay_s)
-            on_speech([(t.start, t.end) for t in speech])
+        if found is not None:
+            found.all(count, duration)
 
         keys, emb, parts = self._embed(x, seg, lambda done, n: progress("diarize", 1 + done / n, 2))
         t2 = time.perf_counter()
@@ -428,6 +433,47 @@ def _names(on: np.ndarray, bridge_s: float, min_turn_s: float, duration: float, 
     for t in _turns(on, bridge_s, min_turn_s, duration, onset_delay_s=onset_delay_s, cluster_names=True):
         names.setdefault(int(t.speaker), f"SPEAKER_{len(names):02d}")
     return names
+
+
+class _SpeechFound:
+    """Tells a ``SpeechListener`` the speech as the segmentation settles it, every
+    ``EVERY_S`` of call: the regions ``_turns`` gives on the settled frames, up to the
+    last silence too long to bridge (what follows it may still change)."""
+
+    EVERY_S = 20.0
+
+    def __init__(self, listener: SpeechListener, settings: SegmentedSettings):
+        self.listener, self.settings = listener, settings
+        self.told_s = 0.0
+
+    def __call__(self, head: LocalSegmentation) -> None:
+        s = self.settings
+        if _frame_time(head.n_frames) - self.told_s < self.EVERY_S:
+            return
+        count = head.count()
+        # Speech on either side of a silence longer than the bridge is never joined across
+        # it, and a turn's start only moves later (onset delay): so every region starting
+        # before the end of that silence is settled.
+        longer = int(np.ceil(s.bridge_s / FRAME_S)) + 2
+        gaps = [b for a, b in mask_runs(count == 0) if b - a >= longer]
+        if not gaps:
+            return
+        settled_s = _frame_time(gaps[-1])
+        self.told_s = _frame_time(head.n_frames)
+        self.listener([(a, b) for a, b in self._speech(count, self.told_s) if a < settled_s], settled_s)
+
+    def all(self, count: np.ndarray, duration: float) -> None:
+        self.listener(self._speech(count, duration), None)
+
+    def _speech(self, count: np.ndarray, duration: float) -> list[tuple[float, float]]:
+        s = self.settings
+        return [(t.start, t.end) for t in _turns((count > 0)[:, None], s.bridge_s, s.min_turn_s, duration,
+                                                 onset_delay_s=s.onset_delay_s)]
+
+
+def _frame_time(frame: int) -> float:
+    """Where global frame ``frame`` begins, in seconds (as ``_turns`` places it)."""
+    return frame * FRAME_S + (FRAME_SPAN / 2 - FRAME_STEP / 2) / SAMPLE_RATE
 
 
 def _turns(
