@@ -59,11 +59,12 @@ class Batch:
 
 
 def plan_batches(samples: np.ndarray, regions: Iterable[tuple[float, float]], settled_s: float | None,
-                 batch_size: int) -> list[Batch]:
+                 batch_size: int | None) -> list[Batch]:
     """The batches that nothing found later can change, in call order.
 
     ``regions``: the speech found so far (seconds); every region that starts before
     ``settled_s`` is among them and complete (``None``: all the speech is known).
+    ``batch_size``: clips per batch; ``None``: no clips, each group decoded whole.
     """
     chunks = speech_chunks(regions, len(samples))
     final = settled_s is None or settled_s * SAMPLE_RATE >= len(samples)
@@ -77,11 +78,11 @@ def plan_batches(samples: np.ndarray, regions: Iterable[tuple[float, float]], se
     for g, group in enumerate(groups):
         # A group closes when the next chunk does not fit, so only the last can grow.
         closed = final or g < len(groups) - 1
-        if batch_size <= 1:
+        if batch_size is None:
             if closed:
                 batches.append(Batch(tuple(group), None))
             continue
-        spans = clip_spans(np.concatenate([samples[a:b] for a, b in group]), group)
+        spans = clip_spans(samples, group)
         if not closed:
             spans = spans[:-1]  # the last clip may still take in chunks found later
         ends = np.cumsum([b - a for a, b in group])
@@ -123,11 +124,12 @@ def chunk_groups(chunks: list[Span], max_samples: float) -> list[list[Span]]:
     return groups
 
 
-def clip_spans(joined: np.ndarray, chunks: list[Span]) -> list[Span]:
-    """Sample spans of ``joined`` (the ``chunks`` one after another), each at most
-    ``CLIP_MAX_S`` long, cut only where one chunk meets the next, or inside a chunk too
-    long for one clip at its quietest moment."""
+def clip_spans(samples: np.ndarray, chunks: list[Span]) -> list[Span]:
+    """Sample spans of the ``chunks`` of ``samples`` joined one after another, each at
+    most ``CLIP_MAX_S`` long, cut only where one chunk meets the next, or inside a chunk
+    too long for one clip at its quietest moment."""
     limit = int(CLIP_MAX_S * SAMPLE_RATE)
+    search = int(CUT_SEARCH_S * SAMPLE_RATE)
     spans: list[Span] = []
     start = pos = 0
     for a, b in chunks:
@@ -136,7 +138,8 @@ def clip_spans(joined: np.ndarray, chunks: list[Span]) -> list[Span]:
             spans.append((start, pos))
             start = pos
         while end - start > limit:
-            cut = _quiet_cut(joined, start + limit - int(CUT_SEARCH_S * SAMPLE_RATE), start + limit)
+            # A clip that does not fit starts in this chunk, so the cut falls inside it.
+            cut = pos + _quiet_cut(samples[a:b], start + limit - search - pos, start + limit - pos)
             spans.append((start, cut))
             start = cut
         pos = end

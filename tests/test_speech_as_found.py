@@ -137,3 +137,20 @@ def test_words_recognised_as_the_speech_is_found_are_those_of_the_whole_call(tra
     key = lambda segments: [(w.start, w.end, w.text, w.probability) for s in segments for w in s.words]  # noqa: E731
     assert len(key(whole)) > 100
     assert key(as_found) == key(whole)
+
+
+@pytest.mark.parametrize(
+    "batch_size, beam, phone_beam, wide, phone",
+    [(4, 1, 5, 4, None), (4, 1, 1, 4, 4), (4, 3, 5, None, None), (1, 1, 5, None, None)],
+)
+def test_beam_searched_audio_is_decoded_one_window_after_another(batch_size, beam, phone_beam, wide, phone):
+    """faster-whisper's batched beam search gives different words from run to run; a
+    call analysed twice must say the same, so only greedy decoding is batched."""
+    from listenlens.config import AsrSettings
+    from listenlens.pipeline.asr import Transcriber
+
+    tr = Transcriber.__new__(Transcriber)
+    tr.settings = AsrSettings(batch_size=batch_size, beam_size=beam, phone_beam_size=phone_beam).resolved()
+    tr.keep_fillers = False
+    assert tr.clips_per_batch(narrowband=False) == wide
+    assert tr.clips_per_batch(narrowband=True) == phone
