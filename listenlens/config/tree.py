@@ -63,7 +63,9 @@ class AsrSettings(BaseModel):
     phone_beam_size: int = Field(
         5, ge=1, description="beam width on telephone-band calls (8 kHz, or nothing above 4 kHz); 1: greedy"
     )
-    batch_size: int = Field(4, ge=1, description="30 s clips of speech decoded together with greedy decoding (1: one window after another, as a beam search always is)")
+    batch_size: int = Field(
+        4, ge=1, description="greedy decoding: 30 s clips decoded together (1, and any beam search: one window after another)"
+    )
     # Off: bench/fillers_asr.py measures what the prompt keeps and what it costs
     # (bench/results.md, "Beyond timing").
     keep_fillers: bool = Field(False, description="prompt the recogniser with fillers so it keeps the um and uh it hears")
