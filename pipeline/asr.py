@@ -48,6 +48,7 @@ LOOP_RETRY_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8)
 LOOP_UNIT_REPEATS = {1: 4, 2: 3, 3: 3, 4: 3}
 # A loop's span ends where the next kept word starts, less this much (word times overlap).
 RETRY_OVERLAP_S = 0.05
+RETRY_SEED = 0
 
 
 
@@ -213,6 +214,11 @@ class Transcriber:
 
         joined = batch.joined(samples)
         if retry:
+            import ctranslate2
+
+            # The fallback samples at higher temperatures: seeded, a call's words stay the
+            # same from one run to the next.
+            ctranslate2.set_random_seed(RETRY_SEED)
             retry_options = {**options, "temperature": LOOP_RETRY_TEMPERATURES, "compression_ratio_threshold": LOOP_COMPRESSION}
             segments, _info = self.model.transcribe(joined, **retry_options)
         elif batch.clips is not None:

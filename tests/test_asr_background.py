@@ -161,6 +161,20 @@ def test_words_before_a_decoding_loop_are_kept_and_the_loop_is_decoded_again():
     assert all(w.start >= loop_start for w in retried)
 
 
+def test_the_retry_samples_from_a_fixed_seed(monkeypatch):
+    """Temperature fallback samples: unseeded, the same call could read differently on
+    each run."""
+    import ctranslate2
+    import numpy as np
+
+    seeds: list[int] = []
+    monkeypatch.setattr(ctranslate2, "set_random_seed", seeds.append)
+    model = LoopingModel("Fine.", "ma'am, " * 30, "that is it.")
+    for _ in range(2):
+        _transcriber(model).transcribe(np.zeros(16000 * 20, dtype=np.float32), [(0.0, 20.0)])
+    assert len(seeds) == 2 and seeds[0] == seeds[1]
+
+
 def test_a_window_that_is_all_loop_is_dropped_and_decoded_again():
     import numpy as np
 
