@@ -77,7 +77,7 @@ def test_speech_announced_early_is_the_final_speech_before_the_settled_time(seed
         assert regions == [r for r in final if r[0] < settled_s]
 
 
-@pytest.mark.parametrize("batch_size", [4, 2, 1])
+@pytest.mark.parametrize("batch_size", [4, 2, 1, None])
 def test_every_batch_planned_early_is_one_of_the_final_plan(batch_size, monkeypatch):
     monkeypatch.setattr(clips, "GROUP_MAX_S", 70.0)  # several groups, so groups close too
     x = _bursts(300.0, 4)
@@ -91,7 +91,8 @@ def test_every_batch_planned_early_is_one_of_the_final_plan(batch_size, monkeypa
         planned = plan_batches(x, [r for r in regions if r[0] < settled_s], settled_s, batch_size)
         assert planned == final[: len(planned)]  # batches of the final plan, in call order
         handed_out = max(handed_out, len(planned))
-    assert handed_out == len(final) - 1 or (batch_size > 1 and handed_out >= len(final) - 3)
+    # Only the last group (whole groups), or the last few clips, wait for the end.
+    assert handed_out == len(final) - 1 if batch_size is None else handed_out >= len(final) - 3
 
 
 def test_a_batch_waits_for_clips_that_could_still_grow():

@@ -438,29 +438,56 @@ def _names(on: np.ndarray, bridge_s: float, min_turn_s: float, duration: float, 
 class _SpeechFound:
     """Tells a ``SpeechListener`` the speech as the segmentation settles it, every
     ``EVERY_S`` of call: the regions ``_turns`` gives on the settled frames, up to the
-    last silence too long to bridge (what follows it may still change)."""
+    last silence too long to bridge (what follows it may still change).
+
+    The frame counts and the regions are built up as the windows come, not again from
+    the start of the call each time: on a long call that would grow with its square."""
 
     EVERY_S = 20.0
 
     def __init__(self, listener: SpeechListener, settings: SegmentedSettings):
         self.listener, self.settings = listener, settings
         self.told_s = 0.0
+        self._total = np.zeros(0, dtype=np.float32)  # per frame: local speakers summed over windows
+        self._cover = np.zeros(0, dtype=np.float32)  # per frame: windows summed
+        self._windows = 0
+        self._settled_frame = 0
+        self._regions: list[tuple[float, float]] = []  # those starting before _settled_frame
 
     def __call__(self, head: LocalSegmentation) -> None:
         s = self.settings
+        self._add(head)
         if _frame_time(head.n_frames) - self.told_s < self.EVERY_S:
             return
-        count = head.count()
+        # As LocalSegmentation.count: the same sums in the same order.
+        count = np.rint(self._total[: head.n_frames] / np.maximum(self._cover[: head.n_frames], 1)).astype(np.int8)
         # Speech on either side of a silence longer than the bridge is never joined across
         # it, and a turn's start only moves later (onset delay): so every region starting
         # before the end of that silence is settled.
         longer = int(np.ceil(s.bridge_s / FRAME_S)) + 2
-        gaps = [b for a, b in mask_runs(count == 0) if b - a >= longer]
+        gaps = [b for a, b in mask_runs(count[self._settled_frame :] == 0) if b - a >= longer]
         if not gaps:
             return
-        settled_s = _frame_time(gaps[-1])
+        settled = self._settled_frame + gaps[-1]
+        settled_s = _frame_time(settled)
         self.told_s = _frame_time(head.n_frames)
-        self.listener([(a, b) for a, b in self._speech(count, self.told_s) if a < settled_s], settled_s)
+        # What came before the last settled silence is known: only speech after it is new.
+        count[: self._settled_frame] = 0
+        self._regions += [(a, b) for a, b in self._speech(count, self.told_s) if a < settled_s]
+        self._settled_frame = settled
+        self.listener(list(self._regions), settled_s)
+
+    def _add(self, head: LocalSegmentation) -> None:
+        per = head.activity.shape[1]
+        need = int(head.offsets[-1]) + per
+        if need > len(self._total):
+            self._total = np.concatenate([self._total, np.zeros(need - len(self._total), dtype=np.float32)])
+            self._cover = np.concatenate([self._cover, np.zeros(need - len(self._cover), dtype=np.float32)])
+        for w in range(self._windows, len(head.offsets)):
+            off = int(head.offsets[w])
+            self._total[off : off + per] += head.activity[w].sum(axis=1)
+            self._cover[off : off + per] += 1
+        self._windows = len(head.offsets)
 
     def all(self, count: np.ndarray, duration: float) -> None:
         self.listener(self._speech(count, duration), None)
