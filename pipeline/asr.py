@@ -347,6 +347,12 @@ class BackgroundTranscription:
     def started(self) -> bool:
         return self._future is not None
 
+    @property
+    def starts_early(self) -> bool:
+        """Whether recognition can start on part of the speech (batches of clips can; a
+        window-after-window decoding of a group waits for the whole group)."""
+        return self._transcriber.clips_per_batch(self._narrowband) is not None
+
     def hear(self, regions: Iterable[tuple[float, float]], settled_s: float | None = None) -> None:
         """The speech found so far: every region that starts before ``settled_s`` is in
         ``regions`` and complete (``None``: all the speech). The first starts recognition."""

@@ -110,7 +110,7 @@ def transcribe_audio(
                 min_speakers=ds.min_speakers,
                 max_speakers=ds.max_speakers,
                 progress=track.stage(FINDING_WHO_SPOKE),
-                **({"on_speech": early.hear} if early else {}),
+                **({"on_speech": early.hear, "speech_so_far": early.starts_early} if early else {}),
             )
         return _after_diarization(audio, settings, dia, early, name=name, rep=rep, channels=channels, voices=voices,
                                   track=track, timings=timings, transcriber=transcriber, started=t0, band=band)

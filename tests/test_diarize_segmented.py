@@ -354,3 +354,22 @@ def test_partials_start_on_the_recordings_grid_and_short_pieces_embed_whole(over
     assert len(partials.known) == len(starts) + 1
     partials.forget_before(int(starts[-1]))
     assert [int(np.frombuffer(k, dtype=np.int64, count=1)[0]) for k in partials.known] == [starts[-1]]
+
+
+@pytest.mark.parametrize("so_far", [True, False])
+def test_speech_so_far_only_when_recognition_can_start_on_it(overlapping_call, so_far):
+    """A recogniser that must wait for all the speech (beam search, one window after
+    another) leaves the segmentation both cores and is told the speech once."""
+    path, _ = overlapping_call
+    diarizer = SegmentedDiarizer()
+    real, seen = diarizer.segmenter, {}
+
+    def spy(x, step_s, progress=None, *, threads=None, on_settled=None):
+        seen.update(threads=threads, on_settled=on_settled is not None)
+        return real(x, step_s, progress, threads=threads, on_settled=on_settled)
+
+    diarizer.segmenter = spy
+    heard: list = []
+    diarizer.diarize(load_audio(path), on_speech=lambda regions, settled_s: heard.append(settled_s), speech_so_far=so_far)
+    assert heard[-1] is None and (so_far or heard == [None])
+    assert seen == ({"threads": 1, "on_settled": True} if so_far else {"threads": None, "on_settled": False})

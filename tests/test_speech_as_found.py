@@ -155,3 +155,6 @@ def test_beam_searched_audio_is_decoded_one_window_after_another(batch_size, bea
     tr.keep_fillers = False
     assert tr.clips_per_batch(narrowband=False) == wide
     assert tr.clips_per_batch(narrowband=True) == phone
+    from listenlens.pipeline.asr import BackgroundTranscription
+
+    assert BackgroundTranscription(tr, None, narrowband=True).starts_early == (phone is not None)

@@ -110,9 +110,11 @@ class SegmentedDiarizer:
         max_speakers: int = 6,
         progress: Progress = no_progress,
         on_speech: SpeechListener | None = None,
+        speech_so_far: bool = True,
     ) -> Diarization:
         """``on_speech`` hears where the speech is (seconds) while the segmentation runs,
-        as far as it is settled, and all of it before the voices are embedded and linked."""
+        as far as it is settled, and all of it before the voices are embedded and linked;
+        ``speech_so_far=False``: only all of it (nothing can start on a part)."""
         check_counts(num_speakers, min_speakers, max_speakers)
         if audio.sample_rate != SAMPLE_RATE:
             raise AudioError(f"the segmented diarizer takes 16 kHz audio, got {audio.sample_rate} Hz: load it with load_audio")
@@ -127,7 +129,8 @@ class SegmentedDiarizer:
             x, s.step_s, progress=lambda done, n: progress("diarize", done / n, 2),
             # Recognition runs beside it on the other core: two pools of two threads
             # would wait on each other (and one onnxruntime thread does more per CPU second).
-            threads=None if found is None else 1, on_settled=found,
+            threads=1 if found is not None and speech_so_far else None,
+            on_settled=found if speech_so_far else None,
         )
         t1 = time.perf_counter()
         count = seg.count()
