@@ -1,7 +1,7 @@
 """Transcription: faster-whisper with word timestamps.
 
 The recogniser only hears the speech the diarizer found: those regions are cut out,
-joined and transcribed in one pass, and the word times are mapped back to the call
+joined and transcribed (``clips.py`` plans how), and the word times are mapped back to the call
 (faster-whisper's own ``vad_filter`` does the same with its own VAD; here speech is
 detected once and shared with diarization). On a dual-channel call each channel is
 transcribed over its own party's speech only, so the other party's voice leaking into
