@@ -67,8 +67,40 @@ class LocalSegmentation:
 
     def count(self) -> np.ndarray:
         """Per global frame, how many people speak: the rounded mean over its windows."""
-        mean = self.average(lambda w, n: self.activity[w, :n].sum(axis=1, keepdims=True))
-        return np.rint(mean[:, 0]).astype(np.int8)
+        counts = FrameCount()
+        counts.add(self)
+        return counts.count(self.n_frames)
+
+
+class FrameCount:
+    """``LocalSegmentation.count`` built up as the windows come: a diarizer that tells
+    the speech found so far adds each batch of windows once, not the whole call again."""
+
+    def __init__(self) -> None:
+        self._total = np.zeros(0, dtype=np.float32)  # per frame: local speakers summed over windows
+        self._cover = np.zeros(0, dtype=np.float32)  # per frame: windows summed
+        self._windows = 0
+
+    def add(self, seg: LocalSegmentation) -> None:
+        """Takes in the windows of ``seg`` not added yet (it holds those added before)."""
+        per = seg.activity.shape[1]
+        if len(seg.offsets):
+            self._grow(int(seg.offsets[-1]) + per)
+        for w in range(self._windows, len(seg.offsets)):
+            off = int(seg.offsets[w])
+            self._total[off : off + per] += seg.activity[w].sum(axis=1)
+            self._cover[off : off + per] += 1
+        self._windows = len(seg.offsets)
+
+    def count(self, n_frames: int) -> np.ndarray:
+        """The first ``n_frames`` frames' counts (final for frames no window to come covers)."""
+        self._grow(n_frames)
+        return np.rint(self._total[:n_frames] / np.maximum(self._cover[:n_frames], 1)).astype(np.int8)
+
+    def _grow(self, n: int) -> None:
+        if n > len(self._total):
+            pad = np.zeros(n - len(self._total), dtype=np.float32)
+            self._total, self._cover = np.concatenate([self._total, pad]), np.concatenate([self._cover, pad])
 
 
 class SpeakerSegmenter:
@@ -76,10 +108,6 @@ class SpeakerSegmenter:
 
     def __init__(self, session=None):
         self._session = session
-
-    @property
-    def session(self):
-        return self.session_for(None)
 
     def session_for(self, threads: int | None):
         """The model on ``threads`` threads (``None``: one per core)."""

@@ -56,6 +56,7 @@ from listenlens.pipeline.diarize.segmentation import (
     FRAME_SPAN,
     FRAME_STEP,
     SAMPLE_RATE,
+    FrameCount,
     LocalSegmentation,
     SpeakerSegmenter,
 )
@@ -451,19 +452,16 @@ class _SpeechFound:
     def __init__(self, listener: SpeechListener, settings: SegmentedSettings):
         self.listener, self.settings = listener, settings
         self.told_s = 0.0
-        self._total = np.zeros(0, dtype=np.float32)  # per frame: local speakers summed over windows
-        self._cover = np.zeros(0, dtype=np.float32)  # per frame: windows summed
-        self._windows = 0
+        self._counts = FrameCount()
         self._settled_frame = 0
         self._regions: list[tuple[float, float]] = []  # those starting before _settled_frame
 
     def __call__(self, head: LocalSegmentation) -> None:
         s = self.settings
-        self._add(head)
+        self._counts.add(head)
         if _frame_time(head.n_frames) - self.told_s < self.EVERY_S:
             return
-        # As LocalSegmentation.count: the same sums in the same order.
-        count = np.rint(self._total[: head.n_frames] / np.maximum(self._cover[: head.n_frames], 1)).astype(np.int8)
+        count = self._counts.count(head.n_frames)
         # Speech on either side of a silence longer than the bridge is never joined across
         # it, and a turn's start only moves later (onset delay): so every region starting
         # before the end of that silence is settled.
@@ -479,18 +477,6 @@ class _SpeechFound:
         self._regions += [(a, b) for a, b in self._speech(count, self.told_s) if a < settled_s]
         self._settled_frame = settled
         self.listener(list(self._regions), settled_s)
-
-    def _add(self, head: LocalSegmentation) -> None:
-        per = head.activity.shape[1]
-        need = int(head.offsets[-1]) + per
-        if need > len(self._total):
-            self._total = np.concatenate([self._total, np.zeros(need - len(self._total), dtype=np.float32)])
-            self._cover = np.concatenate([self._cover, np.zeros(need - len(self._cover), dtype=np.float32)])
-        for w in range(self._windows, len(head.offsets)):
-            off = int(head.offsets[w])
-            self._total[off : off + per] += head.activity[w].sum(axis=1)
-            self._cover[off : off + per] += 1
-        self._windows = len(head.offsets)
 
     def all(self, count: np.ndarray, duration: float) -> None:
         self.listener(self._speech(count, duration), None)
